@@ -1,0 +1,1 @@
+"""Front ends that translate between chat platforms and the core's `Message`/`Reply`."""

@@ -1,0 +1,89 @@
+"""The console front end: a multi-turn chat in the terminal, no tokens needed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.core import Core
+from bot.messages import Message, Reply
+
+log = logging.getLogger(__name__)
+
+COMMANDS = (
+    "Commands: /topics to list topics, a number to open a suggested topic, "
+    "/good or /bad to rate the last answer, /forget to delete your data, /quit to leave."
+)
+
+
+def render_reply(reply: Reply) -> str:
+    """Render a reply for the terminal, numbering its suggestions."""
+    numbered = bool(reply.suggestions) and reply.kind in ("answer", "fallback", "topics")
+    lines = [reply.body if numbered else reply.text]
+    if numbered:
+        lines.append("")
+        lines.append(f"{reply.suggestion_label or 'Topics'}:")
+        lines += [f"  [{i}] {s.title}" for i, s in enumerate(reply.suggestions, 1)]
+    if reply.answer_id and reply.kind in ("answer", "fallback"):
+        lines.append("(Was this helpful? /good or /bad)")
+    return "\n".join(lines)
+
+
+def run_console(
+    core: Core,
+    read: Callable[[str], str] = input,
+    out: TextIO | None = None,
+    user: str = "console-user",
+) -> None:
+    """Run a conversation until /quit or end of input.
+
+    Args:
+        core: The shared engine.
+        read: Prompt-and-read function (input() by default).
+        out: Where replies are written (stdout by default).
+        user: The console user's id.
+    """
+    import sys
+
+    stream = out or sys.stdout
+
+    def say(text: str) -> None:
+        print(text, file=stream, flush=True)
+
+    say(core.help_reply(COMMANDS).text)
+    last: Reply | None = None
+    while True:
+        try:
+            line = read("\nyou> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            say("\nBye!")
+            return
+        command = line.lower()
+        message = Message(line, user, user, "console")
+        if command in ("/quit", "/exit", "quit", "exit"):
+            say("Bye!")
+            return
+        if command in ("/help", "/start"):
+            reply = core.help_reply(COMMANDS)
+        elif command == "/topics":
+            reply = core.topics_reply()
+        elif command == "/forget":
+            reply = core.forget("console", user)
+        elif command in ("/good", "/bad", "+", "-"):
+            if last is None or not last.answer_id:
+                say("There is no answer to rate yet.")
+                continue
+            say(core.feedback(last.answer_id, "console", user, 1 if command in ("/good", "+") else -1))
+            continue
+        elif command.isdigit() and last is not None and 1 <= int(command) <= len(last.suggestions):
+            reply = core.answer_note(message, last.suggestions[int(command) - 1].id)
+        else:
+            try:
+                reply = core.answer(message)
+            except Exception:  # the error boundary: one bad message never ends the chat
+                log.exception("console: failed to answer")
+                reply = Reply("error", "Sorry, something went wrong on my side while answering. Please try again.")
+        say("\nbot> " + render_reply(reply))
+        if reply.suggestions:
+            last = reply

@@ -1,0 +1,299 @@
+"""The `outsourcebot` command line: a thin layer over the library.
+
+Heavy libraries (NumPy models, FAISS, torch) are imported only by the commands
+that need them, so `--help` and `kb check` stay instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def _setup_logging() -> None:
+    level = os.environ.get("OUTSOURCEBOT_LOG_LEVEL", "WARNING").upper()
+    logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "urllib3", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _settings() -> Any:
+    from bot.config import load_settings
+
+    return load_settings()
+
+
+def _progress(label: str) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{label}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+        elif done == total:
+            print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _core() -> Any:
+    from bot.core import Core
+
+    return Core.start(_settings(), say=_err)
+
+
+# ----- commands ---------------------------------------------------------------------------------
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """Chat with the bot in the terminal.
+
+    Example: outsourcebot chat
+    """
+    from adapters.console import run_console
+
+    _err("Loading outsourcebot...")
+    run_console(_core())
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Ask one question (or one per line from standard input with no QUESTION).
+
+    Example: outsourcebot ask "how much does a virtual assistant cost?"
+             echo "what is the chasm" | outsourcebot ask --json
+    """
+    from bot.messages import Message
+
+    core = _core()
+    questions = [args.question] if args.question is not None else [line.rstrip("\n") for line in sys.stdin]
+    for question in questions:
+        reply = core.answer(Message(question, "cli", "cli", "cli"))
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "question": question,
+                        "answered": reply.answered,
+                        "text": reply.text,
+                        "sources": [{"id": s.id, "title": s.title, "score": s.score} for s in reply.sources],
+                        "suggestions": [{"id": s.id, "title": s.title} for s in reply.suggestions],
+                        "answer_id": reply.answer_id,
+                    },
+                    ensure_ascii=False,
+                ),
+                flush=True,
+            )
+        else:
+            print(reply.text + "\n", flush=True)
+    return 0
+
+
+def cmd_kb_check(args: argparse.Namespace) -> int:
+    """Validate every knowledge note; print problems as path:line: message.
+
+    Example: outsourcebot kb check
+             outsourcebot kb check --stale
+    """
+    from bot.notes import load_knowledge, stale_notes
+
+    settings = _settings()
+    kb = load_knowledge(settings.knowledge_dir)
+    for problem in kb.problems:
+        print(problem)
+    stale = stale_notes(kb) if args.stale else []
+    for note in stale:
+        print(f"{note.path}:1: past its review date {note.review_by} (owner: {note.owner or 'nobody'})")
+    if args.json:
+        print(json.dumps({"notes": len(kb.notes), "problems": [str(p) for p in kb.problems], "stale": [n.id for n in stale]}))
+    if kb.problems or stale:
+        _err(f"{len(kb.problems)} problem(s), {len(stale)} stale note(s) in {len(kb.notes)} notes")
+        return 1
+    if not args.json:
+        print(f"{len(kb.notes)} notes OK")
+    return 0
+
+
+def cmd_kb_build(args: argparse.Namespace) -> int:
+    """Embed the notes and build the search index (only changed texts are embedded).
+
+    Example: outsourcebot kb build
+    """
+    from bot.embedder import make_embedder
+    from bot.index import build_index
+    from bot.notes import load_knowledge
+
+    settings = _settings()
+    kb = load_knowledge(settings.knowledge_dir)
+    for problem in kb.problems:
+        _err(str(problem))
+    if kb.problems and not args.force:
+        _err("not building: fix the problems above (or pass --force to index the valid notes)")
+        return 1
+    _err(f"Loading the {settings.encoder} encoder...")
+    report = build_index(kb, settings.index_dir, make_embedder(settings.encoder), _progress("embedding"))
+    print(f"Built: {report.summary()}")
+    for label, ids in (("added", report.added), ("edited", report.edited), ("removed", report.removed)):
+        if ids:
+            print(f"  {label}: {', '.join(ids)}")
+    return 0
+
+
+def cmd_kb_stats(args: argparse.Namespace) -> int:
+    """Show counts about the knowledge base and the index.
+
+    Example: outsourcebot kb stats --json
+    """
+    from bot.index import current_folder, note_chunks
+    from bot.notes import load_knowledge
+
+    settings = _settings()
+    kb = load_knowledge(settings.knowledge_dir)
+    folder = current_folder(settings.index_dir)
+    data = {
+        "notes": len(kb.notes),
+        "problems": len(kb.problems),
+        "questions": sum(len(n.questions) for n in kb.notes.values()),
+        "chunks": sum(len(note_chunks(n)) for n in kb.notes.values()),
+        "words": sum(len((n.answer + " ".join(t for _, t in n.sections)).split()) for n in kb.notes.values()),
+        "index": str(folder) if folder else None,
+    }
+    if args.json:
+        print(json.dumps(data))
+    else:
+        for key, value in data.items():
+            print(f"{key:<10} {value}")
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Delete everything stored about one user of one platform.
+
+    Example: outsourcebot forget 123456789 --platform telegram
+    """
+    from bot.store import Store
+
+    settings = _settings()
+    count = Store(settings.db_path, settings.salt).forget_user(args.platform, args.user)
+    print(f"Deleted {count} record(s) for {args.platform} user {args.user}.")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Measure retrieval on the labelled evaluation set, for three retrievers side by side.
+
+    Example: outsourcebot eval
+             outsourcebot eval --json
+    """
+    from bot.core import ensure_index
+    from bot.embedder import make_embedder
+    from bot.evaluation import EVAL_FILE, evaluate, format_report, load_cases
+    from bot.notes import load_knowledge
+
+    settings = _settings()
+    kb = load_knowledge(settings.knowledge_dir)
+    embedder = make_embedder(settings.encoder)
+    index = ensure_index(kb, settings, embedder, _err)
+    started = time.perf_counter()
+    results = evaluate(index, embedder, load_cases(args.file or EVAL_FILE), {"fused": settings.threshold})
+    if args.json:
+        print(json.dumps({m: r.__dict__ for m, r in results.items()}))
+    else:
+        print(format_report(results))
+        print(f"\n({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+# ----- parser -----------------------------------------------------------------------------------
+
+
+def _add(sub: Any, name: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    doc = (func.__doc__ or "").strip()
+    summary, _, rest = doc.partition("\n")
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=summary, description=summary, epilog=rest.strip(), formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="outsourcebot",
+        description="Curated advice on outsourcing and Geoffrey Moore's strategy ideas, on the console, Telegram and Discord.",
+        epilog="Example: outsourcebot chat",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add(sub, "chat", cmd_chat)
+    ask = _add(sub, "ask", cmd_ask)
+    ask.add_argument("question", nargs="?", help="the question (omit to read one per line from stdin)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    kb = sub.add_parser("kb", help="check, build and describe the knowledge base", description="Knowledge base commands.", epilog="Example: outsourcebot kb check")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND")
+    check = _add(kb_sub, "check", cmd_kb_check)
+    check.add_argument("--stale", action="store_true", help="also list notes past their review_by date")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    build = _add(kb_sub, "build", cmd_kb_build)
+    build.add_argument("--force", action="store_true", help="build from the valid notes even when some have problems")
+    stats = _add(kb_sub, "stats", cmd_kb_stats)
+    stats.add_argument("--json", action="store_true", help="machine-readable output")
+    forget = _add(sub, "forget", cmd_forget)
+    forget.add_argument("user", help="the user's platform id")
+    forget.add_argument("--platform", default="telegram", help="telegram, discord, console or cli (default telegram)")
+    ev = _add(sub, "eval", cmd_eval)
+    ev.add_argument("--json", action="store_true", help="machine-readable output")
+    ev.add_argument("--file", help="a JSONL evaluation file (default tests/data/eval.jsonl)")
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Args:
+        argv: Arguments (default sys.argv[1:]).
+
+    Returns:
+        The exit code.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        if args.command == "kb":
+            parser.parse_args(["kb", "--help"])
+        parser.print_help()
+        return 0 if args.command is None else 2
+    _setup_logging()
+    from bot.config import ConfigError
+
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        _err(f"configuration error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        log.debug("command failed", exc_info=True)
+        _err(f"error: {type(exc).__name__}: {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Settings from the environment (and `.env`), checked at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+ENCODERS = ("numpy", "sentence-transformers")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message says how to fix it."""
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "outsourcebot"
+
+
+def load_dotenv_file(path: Path | None = None) -> None:
+    """Read `.env` (current folder, then the repo) into the environment without overriding it."""
+    try:
+        from dotenv import load_dotenv
+    except ImportError:  # pragma: no cover - python-dotenv is a dependency
+        return
+    for candidate in ([path] if path else [Path.cwd() / ".env", REPO_DIR / ".env"]):
+        if candidate and candidate.is_file():
+            load_dotenv(candidate, override=False)
+            return
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number; set it like {name}={default}") from None
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number; set it like {name}={default}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the core needs to start.
+
+    Attributes:
+        data_dir: Where the index, embedding cache and database live.
+        knowledge_dir: The folder of Markdown notes.
+        encoder: "numpy" (fast, torch-free) or "sentence-transformers" (reference).
+        threshold: Confidence below which the bot declines to answer.
+        rate_limit: Messages a user may send per `rate_window` seconds.
+        retention_days: Stored questions older than this are deleted.
+    """
+
+    data_dir: Path
+    knowledge_dir: Path
+    encoder: str = "numpy"
+    threshold: float = 0.0
+    rate_limit: int = 12
+    rate_window: float = 60.0
+    retention_days: int = 180
+    salt: str = ""
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database of conversations, feedback and unanswered questions."""
+        return self.data_dir / "outsourcebot.db"
+
+    @property
+    def index_dir(self) -> Path:
+        """Where built indexes are kept."""
+        return self.data_dir / "index"
+
+
+def load_settings() -> Settings:
+    """Build settings from the environment, failing with a message that says how to fix it.
+
+    Returns:
+        The checked settings.
+
+    Raises:
+        ConfigError: When a value is malformed or a folder is unusable.
+    """
+    load_dotenv_file()
+    data_dir = Path(os.environ.get("OUTSOURCEBOT_DATA_DIR") or _default_data_dir()).expanduser()
+    knowledge_dir = Path(os.environ.get("OUTSOURCEBOT_KNOWLEDGE_DIR") or REPO_DIR / "knowledge").expanduser()
+    encoder = os.environ.get("OUTSOURCEBOT_ENCODER", "numpy").strip() or "numpy"
+    if encoder not in ENCODERS:
+        raise ConfigError(f"OUTSOURCEBOT_ENCODER={encoder!r} is unknown; use one of: {', '.join(ENCODERS)}")
+    if not knowledge_dir.is_dir():
+        raise ConfigError(f"knowledge folder {knowledge_dir} does not exist; set OUTSOURCEBOT_KNOWLEDGE_DIR to the folder of notes")
+    from bot.retrieval import DEFAULT_THRESHOLD
+
+    return Settings(
+        data_dir=data_dir,
+        knowledge_dir=knowledge_dir,
+        encoder=encoder,
+        threshold=_float("OUTSOURCEBOT_THRESHOLD", DEFAULT_THRESHOLD),
+        rate_limit=_int("OUTSOURCEBOT_RATE_LIMIT", 12),
+        rate_window=_float("OUTSOURCEBOT_RATE_WINDOW", 60.0),
+        retention_days=_int("OUTSOURCEBOT_RETENTION_DAYS", 180),
+        salt=os.environ.get("OUTSOURCEBOT_SALT", ""),
+    )

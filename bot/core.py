@@ -1,0 +1,362 @@
+"""The shared engine: one neutral `Message` in, one `Reply` out, for every platform."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.batcher import MicroBatcher
+from bot.config import Settings
+from bot.embedder import Embedder, make_embedder
+from bot.index import BuildReport, LoadedIndex, build_index, is_current, load_index
+from bot.messages import Message, Reply, Source, Suggestion
+from bot.notes import KnowledgeBase, KnowledgeNote, Problem, load_knowledge
+from bot.ratelimit import RateLimiter
+from bot.render import DISCLAIMER, render
+from bot.retrieval import Candidate, close_alternatives, rank_notes
+from bot.store import Store
+from bot.text import MAX_QUESTION_CHARS, clean_text, has_words, truncate
+
+log = logging.getLogger(__name__)
+
+_REFERRING = re.compile(r"\b(that|it|this|those|them|they|these|there|one)\b", re.IGNORECASE)
+_CONTINUING = re.compile(r"^(and|also|what about|how about|but|so)\b", re.IGNORECASE)
+FOLLOW_UP_WORDS = 7
+
+
+def is_follow_up(text: str) -> bool:
+    """True for short questions that lean on the previous topic ("how much does that cost?")."""
+    words = text.split()
+    return 0 < len(words) <= FOLLOW_UP_WORDS and bool(_REFERRING.search(text) or _CONTINUING.match(text))
+
+
+@dataclass
+class ReloadResult:
+    """Outcome of reloading the knowledge folder."""
+
+    ok: bool
+    problems: list[Problem] = field(default_factory=list)
+    report: BuildReport | None = None
+
+    def summary(self) -> str:
+        """One human paragraph about the reload."""
+        if not self.ok:
+            lines = "\n".join(str(p) for p in self.problems[:10])
+            return f"Reload refused: the knowledge has {len(self.problems)} problem(s); the previous index stays in service.\n{lines}"
+        return f"Knowledge reloaded: {self.report.summary() if self.report else 'no changes'}"
+
+
+@dataclass(frozen=True)
+class _State:
+    kb: KnowledgeBase
+    index: LoadedIndex
+
+
+class Core:
+    """Answers questions from the curated notes.
+
+    Build one per process with `Core.start`; it loads the model and index once.
+
+    Args:
+        settings: Checked settings.
+        embedder: The encoder (loaded).
+        store: The database.
+        kb: The loaded knowledge.
+        index: The loaded index matching `kb`.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: Store, kb: KnowledgeBase, index: LoadedIndex) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self._state = _State(kb, index)
+        self._reload_lock = threading.Lock()
+        self.batcher = MicroBatcher(embedder.embed)
+        self.limiter = RateLimiter(settings.rate_limit, settings.rate_window)
+        self.mode = "fused"
+
+    @classmethod
+    def start(
+        cls,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        store: Store | None = None,
+        say: Callable[[str], None] = lambda line: log.info("%s", line),
+    ) -> Core:
+        """Load knowledge, model, index (building it when missing or stale) and store.
+
+        Args:
+            settings: Checked settings.
+            embedder: An encoder to use instead of the configured one (tests).
+            store: A store to use instead of the configured database (tests).
+            say: Where progress lines go.
+
+        Returns:
+            A ready core.
+
+        Raises:
+            RuntimeError: When no note can be loaded at all.
+        """
+        kb = load_knowledge(settings.knowledge_dir)
+        for problem in kb.problems:
+            log.warning("knowledge problem: %s", problem)
+        if not kb.notes:
+            raise RuntimeError(f"no usable notes in {settings.knowledge_dir}; run `outsourcebot kb check`")
+        embedder = embedder or make_embedder(settings.encoder)
+        index = ensure_index(kb, settings, embedder, say)
+        store = store or Store(settings.db_path, settings.salt)
+        return cls(settings, embedder, store, kb, index)
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge currently in service."""
+        return self._state.kb
+
+    @property
+    def index(self) -> LoadedIndex:
+        """The index currently in service."""
+        return self._state.index
+
+    # ----- answering -------------------------------------------------------------------------
+
+    async def handle(self, message: Message) -> Reply:
+        """Answer one message; concurrent messages share model calls through the micro-batcher."""
+        early, text, notice = self._prepare(message)
+        if early is not None:
+            return early
+        state = self._state
+        queries = self._queries(message, text, state)
+        vectors = await asyncio.gather(*(self.batcher.embed(q) for q in queries))
+        return self._finish(message, text, notice, queries, np.stack(vectors), state)
+
+    def answer(self, message: Message) -> Reply:
+        """Answer one message synchronously (console and CLI)."""
+        early, text, notice = self._prepare(message)
+        if early is not None:
+            return early
+        state = self._state
+        queries = self._queries(message, text, state)
+        return self._finish(message, text, notice, queries, self.embedder.embed(queries), state)
+
+    def _prepare(self, message: Message) -> tuple[Reply | None, str, str]:
+        wait = self.limiter.check(f"{message.platform}:{message.user}")
+        if wait > 0:
+            return Reply("rate_limited", render("rate_limited", seconds=max(1, round(wait)))), "", ""
+        text = clean_text(message.text or "")
+        if not text:
+            return self.help_reply(), "", ""
+        text, cut = truncate(text, MAX_QUESTION_CHARS)
+        notice = render("too_long", length=len(message.text), limit=MAX_QUESTION_CHARS) if cut else ""
+        return None, text, notice
+
+    def _queries(self, message: Message, text: str, state: _State) -> list[str]:
+        if not has_words(text):
+            return [text]
+        previous = self._last_note(message)
+        if previous and previous in state.kb.notes and is_follow_up(text):
+            return [text, f"{state.kb.notes[previous].title}: {text}"]
+        return [text]
+
+    def _finish(
+        self, message: Message, text: str, notice: str, queries: list[str], vectors: np.ndarray, state: _State
+    ) -> Reply:
+        candidates = rank_notes(state.index, vectors[0], queries[0], self.mode) if has_words(text) else []
+        if len(queries) > 1:
+            contextual = rank_notes(state.index, vectors[1], queries[1], self.mode)
+            if contextual and contextual[0].confidence >= self.settings.threshold:
+                candidates = contextual
+        best = candidates[0] if candidates else None
+        answered = best is not None and best.confidence >= self.settings.threshold
+        reply = (
+            self._answer_reply(state.kb, best, candidates, notice)
+            if answered and best
+            else self._fallback_reply(state.kb, candidates, notice)
+        )
+        reply.answer_id = self._record(message, text, reply, best)
+        if answered and best:
+            self._remember(message, best.note_id)
+        return reply
+
+    def _answer_reply(self, kb: KnowledgeBase, best: Candidate, candidates: list[Candidate], notice: str) -> Reply:
+        note = kb.notes[best.note_id]
+        close = [kb.notes[c.note_id] for c in close_alternatives(candidates) if c.note_id in kb.notes]
+        label = "Did you mean" if close else "Related topics"
+        offered = close or [kb.notes[r] for r in note.related if r in kb.notes]
+        suggestions = [Suggestion(n.id, n.title) for n in offered[:4]]
+        sources = [Source(c.note_id, kb.notes[c.note_id].title, round(c.confidence, 4)) for c in candidates if c.note_id in kb.notes]
+        disclaimer = DISCLAIMER if note.disclaimer else ""
+        context = dict(
+            title=note.title,
+            answer=note.answer,
+            key_points=note.key_points,
+            references=note.sources,
+            disclaimer=disclaimer,
+            suggestion_label=label,
+            notice=notice,
+        )
+        return Reply(
+            "answer",
+            render("answer", suggestions=[s.title for s in suggestions], **context),
+            body=render("answer", suggestions=[], **context),
+            title=note.title,
+            answer=note.answer,
+            key_points=list(note.key_points),
+            references=list(note.sources),
+            sources=sources,
+            suggestions=suggestions,
+            suggestion_label=label,
+            answered=True,
+            notice=notice,
+            disclaimer=disclaimer,
+        )
+
+    def _fallback_reply(self, kb: KnowledgeBase, candidates: list[Candidate], notice: str) -> Reply:
+        closest = [kb.notes[c.note_id] for c in candidates[:3] if c.note_id in kb.notes]
+        if not closest:
+            closest = [kb.notes[i] for i in sorted(kb.notes)[:3]]
+        suggestions = [Suggestion(n.id, n.title) for n in closest]
+        text = render("fallback", suggestions=[s.title for s in suggestions], notice=notice)
+        body = render("fallback", suggestions=[], notice=notice)
+        sources = [Source(c.note_id, kb.notes[c.note_id].title, round(c.confidence, 4)) for c in candidates if c.note_id in kb.notes]
+        return Reply("fallback", text, body=body, sources=sources, suggestions=suggestions, suggestion_label="Closest topics", notice=notice)
+
+    def answer_note(self, message: Message, note_id: str) -> Reply:
+        """Answer with one named note (a topic button press), recorded like a question."""
+        kb = self._state.kb
+        note = kb.notes.get(note_id)
+        if note is None:
+            return self._fallback_reply(kb, [], "")
+        reply = self._answer_reply(kb, Candidate(note_id, 1.0, 1.0, 1.0, 0.0), [], "")
+        reply.answer_id = self._record(Message(f"[topic] {note.title}", message.user, message.chat, message.platform), note.title, reply, None)
+        self._remember(message, note_id)
+        return reply
+
+    # ----- state -----------------------------------------------------------------------------
+
+    def _record(self, message: Message, text: str, reply: Reply, best: Candidate | None) -> str | None:
+        try:
+            return self.store.record_question(
+                platform=message.platform,
+                user=message.user,
+                chat=message.chat,
+                question=text,
+                kind=reply.kind,
+                answered=reply.answered,
+                note_id=reply.sources[0].id if reply.sources else (best.note_id if best else None),
+                score=best.confidence if best else (reply.sources[0].score if reply.sources else 0.0),
+            )
+        except (sqlite3.Error, OSError) as exc:
+            # The user still gets the answer; only the record is lost, and we say so in the log.
+            log.error("could not store the question (%s: %s); answering anyway", type(exc).__name__, exc)
+            return None
+
+    def _remember(self, message: Message, note_id: str) -> None:
+        try:
+            self.store.set_last_note(message.platform, message.chat, message.user, note_id)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("could not store the conversation topic (%s: %s)", type(exc).__name__, exc)
+
+    def _last_note(self, message: Message) -> str | None:
+        try:
+            return self.store.last_note(message.platform, message.chat)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("could not read the conversation topic (%s: %s)", type(exc).__name__, exc)
+            return None
+
+    def feedback(self, answer_id: str, platform: str, user: str, rating: int) -> str:
+        """Record 👍 (+1) or 👎 (-1) for an answer and return the acknowledgement text."""
+        try:
+            stored = self.store.record_feedback(answer_id, platform, user, rating)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("could not store feedback (%s: %s)", type(exc).__name__, exc)
+            stored = False
+        if not stored:
+            log.warning("feedback for unknown or unstored answer %s", answer_id)
+        return render("feedback", rating=rating)
+
+    def forget(self, platform: str, user: str) -> Reply:
+        """Delete everything stored about a user and confirm."""
+        count = self.store.forget_user(platform, user)
+        return Reply("forgotten", render("forgotten", count=count))
+
+    # ----- special replies -------------------------------------------------------------------
+
+    def help_reply(self, commands: str = "") -> Reply:
+        """The greeting and help text; `commands` lists the platform's commands."""
+        topics = self.topic_suggestions()[:4]
+        return Reply("help", render("help", commands=commands), suggestions=topics, suggestion_label="Popular topics")
+
+    def topic_suggestions(self) -> list[Suggestion]:
+        """Every topic, in title order, as suggestions."""
+        return [Suggestion(n.id, n.title) for n in sorted(self._state.kb.notes.values(), key=lambda n: n.title.lower())]
+
+    def topics_reply(self) -> Reply:
+        """The list of topics."""
+        topics = self.topic_suggestions()
+        return Reply("topics", render("topics", topics=topics), suggestions=topics, suggestion_label="Topics")
+
+    def stats_reply(self) -> Reply:
+        """Headline usage figures for admins."""
+        stats = self.store.stats()
+        text = render(
+            "stats",
+            questions=stats.questions,
+            answered_pct=round(100 * stats.answered_share),
+            up=stats.up,
+            down=stats.down,
+            unanswered=stats.unanswered,
+        )
+        return Reply("stats", text)
+
+    def note(self, note_id: str) -> KnowledgeNote | None:
+        """A note in service, by id."""
+        return self._state.kb.notes.get(note_id)
+
+    # ----- reload ----------------------------------------------------------------------------
+
+    def reload(self, say: Callable[[str], None] = lambda line: log.info("%s", line)) -> ReloadResult:
+        """Reload the knowledge folder; a broken note keeps the previous index in service.
+
+        The new index is built beside the old one and swapped in at once; questions
+        already being answered finish on the old one.
+        """
+        with self._reload_lock:
+            kb = load_knowledge(self.settings.knowledge_dir)
+            if kb.problems:
+                for problem in kb.problems:
+                    log.error("reload refused: %s", problem)
+                return ReloadResult(False, kb.problems)
+            if kb.fingerprint == self._state.kb.fingerprint:
+                return ReloadResult(True)
+            report = build_index(kb, self.settings.index_dir, self.embedder)
+            index = load_index(self.settings.index_dir)
+            if index is None:
+                return ReloadResult(False, [Problem(self.settings.index_dir, 0, "new index could not be loaded")])
+            self._state = _State(kb, index)
+            say(f"knowledge reloaded: {report.summary()}")
+            return ReloadResult(True, [], report)
+
+
+def ensure_index(
+    kb: KnowledgeBase, settings: Settings, embedder: Embedder, say: Callable[[str], None] = lambda line: None
+) -> LoadedIndex:
+    """Load the index, building it first when it is missing, stale or corrupt (saying so)."""
+    index = load_index(settings.index_dir)
+    if is_current(index, kb, embedder):
+        assert index is not None
+        return index
+    reason = "missing or unreadable" if index is None else "out of date"
+    say(f"The search index is {reason}; building it now...")
+    report = build_index(kb, settings.index_dir, embedder)
+    say(f"Index built: {report.summary()}")
+    fresh = load_index(settings.index_dir)
+    if fresh is None:
+        raise RuntimeError(f"could not load the index just built in {settings.index_dir}")
+    return fresh

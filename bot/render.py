@@ -1,0 +1,61 @@
+"""Rendering of replies from the Jinja2 templates in `bot/templates/`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+if TYPE_CHECKING:
+    from bot.notes import KnowledgeNote
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+DISCLAIMER = "Not legal or tax advice: rules differ by country, so check local rules or ask a professional."
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """Return the shared template environment (plain text: adapters escape for their platform)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+def render(name: str, **context: Any) -> str:
+    """Render one template to plain text.
+
+    Args:
+        name: Template file name without the `.txt.j2` ending, such as "answer".
+        **context: Values the template uses.
+
+    Returns:
+        The text, stripped of surrounding blank lines.
+    """
+    return environment().get_template(f"{name}.txt.j2").render(**context).strip()
+
+
+def template_names() -> list[str]:
+    """List every reply template's name."""
+    return sorted(p.name.removesuffix(".txt.j2") for p in TEMPLATE_DIR.glob("*.txt.j2"))
+
+
+def render_note_text(note: KnowledgeNote, suggestions: list[str] | None = None, notice: str = "") -> str:
+    """Render a note as the plain-text answer the bot would send."""
+    return render(
+        "answer",
+        title=note.title,
+        answer=note.answer,
+        key_points=note.key_points,
+        references=note.sources,
+        disclaimer=DISCLAIMER if note.disclaimer else "",
+        suggestion_label="Related topics",
+        suggestions=suggestions if suggestions is not None else note.related,
+        notice=notice,
+    )

@@ -1,0 +1,113 @@
+"""Note-level retrieval: semantic (FAISS) and lexical (FTS5) rankings, fused.
+
+Rankings are made per note (a note's best chunk counts), fused with weighted
+reciprocal rank fusion, and the answer decision uses a confidence built from
+the best cosine similarity, nudged up when the lexical ranking agrees. The
+threshold is chosen from the evaluation set's sweep (`outsourcebot eval`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.index import LoadedIndex
+
+MODES = ("fused", "semantic", "lexical")
+RRF_K = 20
+LEXICAL_WEIGHT = 0.5
+AGREEMENT_BONUS = 0.04
+LEXICAL_SCALE = 8.0
+DEFAULT_THRESHOLD = 0.45
+THRESHOLDS = {"fused": DEFAULT_THRESHOLD, "semantic": DEFAULT_THRESHOLD, "lexical": 0.5}
+CLOSE_MARGIN = 0.03
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One note proposed for a question.
+
+    Attributes:
+        note_id: The note.
+        score: Ranking score in the retriever's mode (fused RRF, cosine or lexical).
+        confidence: Calibrated 0..1-ish score compared with the threshold.
+        cosine: Best cosine similarity of the note's chunks (0 when unknown).
+        lexical: Best -bm25 of the note's chunks (0 when no match).
+    """
+
+    note_id: str
+    score: float
+    confidence: float
+    cosine: float
+    lexical: float
+
+
+def _best_per_note(hits: list[tuple[str, float]]) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for note_id, score in hits:
+        if note_id not in best or score > best[note_id]:
+            best[note_id] = score
+    return best
+
+
+def _ranked(best: dict[str, float]) -> list[str]:
+    return sorted(best, key=lambda n: -best[n])
+
+
+def rank_notes(
+    index: LoadedIndex, vector: np.ndarray | None, text: str, mode: str = "fused", limit: int = 5
+) -> list[Candidate]:
+    """Rank notes for one question.
+
+    Args:
+        index: The loaded index.
+        vector: The question's embedding (may be None in lexical mode).
+        text: The cleaned question, for the lexical search.
+        mode: "fused", "semantic" or "lexical".
+        limit: How many candidates to return.
+
+    Returns:
+        Candidates, best first.
+    """
+    cos = _best_per_note(index.semantic(vector[None, :])[0]) if vector is not None and mode != "lexical" else {}
+    lex = _best_per_note(index.lexical(text)) if mode != "semantic" else {}
+    lex_rank = {n: r for r, n in enumerate(_ranked(lex))}
+
+    def lexical_confidence(note_id: str) -> float:
+        s = lex.get(note_id, 0.0)
+        return s / (s + LEXICAL_SCALE) if s > 0 else 0.0
+
+    if mode == "semantic":
+        order = _ranked(cos)
+        scores = cos
+    elif mode == "lexical":
+        order = _ranked(lex)
+        scores = lex
+    else:
+        cos_rank = {n: r for r, n in enumerate(_ranked(cos))}
+        fused: dict[str, float] = {}
+        for note_id, r in cos_rank.items():
+            fused[note_id] = fused.get(note_id, 0.0) + 1.0 / (RRF_K + r + 1)
+        for note_id, r in lex_rank.items():
+            fused[note_id] = fused.get(note_id, 0.0) + LEXICAL_WEIGHT / (RRF_K + r + 1)
+        order = sorted(fused, key=lambda n: (-fused[n], -cos.get(n, 0.0)))
+        scores = fused
+    result = []
+    for note_id in order[:limit]:
+        if mode == "lexical":
+            confidence = lexical_confidence(note_id)
+        else:
+            confidence = cos.get(note_id, 0.0)
+            if mode == "fused" and lex_rank.get(note_id) == 0:
+                confidence += AGREEMENT_BONUS
+        result.append(Candidate(note_id, scores[note_id], confidence, cos.get(note_id, 0.0), lex.get(note_id, 0.0)))
+    return result
+
+
+def close_alternatives(candidates: list[Candidate], margin: float = CLOSE_MARGIN) -> list[Candidate]:
+    """Candidates after the first whose confidence is within `margin` of the best ("did you mean")."""
+    if not candidates:
+        return []
+    top = candidates[0].confidence
+    return [c for c in candidates[1:] if top - c.confidence <= margin]

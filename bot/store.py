@@ -1,0 +1,248 @@
+"""Conversation state, feedback and unanswered questions in SQLite (sqlite-utils).
+
+User and chat ids are stored only as salted hashes. Writes that fail (a locked
+or read-only database, a full disk) are logged by the caller and never cost the
+user their answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+import sqlite3
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+log = logging.getLogger(__name__)
+
+migrations = Migrations("outsourcebot")
+
+
+@migrations()
+def create_tables(db: sqlite_utils.Database) -> None:
+    """First schema: questions, feedback, unanswered questions, conversations."""
+    db["questions"].create(  # type: ignore[union-attr]
+        {
+            "answer_id": str,
+            "ts": str,
+            "platform": str,
+            "user_hash": str,
+            "chat_hash": str,
+            "question": str,
+            "kind": str,
+            "answered": int,
+            "note_id": str,
+            "score": float,
+        },
+        pk="answer_id",
+    )
+    db["questions"].create_index(["user_hash"])  # type: ignore[union-attr]
+    db["questions"].create_index(["ts"])  # type: ignore[union-attr]
+    db["feedback"].create(  # type: ignore[union-attr]
+        {"answer_id": str, "user_hash": str, "ts": str, "rating": int, "note_id": str},
+        pk=("answer_id", "user_hash"),
+    )
+    db["unanswered"].create(  # type: ignore[union-attr]
+        {"answer_id": str, "ts": str, "platform": str, "user_hash": str, "question": str, "nearest_note": str, "score": float},
+        pk="answer_id",
+    )
+    db["conversations"].create(  # type: ignore[union-attr]
+        {"chat_hash": str, "platform": str, "user_hash": str, "last_note": str, "ts": str}, pk="chat_hash"
+    )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Headline figures for admins."""
+
+    questions: int
+    answered: int
+    up: int
+    down: int
+    unanswered: list[dict[str, Any]]
+
+    @property
+    def answered_share(self) -> float:
+        """Answered questions as a share of all questions (0 when none)."""
+        return self.answered / self.questions if self.questions else 0.0
+
+
+class Store:
+    """The bot's SQLite database.
+
+    Args:
+        path: Database file, or None for an in-memory database (tests).
+        salt: Secret mixed into user hashes; read from or written to `<db>.salt` when empty.
+    """
+
+    def __init__(self, path: Path | None, salt: str = "") -> None:
+        self._lock = threading.RLock()
+        if path is None:
+            conn = sqlite3.connect(":memory:", check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, check_same_thread=False, timeout=5)
+        self.db = sqlite_utils.Database(conn)
+        if path is not None:
+            self.db.enable_wal()
+            salt = salt or self._file_salt(path.with_suffix(".salt"))
+        self._salt = salt or secrets.token_hex(16)
+        migrations.apply(self.db)
+
+    @staticmethod
+    def _file_salt(path: Path) -> str:
+        if path.exists():
+            return path.read_text().strip()
+        value = secrets.token_hex(16)
+        path.write_text(value)
+        path.chmod(0o600)
+        return value
+
+    def hash_id(self, platform: str, raw_id: str) -> str:
+        """Salted hash of a platform id; raw ids are never stored."""
+        return hashlib.sha256(f"{self._salt}:{platform}:{raw_id}".encode()).hexdigest()[:32]
+
+    def record_question(
+        self,
+        *,
+        platform: str,
+        user: str,
+        chat: str,
+        question: str,
+        kind: str,
+        answered: bool,
+        note_id: str | None,
+        score: float,
+    ) -> str:
+        """Store one question and what the bot did with it.
+
+        Returns:
+            The answer id, for feedback.
+        """
+        answer_id = uuid.uuid4().hex[:16]
+        user_hash = self.hash_id(platform, user)
+        row = {
+            "answer_id": answer_id,
+            "ts": _now(),
+            "platform": platform,
+            "user_hash": user_hash,
+            "chat_hash": self.hash_id(platform, chat),
+            "question": question,
+            "kind": kind,
+            "answered": int(answered),
+            "note_id": note_id or "",
+            "score": round(float(score), 4),
+        }
+        with self._lock, self.db.conn:
+            self.db["questions"].insert(row)  # type: ignore[union-attr]
+            if not answered and kind in ("answer", "fallback"):
+                self.db["unanswered"].insert(  # type: ignore[union-attr]
+                    {
+                        "answer_id": answer_id,
+                        "ts": row["ts"],
+                        "platform": platform,
+                        "user_hash": user_hash,
+                        "question": question,
+                        "nearest_note": note_id or "",
+                        "score": row["score"],
+                    }
+                )
+        return answer_id
+
+    def record_feedback(self, answer_id: str, platform: str, user: str, rating: int) -> bool:
+        """Store a 👍 (+1) or 👎 (-1) for an answer; a second press by the same user replaces the first.
+
+        Returns:
+            True when the answer id is known and the rating was stored.
+        """
+        with self._lock, self.db.conn:
+            rows = list(self.db.query("select note_id from questions where answer_id = ?", [answer_id]))
+            if not rows:
+                return False
+            self.db["feedback"].upsert(  # type: ignore[union-attr]
+                {
+                    "answer_id": answer_id,
+                    "user_hash": self.hash_id(platform, user),
+                    "ts": _now(),
+                    "rating": 1 if rating > 0 else -1,
+                    "note_id": rows[0]["note_id"],
+                },
+                pk=("answer_id", "user_hash"),
+            )
+        return True
+
+    def set_last_note(self, platform: str, chat: str, user: str, note_id: str) -> None:
+        """Remember the chat's current topic, for follow-up questions."""
+        with self._lock, self.db.conn:
+            self.db["conversations"].upsert(  # type: ignore[union-attr]
+                {
+                    "chat_hash": self.hash_id(platform, chat),
+                    "platform": platform,
+                    "user_hash": self.hash_id(platform, user),
+                    "last_note": note_id,
+                    "ts": _now(),
+                },
+                pk="chat_hash",
+            )
+
+    def last_note(self, platform: str, chat: str) -> str | None:
+        """The chat's previous topic, if any."""
+        rows = list(
+            self.db.query("select last_note from conversations where chat_hash = ?", [self.hash_id(platform, chat)])
+        )
+        return rows[0]["last_note"] if rows else None
+
+    def forget_user(self, platform: str, user: str) -> int:
+        """Delete every row about one user.
+
+        Returns:
+            How many rows were deleted.
+        """
+        user_hash = self.hash_id(platform, user)
+        with self._lock, self.db.conn:
+            total = 0
+            for table in ("questions", "feedback", "unanswered", "conversations"):
+                cursor = self.db.execute(f"delete from {table} where user_hash = ?", [user_hash])
+                total += max(cursor.rowcount, 0)
+        return total
+
+    def delete_older_than(self, days: int) -> int:
+        """Delete stored questions (and their unanswered rows) older than `days` days."""
+        cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).isoformat(timespec="seconds")
+        with self._lock, self.db.conn:
+            total = 0
+            for table in ("questions", "unanswered"):
+                total += max(self.db.execute(f"delete from {table} where ts < ?", [cutoff]).rowcount, 0)
+        return total
+
+    def stats(self, top: int = 5) -> Stats:
+        """Counts of questions, answers and feedback, and the most common unanswered questions."""
+        q = self.db.execute("select count(*), coalesce(sum(answered), 0) from questions").fetchone()
+        f = self.db.execute(
+            "select coalesce(sum(rating > 0), 0), coalesce(sum(rating < 0), 0) from feedback"
+        ).fetchone()
+        unanswered = [
+            dict(r)
+            for r in self.db.query(
+                "select lower(question) as question, count(*) as count from unanswered "
+                "group by lower(question) order by count desc, max(ts) desc limit ?",
+                [top],
+            )
+        ]
+        return Stats(int(q[0]), int(q[1]), int(f[0]), int(f[1]), unanswered)
+
+    def count(self, table: str) -> int:
+        """Number of rows in one of the store's tables."""
+        return self.db[table].count  # type: ignore[union-attr]
