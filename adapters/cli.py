@@ -1,5 +1,10 @@
 """The `outsourcebot` command line: a thin layer over the library.
 
+The CLI is a front end like the chat adapters, so it lives in `adapters/`.
+Each feature with commands of its own (Telegram, Discord, maintainers' tools,
+the benchmark) has a small module with `register(subparsers)`, listed in
+`COMMAND_MODULES`; those modules import nothing heavy at import time.
+
 Heavy libraries (NumPy models, FAISS, torch) are imported only by the commands
 that need them, so `--help` and `kb check` stay instant.
 """
@@ -7,6 +12,7 @@ that need them, so `--help` and `kb check` stay instant.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -253,12 +259,24 @@ def build_parser() -> argparse.ArgumentParser:
     ev = _add(sub, "eval", cmd_eval)
     ev.add_argument("--json", action="store_true", help="machine-readable output")
     ev.add_argument("--file", help="a JSONL evaluation file (default tests/data/eval.jsonl)")
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if not exc.name or not module_name.startswith(exc.name):
+                raise
+            continue
+        module.register(sub, _add)
     return parser
 
 
-_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+COMMAND_MODULES = (
+    "adapters.telegram.commands",
+    "adapters.discord.commands",
+    "adapters.serve",
+    "adapters.maintainer_commands",
+    "adapters.bench_commands",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
