@@ -146,7 +146,7 @@ def cmd_kb_build(args: argparse.Namespace) -> int:
         _err("not building: fix the problems above (or pass --force to index the valid notes)")
         return 1
     _err(f"Loading the {settings.encoder} encoder...")
-    report = build_index(kb, settings.index_dir, make_embedder(settings.encoder), _progress("embedding"))
+    report = build_index(kb, settings.index_dir, make_embedder(settings.encoder, settings.model_cache_dir), _progress("embedding"))
     print(f"Built: {report.summary()}")
     for label, ids in (("added", report.added), ("edited", report.edited), ("removed", report.removed)):
         if ids:
@@ -207,7 +207,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     settings = _settings()
     kb = load_knowledge(settings.knowledge_dir)
-    embedder = make_embedder(settings.encoder)
+    embedder = make_embedder(settings.encoder, settings.model_cache_dir)
     index = ensure_index(kb, settings, embedder, _err)
     started = time.perf_counter()
     results = evaluate(index, embedder, load_cases(args.file or EVAL_FILE), {"fused": settings.threshold})

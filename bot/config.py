@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parent.parent
-ENCODERS = ("numpy", "sentence-transformers")
+ENCODERS = ("onnx", "numpy", "sentence-transformers")
 
 
 class ConfigError(ValueError):
@@ -58,7 +58,7 @@ class Settings:
     Attributes:
         data_dir: Where the index, embedding cache and database live.
         knowledge_dir: The folder of Markdown notes.
-        encoder: "numpy" (fast, torch-free) or "sentence-transformers" (reference).
+        encoder: "onnx" (fast, torch-free, default), "numpy" or "sentence-transformers" (reference).
         threshold: Confidence below which the bot declines to answer.
         rate_limit: Messages a user may send per `rate_window` seconds.
         retention_days: Stored questions older than this are deleted.
@@ -66,7 +66,7 @@ class Settings:
 
     data_dir: Path
     knowledge_dir: Path
-    encoder: str = "numpy"
+    encoder: str = "onnx"
     threshold: float = 0.0
     rate_limit: int = 12
     rate_window: float = 60.0
@@ -77,6 +77,11 @@ class Settings:
     def db_path(self) -> Path:
         """The SQLite database of conversations, feedback and unanswered questions."""
         return self.data_dir / "outsourcebot.db"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Where the ONNX graph generated from the packaged model is kept."""
+        return self.data_dir / "model"
 
     @property
     def index_dir(self) -> Path:
@@ -96,7 +101,7 @@ def load_settings() -> Settings:
     load_dotenv_file()
     data_dir = Path(os.environ.get("OUTSOURCEBOT_DATA_DIR") or _default_data_dir()).expanduser()
     knowledge_dir = Path(os.environ.get("OUTSOURCEBOT_KNOWLEDGE_DIR") or REPO_DIR / "knowledge").expanduser()
-    encoder = os.environ.get("OUTSOURCEBOT_ENCODER", "numpy").strip() or "numpy"
+    encoder = os.environ.get("OUTSOURCEBOT_ENCODER", "onnx").strip() or "onnx"
     if encoder not in ENCODERS:
         raise ConfigError(f"OUTSOURCEBOT_ENCODER={encoder!r} is unknown; use one of: {', '.join(ENCODERS)}")
     if not knowledge_dir.is_dir():

@@ -109,7 +109,7 @@ class Core:
             log.warning("knowledge problem: %s", problem)
         if not kb.notes:
             raise RuntimeError(f"no usable notes in {settings.knowledge_dir}; run `outsourcebot kb check`")
-        embedder = embedder or make_embedder(settings.encoder)
+        embedder = embedder or make_embedder(settings.encoder, settings.model_cache_dir)
         index = ensure_index(kb, settings, embedder, say)
         store = store or Store(settings.db_path, settings.salt)
         return cls(settings, embedder, store, kb, index)

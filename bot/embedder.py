@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -66,15 +67,20 @@ class NumpyEmbedder:
         return self._encoder.embed(texts)
 
 
-def make_embedder(kind: str) -> Embedder:
+def make_embedder(kind: str, cache_dir: Path | None = None) -> Embedder:
     """Create the embedder a setting names.
 
     Args:
-        kind: "numpy" or "sentence-transformers".
+        kind: "onnx" (serving default), "numpy" or "sentence-transformers" (reference).
+        cache_dir: Where the ONNX encoder keeps its generated graph.
 
     Returns:
         A loaded embedder.
     """
+    if kind == "onnx":
+        from bot.onnx_encoder import OnnxEmbedder
+
+        return OnnxEmbedder(cache_dir or Path.home() / ".cache" / "outsourcebot")
     if kind == "sentence-transformers":
         return SentenceTransformerEmbedder()
     if kind == "numpy":

@@ -249,8 +249,9 @@ def build_index(
     try:
         keys = [EmbeddingCache.key(embedder.name, c.text) for c in chunks]
         found = cache.get_many(list(dict.fromkeys(keys)))
-        missing = [k for k in dict.fromkeys(keys) if k not in found]
         text_of = {k: c.text for k, c in zip(keys, chunks)}
+        # Similar lengths together: each batch is padded to its longest text.
+        missing = sorted((k for k in dict.fromkeys(keys) if k not in found), key=lambda k: len(text_of[k]))
         new: dict[str, np.ndarray] = {}
         for start in range(0, len(missing), EMBED_BATCH):
             part = missing[start : start + EMBED_BATCH]

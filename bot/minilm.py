@@ -11,8 +11,12 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,26 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarr
     return (x - mean) / np.sqrt(var + EPS) * weight + bias
 
 
+def load_tokenizer(folder: Path) -> Tokenizer:
+    """Load the packaged tokenizer, padding per batch instead of to a fixed 128 tokens."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    # The packaged tokenizer pads every input to 128 tokens; padding per batch
+    # to the longest input keeps short questions several times faster.
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(MAX_TOKENS)
+    return tokenizer
+
+
+def load_weights(folder: Path) -> dict[str, np.ndarray]:
+    """Load the model's tensors as float32 arrays, keyed without the `bert.` prefix."""
+    from safetensors.numpy import load_file
+
+    raw = load_file(str(folder / "model.safetensors"))
+    return {k.removeprefix("bert.").removeprefix("model."): v.astype(np.float32) for k, v in raw.items()}
+
+
 class MiniLMEncoder:
     """Sentence embeddings from all-MiniLM-L6-v2 computed with NumPy.
 
@@ -64,17 +88,9 @@ class MiniLMEncoder:
     dim = 384
 
     def __init__(self, model_dir: Path | None = None) -> None:
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
-
         folder = model_dir or packaged_model_dir()
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        # The packaged tokenizer pads every input to 128 tokens; padding per
-        # batch to the longest input keeps short questions several times faster.
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(MAX_TOKENS)
-        raw = load_file(str(folder / "model.safetensors"))
-        w = {k.removeprefix("bert.").removeprefix("model."): v.astype(np.float32) for k, v in raw.items()}
+        self.tokenizer = load_tokenizer(folder)
+        w = load_weights(folder)
         self._word = w["embeddings.word_embeddings.weight"]
         self._pos = w["embeddings.position_embeddings.weight"]
         self._type = w["embeddings.token_type_embeddings.weight"][0]
