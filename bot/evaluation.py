@@ -126,7 +126,7 @@ def evaluate(
     limits = {**THRESHOLDS, **(thresholds or {})}
     texts = [clean_text(c.question) for c in cases]
     vectors = np.concatenate([embedder.embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
-    results = {}
+    results: dict[str, ModeResult] = {}
     for mode in ("semantic", "lexical", "fused"):
         assert mode in MODES
         ranked = [rank_notes(index, v, t, mode) for v, t in zip(vectors, texts)]

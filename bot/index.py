@@ -216,6 +216,7 @@ def _write_lexical(path: Path, chunks: list[Chunk]) -> None:
     import sqlite_utils
 
     db = sqlite_utils.Database(path)
+    db["chunks"].create({"rowid": int, "note_id": str, "kind": str, "text": str}, pk="rowid")  # type: ignore[union-attr]
     db["chunks"].insert_all(  # type: ignore[union-attr]
         ({"rowid": i + 1, "note_id": c.note_id, "kind": c.kind, "text": c.text} for i, c in enumerate(chunks)),
         pk="rowid",

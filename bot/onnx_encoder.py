@@ -15,6 +15,7 @@ import logging
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from bot.minilm import HEADS, LAYERS, load_tokenizer, load_weights, packaged_mod
 log = logging.getLogger(__name__)
 
 OPSET = 17
-GRAPH_VERSION = "2"
+GRAPH_VERSION = "3"
 
 
 def _graph_path(cache_dir: Path, model_dir: Path) -> Path:
@@ -47,7 +48,6 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
 
     w = load_weights(model_dir)
     dim = w["embeddings.word_embeddings.weight"].shape[1]
-    head_dim = dim // HEADS
     inits: list[onnx.TensorProto] = []
     nodes: list[onnx.NodeProto] = []
 
@@ -57,16 +57,15 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
 
     counter = iter(range(10**6))
 
-    def node(op: str, inputs: list[str], **attrs: object) -> str:
+    def node(op: str, inputs: list[str], domain: str = "", **attrs: Any) -> str:
         out = f"{op.lower()}_{next(counter)}"
-        nodes.append(helper.make_node(op, inputs, [out], **attrs))
+        nodes.append(helper.make_node(op, inputs, [out], domain=domain or None, **attrs))
         return out
 
     def layer_norm(x: str, prefix: str) -> str:
         return node("LayerNormalization", [x, const(prefix + ".w", w[prefix + ".weight"]), const(prefix + ".b", w[prefix + ".bias"])], axis=-1, epsilon=1e-12)
 
     one_f = const("one_f", np.array(1.0, np.float32))
-    neg = const("neg_big", np.array(-1e4, np.float32))
     x = node("Gather", [const("word", w["embeddings.word_embeddings.weight"]), "input_ids"])
     zero_1d = const("zero_1d", np.array([0], np.int64))
     length = node("Slice", [node("Shape", ["input_ids"]), const("one_1d", np.array([1], np.int64)), const("two_1d", np.array([2], np.int64))])
@@ -75,23 +74,16 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
     x = node("Add", [x, const("type0", w["embeddings.token_type_embeddings.weight"][0])])
     x = layer_norm(x, "embeddings.LayerNorm")
     mask = "attention_mask"
-    bias = node("Mul", [node("Sub", [one_f, mask]), neg])
-    bias = node("Unsqueeze", [bias, const("axes12", np.array([1, 2], np.int64))])
-    split_heads = const("split_heads", np.array([0, 0, HEADS, head_dim], np.int64))
-    merge_heads = const("merge_heads", np.array([0, 0, dim], np.int64))
-    scale = const("scale", np.array(1.0 / math.sqrt(head_dim), np.float32))
+    mask_index = node("Cast", [mask], to=TensorProto.INT32)
     sqrt2 = const("sqrt2", np.array(math.sqrt(2.0), np.float32))
     half = const("half", np.array(0.5, np.float32))
     for i in range(LAYERS):
         p = f"encoder.layer.{i}."
-        heads = []
-        for part, perm in (("query", [0, 2, 1, 3]), ("key", [0, 2, 3, 1]), ("value", [0, 2, 1, 3])):
-            proj = node("Add", [node("MatMul", [x, const(f"{p}{part}.w", w[f"{p}attention.self.{part}.weight"].T)]), const(f"{p}{part}.b", w[f"{p}attention.self.{part}.bias"])])
-            heads.append(node("Transpose", [node("Reshape", [proj, split_heads])], perm=perm))
-        q, k, v = heads
-        scores = node("Add", [node("Mul", [node("MatMul", [q, k]), scale]), bias])
-        context = node("MatMul", [node("Softmax", [scores], axis=-1), v])
-        context = node("Reshape", [node("Transpose", [context], perm=[0, 2, 1, 3]), merge_heads])
+        qkv_w = np.concatenate([w[f"{p}attention.self.{n}.weight"].T for n in ("query", "key", "value")], axis=1)
+        qkv_b = np.concatenate([w[f"{p}attention.self.{n}.bias"] for n in ("query", "key", "value")])
+        # onnxruntime's fused self-attention kernel (com.microsoft.Attention): QKV projection,
+        # masked softmax over 12 heads and the merge, in one op.
+        context = node("Attention", [x, const(p + "qkv.w", qkv_w), const(p + "qkv.b", qkv_b), mask_index], domain="com.microsoft", num_heads=HEADS)
         attn = node("Add", [node("MatMul", [context, const(p + "ao.w", w[p + "attention.output.dense.weight"].T)]), const(p + "ao.b", w[p + "attention.output.dense.bias"])])
         x = layer_norm(node("Add", [x, attn]), p + "attention.output.LayerNorm")
         inner = node("Add", [node("MatMul", [x, const(p + "i.w", w[p + "intermediate.dense.weight"].T)]), const(p + "i.b", w[p + "intermediate.dense.bias"])])
@@ -113,7 +105,7 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
         [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", dim])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="outsourcebot")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)], producer_name="outsourcebot")
     model.ir_version = 8
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".tmp-{os.getpid()}")
