@@ -102,7 +102,7 @@ def chart_answered_share(data: ReportData) -> str:
 
 
 def chart_feedback(data: ReportData) -> str:
-    """Horizontal bars: 👍 and 👎 per note, worst first."""
+    """Horizontal bars: thumbs up and down per note, worst first (words, not emoji: servers often lack emoji fonts)."""
     rows = data.feedback[:MAX_FEEDBACK_BARS]
     if not rows:
         return '<p class="empty">No feedback in this period.</p>'
@@ -153,13 +153,13 @@ def render_html(data: ReportData) -> str:
         for value, label in (
             (data.questions, "questions"),
             (f"{round(100 * data.answered_share)}%", "answered"),
-            (f"{data.up} / {data.down}", "👍 / 👎"),
+            (f"{data.up} / {data.down}", "thumbs up / down"),
             (len(data.groups), "unanswered groups"),
             (len(data.past_review), "notes past review"),
         )
     )
     feedback = _table(
-        ["Note", "Title", "👍", "👎"],
+        ["Note", "Title", "Thumbs up", "Thumbs down"],
         [[f"<code>{_e(f.note_id)}</code>", _e(f.title), _e(f.up), _e(f.down)] for f in data.feedback],
         numeric={2, 3},
         empty="No feedback in this period.",
