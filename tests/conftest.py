@@ -99,3 +99,8 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def real_core(real_settings: Settings) -> Core:
     """The real core: packaged MiniLM model (NumPy encoder), real notes, built once per session."""
     return Core.start(real_settings, store=Store(None, "test-salt"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers the suite uses."""
+    config.addinivalue_line("markers", "reference: loads torch and the sentence-transformers reference encoder (slow, run once)")
