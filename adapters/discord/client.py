@@ -1,0 +1,343 @@
+"""The Discord client: slash commands, mentions and DMs, buttons, one error boundary.
+
+The client is an `AutoShardedClient`, so a bot in thousands of servers needs no
+changes: Discord's `/gateway/bot` says how many shards to open. It asks for the
+`guilds`, `guild_messages` and `dm_messages` intents, never the privileged
+members intent. The privileged message content intent is requested only so
+mentions in channels and direct messages can be read (DISCORD_MESSAGE_CONTENT=0
+turns the request off; see docs/discord.md); slash commands and buttons work
+without it.
+
+Every send passes `allowed_mentions=AllowedMentions.none()` (and the client has
+it as its default), so a question holding `@everyone`, `@here` or a role mention
+can never ping anyone. Rate limits (HTTP 429) are left to discord.py, which
+waits them out and retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sys
+from collections.abc import Awaitable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord.config import DiscordConfig
+from adapters.discord.redact import redacting
+from adapters.discord.render import Part, render_reply, render_text
+from adapters.discord.views import DYNAMIC_ITEMS, build_view
+from bot.config import ConfigError
+from bot.core import Core
+from bot.messages import Message, Reply
+from bot.render import render
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+NO_MENTIONS = discord.AllowedMentions.none()
+COMMANDS_TEXT = (
+    "On Discord: /ask a question, /topics to browse, /about for this help, /forget to delete what I stored about you. "
+    "You can also mention me in a channel or send me a direct message."
+)
+PERSONAL_KINDS = ("forgotten", "rate_limited", "error")
+"""Reply kinds only the asker should see (sent as ephemeral interaction replies)."""
+
+DEFER_AFTER = 2.0
+"""Seconds to wait for an answer before deferring: Discord voids an interaction not answered within 3 s."""
+
+
+def make_intents(config: DiscordConfig) -> discord.Intents:
+    """The gateway intents the bot needs: no members intent; message content only when configured."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    intents.message_content = config.message_content
+    return intents
+
+
+class DiscordBot(discord.AutoShardedClient):
+    """outsourcebot on Discord; translates between Discord and the shared core.
+
+    Args:
+        core: The shared engine (may serve other platforms in the same process).
+        config: Checked Discord settings.
+        **options: Passed to `discord.AutoShardedClient` (tests pass `guild_ready_timeout`).
+    """
+
+    def __init__(self, core: Core, config: DiscordConfig, **options: Any) -> None:
+        options.setdefault("allowed_mentions", NO_MENTIONS)
+        super().__init__(intents=make_intents(config), **options)
+        self.core = core
+        self.config = config
+        self.tree: app_commands.CommandTree[DiscordBot] = app_commands.CommandTree(self)
+        self.tree.error(self.on_app_command_error)
+        for command in SLASH_COMMANDS:
+            self.tree.add_command(command)
+
+    # ----- start-up ------------------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        """Register the persistent buttons and sync slash commands (to DISCORD_GUILD_IDS when set)."""
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Publish the slash commands: to each configured guild at once, else globally."""
+        if not self.config.guild_ids:
+            synced = await self.tree.sync()
+            log.info("synced %d global slash commands", len(synced))
+            return
+        for guild_id in self.config.guild_ids:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            try:
+                synced = await self.tree.sync(guild=guild)
+            except discord.HTTPException as exc:
+                # One server that removed the bot must not stop the others.
+                log.error("could not sync slash commands to guild %s: %s", guild_id, exc)
+            else:
+                log.info("synced %d slash commands to guild %s", len(synced), guild_id)
+
+    async def on_ready(self) -> None:
+        """Log who we are once every shard is ready."""
+        log.info("Discord ready as %s in %d servers on %s shard(s)", self.user, len(self.guilds), self.shard_count)
+
+    # ----- translation ---------------------------------------------------------------------
+
+    def message_for(self, user: discord.abc.User, chat_id: int | None, text: str) -> Message:
+        """The neutral message for text from a Discord user in a channel (or DM)."""
+        return Message(text, str(user.id), str(chat_id if chat_id is not None else user.id), PLATFORM)
+
+    def is_admin(self, user: discord.abc.User) -> bool:
+        """True for users in DISCORD_ADMIN_IDS or, in a server, members with the DISCORD_ADMIN_ROLE role."""
+        if user.id in self.config.admin_ids:
+            return True
+        role = self.config.admin_role
+        return bool(role) and isinstance(user, discord.Member) and any(r.name == role for r in user.roles)
+
+    # ----- sending -------------------------------------------------------------------------
+
+    async def respond(
+        self, interaction: discord.Interaction[Any], work: Reply | Awaitable[Reply], *, ephemeral: bool | None = None
+    ) -> None:
+        """Answer an interaction with a core reply, deferring first when the core is slow.
+
+        Args:
+            interaction: The slash command or button press.
+            work: The reply, or an awaitable producing it.
+            ephemeral: Force private (True) or public (False); by default personal kinds are private.
+        """
+        if isinstance(work, Reply):
+            reply = work
+        else:
+            task = asyncio.ensure_future(work)
+            done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+            if not done:
+                await interaction.response.defer(thinking=True, ephemeral=bool(ephemeral))
+            reply = await task
+        private = ephemeral if ephemeral is not None else reply.kind in PERSONAL_KINDS
+        await self.send_to_interaction(interaction, render_reply(reply), build_view(reply), ephemeral=private)
+
+    async def send_to_interaction(
+        self, interaction: discord.Interaction[Any], parts: list[Part], view: discord.ui.View | None, *, ephemeral: bool
+    ) -> None:
+        """Send parts as the interaction's response and follow-ups; buttons go under the last part."""
+        for number, part in enumerate(parts, 1):
+            kwargs: dict[str, Any] = {"ephemeral": ephemeral, "allowed_mentions": NO_MENTIONS}
+            if part.content:
+                kwargs["content"] = part.content
+            if part.embed is not None:
+                kwargs["embed"] = part.embed
+            if view is not None and number == len(parts):
+                kwargs["view"] = view
+            if not interaction.response.is_done():
+                await interaction.response.send_message(**kwargs)
+            else:
+                await interaction.followup.send(**kwargs)
+
+    async def send_to_channel(self, message: discord.Message, parts: list[Part], view: discord.ui.View | None) -> None:
+        """Answer a message in its channel: the first part as a reply to it, buttons under the last part."""
+        reference = message.to_reference(fail_if_not_exists=False)
+        for number, part in enumerate(parts, 1):
+            kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+            if part.content:
+                kwargs["content"] = part.content
+            if part.embed is not None:
+                kwargs["embed"] = part.embed
+            if number == 1:
+                kwargs["reference"] = reference
+            if view is not None and number == len(parts):
+                kwargs["view"] = view
+            await message.channel.send(**kwargs)
+
+    # ----- events --------------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer direct messages and messages that mention the bot; ignore everything else."""
+        me = self.user
+        if me is None or message.author.bot or message.author.id == me.id:
+            return
+        if message.guild is not None and me.id not in message.raw_mentions:
+            # `mentioned_in` would also be true for @everyone: answering those would be noise.
+            return
+        text = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+        async with message.channel.typing():
+            reply = await self.core.handle(self.message_for(message.author, message.channel.id, text))
+        if reply.kind == "help":
+            reply = self.core.help_reply(COMMANDS_TEXT)
+        await self.send_to_channel(message, render_reply(reply), build_view(reply))
+
+    async def on_feedback_press(self, interaction: discord.Interaction[Any], answer_id: str, rating: int) -> None:
+        """Store a 👍/👎 against the answer and thank the presser privately."""
+        try:
+            text = self.core.feedback(answer_id, PLATFORM, str(interaction.user.id), rating)
+            await self.send_to_interaction(interaction, render_text(text), None, ephemeral=True)
+        except Exception as exc:
+            await self.fail_politely(interaction, exc, "feedback button")
+
+    async def on_topic_press(self, interaction: discord.Interaction[Any], note_id: str) -> None:
+        """Answer with the note behind a topic button, privately when the button was on a private message."""
+        try:
+            wait = self.core.limiter.check(f"{PLATFORM}:{interaction.user.id}")
+            if wait > 0:
+                reply = Reply("rate_limited", render("rate_limited", seconds=max(1, round(wait))))
+            else:
+                message = self.message_for(interaction.user, interaction.channel_id, "")
+                reply = self.core.answer_note(message, note_id)
+            private = bool(interaction.message and interaction.message.flags.ephemeral)
+            await self.respond(interaction, reply, ephemeral=private or reply.kind in PERSONAL_KINDS)
+        except Exception as exc:
+            await self.fail_politely(interaction, exc, "topic button")
+
+    # ----- the error boundary --------------------------------------------------------------
+
+    async def fail_politely(self, target: discord.Interaction[Any] | discord.Message | None, error: BaseException, where: str) -> None:
+        """Log an error from one handler and tell the user politely; the bot keeps running."""
+        log.error("error in %s: %s: %s", where, type(error).__name__, error, exc_info=error)
+        parts = render_text(render("error"))
+        try:
+            if isinstance(target, discord.Interaction):
+                await self.send_to_interaction(target, parts, None, ephemeral=True)
+            elif isinstance(target, discord.Message) and not target.author.bot:
+                await self.send_to_channel(target, parts, None)
+        except discord.HTTPException as exc:
+            log.warning("could not send the apology either: %s", exc)
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """Event handlers' errors (mentions, DMs) end here."""
+        error = sys.exc_info()[1] or RuntimeError("unknown error")
+        target = next((a for a in args if isinstance(a, (discord.Interaction, discord.Message))), None)
+        await self.fail_politely(target, error, event_method)
+
+    async def on_app_command_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
+        """Slash commands' errors end here."""
+        original = getattr(error, "original", error)
+        name = interaction.command.name if interaction.command else "unknown command"
+        await self.fail_politely(interaction, original, f"/{name}")
+
+
+# ----- slash commands -------------------------------------------------------------------------
+
+
+@app_commands.command(name="ask", description="Ask about outsourcing or Geoffrey Moore's strategy ideas")
+@app_commands.describe(question="Your question, in plain words")
+async def ask_command(interaction: discord.Interaction[DiscordBot], question: str) -> None:
+    """/ask question: answer with an embed and buttons."""
+    bot = interaction.client
+    await bot.respond(interaction, bot.core.handle(bot.message_for(interaction.user, interaction.channel_id, question)))
+
+
+@app_commands.command(name="topics", description="List the topics I can help with")
+async def topics_command(interaction: discord.Interaction[DiscordBot]) -> None:
+    """/topics: the list of topics, as buttons, visible only to the asker."""
+    await interaction.client.respond(interaction, interaction.client.core.topics_reply(), ephemeral=True)
+
+
+@app_commands.command(name="forget", description="Delete everything I stored about you")
+async def forget_command(interaction: discord.Interaction[DiscordBot]) -> None:
+    """/forget: delete the user's stored questions and feedback; the confirmation is private."""
+    bot = interaction.client
+    await bot.respond(interaction, bot.core.forget(PLATFORM, str(interaction.user.id)), ephemeral=True)
+
+
+@app_commands.command(name="about", description="What I do and how to use me")
+async def about_command(interaction: discord.Interaction[DiscordBot]) -> None:
+    """/about: the help text, visible only to the asker."""
+    await interaction.client.respond(interaction, interaction.client.core.help_reply(COMMANDS_TEXT), ephemeral=True)
+
+
+async def _refuse(interaction: discord.Interaction[DiscordBot], command: str) -> None:
+    text = f"Sorry, /{command} is for the bot's maintainers only. Try /ask or /topics instead."
+    await interaction.client.send_to_interaction(interaction, render_text(text), None, ephemeral=True)
+
+
+@app_commands.command(name="reload", description="Maintainers: reload the knowledge notes")
+async def reload_command(interaction: discord.Interaction[DiscordBot]) -> None:
+    """/reload (admins): reload the knowledge folder; a broken note keeps the old index in service."""
+    bot = interaction.client
+    if not bot.is_admin(interaction.user):
+        await _refuse(interaction, "reload")
+        return
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    result = await asyncio.to_thread(bot.core.reload)
+    await bot.send_to_interaction(interaction, render_text(result.summary()), None, ephemeral=True)
+
+
+@app_commands.command(name="stats", description="Maintainers: usage figures and top unanswered questions")
+async def stats_command(interaction: discord.Interaction[DiscordBot]) -> None:
+    """/stats (admins): headline usage figures."""
+    bot = interaction.client
+    if not bot.is_admin(interaction.user):
+        await _refuse(interaction, "stats")
+        return
+    await bot.respond(interaction, bot.core.stats_reply(), ephemeral=True)
+
+
+SLASH_COMMANDS: tuple[app_commands.Command[Any, ..., None], ...] = (ask_command, topics_command, forget_command, about_command, reload_command, stats_command)
+
+
+# ----- running ----------------------------------------------------------------------------------
+
+
+def point_rest_api_at(api_url: str | None) -> None:
+    """Send REST calls to `api_url` (a rate-limit proxy, or a test fake) instead of discord.com."""
+    if api_url:
+        discord.http.Route.BASE = api_url
+
+
+async def run_bot(bot: DiscordBot) -> None:
+    """Log in, connect every shard and serve until closed; the token never reaches the logs.
+
+    Raises:
+        ConfigError: When Discord rejects the token or the message content intent is not enabled.
+    """
+    point_rest_api_at(bot.config.api_url)
+    with redacting(bot.config.token):
+        async with bot:
+            try:
+                await bot.start(bot.config.token)
+            except discord.LoginFailure:
+                raise ConfigError(
+                    "Discord rejected DISCORD_BOT_TOKEN; copy a fresh token from the developer portal "
+                    "(your application > Bot > Reset Token) into .env"
+                ) from None
+            except discord.PrivilegedIntentsRequired:
+                raise ConfigError(
+                    "Discord refused the message content intent; switch on 'Message Content Intent' under "
+                    "Bot > Privileged Gateway Intents in the developer portal, or set DISCORD_MESSAGE_CONTENT=0"
+                ) from None
+
+
+async def run_discord(core: Core, config: DiscordConfig) -> None:
+    """Run the Discord bot on a shared core until it is closed or cancelled.
+
+    Args:
+        core: The shared engine.
+        config: Checked Discord settings.
+    """
+    await run_bot(DiscordBot(core, config))
