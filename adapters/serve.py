@@ -1,0 +1,159 @@
+"""`outsourcebot serve`: every platform with a token, in one process, sharing one core.
+
+A platform is a name, the variable holding its token, and a runner: a coroutine
+`run(core, stop)` that starts the platform's client on the shared core, serves
+until the `stop` event is set, then shuts down cleanly. When one platform fails
+the others are stopped too and the error is reported, so a half-running bot
+never hides a broken one. Imports nothing heavy until the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+log = logging.getLogger(__name__)
+
+Runner = Callable[["Core", asyncio.Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A chat platform `serve` can run.
+
+    Attributes:
+        name: "discord", "telegram", ...
+        token_var: The environment variable whose presence switches it on.
+        prepare: Checks the platform's settings (raising ConfigError) and returns its runner.
+    """
+
+    name: str
+    token_var: str
+    prepare: Callable[[], Runner]
+
+
+def _prepare_discord() -> Runner:
+    from adapters.discord.config import load_discord_config
+
+    config = load_discord_config()
+
+    async def run(core: Core, stop: asyncio.Event) -> None:
+        from adapters.discord.client import DiscordBot, run_bot
+
+        bot = DiscordBot(core, config)
+        task = asyncio.ensure_future(run_bot(bot))
+        waiter = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            if not task.done():
+                await bot.close()
+        await task
+
+    return run
+
+
+def _prepare_telegram() -> Runner:
+    from adapters.telegram.config import load_telegram_config
+    from adapters.telegram.logs import install_redaction
+
+    config = load_telegram_config()
+    install_redaction(config.secrets())
+
+    async def run(core: Core, stop: asyncio.Event) -> None:
+        from adapters.telegram.app import build_application, running
+
+        async with running(build_application(core, config), config):
+            await stop.wait()
+
+    return run
+
+
+PLATFORMS: tuple[Platform, ...] = (
+    Platform("telegram", "TELEGRAM_BOT_TOKEN", _prepare_telegram),
+    Platform("discord", "DISCORD_BOT_TOKEN", _prepare_discord),
+)
+
+
+def configured(platforms: Sequence[Platform] = PLATFORMS, environ: Mapping[str, str] | None = None) -> list[Platform]:
+    """The platforms whose token variable is set."""
+    env = os.environ if environ is None else environ
+    return [p for p in platforms if env.get(p.token_var, "").strip()]
+
+
+async def serve_platforms(core: Core, runners: Mapping[str, Runner], stop: asyncio.Event | None = None) -> None:
+    """Run every platform on one core until `stop` is set or one of them fails.
+
+    Args:
+        core: The shared engine.
+        runners: Platform name -> runner.
+        stop: Set it to shut everything down (default: a new event set by SIGINT/SIGTERM).
+
+    Raises:
+        Exception: The first platform's failure, after the others have stopped.
+    """
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+
+    async def guarded(name: str, run: Runner) -> None:
+        try:
+            await run(core, stop)
+        except BaseException:
+            log.error("%s stopped with an error; stopping the other platforms", name)
+            stop.set()
+            raise
+        if not stop.is_set():
+            log.warning("%s stopped by itself; stopping the other platforms", name)
+            stop.set()
+
+    results = await asyncio.gather(*(guarded(name, run) for name, run in runners.items()), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run every platform that has a token configured, in one process sharing one core.
+
+    Telegram runs when TELEGRAM_BOT_TOKEN is set, Discord when DISCORD_BOT_TOKEN is set.
+
+    Example: outsourcebot serve
+    """
+    from bot.config import ConfigError, load_dotenv_file, load_settings
+
+    load_dotenv_file()
+    chosen = configured()
+    if not chosen:
+        names = " and/or ".join(p.token_var for p in PLATFORMS)
+        raise ConfigError(f"no platform is configured; set {names} in .env (see docs/telegram.md and docs/discord.md)")
+    runners = {p.name: p.prepare() for p in chosen}  # check every platform's settings before loading the model
+
+    from bot.core import Core
+
+    print("Loading outsourcebot...", file=sys.stderr, flush=True)
+    core = Core.start(load_settings(), say=lambda line: print(line, file=sys.stderr, flush=True))
+    print(f"Serving on {', '.join(runners)}. Press Ctrl+C to stop.", file=sys.stderr, flush=True)
+    asyncio.run(serve_platforms(core, runners))
+    print("Stopped.", file=sys.stderr, flush=True)
+    return 0
+
+
+def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add the `serve` command to the CLI."""
+    add(sub, "serve", cmd_serve)
