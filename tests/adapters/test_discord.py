@@ -1,0 +1,459 @@
+"""The Discord adapter end to end: the real discord.py client against a fake Discord on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+import yarl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapters.discord.client import DiscordBot, run_bot
+from adapters.discord.config import DiscordConfig, load_discord_config
+from adapters.discord.render import render_reply
+from adapters.discord.views import build_view
+from adapters.serve import PLATFORMS, configured, serve_platforms
+from bot.config import ConfigError
+from bot.core import Core
+from bot.messages import Reply, Suggestion
+from bot.store import Store
+from tests.adapters.fake_discord import (
+    ADMIN_ROLE_ID,
+    BOT_ID,
+    GUILD_ID,
+    TOKEN,
+    FakeDiscord,
+    channel_for,
+    message_errors,
+    user_payload,
+)
+from tests.conftest import make_settings, write_note
+from tests.fakes import HashingEmbedder
+
+TEST_TIMEOUT = 30.0
+ALICE = user_payload(111111111111111111, "alice")
+BOB = user_payload(222222222222222222, "bob")
+ADMIN = user_payload(333333333333333333, "admin")
+BOT_USER = user_payload(BOT_ID, "outsourcebot", bot=True)
+NO_PINGS: dict[str, list[str]] = {"parse": []}
+PRICING_QUESTION = "how much does a freelancer cost"
+
+
+# ----- harness ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches the internet: only 127.0.0.1 resolves, and the default gateway is a dead local port."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def local_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("127.0.0.1", "localhost", b"127.0.0.1", b"localhost"):
+            raise OSError(f"test tried to reach {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
+    # run_bot points Route.BASE at the fake; monkeypatch restores discord.com afterwards.
+    monkeypatch.setattr(discord.http.Route, "BASE", "http://127.0.0.1:9/api/v10")
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL("ws://127.0.0.1:9/"))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    """A fresh fake Discord with one server."""
+    async with FakeDiscord() as server:
+        yield server
+
+
+def config_for(fake: FakeDiscord, **overrides: Any) -> DiscordConfig:
+    """Discord settings pointing at the fake."""
+    return replace(DiscordConfig(token=TOKEN, api_url=fake.api_url, admin_ids=frozenset({int(ADMIN["id"])})), **overrides)
+
+
+@asynccontextmanager
+async def running(core: Core, fake: FakeDiscord, **overrides: Any) -> AsyncIterator[DiscordBot]:
+    """Run the bot against the fake until the block ends (bounded in time)."""
+    async with asyncio.timeout(TEST_TIMEOUT):
+        bot = DiscordBot(core, config_for(fake, **overrides), guild_ready_timeout=0.05)
+        task = asyncio.create_task(run_bot(bot))
+        ready = asyncio.create_task(bot.wait_until_ready())
+        await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            ready.cancel()
+            await task  # raise the start-up error
+        assert bot.is_ready(), "the bot did not become ready"
+        try:
+            yield bot
+        finally:
+            await bot.close()
+            await asyncio.wait_for(task, 5)
+
+
+async def ask(fake: FakeDiscord, question: str, user: dict[str, Any] = ALICE) -> list[Any]:
+    """Run /ask and return what the bot sent for it."""
+    before = len(fake.sent)
+    interaction = await fake.slash("ask", user, {"question": question})
+    await fake.wait_until(lambda: len(fake.sent_for(interaction)) >= 1 and len(fake.sent) > before, what="the /ask answer")
+    await asyncio.sleep(0.05)  # let any follow-up parts land
+    return fake.sent_for(interaction)
+
+
+# ----- slash commands -----------------------------------------------------------------------------
+
+
+async def test_ask_answers_with_an_embed_and_buttons(core: Core, fake: FakeDiscord) -> None:
+    async with running(core, fake):
+        assert {c["name"] for c in fake.commands["global"]} == {"ask", "topics", "forget", "about", "reload", "stats"}
+        [sent] = await ask(fake, PRICING_QUESTION)
+    assert sent.route == "callback" and sent.callback_type == 4 and not sent.ephemeral
+    [embed] = sent.payload["embeds"]
+    assert embed["title"] == "Pricing and costs"
+    assert "hourly, fixed price or retainer" in embed["description"]
+    assert embed["footer"]["text"] == "Sources: Test source"
+    assert any(f["name"] == "Key points" for f in embed["fields"])
+    answer_id = core.store.db["questions"].rows.__next__()["answer_id"]
+    assert sent.custom_ids[:2] == [f"ob:fb:+:{answer_id}", f"ob:fb:-:{answer_id}"]
+    assert "ob:t:contracts" in sent.custom_ids
+    assert sent.payload["allowed_mentions"] == NO_PINGS
+    assert fake.rejected == []
+
+
+async def test_a_thumbs_up_press_is_stored(core: Core, fake: FakeDiscord) -> None:
+    async with running(core, fake):
+        [answer] = await ask(fake, PRICING_QUESTION)
+        thumbs_up = answer.custom_ids[0]
+        press = await fake.press(thumbs_up, BOB, on=answer)
+        await fake.wait_until(lambda: bool(fake.sent_for(press)), what="the feedback acknowledgement")
+    [ack] = fake.sent_for(press)
+    assert ack.ephemeral and "👍" in ack.text
+    assert core.store.stats().up == 1 and core.store.stats().down == 0
+
+
+async def test_buttons_keep_working_after_a_restart(core: Core, fake: FakeDiscord) -> None:
+    async with running(core, fake):
+        [answer] = await ask(fake, PRICING_QUESTION)
+    async with running(core, fake):  # a new process: nothing of the first run is in memory
+        press = await fake.press(answer.custom_ids[1], BOB, on=answer)
+        await fake.wait_until(lambda: bool(fake.sent_for(press)), what="the feedback acknowledgement")
+    assert core.store.stats().down == 1
+    assert len(fake.identifies) == 2
+
+
+async def test_a_topic_button_answers_with_that_note(core: Core, fake: FakeDiscord) -> None:
+    async with running(core, fake):
+        [answer] = await ask(fake, PRICING_QUESTION)
+        press = await fake.press("ob:t:contracts", ALICE, on=answer)
+        await fake.wait_until(lambda: bool(fake.sent_for(press)), what="the topic answer")
+    [topic] = fake.sent_for(press)
+    [embed] = topic.payload["embeds"]
+    assert embed["title"] == "Contracts"
+    assert any(f["name"] == "Please note" and "Not legal or tax advice" in f["value"] for f in embed["fields"])
+    assert any(cid.startswith("ob:fb:+:") for cid in topic.custom_ids)
+    assert not topic.ephemeral
+
+
+async def test_topics_lists_every_topic_privately_with_buttons(core: Core, fake: FakeDiscord) -> None:
+    async with running(core, fake):
+        interaction = await fake.slash("topics", ALICE)
+        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="/topics")
+    [sent] = fake.sent_for(interaction)
+    assert sent.ephemeral
+    assert sorted(sent.custom_ids) == ["ob:t:chasm", "ob:t:contracts", "ob:t:pricing"]
+
+
+async def test_forget_deletes_the_users_data_privately(core: Core, fake: FakeDiscord) -> None:
+    async with running(core, fake):
+        await ask(fake, PRICING_QUESTION)
+        await ask(fake, "what is the chasm", user=BOB)
+        interaction = await fake.slash("forget", ALICE)
+        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="/forget")
+    [sent] = fake.sent_for(interaction)
+    assert sent.ephemeral and "deleted everything stored about you" in sent.text
+    remaining = {row["user_hash"] for row in core.store.db["questions"].rows}
+    assert remaining == {core.store.hash_id("discord", BOB["id"])}
+
+
+# ----- admin commands -----------------------------------------------------------------------------
+
+
+async def test_reload_is_refused_politely_to_non_admins(core: Core, fake: FakeDiscord, tiny_knowledge: Path) -> None:
+    write_note(tiny_knowledge, "retainers", "Retainers", ["what is a retainer", "how do retainers work", "monthly retainer hours"], "A retainer buys a block of hours each month.")
+    async with running(core, fake):
+        interaction = await fake.slash("reload", BOB)
+        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="the refusal")
+    [sent] = fake.sent_for(interaction)
+    assert sent.ephemeral and "for the bot's maintainers only" in sent.text
+    assert "retainers" not in core.kb.notes
+
+
+async def test_reload_by_an_admin_loads_the_new_notes(core: Core, fake: FakeDiscord, tiny_knowledge: Path) -> None:
+    write_note(tiny_knowledge, "retainers", "Retainers", ["what is a retainer", "how do retainers work", "monthly retainer hours"], "A retainer buys a block of hours each month.")
+    async with running(core, fake):
+        interaction = await fake.slash("reload", ADMIN)
+        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), timeout=15, what="the reload summary")
+    [sent] = fake.sent_for(interaction)
+    assert interaction in fake.sent_defers  # deferred first: a rebuild can outlast Discord's 3 seconds
+    assert sent.route == "followup" and sent.ephemeral
+    assert sent.text.startswith("Knowledge reloaded")
+    assert "retainers" in core.kb.notes
+
+
+async def test_stats_for_members_of_the_admin_role(core: Core, fake: FakeDiscord) -> None:
+    async with running(core, fake, admin_ids=frozenset(), admin_role="Outsource Admins"):
+        await ask(fake, PRICING_QUESTION)
+        refused = await fake.slash("stats", BOB)
+        allowed = await fake.slash("stats", BOB, roles=[ADMIN_ROLE_ID])
+        await fake.wait_until(lambda: bool(fake.sent_for(refused)) and bool(fake.sent_for(allowed)), what="/stats")
+    assert "maintainers only" in fake.sent_for(refused)[0].text
+    [stats] = fake.sent_for(allowed)
+    assert stats.ephemeral and "Questions: 1" in stats.text
+
+
+# ----- mentions and DMs ---------------------------------------------------------------------------
+
+
+async def test_a_mention_in_a_channel_is_answered_and_other_chatter_ignored(core: Core, fake: FakeDiscord) -> None:
+    async with running(core, fake):
+        await fake.send_message("just chatting about freelancer cost", ALICE)
+        message_id = await fake.send_message(f"<@{BOT_ID}> {PRICING_QUESTION}?", ALICE, mentions=[BOT_USER])
+        [sent] = await fake.wait_sent(1)
+        await fake.send_message("and more chatter", BOB)
+        await asyncio.sleep(0.2)
+    assert len(fake.sent) == 1
+    assert sent.route == "channel" and sent.channel_id == str(channel_for(GUILD_ID))
+    assert str(sent.payload["message_reference"]["message_id"]) == message_id
+    assert sent.payload["embeds"][0]["title"] == "Pricing and costs"
+    assert sent.payload["allowed_mentions"] == NO_PINGS
+
+
+async def test_a_direct_message_is_answered(core: Core, fake: FakeDiscord) -> None:
+    async with running(core, fake):
+        await fake.send_message("what is the chasm", ALICE, guild_id=None)
+        [sent] = await fake.wait_sent(1)
+    assert sent.channel_id == str(int(ALICE["id"]) + 7)
+    assert sent.payload["embeds"][0]["title"] == "Crossing the chasm"
+
+
+async def test_everyone_and_role_mentions_can_never_ping(core: Core, fake: FakeDiscord) -> None:
+    sneaky = f"<@{BOT_ID}> @everyone @here <@&{ADMIN_ROLE_ID}> <@{BOB['id']}> what is the chasm"
+    async with running(core, fake):
+        await fake.send_message(sneaky, ALICE, mentions=[BOT_USER, BOB], mention_everyone=True)
+        await fake.wait_sent(1)
+        await fake.send_message("@everyone look at this", BOB, mention_everyone=True)  # not addressed to the bot
+        await ask(fake, "@everyone @here what is the chasm")
+    assert len(fake.sent) == 2
+    for sent in fake.sent:
+        assert sent.payload["allowed_mentions"] == NO_PINGS
+
+
+# ----- faults -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def long_core(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> Core:
+    """A core with a note whose key points overflow one embed field (the note itself is valid)."""
+    path = write_note(tiny_knowledge, "checklist", "The hiring checklist", ["what is on the hiring checklist", "hiring checklist items", "checklist for hiring"],
+                      "Work through the checklist before you hire anyone.")
+    points = "\n".join(f"- Check {i}: " + "verify the detail " * 8 for i in range(14))
+    path.write_text(path.read_text().replace("- A point.", points))
+    return Core.start(make_settings(tiny_knowledge, tmp_path / "data"), embedder=fake_embedder, store=Store(None, "test-salt"))
+
+
+async def test_key_points_longer_than_a_field_are_split_across_fields(long_core: Core, fake: FakeDiscord) -> None:
+    async with running(long_core, fake):
+        [sent] = await ask(fake, "what is on the hiring checklist")
+    assert fake.rejected == []
+    names = [f["name"] for f in sent.payload["embeds"][0]["fields"]]
+    assert names[:2] == ["Key points", "Key points (more)"]
+    assert "Check 13:" in sent.text
+
+
+async def test_a_reply_longer_than_a_message_is_split_into_several(core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
+    paragraphs = "\n\n".join(f"Paragraph {i}: " + "long advice words " * 40 for i in range(14))
+    huge = Reply("answer", paragraphs, title="A very long answer", answer=paragraphs, key_points=["point " * 150] * 12,
+                 references=["Test source"], suggestions=[Suggestion("contracts", "Contracts")], answer_id="a1b2c3")
+
+    async def long_answer(message: Any) -> Reply:
+        return huge
+
+    monkeypatch.setattr(core, "handle", long_answer)
+    async with running(core, fake):
+        interaction = await fake.slash("ask", ALICE, {"question": "tell me everything"})
+        await fake.wait_until(lambda: len(fake.sent_for(interaction)) >= 3, what="the split answer")
+        await asyncio.sleep(0.3)
+    parts = fake.sent_for(interaction)
+    assert fake.rejected == []
+    assert [p.route for p in parts] == ["callback"] + ["followup"] * (len(parts) - 1)
+    assert "more below" in parts[0].payload["embeds"][0]["description"]
+    assert [bool(p.custom_ids) for p in parts] == [False] * (len(parts) - 1) + [True]
+    text = " ".join(p.text for p in parts)
+    assert "Paragraph 13:" in text and "Sources: Test source" in parts[-1].text
+
+
+async def test_a_429_is_waited_out_and_retried(core: Core, fake: FakeDiscord) -> None:
+    fake.rate_limit("POST", r"/channels/\d+/messages$", times=1, retry_after=0.3)
+    async with running(core, fake):
+        await fake.send_message(f"<@{BOT_ID}> what is the chasm", ALICE, mentions=[BOT_USER])
+        [sent] = await fake.wait_sent(1)
+    posts = [r for r in fake.requests if r[0] == "POST" and r[1].endswith("/messages")]
+    assert len(posts) == 2
+    assert sent.payload["embeds"][0]["title"] == "Crossing the chasm"
+
+
+async def test_an_error_in_one_handler_is_answered_politely(core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(message: Any) -> Reply:
+        raise RuntimeError("index exploded")
+
+    async with running(core, fake):
+        with monkeypatch.context() as patch:
+            patch.setattr(core, "handle", broken)
+            failed = await fake.slash("ask", ALICE, {"question": "anything"})
+            await fake.send_message(f"<@{BOT_ID}> anything", ALICE, mentions=[BOT_USER])
+            await fake.wait_until(lambda: len(fake.sent) >= 2, what="two apologies")
+        [answer] = await ask(fake, PRICING_QUESTION)  # the bot is still alive
+    [apology] = fake.sent_for(failed)
+    assert apology.ephemeral and "something went wrong" in apology.text
+    assert "something went wrong" in fake.sent[1].text and fake.sent[1].route == "channel"
+    assert answer.payload["embeds"][0]["title"] == "Pricing and costs"
+    assert "index exploded" in caplog.text
+
+
+async def test_a_per_user_rate_limit_answers_privately(tiny_knowledge: Path, tmp_path: Path, fake: FakeDiscord) -> None:
+    strict = Core.start(make_settings(tiny_knowledge, tmp_path / "d", rate_limit=1), embedder=HashingEmbedder(), store=Store(None, "s"))
+    async with running(strict, fake):
+        await ask(fake, PRICING_QUESTION)
+        [limited] = await ask(fake, PRICING_QUESTION)
+        [other_user] = await ask(fake, PRICING_QUESTION, user=BOB)
+    assert limited.ephemeral and "faster than I can keep up" in limited.text
+    assert other_user.payload["embeds"][0]["title"] == "Pricing and costs"
+
+
+async def test_two_shards_each_identify_with_their_shard_id(tiny_knowledge: Path, tmp_path: Path) -> None:
+    guild_on_0 = next(g for g in range(GUILD_ID, GUILD_ID + 10**9, 1 << 22) if (g >> 22) % 2 == 0)
+    guild_on_1 = guild_on_0 + (1 << 22)
+    store = Store(None, "s")
+    async with FakeDiscord(shards=2, guild_ids=(guild_on_0, guild_on_1)) as fake:
+        core = Core.start(make_settings(tiny_knowledge, tmp_path / "data"), embedder=HashingEmbedder(), store=store)
+        async with running(core, fake) as bot:
+            assert sorted(tuple(i["shard"]) for i in fake.identifies) == [(0, 2), (1, 2)]
+            assert bot.shard_count == 2 and len(bot.guilds) == 2
+            interaction = await fake.slash("ask", ALICE, {"question": PRICING_QUESTION}, guild_id=guild_on_1)
+            await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="an answer via shard 1")
+    assert fake.heartbeats >= 2  # each shard beats at once and gets op 11
+    assert all(q.get("compress") == "zlib-stream" for q in fake.query_strings)
+    assert all(i["intents"] & discord.Intents.members.flag == 0 for i in fake.identifies)  # type: ignore[attr-defined]
+
+
+async def test_a_dropped_connection_resumes_and_replays_missed_events(core: Core, fake: FakeDiscord) -> None:
+    async with running(core, fake):
+        session = fake.sessions[0]
+        await fake.reconnect(0)
+        await fake.wait_until(lambda: session.socket is None, what="the old socket to close")
+        await fake.send_message("what is the chasm", ALICE, guild_id=None)  # sent while disconnected
+        await fake.wait_until(lambda: len(fake.resumes) == 1, what="RESUME")
+        [sent] = await fake.wait_sent(1)
+    assert fake.resumes[0]["session_id"] == session.session_id
+    assert len(fake.identifies) == 1  # resumed, not re-identified
+    assert sent.payload["embeds"][0]["title"] == "Crossing the chasm"
+
+
+# ----- start-up and configuration -----------------------------------------------------------------
+
+
+async def test_a_rejected_token_stops_start_up_with_a_clear_message(core: Core, fake: FakeDiscord) -> None:
+    bot = DiscordBot(core, config_for(fake, token="wrong-token"))
+    with pytest.raises(ConfigError, match="Discord rejected DISCORD_BOT_TOKEN"):
+        await asyncio.wait_for(run_bot(bot), 10)
+
+
+def test_a_missing_token_stops_start_up_with_a_clear_message() -> None:
+    with pytest.raises(ConfigError, match="DISCORD_BOT_TOKEN is not set"):
+        load_discord_config({})
+    with pytest.raises(ConfigError, match="not a Discord id"):
+        load_discord_config({"DISCORD_BOT_TOKEN": "x", "DISCORD_ADMIN_IDS": "alice"})
+    config = load_discord_config({"DISCORD_BOT_TOKEN": " t ", "DISCORD_ADMIN_IDS": "1, 2", "DISCORD_GUILD_IDS": "3", "DISCORD_MESSAGE_CONTENT": "0"})
+    assert config.token == "t" and config.admin_ids == {1, 2} and config.guild_ids == (3,) and not config.message_content
+    assert "s3cret" not in repr(replace(config, token="s3cret"))
+
+
+async def test_the_token_never_reaches_the_logs(core: Core, fake: FakeDiscord, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with running(core, fake):
+        logging.getLogger("discord.http").debug("request with Authorization: Bot %s", TOKEN)
+        await ask(fake, PRICING_QUESTION)
+    assert "[REDACTED]" in caplog.text
+    assert TOKEN not in caplog.text
+
+
+async def test_guild_ids_sync_commands_to_those_guilds_only(core: Core, fake: FakeDiscord) -> None:
+    async with running(core, fake, guild_ids=(GUILD_ID,)):
+        [sent] = await ask(fake, PRICING_QUESTION)
+    assert "global" not in fake.commands
+    assert {c["name"] for c in fake.commands[str(GUILD_ID)]} >= {"ask", "reload"}
+    assert sent.payload["embeds"][0]["title"] == "Pricing and costs"
+
+
+# ----- serve ----------------------------------------------------------------------------------------
+
+
+def test_serve_runs_the_platforms_whose_token_is_set() -> None:
+    assert [p.name for p in configured(PLATFORMS, {"DISCORD_BOT_TOKEN": "x"})] == ["discord"]
+    assert [p.name for p in configured(PLATFORMS, {"DISCORD_BOT_TOKEN": "x", "TELEGRAM_BOT_TOKEN": "1:y"})] == ["telegram", "discord"]
+    assert configured(PLATFORMS, {"DISCORD_BOT_TOKEN": " "}) == []
+
+
+async def test_serve_shares_one_core_and_stops_every_platform(core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCORD_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("DISCORD_API_URL", fake.api_url)
+    discord_platform = next(p for p in PLATFORMS if p.name == "discord")
+    seen: list[Core] = []
+
+    async def other_platform(shared: Core, stop: asyncio.Event) -> None:
+        seen.append(shared)
+        await stop.wait()
+
+    stop = asyncio.Event()
+    async with asyncio.timeout(TEST_TIMEOUT):
+        serving = asyncio.create_task(serve_platforms(core, {"discord": discord_platform.prepare(), "other": other_platform}, stop))
+        await fake.wait_until(lambda: bool(fake.identifies) and "global" in fake.commands, what="the Discord bot to connect")
+        [answer] = await ask(fake, PRICING_QUESTION)
+        stop.set()
+        await serving
+    assert seen == [core]
+    assert answer.payload["embeds"][0]["title"] == "Pricing and costs"
+    assert core.store.count("questions") == 1
+
+
+# ----- rendering ----------------------------------------------------------------------------------
+
+_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=9000)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    answer=_text,
+    points=st.lists(st.text(min_size=1, max_size=1500), max_size=60),
+    refs=st.lists(st.text(min_size=1, max_size=400), max_size=12),
+    kind=st.sampled_from(["answer", "fallback", "help", "topics", "forgotten", "error"]),
+)
+def test_every_rendered_part_is_within_discords_limits(answer: str, points: list[str], refs: list[str], kind: str) -> None:
+    reply = Reply(kind, answer or "x", title="T" * 300, answer=answer, key_points=points, references=refs,
+                  suggestions=[Suggestion(f"n{i}", "topic " * 30) for i in range(30)], suggestion_label="Related topics",
+                  answer_id="abc123", disclaimer="Not advice.")
+    parts = render_reply(reply)
+    view = build_view(reply)
+    assert 1 <= len(parts) <= 6
+    for number, part in enumerate(parts, 1):
+        payload: dict[str, Any] = {"content": part.content, "embeds": [part.embed.to_dict()] if part.embed else []}
+        if view is not None and number == len(parts):
+            payload["components"] = view.to_components()
+        assert message_errors(payload) == {}
