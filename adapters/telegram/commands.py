@@ -1,0 +1,44 @@
+"""The `outsourcebot telegram` command. Imports nothing heavy until the command runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def cmd_telegram(args: argparse.Namespace) -> int:
+    """Run the bot on Telegram (long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set).
+
+    Needs TELEGRAM_BOT_TOKEN (from @BotFather) in the environment or .env; see docs/telegram.md.
+
+    Example: outsourcebot telegram
+    """
+    from adapters.telegram.config import load_telegram_config
+    from adapters.telegram.logs import install_redaction
+
+    config = load_telegram_config()  # before loading the model: a missing token fails at once
+    redactor = install_redaction(config.secrets())
+
+    from telegram.error import TelegramError
+
+    from adapters.telegram.app import serve
+    from bot.config import load_settings
+    from bot.core import Core
+
+    print("Loading outsourcebot...", file=sys.stderr, flush=True)
+    core = Core.start(load_settings(), say=lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        asyncio.run(serve(core, config))
+    except TelegramError as exc:
+        # Exception texts from the HTTP layer can contain the request URL, and with it the token.
+        print(f"error: Telegram: {redactor.redact(str(exc))}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add the `telegram` command to the CLI."""
+    add(sub, "telegram", cmd_telegram)

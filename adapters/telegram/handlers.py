@@ -1,0 +1,310 @@
+"""What the bot does with each Telegram update: translate to the core, render the reply, send it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import Bot, BotCommand, Chat, LinkPreviewOptions, MessageEntity, ReplyParameters, Update, User
+from telegram import Message as TelegramMessage
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, ExtBot, CommandHandler, ContextTypes, MessageHandler, filters
+
+from adapters.telegram.callbacks import parse_press, resolve_topic
+from adapters.telegram.config import TelegramConfig
+from adapters.telegram.render import render_reply, without_feedback
+from bot.core import Core
+from bot.messages import Message, Reply
+from bot.render import render
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+TYPING_REFRESH = 4.5
+"""Telegram shows "typing" for 5 seconds; refresh it a little sooner while the core works."""
+
+PUBLIC_COMMANDS = (
+    BotCommand("start", "Greeting and how to ask"),
+    BotCommand("help", "How to use the bot"),
+    BotCommand("topics", "Topics I can help with"),
+    BotCommand("ask", "Ask a question (in groups: /ask QUESTION)"),
+    BotCommand("forget", "Delete what I store about you"),
+)
+ADMIN_COMMANDS = (
+    BotCommand("reload", "Reload the knowledge notes (admins)"),
+    BotCommand("stats", "Questions, answers and feedback (admins)"),
+)
+COMMANDS_TEXT = (
+    "Commands: /topics lists what I know, /forget deletes what I store about you, /help shows this message. "
+    "In a group, mention me, reply to me or write /ask followed by your question."
+)
+ADMIN_ONLY = "Sorry, /{command} is only for the bot's admins. You can ask me anything about outsourcing, though!"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+EXPIRED_BUTTON = "That button has expired. Ask again, or send /topics."
+
+
+class _ChatLocks:
+    """One lock per chat, so a chat's answers arrive in the order its questions did."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
+        self._locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat_id]
+            if users <= 1:
+                del self._locks[chat_id]
+            else:
+                self._locks[chat_id] = (lock, users - 1)
+
+
+@asynccontextmanager
+async def typing(bot: ExtBot[Any], chat_id: int) -> AsyncIterator[None]:
+    """Show "typing" in the chat until the block ends (best effort: failures are only logged)."""
+    done = asyncio.Event()
+
+    async def keep_typing() -> None:
+        while not done.is_set():
+            try:
+                # No retries: a late "typing" is worse than none.
+                await bot.send_chat_action(chat_id, ChatAction.TYPING, rate_limit_args=0)
+            except TelegramError as exc:
+                log.debug("could not show typing in chat %s: %s", chat_id, exc)
+                return
+            try:
+                await asyncio.wait_for(done.wait(), TYPING_REFRESH)
+            except TimeoutError:
+                pass
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        done.set()
+        # The first action was sent while the core worked; waiting for it keeps it from landing after the answer.
+        await task
+
+
+def question_in(message: TelegramMessage, bot_user: User) -> str | None:
+    """The question a text message asks the bot, or None when it is not addressed to the bot.
+
+    In a private chat every message is a question. In a group, only messages that mention
+    the bot (the mention is removed) or reply to one of its messages are.
+
+    Args:
+        message: A text message.
+        bot_user: The bot's own user (from getMe).
+
+    Returns:
+        The question text (possibly empty), or None to ignore the message.
+    """
+    text = message.text or ""
+    if message.chat.type == ChatType.PRIVATE:
+        return text
+    replied = message.reply_to_message
+    addressed = bool(replied and replied.from_user and replied.from_user.id == bot_user.id)
+    mention = f"@{bot_user.username}".lower() if bot_user.username else None
+    for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+        if (entity.type == MessageEntity.MENTION and value.lower() == mention) or (
+            entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_user.id
+        ):
+            addressed = True
+            text = text.replace(value, " ")
+    return text.strip() if addressed else None
+
+
+def command_argument(message: TelegramMessage) -> str:
+    """The text after a command (`/ask how much?` -> `how much?`), line breaks kept."""
+    parts = (message.text or "").split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+async def send_reply(bot: Bot, chat: Chat, reply: Reply, reply_to: int | None = None) -> list[TelegramMessage]:
+    """Send a core reply as one or more HTML messages, as plain text if Telegram rejects the HTML.
+
+    Args:
+        bot: The bot.
+        chat: Where to send.
+        reply: What the core answered.
+        reply_to: Message to reply to (used in groups, so the answer is threaded under the question).
+
+    Returns:
+        The messages sent.
+    """
+    rendered = render_reply(reply)
+    sent: list[TelegramMessage] = []
+    last = len(rendered.chunks) - 1
+    for number, chunk in enumerate(rendered.chunks):
+        keyboard = rendered.keyboard if number == last else None
+        threading = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to and number == 0 else None
+        try:
+            sent.append(
+                await bot.send_message(
+                    chat.id, chunk.html, parse_mode=ParseMode.HTML, reply_markup=keyboard, reply_parameters=threading, link_preview_options=NO_PREVIEW
+                )
+            )
+        except BadRequest as exc:
+            if "can't parse entities" not in exc.message.lower():
+                raise
+            log.warning("Telegram rejected the HTML of a %s reply in chat %s (%s); sending it as plain text", reply.kind, chat.id, exc.message)
+            sent.append(
+                await bot.send_message(chat.id, chunk.plain, reply_markup=keyboard, reply_parameters=threading, link_preview_options=NO_PREVIEW)
+            )
+    return sent
+
+
+class TelegramHandlers:
+    """The bot's handlers, around one core.
+
+    Args:
+        core: The shared engine; the handlers only translate and render.
+        config: Telegram settings (admin ids).
+    """
+
+    def __init__(self, core: Core, config: TelegramConfig) -> None:
+        self.core = core
+        self.config = config
+        self._locks = _ChatLocks()
+
+    def attach(self, app: Application) -> None:
+        """Register every handler and the error handler on `app`."""
+        new = filters.UpdateType.MESSAGE
+        for name, callback in (
+            ("start", self.on_start),
+            ("help", self.on_start),
+            ("topics", self.on_topics),
+            ("ask", self.on_ask),
+            ("forget", self.on_forget),
+            ("reload", self.on_reload),
+            ("stats", self.on_stats),
+        ):
+            app.add_handler(CommandHandler(name, callback, filters=new))
+        app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, self.on_text))
+        app.add_handler(MessageHandler(new & filters.COMMAND & filters.ChatType.PRIVATE, self.on_start))
+        app.add_handler(CallbackQueryHandler(self.on_button))
+        app.add_error_handler(self.on_error)
+
+    # ----- helpers -------------------------------------------------------------------------------
+
+    def _message(self, update: Update, text: str) -> Message:
+        user, chat = update.effective_user, update.effective_chat
+        return Message(text, str(user.id if user else ""), str(chat.id if chat else ""), PLATFORM)
+
+    @staticmethod
+    def _reply_to(message: TelegramMessage) -> int | None:
+        return None if message.chat.type == ChatType.PRIVATE else message.message_id
+
+    async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+        message = update.effective_message
+        assert message is not None
+        async with self._locks.hold(message.chat_id):
+            async with typing(context.bot, message.chat_id):
+                reply = await self.core.handle(self._message(update, question))
+            await send_reply(context.bot, message.chat, reply, self._reply_to(message))
+
+    async def _send(self, update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
+        message = update.effective_message
+        assert message is not None
+        await send_reply(context.bot, message.chat, reply, self._reply_to(message))
+
+    async def _admin(self, update: Update, context: ContextTypes.DEFAULT_TYPE, command: str) -> bool:
+        user = update.effective_user
+        if self.config.is_admin(user.id if user else None):
+            return True
+        log.info("refused /%s to non-admin user %s", command, user.id if user else "?")
+        await self._send(update, context, Reply("refused", ADMIN_ONLY.format(command=command)))
+        return False
+
+    # ----- handlers ------------------------------------------------------------------------------
+
+    async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/start and /help (and unknown commands in a private chat): the greeting, how to ask, popular topics."""
+        await self._send(update, context, self.core.help_reply(COMMANDS_TEXT))
+
+    async def on_topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/topics: every topic as a button; pressing one answers it."""
+        await self._send(update, context, self.core.topics_reply())
+
+    async def on_ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/ask QUESTION (also /ask@botname): answer QUESTION, in any chat."""
+        assert update.effective_message is not None
+        await self._answer(update, context, command_argument(update.effective_message))
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A text message: a question in a private chat; in a group only when addressed to the bot."""
+        message = update.effective_message
+        assert message is not None
+        question = question_in(message, context.bot.bot)
+        if question is not None:
+            await self._answer(update, context, question)
+
+    async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/forget: delete everything stored about the user and confirm."""
+        user = update.effective_user
+        assert user is not None
+        reply = await asyncio.to_thread(self.core.forget, PLATFORM, str(user.id))
+        await self._send(update, context, reply)
+
+    async def on_reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/reload (admins): reload the knowledge; a broken note keeps the previous index and is reported."""
+        if not await self._admin(update, context, "reload"):
+            return
+        result = await asyncio.to_thread(self.core.reload)
+        await self._send(update, context, Reply("reload", result.summary()))
+
+    async def on_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/stats (admins): questions, answered share, feedback, top unanswered questions."""
+        if await self._admin(update, context, "stats"):
+            await self._send(update, context, await asyncio.to_thread(self.core.stats_reply))
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An inline button: 👍/👎 records feedback and acknowledges it; a topic button answers that topic."""
+        query = update.callback_query
+        assert query is not None
+        press = parse_press(query.data)
+        message = query.message
+        if press is not None and press.kind == "feedback":
+            ack = await asyncio.to_thread(self.core.feedback, press.value, PLATFORM, str(query.from_user.id), press.rating)
+            await query.answer(ack)
+            if isinstance(message, TelegramMessage):
+                try:
+                    await query.edit_message_reply_markup(without_feedback(message.reply_markup))
+                except BadRequest as exc:  # already edited, or too old to edit: the rating is stored anyway
+                    log.info("could not remove the feedback buttons: %s", exc.message)
+            return
+        note_id = resolve_topic(press, self.core.kb.notes) if press is not None else None
+        if note_id is None or message is None:
+            await query.answer(EXPIRED_BUTTON)
+            return
+        await query.answer()
+        reply = self.core.answer_note(self._message(update, ""), note_id)
+        await send_reply(context.bot, message.chat, reply)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The one error boundary: log the failure with the update id and apologise in the chat."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        error = context.error
+        log.error(
+            "update %s failed: %s: %s",
+            update_id,
+            type(error).__name__,
+            error,
+            exc_info=(type(error), error, error.__traceback__) if error else None,
+        )
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            return
+        try:
+            await send_reply(context.bot, chat, Reply("error", render("error")))
+        except Exception as exc:  # the chat may be gone or the bot blocked; nothing more to do
+            log.warning("could not tell chat %s about the error in update %s: %s", chat.id, update_id, exc)
