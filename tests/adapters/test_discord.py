@@ -457,3 +457,13 @@ def test_every_rendered_part_is_within_discords_limits(answer: str, points: list
         if view is not None and number == len(parts):
             payload["components"] = view.to_components()
         assert message_errors(payload) == {}
+
+
+def test_serve_drives_telegram_through_its_public_entry_points() -> None:
+    pytest.importorskip("telegram")
+    import inspect
+
+    from adapters.telegram import app
+
+    assert list(inspect.signature(app.build_application).parameters)[:2] == ["core", "config"]
+    assert list(inspect.signature(app.running).parameters) == ["app", "config"]
