@@ -16,10 +16,12 @@ COMMANDS = (
     "/good or /bad to rate the last answer, /forget to delete your data, /quit to leave."
 )
 
+NUMBERED_KINDS = ("answer", "fallback", "topics")
+
 
 def render_reply(reply: Reply) -> str:
     """Render a reply for the terminal, numbering its suggestions."""
-    numbered = bool(reply.suggestions) and reply.kind in ("answer", "fallback", "topics")
+    numbered = bool(reply.suggestions) and reply.kind in NUMBERED_KINDS
     lines = [reply.body if numbered else reply.text]
     if numbered:
         lines.append("")
@@ -52,7 +54,8 @@ def run_console(
         print(text, file=stream, flush=True)
 
     say(core.help_reply(COMMANDS).text)
-    last: Reply | None = None
+    numbered: Reply | None = None  # the reply whose suggestions were shown with numbers
+    rated: Reply | None = None  # the last reply that can be rated
     while True:
         try:
             line = read("\nyou> ").strip()
@@ -71,13 +74,13 @@ def run_console(
         elif command == "/forget":
             reply = core.forget("console", user)
         elif command in ("/good", "/bad", "+", "-"):
-            if last is None or not last.answer_id:
+            if rated is None or not rated.answer_id:
                 say("There is no answer to rate yet.")
                 continue
-            say(core.feedback(last.answer_id, "console", user, 1 if command in ("/good", "+") else -1))
+            say(core.feedback(rated.answer_id, "console", user, 1 if command in ("/good", "+") else -1))
             continue
-        elif command.isdigit() and last is not None and 1 <= int(command) <= len(last.suggestions):
-            reply = core.answer_note(message, last.suggestions[int(command) - 1].id)
+        elif command.isdigit() and numbered is not None and 1 <= int(command) <= len(numbered.suggestions):
+            reply = core.answer_note(message, numbered.suggestions[int(command) - 1].id)
         else:
             try:
                 reply = core.answer(message)
@@ -85,5 +88,7 @@ def run_console(
                 log.exception("console: failed to answer")
                 reply = Reply("error", "Sorry, something went wrong on my side while answering. Please try again.")
         say("\nbot> " + render_reply(reply))
-        if reply.suggestions:
-            last = reply
+        if reply.kind in NUMBERED_KINDS:
+            numbered = reply
+        if reply.answer_id:
+            rated = reply
