@@ -1,0 +1,204 @@
+"""The `outsourcebot` command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.cli import build_parser
+from bot.config import REPO_DIR, Settings
+from bot.core import Core
+from tests.conftest import write_note
+
+EXE = Path(sys.executable).parent / "outsourcebot"
+
+
+def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and subcommand of the parser, as argument tuples."""
+    found = [prefix]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += command_paths(sub, (*prefix, name))
+    return found
+
+
+COMMANDS = command_paths(build_parser())
+
+
+@pytest.fixture(scope="session")
+def cli_env(real_core: Core, real_settings: Settings) -> dict[str, str]:
+    """Environment for the CLI: the real notes and the session's data folder, whose index real_core built."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTSOURCEBOT_")}
+    env.update(
+        OUTSOURCEBOT_DATA_DIR=str(real_settings.data_dir),
+        OUTSOURCEBOT_KNOWLEDGE_DIR=str(REPO_DIR / "knowledge"),
+        OUTSOURCEBOT_ENCODER=real_settings.encoder,
+        OUTSOURCEBOT_SALT="cli-test-salt",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+    )
+    return env
+
+
+def run(env: dict[str, str], *args: str, stdin: str | None = None, **overrides: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(EXE), *args], input=stdin, capture_output=True, text=True, env={**env, **overrides}, timeout=120, cwd=REPO_DIR
+    )
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    assert ("ask",) in COMMANDS and ("kb", "check") in COMMANDS and ("forget",) in COMMANDS
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    procs = {cmd: subprocess.Popen([str(EXE), *cmd, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for cmd in COMMANDS}
+    failures = []
+    for cmd, proc in procs.items():
+        out, err = proc.communicate(timeout=60)
+        if proc.returncode != 0 or "Example" not in out:
+            failures.append((" ".join(cmd), proc.returncode, err[-300:]))
+    assert failures == []
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    code = (
+        "import sys\nfrom adapters.cli import main\n"
+        "try:\n    main(['kb', 'check', '--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'faiss', 'sentence_transformers', 'onnxruntime') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_DIR, timeout=60).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_ask_json_over_stdin_prints_one_object_per_line_in_order(cli_env: dict[str, str]) -> None:
+    questions = ["what does a VA do all day", "what's the capital of mongolia", "who is geoffrey moore"]
+    result = run(cli_env, "ask", "--json", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3
+    objects = [json.loads(line) for line in lines]
+    assert [o["question"] for o in objects] == questions
+    for obj in objects:
+        assert set(obj) == {"question", "answered", "text", "sources", "suggestions", "answer_id"}
+        assert isinstance(obj["text"], str) and obj["text"]
+        assert all(set(s) == {"id", "title", "score"} for s in obj["sources"])
+        assert all(set(s) == {"id", "title"} for s in obj["suggestions"])
+        assert isinstance(obj["answer_id"], str)
+    assert [o["answered"] for o in objects] == [True, False, True]
+    assert objects[0]["sources"][0]["id"] == "virtual-assistants"
+    assert objects[2]["sources"][0] == {"id": "geoffrey-moore", "title": "Geoffrey Moore", "score": objects[2]["sources"][0]["score"]}
+    assert objects[1]["suggestions"]
+
+
+def test_ask_one_question_for_people(cli_env: dict[str, str]) -> None:
+    result = run(cli_env, "ask", "do i need an NDA with a freelancer?")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Contracts and intellectual property\n")
+    assert "Not legal or tax advice" in result.stdout
+
+
+def test_ask_json_one_question(cli_env: dict[str, str]) -> None:
+    result = run(cli_env, "ask", "--json", "")
+    assert result.returncode == 0, result.stderr
+    obj = json.loads(result.stdout)
+    assert obj["answered"] is False and obj["answer_id"] is None and "Just ask a question" in obj["text"]
+
+
+def test_kb_build_prints_the_summary(cli_env: dict[str, str], real_settings: Settings, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    # Reuse the session's embedding cache and model files: every text should come from the cache.
+    shutil.copy(real_settings.data_dir / "embeddings.db", data / "embeddings.db")
+    if real_settings.model_cache_dir.exists():
+        (data / "model").symlink_to(real_settings.model_cache_dir)
+    result = run(cli_env, "kb", "build", OUTSOURCEBOT_DATA_DIR=str(data))
+    assert result.returncode == 0, result.stderr
+    notes = len(list((REPO_DIR / "knowledge").rglob("*.md")))
+    assert result.stdout.startswith(f"Built: {notes} notes, ")
+    assert "embedded 0, reused " in result.stdout
+    assert f"added {notes}, edited 0, removed 0" in result.stdout
+    assert (data / "index" / "CURRENT").exists()
+
+
+def test_kb_build_refuses_broken_knowledge(cli_env: dict[str, str], tiny_knowledge: Path, tmp_path: Path) -> None:
+    (tiny_knowledge / "broken.md").write_text("---\nid: a: b\n---\n", encoding="utf-8")
+    result = run(cli_env, "kb", "build", OUTSOURCEBOT_KNOWLEDGE_DIR=str(tiny_knowledge), OUTSOURCEBOT_DATA_DIR=str(tmp_path / "d"))
+    assert result.returncode == 1
+    assert f"{tiny_knowledge / 'broken.md'}:2: bad YAML" in result.stderr
+    assert "not building" in result.stderr
+    assert result.stdout == ""
+
+
+def test_kb_check_cli(cli_env: dict[str, str], tiny_knowledge: Path) -> None:
+    ok = run(cli_env, "kb", "check")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.strip().endswith("notes OK")
+    write_note(tiny_knowledge, "lonely", "Lonely", ["one", "two"], "Answer.", related="ghost")
+    bad = run(cli_env, "kb", "check", OUTSOURCEBOT_KNOWLEDGE_DIR=str(tiny_knowledge))
+    assert bad.returncode == 1
+    path = tiny_knowledge / "lonely.md"
+    assert f"{path}:4: needs at least 3 alternate questions, has 2" in bad.stdout
+    assert f"{path}:8: unknown related id 'ghost'" in bad.stdout
+    assert "2 problem(s)" in bad.stderr
+
+
+def test_kb_stats_json(cli_env: dict[str, str]) -> None:
+    result = run(cli_env, "kb", "stats", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    notes = len(list((REPO_DIR / "knowledge").rglob("*.md")))
+    assert data["notes"] == notes and data["problems"] == 0
+    assert data["questions"] >= 5 * notes
+    assert data["chunks"] > data["questions"]
+    assert data["index"] and Path(data["index"]).is_dir()
+
+
+def test_forget(cli_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**cli_env, "OUTSOURCEBOT_DATA_DIR": str(tmp_path / "d")}
+    from bot.store import Store
+
+    store = Store(tmp_path / "d" / "outsourcebot.db", "cli-test-salt")
+    for user in ("123", "123", "456"):
+        store.record_question(platform="telegram", user=user, chat=user, question="q", kind="answer", answered=True, note_id="n", score=1)
+    store.db.conn.close()
+    result = run(env, "forget", "123", "--platform", "telegram")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Deleted 2 record(s) for telegram user 123."
+    assert Store(tmp_path / "d" / "outsourcebot.db", "cli-test-salt").count("questions") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "overrides", "message"),
+    [
+        (("ask", "hello"), {"OUTSOURCEBOT_ENCODER": "bogus"}, "OUTSOURCEBOT_ENCODER='bogus' is unknown"),
+        (("kb", "check"), {"OUTSOURCEBOT_KNOWLEDGE_DIR": "/nonexistent/notes"}, "set OUTSOURCEBOT_KNOWLEDGE_DIR"),
+        (("ask", "hello"), {"OUTSOURCEBOT_THRESHOLD": "high"}, "OUTSOURCEBOT_THRESHOLD='high' is not a number"),
+    ],
+)
+def test_configuration_errors_go_to_stderr(cli_env: dict[str, str], args: tuple[str, ...], overrides: dict[str, str], message: str) -> None:
+    result = run(cli_env, *args, **overrides)
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "configuration error" in result.stderr and message in result.stderr
+
+
+def test_unknown_command_fails(cli_env: dict[str, str]) -> None:
+    result = run(cli_env, "frobnicate")
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+
+
+def test_ask_with_no_notes_fails_on_stderr(cli_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = run(cli_env, "ask", "hello", OUTSOURCEBOT_KNOWLEDGE_DIR=str(tmp_path / "empty"), OUTSOURCEBOT_DATA_DIR=str(tmp_path / "d"))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "error: RuntimeError: no usable notes" in result.stderr

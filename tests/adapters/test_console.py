@@ -1,0 +1,127 @@
+"""The console adapter, driven by a scripted reader and a StringIO."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+
+from adapters.console import COMMANDS, render_reply, run_console
+from bot.core import Core
+from bot.messages import Reply, Source, Suggestion
+
+
+def script(lines: Iterable[str]) -> tuple[Callable[[str], str], list[str]]:
+    """A `read` function that returns the lines in turn, then raises EOFError; and the prompts it saw."""
+    pending = list(lines)
+    prompts: list[str] = []
+
+    def read(prompt: str) -> str:
+        prompts.append(prompt)
+        if not pending:
+            raise EOFError
+        return pending.pop(0)
+
+    return read, prompts
+
+
+def converse(core: Core, *lines: str) -> tuple[str, list[str]]:
+    read, prompts = script(lines)
+    out = io.StringIO()
+    run_console(core, read=read, out=out, user="tester")
+    return out.getvalue(), prompts
+
+
+def turns(output: str) -> list[str]:
+    return output.split("\nbot> ")
+
+
+def test_a_whole_conversation(core: Core) -> None:
+    output, prompts = converse(core, "what goes in a freelance contract", "1", "/good", "/topics", "/forget", "/quit")
+    parts = turns(output)
+    assert parts[0].startswith("Hi! I'm outsourcebot") and COMMANDS in parts[0]
+    answer = parts[1]
+    assert answer.startswith("Contracts\n")
+    assert "Related topics:\n  [1] Pricing and costs" in answer
+    assert "(Was this helpful? /good or /bad)" in answer
+    assert parts[2].startswith("Pricing and costs\n")  # the numbered suggestion opened its note
+    assert "Thanks for the 👍" in parts[2]
+    assert parts[3].startswith("Here are the topics I can help with:")
+    assert "  [2] Crossing the chasm" in parts[3]
+    assert parts[4].startswith("Done: I deleted everything stored about you")
+    assert output.rstrip().endswith("Bye!")
+    assert len(prompts) == 6
+    assert core.store.count("questions") == 0 and core.store.count("feedback") == 0
+
+
+def test_rating_is_stored_for_the_last_answer(core: Core) -> None:
+    output, _ = converse(core, "do I need an NDA", "/bad")
+    assert "Maintainers review answers rated 👎" in output
+    [row] = list(core.store.db["feedback"].rows)
+    assert row["rating"] == -1 and row["note_id"] == "contracts"
+
+
+def test_rating_before_any_answer(core: Core) -> None:
+    output, _ = converse(core, "/good")
+    assert "There is no answer to rate yet." in output
+
+
+def test_eof_ends_politely(core: Core) -> None:
+    output, prompts = converse(core, "do I need an NDA")
+    assert output.rstrip().endswith("Bye!")
+    assert len(prompts) == 2
+
+
+def test_keyboard_interrupt_ends_politely(core: Core) -> None:
+    def read(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    out = io.StringIO()
+    run_console(core, read=read, out=out)
+    assert out.getvalue().rstrip().endswith("Bye!")
+
+
+def test_empty_line_gets_help(core: Core) -> None:
+    output, _ = converse(core, "   ", "/help")
+    parts = turns(output)
+    assert "Just ask a question" in parts[1] and "Just ask a question" in parts[2]
+
+
+def test_a_number_opens_only_a_suggestion_that_was_shown_numbered(core: Core) -> None:
+    # The help reply's popular topics are not numbered, so "1" after it is a question, not a hidden topic.
+    output, _ = converse(core, "   ", "1")
+    assert [r["question"] for r in core.store.db["questions"].rows] == ["1"]
+    assert "[1]" not in turns(output)[1]
+
+
+def test_rating_goes_to_the_latest_answer_even_without_suggestions(core: Core) -> None:
+    output, _ = converse(core, "do I need an NDA", "visionaries and pragmatists", "/good")
+    latest = turns(output)[2]
+    assert latest.startswith("Crossing the chasm\n") and "[1]" not in latest
+    [row] = list(core.store.db["feedback"].rows)
+    assert row["note_id"] == "chasm"
+
+
+def test_fallback_offers_numbered_closest_topics(core: Core) -> None:
+    output, _ = converse(core, "???", "1")
+    parts = turns(output)
+    assert "Closest topics:\n  [1] " in parts[1]
+    first = parts[1].split("  [1] ", 1)[1].splitlines()[0]
+    assert parts[2].startswith(first + "\n")
+
+
+def test_an_error_while_answering_does_not_end_the_chat(core: Core, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def broken(message: object) -> Reply:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(core, "answer", broken)
+    output, prompts = converse(core, "do I need an NDA", "/topics")
+    assert "Sorry, something went wrong" in output
+    assert "Here are the topics" in output
+    assert len(prompts) == 3
+
+
+def test_render_reply_numbers_suggestions() -> None:
+    reply = Reply("answer", "full text with Related topics: B", body="Title\n\nBody", suggestions=[Suggestion("a", "A"), Suggestion("b", "B")],
+                  suggestion_label="Did you mean", sources=[Source("x", "X", 0.9)], answer_id="id1", answered=True)
+    assert render_reply(reply) == "Title\n\nBody\n\nDid you mean:\n  [1] A\n  [2] B\n(Was this helpful? /good or /bad)"
+    assert render_reply(Reply("help", "hello", suggestions=[Suggestion("a", "A")])) == "hello"
