@@ -1,0 +1,577 @@
+"""End-to-end tests of the Telegram adapter.
+
+The real python-telegram-bot `Application`, through its real HTTP stack (httpx), talks to a fake
+Bot API server on 127.0.0.1 (`tests/adapters/fake_telegram.py`) that answers and rejects like
+Telegram. Nothing reaches the internet. Every test is bounded by an asyncio timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest
+from telegram.ext import Application
+
+from adapters.telegram.app import build_application, running
+from adapters.telegram.callbacks import feedback_data, parse_press, resolve_topic, topic_data
+from adapters.telegram.config import TelegramConfig, load_telegram_config
+from adapters.telegram.logs import REDACTED, install_redaction, remove_redaction
+from adapters.telegram.render import MAX_MESSAGE_LENGTH, render_reply, telegram_length
+from adapters.telegram.retry import RetryingRateLimiter
+from bot.config import ConfigError
+from bot.core import Core
+from bot.messages import Message, Reply, Suggestion
+from bot.store import Store
+from tests.adapters.fake_telegram import (
+    BOT_USERNAME,
+    TOKEN,
+    FakeTelegram,
+    bad_gateway,
+    bot_blocked,
+    cant_parse,
+    parse_html,
+    too_many_requests,
+)
+from tests.conftest import make_settings, write_note
+from tests.fakes import HashingEmbedder
+
+ADMIN = 4242
+USER = 1001
+GROUP = -1001234567890
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+
+def bounded(seconds: float) -> Callable[[F], F]:
+    """Fail an async test that runs longer than `seconds` instead of hanging the suite."""
+
+    def decorate(test: F) -> F:
+        @functools.wraps(test)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            async with asyncio.timeout(seconds):
+                return await test(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    return decorate
+
+
+# ----- fixtures and helpers ---------------------------------------------------------------------
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """A fresh fake Bot API server; the admin has a private chat with the bot."""
+    server = await FakeTelegram().start()
+    server.private_chat(ADMIN)
+    yield server
+    await server.close()
+
+
+def config_for(fake: FakeTelegram, **overrides: Any) -> TelegramConfig:
+    """Settings pointing the bot at the fake server."""
+    values: dict[str, Any] = dict(token=TOKEN, api_url=fake.base_url, admin_ids=frozenset({ADMIN}))
+    values.update(overrides)
+    return TelegramConfig(**values)
+
+
+def fast_limiter() -> RetryingRateLimiter:
+    """The production retry policy with short network backoff, so tests stay quick."""
+    return RetryingRateLimiter(max_retries=3, backoff=0.05)
+
+
+@pytest.fixture
+def redaction() -> Iterator[None]:
+    """Take the token filter back off the log handlers after the test."""
+    yield
+    remove_redaction(install_redaction([TOKEN]))
+
+
+@asynccontextmanager
+async def bot_running(core: Core, fake: FakeTelegram, **overrides: Any) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the bot over `core` against the fake for the duration of a `with` block."""
+    config = config_for(fake, **overrides)
+    app = build_application(core, config, fast_limiter())
+    try:
+        async with running(app, config):
+            yield app
+    finally:
+        remove_redaction(install_redaction(config.secrets()))
+
+
+@pytest.fixture
+async def bot(core: Core, fake: FakeTelegram) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """The bot over the tiny-knowledge core, long polling the fake."""
+    async with bot_running(core, fake) as app:
+        yield app
+
+
+async def answers(fake: FakeTelegram, chat_id: int, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """Wait until the bot has sent at least `count` messages to a chat and return them all."""
+    return await fake.wait_for(lambda: (sent := fake.sent_to(chat_id)) and len(sent) >= count and sent, timeout)  # type: ignore[no-any-return]
+
+
+def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every inline button under a message."""
+    return [b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+
+
+def button(message: dict[str, Any], text: str) -> str:
+    """The callback data of the button labelled `text`."""
+    return next(b["callback_data"] for b in buttons(message) if b["text"] == text)
+
+
+def build_core(knowledge: Path, data: Path, **overrides: Any) -> Core:
+    """A fresh core over `knowledge` with the fake embedder and an in-memory store."""
+    return Core.start(make_settings(knowledge, data, **overrides), embedder=HashingEmbedder(), store=Store(None, "test-salt"))
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ----- start-up and configuration ---------------------------------------------------------------
+
+
+@bounded(20)
+async def test_start_registers_commands_and_greets(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+    menus = {str((c.params.get("scope") or {}).get("type", "default")): c.params["commands"] for c in fake.calls_to("setMyCommands") if c.status == 200}
+    assert [c["command"] for c in menus["default"]] == ["start", "help", "topics", "ask", "forget"]
+    assert {"reload", "stats"} <= {c["command"] for c in menus["chat"]}
+
+    fake.push_private(USER, "/start")
+    greeting = (await answers(fake, USER))[0]
+    assert greeting["parse_mode"] == "HTML"
+    assert "I'm outsourcebot" in greeting["text"]
+    assert "/topics" in greeting["text"] and "/forget" in greeting["text"]
+    assert all(b["callback_data"].startswith("t:") for b in buttons(greeting)) and buttons(greeting)
+
+
+@bounded(20)
+async def test_rejected_token_stops_start_up_with_botfather_hint(core: Core, fake: FakeTelegram, redaction: None) -> None:
+    wrong = "123456789:not-the-right-token-at-all"
+    config = config_for(fake, token=wrong)
+    app = build_application(core, config, fast_limiter())
+    with pytest.raises(ConfigError, match="@BotFather") as caught:
+        async with running(app, config):
+            pass
+    assert wrong not in str(caught.value)
+    assert [c.status for c in fake.calls_to("getMe")] == [401]
+
+
+def test_config_requires_token_and_parses_the_rest() -> None:
+    with pytest.raises(ConfigError, match="@BotFather"):
+        load_telegram_config({})
+    with pytest.raises(ConfigError, match="does not look like a bot token"):
+        load_telegram_config({"TELEGRAM_BOT_TOKEN": "not a token"})
+    with pytest.raises(ConfigError, match="TELEGRAM_ADMIN_IDS"):
+        load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_ADMIN_IDS": "12, alice"})
+    with pytest.raises(ConfigError, match="https://"):
+        load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": "http://example.com/hook"})
+
+    config = load_telegram_config(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": "http://localhost:8081/",
+            "TELEGRAM_ADMIN_IDS": "12, 34",
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.com/telegram/hook",
+            "TELEGRAM_WEBHOOK_PORT": "8080",
+        }
+    )
+    assert config.api_url == "http://localhost:8081/bot"
+    assert config.file_url == "http://localhost:8081/file/bot"
+    assert config.admin_ids == frozenset({12, 34}) and config.is_admin(12) and not config.is_admin(99)
+    assert config.mode == "webhook" and config.webhook_path == "telegram/hook" and config.webhook_port == 8080
+    assert config.webhook_secret, "a webhook without a configured secret gets a random one"
+    assert load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN}).api_url == "https://api.telegram.org/bot"
+
+
+@bounded(20)
+async def test_token_never_appears_in_logs(core: Core, fake: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    config = config_for(fake)
+    app = build_application(core, config, fast_limiter())
+    assert logging.getLogger("httpx").level == logging.WARNING
+    # Even when someone turns the HTTP client's request logging back on, the URL's token is hidden.
+    caplog.set_level(logging.DEBUG, logger="httpx")
+    fake.fail("sendMessage", bad_gateway())
+    async with running(app, config):
+        fake.push_private(USER, "/start")
+        await answers(fake, USER)
+    remove_redaction(install_redaction(config.secrets()))
+    logged = caplog.text + "".join(r.getMessage() for r in caplog.records)
+    assert f"/bot{REDACTED}/" in logged, "the HTTP client's URLs were logged, redacted"
+    assert TOKEN not in logged and TOKEN.split(":")[1] not in logged
+
+
+# ----- answering ------------------------------------------------------------------------------------
+
+
+@bounded(20)
+async def test_private_question_is_answered_with_typing_and_buttons(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+    fake.push_private(USER, "how much does a freelancer cost?")
+    answer = (await answers(fake, USER))[0]
+    assert answer["text"].startswith("Pricing and costs\n\nFreelancers charge hourly")
+    assert "<b>Pricing and costs</b>" in answer["raw"] and "<b>Key points:</b>" in answer["raw"]
+    assert [b["text"] for b in buttons(answer)] == ["Contracts", "👍", "👎"]
+    assert button(answer, "Contracts") == "t:contracts"
+    assert button(answer, "👍").startswith("fb:+:")
+
+    methods = [(c.method, c.params.get("chat_id")) for c in fake.calls if c.method in ("sendChatAction", "sendMessage")]
+    assert methods.index(("sendChatAction", USER)) < methods.index(("sendMessage", USER))
+    assert fake.calls_to("sendChatAction")[0].params["action"] == "typing"
+
+
+@bounded(25)
+async def test_group_answers_mentions_replies_and_ask_and_ignores_chatter(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+    fake.push_group(USER, "morning all, anyone tried the new coffee place?")
+    mention = fake.push_group(USER, f"@{BOT_USERNAME} what is the chasm")["message"]
+    first = (await answers(fake, GROUP))[0]
+    assert first["text"].startswith("Crossing the chasm")
+    assert first["reply_to_message"]["message_id"] == mention["message_id"], "answers in groups reply to the question"
+
+    reply = fake.push_group(USER, "do I need an NDA", reply_to=fake.messages[(GROUP, first["message_id"])])["message"]
+    other_reply = fake.push_group(USER + 1, "do I need an NDA", reply_to=mention)["message"]  # replies to a person
+    ask = fake.push_group(USER + 2, f"/ask@{BOT_USERNAME} how much does a freelancer cost")["message"]
+    fake.push_group(USER + 2, "/ask@some_other_bot how much does a freelancer cost")
+    plain_ask = fake.push_group(USER + 3, "/ask what is the chasm")["message"]
+    fake.push_group(USER + 3, f"talking about @{BOT_USERNAME}s_cousin here, not the bot")
+
+    sent = await answers(fake, GROUP, 4)
+    await bot.stop()  # lets every handler finish, so an answer to ignored chatter would be here by now
+    sent = fake.sent_to(GROUP)
+    assert [m["reply_to_message"]["message_id"] for m in sent] == [
+        mention["message_id"],
+        reply["message_id"],
+        ask["message_id"],
+        plain_ask["message_id"],
+    ]
+    assert other_reply["message_id"] not in [m["reply_to_message"]["message_id"] for m in sent]
+    assert [m["text"].split("\n")[0] for m in sent] == ["Crossing the chasm", "Contracts", "Pricing and costs", "Crossing the chasm"]
+    assert core.store.count("questions") == 4
+
+
+@bounded(20)
+async def test_feedback_buttons_record_the_rating_and_acknowledge(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+    fake.push_private(USER, "what goes in a freelance contract")
+    answer = (await answers(fake, USER))[0]
+    fake.press(answer, button(answer, "👍"), USER)
+    await fake.wait_for(lambda: fake.calls_to("editMessageReplyMarkup"))
+
+    ack = fake.calls_to("answerCallbackQuery")[0]
+    assert ack.status == 200 and "Thanks for the 👍" in ack.params["text"]
+    rows = list(core.store.db.query("select rating, note_id from feedback"))
+    assert rows == [{"rating": 1, "note_id": "contracts"}]
+    edited = fake.messages[(USER, answer["message_id"])]
+    assert [b["text"] for b in buttons(edited)] == ["Pricing and costs"], "the rating buttons go, the topics stay"
+
+
+@bounded(20)
+async def test_feedback_on_a_no_confident_answer_reply(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+    fake.push_private(USER, "?!? 🤷")  # nothing to search for: the core declines
+    fallback = (await answers(fake, USER))[0]
+    assert "I don't have a confident answer" in fallback["text"]
+    fake.press(fallback, button(fallback, "👎"), USER)
+    await fake.wait_for(lambda: fake.calls_to("answerCallbackQuery"))
+    assert list(core.store.db.query("select rating from feedback")) == [{"rating": -1}]
+    assert "Maintainers review" in fake.calls_to("answerCallbackQuery")[0].params["text"]
+
+
+@bounded(20)
+async def test_topics_list_and_topic_button(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+    fake.push_private(USER, "/topics")
+    topics = (await answers(fake, USER))[0]
+    assert [b["text"] for b in buttons(topics)] == ["Contracts", "Crossing the chasm", "Pricing and costs"]
+    fake.press(topics, button(topics, "Crossing the chasm"), USER)
+    answer = (await answers(fake, USER, 2))[1]
+    assert answer["text"].startswith("Crossing the chasm\n\nThe chasm is the gap")
+    assert "👍" in [b["text"] for b in buttons(answer)]
+    assert [r["question"] for r in core.store.db.query("select question from questions")] == ["Crossing the chasm"]
+
+
+@bounded(20)
+async def test_expired_button_is_answered_politely(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+    fake.push_private(USER, "/topics")
+    topics = (await answers(fake, USER))[0]
+    fake.press(topics, "t:a-note-that-was-deleted", USER)
+    call = await fake.wait_for(lambda: fake.calls_to("answerCallbackQuery"))
+    assert "expired" in call[0].params["text"]
+
+
+@bounded(20)
+async def test_forget_deletes_the_users_records(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+    fake.push_private(USER, "what is the chasm")
+    await answers(fake, USER)
+    fake.push_private(USER + 1, "what is the chasm")
+    await answers(fake, USER + 1)
+    fake.push_private(USER, "/forget")
+    confirmation = (await answers(fake, USER, 2))[1]
+    assert confirmation["text"].startswith("Done: I deleted everything stored about you")
+    assert core.store.count("questions") == 1, "only the other user's question is left"
+
+
+@bounded(30)
+async def test_reload_for_admins_only(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+    folder = core.settings.knowledge_dir
+    write_note(folder, "vat", "VAT on freelancer invoices", ["do freelancers charge vat", "vat reverse charge", "vat on invoices"],
+               "Foreign freelancers usually invoice without VAT; you may owe it under the reverse charge.")
+
+    fake.push_private(USER, "/reload")
+    refusal = (await answers(fake, USER))[0]
+    assert "only for the bot's admins" in refusal["text"]
+    assert "vat" not in core.kb.notes
+
+    fake.push_private(ADMIN, "/reload")
+    reloaded = (await answers(fake, ADMIN))[0]
+    assert reloaded["text"].startswith("Knowledge reloaded")
+    assert "vat" in core.kb.notes
+
+    (folder / "broken.md").write_text("---\nid: broken\n---\nno title here\n", encoding="utf-8")
+    fake.push_private(ADMIN, "/reload")
+    refused = (await answers(fake, ADMIN, 2))[1]
+    assert refused["text"].startswith("Reload refused") and "broken.md" in refused["text"]
+    assert "vat" in core.kb.notes and "broken" not in core.kb.notes, "the previous index stays in service"
+
+    fake.push_private(ADMIN, "do freelancers charge vat")
+    assert (await answers(fake, ADMIN, 3))[2]["text"].startswith("VAT on freelancer invoices")
+
+
+@bounded(20)
+async def test_stats_for_admins_only(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+    fake.push_private(USER, "/stats")
+    assert "only for the bot's admins" in (await answers(fake, USER))[0]["text"]
+    fake.push_private(ADMIN, "/stats")
+    assert (await answers(fake, ADMIN))[0]["text"].startswith("Questions: 0")
+
+
+# ----- rendering ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def long_core(tiny_knowledge: Path, tmp_path: Path) -> Core:
+    """A core whose knowledge has a note far over Telegram's length limit, with a 60-character id."""
+    note_id = "statement-of-work-for-an-offshore-development-team-in-detail"
+    points = "\n".join(f"- Point {i}: " + "define the deliverable, the acceptance test and the date. " * 3 for i in range(40))
+    answer = " ".join(f"Sentence {i} of a long answer about statements of work." for i in range(90))
+    (tiny_knowledge / "sow.md").write_text(
+        f"---\nid: {note_id}\ntitle: Statements of work\nquestions:\n  - how do I write a statement of work\n"
+        f"  - what goes in a statement of work\n  - statement of work template\nrelated: [contracts]\n"
+        f"sources: [\"Test source\"]\nupdated: 2026-11-27\n---\n{answer}\n\n## Key points\n\n{points}\n",
+        encoding="utf-8",
+    )
+    write_note(tiny_knowledge, "contracts", "Contracts", ["what goes in a freelance contract", "do I need an NDA", "who owns the IP"],
+               "A freelance contract covers scope, payment, IP and confidentiality.", related=note_id)
+    return build_core(tiny_knowledge, tmp_path / "long-data")
+
+
+@bounded(20)
+async def test_long_reply_is_split_at_paragraphs(long_core: Core, fake: FakeTelegram) -> None:
+    async with bot_running(long_core, fake):
+        fake.push_private(USER, "how do I write a statement of work")
+        await fake.wait_for(lambda: any(buttons(m) for m in fake.sent_to(USER)))
+        parts = fake.sent_to(USER)
+        assert len(parts) >= 3
+        assert all(telegram_length(p["text"]) <= MAX_MESSAGE_LENGTH for p in parts)
+        assert [bool(buttons(p)) for p in parts] == [False] * (len(parts) - 1) + [True]
+        text = "\n\n".join(p["text"] for p in parts)
+        assert text.startswith("Statements of work\n\nSentence 0 ")
+        assert [text.index(f"Point {i}:") for i in range(40)] == sorted(text.index(f"Point {i}:") for i in range(40))
+        expected = long_core.answer(Message("how do I write a statement of work", "other", "other", "test"))
+        assert text.split() == f"{expected.body}\n\n{expected.suggestion_label}:".split(), "nothing lost, no word cut in two"
+        assert parts[0]["text"].startswith("Statements of work\n\nSentence 0 "), "the title shares a message with the answer"
+
+        # The 60-character note id does not fit in callback data as it is; its button still works.
+        fake.push_private(USER + 1, "do I need an NDA")
+        contract = (await answers(fake, USER + 1))[0]
+        data = button(contract, "Statements of work")
+        assert len(data.encode()) <= 64
+        fake.press(contract, data, USER + 1)
+        assert (await answers(fake, USER + 1, 2))[1]["text"].startswith("Statements of work")
+
+
+@bounded(20)
+async def test_markup_characters_and_emoji_are_escaped(tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram) -> None:
+    write_note(tiny_knowledge, "tools", '"Tools <b>&</b> tips 🚀"', ["which tools for remote teams", "remote tools", "tools & tips"],
+               "Use <Slack> & <Notion> for async work; 5 > 3 & 2 < 4 😀.", point="Try <script>alert('x')</script> &amp; more 🎉")
+    core = build_core(tiny_knowledge, tmp_path / "esc-data")
+    question = "<b>which</b> tools for remote teams & <i>async</i>?? 🤔 &lt;"
+    async with bot_running(core, fake):
+        fake.push_private(USER, question)
+        answer = (await answers(fake, USER))[0]
+        assert answer["parse_mode"] == "HTML"
+        assert answer["text"].startswith("Tools <b>&</b> tips 🚀\n\nUse <Slack> & <Notion> for async work; 5 > 3 & 2 < 4 😀.")
+        assert "• Try <script>alert('x')</script> &amp; more 🎉" in answer["text"]
+
+        fake.push_private(USER, "<?> & ✨ <!>")  # nothing to search for: unanswered
+        await answers(fake, USER, 2)
+        fake.push_private(ADMIN, "/stats")
+        stats = (await answers(fake, ADMIN))[0]
+        assert stats["parse_mode"] == "HTML" and "• <?> & ✨ <!> (1×)" in stats["text"]
+
+
+@given(paragraphs=st.lists(st.text(alphabet=st.sampled_from("ab <>&\n💥é\"'"), min_size=1, max_size=300), min_size=1, max_size=8))
+@settings(max_examples=150, deadline=None)
+def test_rendered_chunks_always_parse_fit_and_keep_the_text(paragraphs: list[str]) -> None:
+    body = "\n\n".join(paragraphs)
+    reply = Reply("answer", body, title=paragraphs[0].strip(), suggestions=[Suggestion("x", "X")], suggestion_label="Related topics")
+    rendered = render_reply(reply, limit=120)
+    for chunk in rendered.chunks:
+        assert telegram_length(chunk.html) <= 120
+        assert parse_html(chunk.html) == chunk.plain, "the HTML shows exactly the plain text"
+    shown = "".join("".join(c.plain.split()) for c in rendered.chunks)
+    assert shown == "".join(body.split()) + "Relatedtopics:"
+
+
+def test_callback_data_fits_in_64_bytes() -> None:
+    assert feedback_data("0123456789abcdef", 1) == "fb:+:0123456789abcdef"
+    assert parse_press("fb:-:0123456789abcdef") is not None and parse_press("fb:-:0123456789abcdef").rating == -1  # type: ignore[union-attr]
+    long_id = "a-topic/with-a-very-long-identifier-that-is-more-than-sixty-one-bytes-é"
+    data = topic_data(long_id)
+    assert len(data.encode()) <= 64
+    press = parse_press(data)
+    assert press is not None and resolve_topic(press, ["other", long_id]) == long_id
+    assert resolve_topic(parse_press("t:gone"), ["other"]) is None  # type: ignore[arg-type]
+    assert parse_press("something else") is None and feedback_data("x" * 60, 1) is None
+
+
+# ----- faults ---------------------------------------------------------------------------------------
+
+
+@bounded(20)
+async def test_429_waits_retry_after_then_succeeds(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+    fake.fail("sendMessage", too_many_requests(retry_after=1))
+    fake.push_private(USER, "what is the chasm")
+    answer = (await answers(fake, USER))[0]
+    assert answer["text"].startswith("Crossing the chasm")
+    first, second = fake.calls_to("sendMessage")
+    assert (first.status, second.status) == (429, 200)
+    assert second.at - first.at >= 0.95, "the retry came after Telegram's retry_after"
+
+
+@bounded(20)
+async def test_network_errors_are_retried_with_backoff(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+    fake.fail("sendMessage", bad_gateway(), bad_gateway())
+    fake.push_private(USER, "what is the chasm")
+    await answers(fake, USER)
+    calls = fake.calls_to("sendMessage")
+    assert [c.status for c in calls] == [502, 502, 200]
+    assert calls[2].at - calls[1].at > calls[1].at - calls[0].at > 0.03, "the wait grows"
+
+
+@bounded(20)
+async def test_rejected_html_is_resent_as_plain_text(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+    fake.fail("sendMessage", cant_parse())
+    fake.push_private(USER, "what is the chasm")
+    answer = (await answers(fake, USER))[0]
+    first, second = fake.calls_to("sendMessage")
+    assert first.status == 400 and first.params["parse_mode"] == "HTML"
+    assert "parse_mode" not in second.params and "<b>" not in second.params["text"]
+    assert answer["text"].startswith("Crossing the chasm\n\nThe chasm is the gap")
+    assert buttons(answer), "the buttons survive the fallback"
+
+
+@bounded(20)
+async def test_one_failing_update_does_not_stop_the_bot(bot: Application, fake: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[type-arg]
+    fake.fail("sendMessage", bot_blocked())
+    failing = fake.push_private(USER, "what is the chasm")
+    apology = (await answers(fake, USER))[0]
+    assert apology["text"].startswith("Sorry, something went wrong")
+    assert f"update {failing['update_id']} failed: Forbidden" in caplog.text
+
+    fake.push_private(USER + 1, "what is the chasm")
+    assert (await answers(fake, USER + 1))[0]["text"].startswith("Crossing the chasm")
+
+
+@bounded(20)
+async def test_rate_limited_user_gets_a_polite_reply(tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram) -> None:
+    core = build_core(tiny_knowledge, tmp_path / "rl-data", rate_limit=2, rate_window=60)
+    async with bot_running(core, fake):
+        for _ in range(3):
+            fake.push_private(USER, "what is the chasm")
+        sent = await answers(fake, USER, 3)
+        assert [m["text"].split("\n")[0][:30] for m in sent] == ["Crossing the chasm"] * 2 + ["You're sending messages faster"]
+
+
+# ----- modes and load -------------------------------------------------------------------------------
+
+
+@bounded(25)
+async def test_webhook_mode_receives_an_update(core: Core, fake: FakeTelegram) -> None:
+    port = free_port()
+    overrides = dict(
+        webhook_url="https://bot.example.invalid/telegram/hook", webhook_listen="127.0.0.1", webhook_port=port, webhook_secret="s3cret-Token_1"
+    )
+    async with bot_running(core, fake, **overrides):
+        assert fake.webhook["url"] == "https://bot.example.invalid/telegram/hook"
+        assert fake.webhook["secret_token"] == "s3cret-Token_1"
+        update = {"update_id": 500, "message": fake.message(fake.private_chat(USER), USER, "what is the chasm")}
+        url = f"http://127.0.0.1:{port}/telegram/hook"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as refused:
+                assert refused.status == 403
+            async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}) as accepted:
+                assert accepted.status == 200
+        answer = (await answers(fake, USER))[0]
+        assert answer["text"].startswith("Crossing the chasm")
+    assert not fake.calls_to("getUpdates")
+    assert len(fake.sent_to(USER)) == 1, "the update with the wrong secret was not processed"
+
+
+@bounded(90)
+async def test_200_messages_from_50_users_each_answered_exactly_once(core: Core, fake: FakeTelegram) -> None:
+    questions = {
+        "how much does a freelancer cost": "Pricing and costs",
+        "what is the chasm": "Crossing the chasm",
+        "do I need an NDA": "Contracts",
+        "visionaries and pragmatists": "Crossing the chasm",
+    }
+    asked = list(questions)
+    users = [20_000 + i for i in range(50)]
+    async with bot_running(core, fake) as app:
+        for round_ in range(4):
+            for n, user in enumerate(users):
+                fake.push_private(user, asked[(n + round_) % 4])
+        await fake.wait_for(lambda: len(fake.sent) >= 200, timeout=60)
+        await app.stop()  # waits for every handler: a duplicate answer would be sent by now
+    assert len(fake.sent) == 200
+    for n, user in enumerate(users):
+        titles = [m["text"].split("\n")[0] for m in fake.sent_to(user)]
+        assert titles == [questions[asked[(n + r) % 4]] for r in range(4)], f"user {user}"
+    assert core.store.count("questions") == 200
+    assert all(c.status == 200 for c in fake.calls)
+
+
+# ----- the fake rejects what Telegram rejects -------------------------------------------------------
+
+
+@bounded(20)
+async def test_fake_rejects_what_telegram_rejects(fake: FakeTelegram) -> None:
+    fake.private_chat(USER)
+    async with Bot(TOKEN, base_url=fake.base_url) as bot:
+        with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+            await bot.send_message(USER, "1 < 2 <b>bold", parse_mode="HTML")
+        with pytest.raises(BadRequest, match="too long"):
+            await bot.send_message(USER, "x" * 4097)
+        with pytest.raises(BadRequest, match="too long"):
+            await bot.send_message(USER, "😀" * 2049)  # 4,098 UTF-16 code units
+        with pytest.raises(BadRequest, match="text is empty"):
+            await bot.send_message(USER, "<b> </b>", parse_mode="HTML")
+        with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
+            await bot.send_message(USER, "hi", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="x" * 65)]]))
+        ok = await bot.send_message(USER, "1 &lt; 2 &amp; <b>bold</b> & 3 > 2", parse_mode="HTML")
+        assert ok.text == "1 < 2 & bold & 3 > 2"
+    assert [c.status for c in fake.calls_to("sendMessage")] == [400, 400, 400, 400, 400, 200]
