@@ -170,7 +170,10 @@ class Core:
         candidates = rank_notes(state.index, vectors[0], queries[0], self.mode) if has_words(text) else []
         if len(queries) > 1:
             contextual = rank_notes(state.index, vectors[1], queries[1], self.mode)
-            if contextual and contextual[0].confidence >= self.settings.threshold:
+            # The chat's topic helps only when it makes the answer more confident: a question
+            # that stands on its own ("hiring a freelancer and paying them") keeps its own answer.
+            best_alone = candidates[0].confidence if candidates else 0.0
+            if contextual and contextual[0].confidence >= max(self.settings.threshold, best_alone):
                 candidates = contextual
         best = candidates[0] if candidates else None
         answered = best is not None and best.confidence >= self.settings.threshold
