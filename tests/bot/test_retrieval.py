@@ -186,3 +186,10 @@ def test_rank_notes_modes(tiny_knowledge: Path, tmp_path: Path, fake_embedder: H
     assert fused[0].confidence == pytest.approx(fused[0].cosine + 0.04)
     assert 0 < lexical[0].confidence < 1
     assert rank_notes(index, vector, text, "fused", limit=2) == fused[:2]
+
+
+def test_self_contained_question_is_not_pulled_to_the_previous_topic(real_core: Core) -> None:
+    real_core.answer(Message("outsourcing accounting and bookkeeping", "retrieval", "hijack"))
+    # Short and containing "them", so it is read as a possible follow-up, but it is clear on its own.
+    reply = real_core.answer(Message("hiring a freelancer and paying them", "retrieval", "hijack"))
+    assert reply.sources[0].id in {"paying-freelancers", "hiring-freelancers"}
