@@ -119,7 +119,7 @@ def load_telegram_config(env: Mapping[str, str] | None = None) -> TelegramConfig
     if not token:
         raise ConfigError(f"TELEGRAM_BOT_TOKEN is not set. To get one, {BOTFATHER_HINT}")
     if not _TOKEN.match(token):
-        raise ConfigError(f"TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters). {BOTFATHER_HINT}")
+        raise ConfigError(f"TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters). To get one, {BOTFATHER_HINT}")
     webhook_url = env.get("TELEGRAM_WEBHOOK_URL", "").strip()
     if webhook_url and not webhook_url.startswith("https://"):
         raise ConfigError(f"TELEGRAM_WEBHOOK_URL={webhook_url!r} must be an https:// URL (Telegram only posts to HTTPS)")

@@ -179,6 +179,7 @@ class FakeTelegram:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
 
     # ----- server --------------------------------------------------------------------------------
 
@@ -195,6 +196,8 @@ class FakeTelegram:
 
     async def close(self) -> None:
         """Stop listening."""
+        self._closing = True
+        await self._notify()  # ends pending long polls at once
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -387,7 +390,7 @@ class FakeTelegram:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         deadline = time.monotonic() + timeout
         async with self._changed:
-            while not self.updates and (remaining := deadline - time.monotonic()) > 0:
+            while not self.updates and not self._closing and (remaining := deadline - time.monotonic()) > 0:
                 try:
                     await asyncio.wait_for(self._changed.wait(), remaining)
                 except TimeoutError:
