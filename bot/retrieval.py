@@ -105,8 +105,17 @@ def rank_notes(
 
 
 def close_alternatives(candidates: list[Candidate], margin: float = CLOSE_MARGIN) -> list[Candidate]:
-    """Candidates after the first whose confidence is within `margin` of the best ("did you mean")."""
+    """Candidates after the first that are within `margin` of the best ("did you mean").
+
+    Closeness is measured on the cosine scale (the lexical agreement bonus only
+    decides which of two near-equal notes is answered), or on the confidence in
+    lexical mode where there is no cosine.
+    """
     if not candidates:
         return []
-    top = candidates[0].confidence
-    return [c for c in candidates[1:] if top - c.confidence <= margin]
+
+    def closeness(c: Candidate) -> float:
+        return c.cosine if candidates[0].cosine > 0 else c.confidence
+
+    top = closeness(candidates[0])
+    return [c for c in candidates[1:] if top - closeness(c) <= margin]
