@@ -145,11 +145,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     runners = {p.name: p.prepare() for p in chosen}  # check every platform's settings before loading the model
 
     from bot.core import Core
+    from bot.watch import run_with_background_jobs
 
     print("Loading outsourcebot...", file=sys.stderr, flush=True)
     core = Core.start(load_settings(), say=lambda line: print(line, file=sys.stderr, flush=True))
     print(f"Serving on {', '.join(runners)}. Press Ctrl+C to stop.", file=sys.stderr, flush=True)
-    asyncio.run(serve_platforms(core, runners))
+    asyncio.run(run_with_background_jobs(core, serve_platforms(core, runners)))
     print("Stopped.", file=sys.stderr, flush=True)
     return 0
 

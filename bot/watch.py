@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.notes import note_files
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.core import Core, ReloadResult
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_INTERVAL = 3.0
 
@@ -127,3 +128,27 @@ def start_background_jobs(
         asyncio.create_task(watch_knowledge(core, watch_interval, stop), name="outsourcebot-watch-knowledge"),
         asyncio.create_task(retention_job(core, retention_every, stop), name="outsourcebot-retention"),
     ]
+
+
+async def run_with_background_jobs(core: Core, main: Awaitable[T], watch_interval: float = DEFAULT_INTERVAL) -> T:
+    """Await `main` (a platform's run coroutine) with the watcher and retention job running beside it.
+
+    The jobs are stopped and awaited when `main` ends, however it ends.
+
+    Args:
+        core: The running core.
+        main: The coroutine that serves the platform(s).
+        watch_interval: Seconds between two looks at the knowledge folder.
+
+    Returns:
+        Whatever `main` returns.
+    """
+    stop = asyncio.Event()
+    tasks = start_background_jobs(core, stop, watch_interval=watch_interval)
+    try:
+        return await main
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -23,11 +23,12 @@ def cmd_discord(args: argparse.Namespace) -> int:
     from adapters.discord.client import run_discord
     from bot.config import load_settings
     from bot.core import Core
+    from bot.watch import run_with_background_jobs
 
     print("Loading outsourcebot...", file=sys.stderr, flush=True)
     core = Core.start(load_settings(), say=lambda line: print(line, file=sys.stderr, flush=True))
     print("Connecting to Discord. Press Ctrl+C to stop.", file=sys.stderr, flush=True)
-    asyncio.run(run_discord(core, config))
+    asyncio.run(run_with_background_jobs(core, run_discord(core, config)))
     return 0
 
 

@@ -27,11 +27,12 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     from adapters.telegram.app import serve
     from bot.config import load_settings
     from bot.core import Core
+    from bot.watch import run_with_background_jobs
 
     print("Loading outsourcebot...", file=sys.stderr, flush=True)
     core = Core.start(load_settings(), say=lambda line: print(line, file=sys.stderr, flush=True))
     try:
-        asyncio.run(serve(core, config))
+        asyncio.run(run_with_background_jobs(core, serve(core, config)))
     except TelegramError as exc:
         # Exception texts from the HTTP layer can contain the request URL, and with it the token.
         print(f"error: Telegram: {redactor.redact(str(exc))}", file=sys.stderr, flush=True)

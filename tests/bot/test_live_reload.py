@@ -170,3 +170,25 @@ async def test_background_jobs_start_and_stop_together(core: Core) -> None:
     assert not any(t.done() for t in tasks)
     stop.set()
     await asyncio.wait_for(asyncio.gather(*tasks), 2)
+
+
+async def test_run_with_background_jobs_reloads_while_serving_and_stops_its_jobs(core, tiny_knowledge) -> None:
+    """The platform commands wrap their run coroutine in this: an edit is picked up while serving."""
+    import asyncio
+
+    from bot.watch import run_with_background_jobs
+
+    async def platform() -> str:
+        await asyncio.sleep(0.3)  # let the watcher take its first look at the folder
+        note = tiny_knowledge / "chasm.md"
+        note.write_text(note.read_text(encoding="utf-8").replace("Crossing the chasm", "Crossing the great chasm"), encoding="utf-8")
+        for _ in range(100):
+            if core.note("chasm") and core.note("chasm").title == "Crossing the great chasm":
+                return "reloaded"
+            await asyncio.sleep(0.05)
+        return "not reloaded"
+
+    result = await asyncio.wait_for(run_with_background_jobs(core, platform(), watch_interval=0.05), timeout=20)
+    assert result == "reloaded"
+    names = {t.get_name() for t in asyncio.all_tasks()}
+    assert "outsourcebot-watch-knowledge" not in names and "outsourcebot-retention" not in names
