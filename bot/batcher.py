@@ -23,7 +23,8 @@ class MicroBatcher:
     Args:
         embed: The blocking batch embed function; it runs in a worker thread.
         max_batch: Largest batch sent to the model.
-        max_inflight: Model calls running at once (one per core is right for onnxruntime with one thread).
+        max_inflight: Model calls running at once. One, because the ONNX encoder already uses
+            every core for a single call; more calls would only fight over them.
         max_wait: Extra time a batch is held open, in seconds (0 by default).
     """
 
@@ -31,7 +32,7 @@ class MicroBatcher:
         self,
         embed: Callable[[list[str]], np.ndarray],
         max_batch: int = 32,
-        max_inflight: int = 2,
+        max_inflight: int = 1,
         max_wait: float = 0.0,
     ) -> None:
         self._embed = embed

@@ -133,6 +133,8 @@ class Core:
             return early
         state = self._state
         queries = self._queries(message, text, state)
+        if self.mode == "lexical":  # the lexical-only retriever needs no embedding
+            return self._finish(message, text, notice, queries, np.zeros((len(queries), self.embedder.dim), np.float32), state)
         vectors = await asyncio.gather(*(self.batcher.embed(q) for q in queries))
         return self._finish(message, text, notice, queries, np.stack(vectors), state)
 

@@ -147,19 +147,18 @@ class Store:
             "note_id": note_id or "",
             "score": round(float(score), 4),
         }
+        # Plain SQL on the answer path: sqlite-utils' insert() introspects the table each time.
         with self._lock, self.db.conn:
-            self.db["questions"].insert(row)  # type: ignore[union-attr]
+            self.db.execute(
+                "insert into questions (answer_id, ts, platform, user_hash, chat_hash, question, kind, answered, note_id, score) "
+                "values (:answer_id, :ts, :platform, :user_hash, :chat_hash, :question, :kind, :answered, :note_id, :score)",
+                row,
+            )
             if not answered and kind in ("answer", "fallback"):
-                self.db["unanswered"].insert(  # type: ignore[union-attr]
-                    {
-                        "answer_id": answer_id,
-                        "ts": row["ts"],
-                        "platform": platform,
-                        "user_hash": user_hash,
-                        "question": question,
-                        "nearest_note": note_id or "",
-                        "score": row["score"],
-                    }
+                self.db.execute(
+                    "insert into unanswered (answer_id, ts, platform, user_hash, question, nearest_note, score) "
+                    "values (:answer_id, :ts, :platform, :user_hash, :question, :note_id, :score)",
+                    row,
                 )
         return answer_id
 
@@ -188,15 +187,11 @@ class Store:
     def set_last_note(self, platform: str, chat: str, user: str, note_id: str) -> None:
         """Remember the chat's current topic, for follow-up questions."""
         with self._lock, self.db.conn:
-            self.db["conversations"].upsert(  # type: ignore[union-attr]
-                {
-                    "chat_hash": self.hash_id(platform, chat),
-                    "platform": platform,
-                    "user_hash": self.hash_id(platform, user),
-                    "last_note": note_id,
-                    "ts": _now(),
-                },
-                pk="chat_hash",
+            self.db.execute(
+                "insert into conversations (chat_hash, platform, user_hash, last_note, ts) values (?, ?, ?, ?, ?) "
+                "on conflict(chat_hash) do update set user_hash = excluded.user_hash, "
+                "last_note = excluded.last_note, ts = excluded.ts",
+                [self.hash_id(platform, chat), platform, self.hash_id(platform, user), note_id, _now()],
             )
 
     def last_note(self, platform: str, chat: str) -> str | None:
