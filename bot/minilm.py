@@ -77,6 +77,28 @@ def load_weights(folder: Path) -> dict[str, np.ndarray]:
     return {k.removeprefix("bert.").removeprefix("model."): v.astype(np.float32) for k, v in raw.items()}
 
 
+def tokenize(tokenizer: Tokenizer, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids and attention mask for a batch, padded to its longest text.
+
+    Returns:
+        (ids as int64, mask as float32), both of shape (len(texts), longest).
+    """
+    encodings = tokenizer.encode_batch(list(texts))
+    length = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(texts), length), dtype=np.int64)
+    mask = np.zeros((len(texts), length), dtype=np.float32)
+    for row, enc in enumerate(encodings):
+        ids[row, : len(enc.ids)] = enc.ids
+        mask[row, : len(enc.ids)] = 1.0
+    return ids, mask
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Scale each row to length 1 (as sentence-transformers' Normalize module does), as float32."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
 class MiniLMEncoder:
     """Sentence embeddings from all-MiniLM-L6-v2 computed with NumPy.
 
@@ -128,17 +150,10 @@ class MiniLMEncoder:
         """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts))
-        length = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), length), dtype=np.int64)
-        mask = np.zeros((len(texts), length), dtype=np.float32)
-        for row, enc in enumerate(encodings):
-            ids[row, : len(enc.ids)] = enc.ids
-            mask[row, : len(enc.ids)] = 1.0
+        ids, mask = tokenize(self.tokenizer, texts)
         hidden = self._forward(ids, mask)
         pooled = (hidden * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit_rows(pooled)
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         batch, length = ids.shape

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.minilm import HEADS, LAYERS, load_tokenizer, load_weights, packaged_model_dir
+from bot.minilm import HEADS, LAYERS, load_tokenizer, load_weights, packaged_model_dir, tokenize, unit_rows
 
 log = logging.getLogger(__name__)
 
@@ -155,13 +155,6 @@ class OnnxEmbedder:
         """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts))
-        length = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), length), dtype=np.int64)
-        mask = np.zeros((len(texts), length), dtype=np.float32)
-        for row, enc in enumerate(encodings):
-            ids[row, : len(enc.ids)] = enc.ids
-            mask[row, : len(enc.ids)] = 1.0
+        ids, mask = tokenize(self.tokenizer, texts)
         (pooled,) = self.session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit_rows(pooled)
