@@ -256,6 +256,7 @@ class Core:
                 answered=reply.answered,
                 note_id=reply.sources[0].id if reply.sources else (best.note_id if best else None),
                 score=best.confidence if best else (reply.sources[0].score if reply.sources else 0.0),
+                reply=reply.text,
             )
         except (sqlite3.Error, OSError) as exc:
             # The user still gets the answer; only the record is lost, and we say so in the log.

@@ -59,6 +59,12 @@ def create_tables(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def add_reply_text(db: sqlite_utils.Database) -> None:
+    """Keep the reply the user saw beside each question, for maintainers reviewing answers."""
+    db["questions"].add_column("reply", str)  # type: ignore[union-attr]
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -127,8 +133,9 @@ class Store:
         answered: bool,
         note_id: str | None,
         score: float,
+        reply: str = "",
     ) -> str:
-        """Store one question and what the bot did with it.
+        """Store one question and what the bot did with it (including the reply text it sent).
 
         Returns:
             The answer id, for feedback.
@@ -146,12 +153,13 @@ class Store:
             "answered": int(answered),
             "note_id": note_id or "",
             "score": round(float(score), 4),
+            "reply": reply,
         }
         # Plain SQL on the answer path: sqlite-utils' insert() introspects the table each time.
         with self._lock, self.db.conn:
             self.db.execute(
-                "insert into questions (answer_id, ts, platform, user_hash, chat_hash, question, kind, answered, note_id, score) "
-                "values (:answer_id, :ts, :platform, :user_hash, :chat_hash, :question, :kind, :answered, :note_id, :score)",
+                "insert into questions (answer_id, ts, platform, user_hash, chat_hash, question, kind, answered, note_id, score, reply) "
+                "values (:answer_id, :ts, :platform, :user_hash, :chat_hash, :question, :kind, :answered, :note_id, :score, :reply)",
                 row,
             )
             if not answered and kind in ("answer", "fallback"):
@@ -216,11 +224,14 @@ class Store:
         return total
 
     def delete_older_than(self, days: int) -> int:
-        """Delete stored questions (and their unanswered rows) older than `days` days."""
+        """Delete stored questions, their unanswered rows and idle conversations older than `days` days.
+
+        Feedback rows stay: they hold no text, only a rating of a note, and keep its history.
+        """
         cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).isoformat(timespec="seconds")
         with self._lock, self.db.conn:
             total = 0
-            for table in ("questions", "unanswered"):
+            for table in ("questions", "unanswered", "conversations"):
                 total += max(self.db.execute(f"delete from {table} where ts < ?", [cutoff]).rowcount, 0)
         return total
 

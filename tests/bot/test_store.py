@@ -35,7 +35,7 @@ def test_migrations_create_the_schema_once(tmp_path: Path) -> None:
     first = Store(path, "salt")
     assert {"questions", "feedback", "unanswered", "conversations"} <= set(first.db.table_names())
     applied = [r["name"] for r in first.db.query("select name from _sqlite_migrations")]
-    assert applied == ["create_tables"]
+    assert sorted(applied) == ["add_reply_text", "create_tables"]
     answer_id = ask(first)
     first.db.conn.close()
     again = Store(path, "salt")
@@ -205,3 +205,29 @@ async def test_locked_database_still_answers_and_logs(
     assert any("locked" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
     # Once the lock is gone, storing works again.
     assert core.answer(Message("do I need an NDA", "u", "c")).answer_id
+
+
+def test_questions_keep_the_reply_text_and_old_conversations_expire(core) -> None:
+    from bot.messages import Message
+
+    reply = core.answer(Message("what is the chasm", "u9", "c9"))
+    row = next(core.store.db.query("select reply from questions where answer_id = ?", [reply.answer_id]))
+    assert row["reply"] == reply.text and "Crossing the chasm" in row["reply"]
+    assert core.store.last_note("console", "c9") == "chasm"
+    core.store.db.execute("update conversations set ts = '2000-01-01T00:00:00+00:00'")
+    core.store.delete_older_than(30)
+    assert core.store.last_note("console", "c9") is None
+
+
+def test_migrations_bring_an_old_database_up_to_date(tmp_path) -> None:
+    import sqlite_utils
+
+    from bot.store import Store, migrations
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="add_reply_text")  # the first schema only, as an older release left it
+    assert "reply" not in old["questions"].columns_dict
+    old.conn.close()
+    store = Store(path, "salt")
+    assert "reply" in store.db["questions"].columns_dict
