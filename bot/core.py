@@ -7,6 +7,7 @@ import logging
 import re
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 _REFERRING = re.compile(r"\b(that|it|this|those|them|they|these|there|one)\b", re.IGNORECASE)
 _CONTINUING = re.compile(r"^(and|also|what about|how about|but|so)\b", re.IGNORECASE)
 FOLLOW_UP_WORDS = 7
+TOPIC_CACHE_SIZE = 10_000
 
 
 def is_follow_up(text: str) -> bool:
@@ -80,6 +82,7 @@ class Core:
         self._reload_lock = threading.Lock()
         self.batcher = MicroBatcher(embedder.embed)
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_window)
+        self._topics: OrderedDict[tuple[str, str], str] = OrderedDict()
         self.mode = "fused"
 
     @classmethod
@@ -134,9 +137,11 @@ class Core:
         state = self._state
         queries = self._queries(message, text, state)
         if self.mode == "lexical":  # the lexical-only retriever needs no embedding
-            return self._finish(message, text, notice, queries, np.zeros((len(queries), self.embedder.dim), np.float32), state)
+            zeros = np.zeros((len(queries), self.embedder.dim), np.float32)
+            return await asyncio.to_thread(self._finish, message, text, notice, queries, zeros, state)
         vectors = await asyncio.gather(*(self.batcher.embed(q) for q in queries))
-        return self._finish(message, text, notice, queries, np.stack(vectors), state)
+        # Ranking is sub-millisecond, but recording the answer is a database write: keep it off the loop.
+        return await asyncio.to_thread(self._finish, message, text, notice, queries, np.stack(vectors), state)
 
     def answer(self, message: Message) -> Reply:
         """Answer one message synchronously (console and CLI)."""
@@ -264,12 +269,20 @@ class Core:
             return None
 
     def _remember(self, message: Message, note_id: str) -> None:
+        self._topics[(message.platform, message.chat)] = note_id
+        self._topics.move_to_end((message.platform, message.chat))
+        while len(self._topics) > TOPIC_CACHE_SIZE:
+            self._topics.popitem(last=False)
         try:
             self.store.set_last_note(message.platform, message.chat, message.user, note_id)
         except (sqlite3.Error, OSError) as exc:
             log.error("could not store the conversation topic (%s: %s)", type(exc).__name__, exc)
 
     def _last_note(self, message: Message) -> str | None:
+        # The store is the lasting copy; the in-memory one spares the event loop a read per message.
+        cached = self._topics.get((message.platform, message.chat))
+        if cached is not None:
+            return cached
         try:
             return self.store.last_note(message.platform, message.chat)
         except (sqlite3.Error, OSError) as exc:
@@ -290,6 +303,9 @@ class Core:
     def forget(self, platform: str, user: str) -> Reply:
         """Delete everything stored about a user and confirm."""
         count = self.store.forget_user(platform, user)
+        for key in [k for k in self._topics if k[0] == platform]:
+            # Chats are not keyed by user; dropping this platform's cache is cheap and never wrong.
+            del self._topics[key]
         return Reply("forgotten", render("forgotten", count=count))
 
     # ----- special replies -------------------------------------------------------------------
@@ -320,6 +336,39 @@ class Core:
             unanswered=stats.unanswered,
         )
         return Reply("stats", text)
+
+    def refusal(self, command: str) -> Reply:
+        """The polite refusal of an admin command to someone who is not an admin."""
+        return Reply("refused", render("refused", command=command))
+
+    def expired_button_reply(self) -> Reply:
+        """What a press on a button whose topic or answer no longer exists gets."""
+        return Reply("expired", render("expired_button"))
+
+    # Async forms for adapters: database work runs in a worker thread, never in the event loop.
+
+    async def press_topic(self, message: Message, note_id: str) -> Reply:
+        """`answer_note` for an event loop (a topic button press)."""
+        wait = self.limiter.check(f"{message.platform}:{message.user}")
+        if wait > 0:
+            return Reply("rate_limited", render("rate_limited", seconds=max(1, round(wait))))
+        return await asyncio.to_thread(self.answer_note, message, note_id)
+
+    async def rate(self, answer_id: str, platform: str, user: str, rating: int) -> str:
+        """`feedback` for an event loop."""
+        return await asyncio.to_thread(self.feedback, answer_id, platform, user, rating)
+
+    async def forget_async(self, platform: str, user: str) -> Reply:
+        """`forget` for an event loop."""
+        return await asyncio.to_thread(self.forget, platform, user)
+
+    async def stats_async(self) -> Reply:
+        """`stats_reply` for an event loop."""
+        return await asyncio.to_thread(self.stats_reply)
+
+    async def reload_async(self) -> ReloadResult:
+        """`reload` for an event loop (the index build runs in a worker thread)."""
+        return await asyncio.to_thread(self.reload)
 
     def note(self, note_id: str) -> KnowledgeNote | None:
         """A note in service, by id."""

@@ -17,6 +17,8 @@ SAMPLES: dict[str, dict[str, object]] = {
         disclaimer="", suggestion_label="Related topics", suggestions=["Contracts"], notice="",
     ),
     "error": {},
+    "expired_button": {},
+    "refused": dict(command="reload"),
     "fallback": dict(suggestions=["Pricing", "Contracts"], notice=""),
     "feedback": dict(rating=1),
     "forgotten": dict(count=7),
@@ -29,6 +31,8 @@ SAMPLES: dict[str, dict[str, object]] = {
 EXPECTED = {
     "answer": "Pricing\n\nCompare total cost.",
     "error": "something went wrong",
+    "expired_button": "That button has expired",
+    "refused": "Sorry, /reload is only for the bot's maintainers",
     "fallback": "The closest topics I know are: Pricing, Contracts.",
     "feedback": "👍",
     "forgotten": "(7 records)",
