@@ -109,6 +109,23 @@ def measure_throughput(core: Core, questions: list[str], chats: int = 64, rounds
     return len(work) / elapsed, core.batcher.calls - calls_before
 
 
+def serving_probe(settings: Settings) -> float:
+    """Load a core as a platform would, answer a burst of 64 chats, and return this process's peak RSS in MB."""
+    core = Core.start(settings, store=Store(None, "probe"))
+    core.limiter.limit = 0
+    measure_throughput(core, [clean_text(c.question) for c in load_cases()])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_serving_rss(settings: Settings) -> float:
+    """Peak RSS of a fresh serving process (the benchmark's own process also builds indexes)."""
+    env = {**os.environ, "OUTSOURCEBOT_DATA_DIR": str(settings.data_dir), "OUTSOURCEBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.bench", "--serving-probe"], env=env, check=True, capture_output=True, text=True, timeout=300
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def synthetic_knowledge(kb: KnowledgeBase, copies: int) -> KnowledgeBase:
     """The notes `copies` times over, each copy's texts made distinct, for build-time measurement."""
     notes = {}
@@ -196,7 +213,8 @@ def run_bench(settings: Settings, say: Say = print, encoders: bool = True) -> Be
     rate, calls = measure_throughput(core, questions)
     result.figures["throughput"] = rate
     result.figures["throughput_model_calls"] = float(calls)
-    result.figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    say("peak memory of a serving process...")
+    result.figures["rss_mb"] = measure_serving_rss(settings)
     say("accuracy of each retriever...")
     for mode, res in evaluate(core.index, core.embedder, cases, {"fused": settings.threshold}).items():
         result.retrievers[mode].update({"top1": res.top1, "top3": res.top3, "answered": res.answered, "declined": res.declined})
@@ -225,7 +243,7 @@ def format_markdown(result: BenchResult) -> str:
         ("Cold start to first answer (built index)", f"{f['cold_start_s']:.2f} s", "≤ 2 s", f["cold_start_s"] <= TARGETS["cold_start_s"]),
         ("`outsourcebot --help`", f"{f['help_s']:.2f} s", "≤ 0.5 s", f["help_s"] <= TARGETS["help_s"]),
         ("`outsourcebot kb check`", f"{f['kb_check_s']:.2f} s", "≤ 0.5 s", f["kb_check_s"] <= TARGETS["kb_check_s"]),
-        ("Peak RSS while serving", f"{f['rss_mb']:.0f} MB", "≤ 400 MB", f["rss_mb"] <= TARGETS["rss_mb"]),
+        ("Peak RSS while serving (a fresh process answering 640 questions from 64 chats)", f"{f['rss_mb']:.0f} MB", "≤ 400 MB", f["rss_mb"] <= TARGETS["rss_mb"]),
         ("Full build per 1,000 chunks", f"{f['build_s_per_1000']:.2f} s ({f['build_chunks']:.0f} chunks in {f['build_s']:.2f} s)", "≤ 15 s", f["build_s_per_1000"] <= TARGETS["build_s_per_1000"]),
         ("One-note incremental rebuild", f"{f['incremental_s']:.2f} s ({f['incremental_embedded']:.0f} texts embedded)", "≤ 1 s", f["incremental_s"] <= TARGETS["incremental_s"]),
     ]
@@ -254,3 +272,9 @@ def format_markdown(result: BenchResult) -> str:
             ratio = e["p50"] / ref["p50"] if ref.get("p50") else float("nan")
             lines.append(f"| {kind} | {e['load_s']:.2f} | {e['p50']:.2f} | {e['p99']:.2f} | {ratio:.2f}× |")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--serving-probe"]:
+    from bot.config import load_settings
+
+    print(f"{serving_probe(load_settings()):.1f}")
