@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -19,6 +20,20 @@ MIN_QUESTIONS = 3
 MAX_REPLY_CHARS = 4096  # Telegram's message limit, the tightest of our platforms
 _HEADING = re.compile(r"^##+\s+(.*)$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DRAFTS_DIR = "drafts"
+"""Note files under a folder of this name are drafts: `kb check` checks them, the bot never serves them."""
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader with dates left as text, so they are validated here with their line."""
+
+
+def _date_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(node.value)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _date_as_text)
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,26 @@ class KnowledgeBase:
         """True when no file has a problem."""
         return not self.problems
 
+    def servable(self) -> KnowledgeBase:
+        """The notes fit to serve: those whose file has no problem.
+
+        The problems stay listed; related ids that point at a left-out note are
+        dropped from the notes kept, so nothing links to a note not in service.
+
+        Returns:
+            This knowledge base when every note is fine, else a reduced copy
+            with its own fingerprint (so an index of the reduced set is told apart).
+        """
+        bad = {p.path for p in self.problems}
+        keep = {i: n for i, n in self.notes.items() if n.path not in bad}
+        if len(keep) == len(self.notes):
+            return self
+        for note_id, note in keep.items():
+            if any(r not in keep for r in note.related):
+                keep[note_id] = dataclasses.replace(note, related=[r for r in note.related if r in keep])
+        fingerprint = hashlib.sha256(f"{self.fingerprint}\nserved:{','.join(sorted(keep))}".encode()).hexdigest()
+        return KnowledgeBase(keep, list(self.problems), fingerprint)
+
 
 def _line_of(text: str, key: str) -> int:
     match = re.search(rf"^{re.escape(key)}\s*:", text, re.MULTILINE)
@@ -97,7 +132,36 @@ def _as_list(value: Any) -> list[str]:
 def _as_date(value: Any) -> str:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()[:10]
-    return str(value or "")
+    return str(value or "").strip()
+
+
+def _is_iso_date(text: str) -> bool:
+    if not _ISO_DATE.fullmatch(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _type_problems(path: Path, text: str, meta: dict[str, Any]) -> list[Problem]:
+    """Problems with the types of `sources`, `updated`, `review_by` and `disclaimer`."""
+    problems = []
+    if not _as_list(meta.get("sources")):
+        problems.append(Problem(path, _line_of(text, "sources"), "missing sources: name the books or articles the facts come from"))
+    for key in ("updated", "review_by"):
+        value = meta.get(key)
+        if value is None or value == "":
+            if key == "updated":
+                problems.append(Problem(path, _line_of(text, key), "missing updated date (write it like 2026-01-31)"))
+            continue
+        if not _is_iso_date(_as_date(value)):
+            problems.append(Problem(path, _line_of(text, key), f"{key} {value!r} is not a date; write it like 2026-01-31"))
+    disclaimer = meta.get("disclaimer")
+    if disclaimer is not None and not isinstance(disclaimer, bool):
+        problems.append(Problem(path, _line_of(text, "disclaimer"), f"disclaimer must be true or false, not {disclaimer!r}"))
+    return problems
 
 
 def _split_body(body: str) -> tuple[str, list[str], list[tuple[str, str]]]:
@@ -152,7 +216,7 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
     body = text[end + 4 :].split("\n", 1)[1] if "\n" in text[end + 4 :] else ""
     body_line = front.count("\n") + 3
     try:
-        meta = yaml.safe_load(front) or {}
+        meta = yaml.load(front, Loader=_FrontMatterLoader) or {}  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -174,6 +238,7 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
         problems.append(
             Problem(path, _line_of(text, "questions"), f"needs at least {MIN_QUESTIONS} alternate questions, has {len(questions)}")
         )
+    problems += _type_problems(path, text, meta)
     answer, key_points, sections = _split_body(body)
     if not answer:
         problems.append(Problem(path, body_line, "empty answer: the body needs a first paragraph"))
@@ -193,7 +258,7 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
         updated=_as_date(meta.get("updated")),
         review_by=_as_date(meta.get("review_by")),
         owner=str(meta.get("owner") or ""),
-        disclaimer=bool(meta.get("disclaimer", False)),
+        disclaimer=meta.get("disclaimer") is True,
         path=path,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         body_line=body_line,
@@ -201,32 +266,32 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
     return note, problems
 
 
-def note_files(folder: Path) -> list[Path]:
-    """List the note files of a knowledge folder, sorted, skipping README files."""
+def _is_draft(path: Path, folder: Path) -> bool:
+    return DRAFTS_DIR in path.relative_to(folder).parts[:-1]
+
+
+def _markdown_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.md") if p.name.lower() != "readme.md" and p.is_file())
 
 
-def load_knowledge(folder: Path) -> KnowledgeBase:
-    """Load and validate every note under a folder.
+def note_files(folder: Path) -> list[Path]:
+    """List the note files of a knowledge folder, sorted, skipping README files and drafts."""
+    return [p for p in _markdown_files(folder) if not _is_draft(p, folder)]
 
-    Notes with problems are still reported, never silently dropped; a note
-    whose file cannot be parsed at all is left out of `notes` but listed in
-    `problems`.
 
-    Args:
-        folder: The knowledge folder.
+def draft_files(folder: Path) -> list[Path]:
+    """List the note files under `drafts/` folders of a knowledge folder, sorted."""
+    return [p for p in _markdown_files(folder) if _is_draft(p, folder)] if folder.is_dir() else []
 
-    Returns:
-        The knowledge base with its problems and a fingerprint of the files.
-    """
+
+def _load_files(folder: Path, paths: list[Path], outside: dict[str, KnowledgeNote]) -> KnowledgeBase:
+    """Parse and validate `paths`; ids in `outside` count as taken and as valid related ids."""
     from bot.render import render_note_text
 
     problems: list[Problem] = []
     notes: dict[str, KnowledgeNote] = {}
     digest = hashlib.sha256()
-    if not folder.is_dir():
-        return KnowledgeBase({}, [Problem(folder, 0, "knowledge folder not found")], "")
-    for path in note_files(folder):
+    for path in paths:
         note, found = parse_note(path)
         problems.extend(found)
         if note is None:
@@ -235,24 +300,56 @@ def load_knowledge(folder: Path) -> KnowledgeBase:
         digest.update(f"{path.relative_to(folder)}:{note.digest}\n".encode())
         if not note.id:
             continue
-        if note.id in notes:
-            other = notes[note.id].path
+        if note.id in notes or note.id in outside:
+            other = (notes.get(note.id) or outside[note.id]).path
             problems.append(Problem(path, _line_of(path.read_text(encoding="utf-8"), "id"), f"duplicate id {note.id!r} (also in {other})"))
             continue
         notes[note.id] = note
     for note in notes.values():
         text = note.path.read_text(encoding="utf-8")
         for rel in note.related:
-            if rel not in notes:
+            if rel not in notes and rel not in outside:
                 problems.append(Problem(note.path, _line_of(text, "related"), f"unknown related id {rel!r}"))
         rendered = render_note_text(note)
         if len(rendered) > MAX_REPLY_CHARS:
             problems.append(
                 Problem(note.path, note.body_line, f"too long for one chat message once rendered ({len(rendered)} > {MAX_REPLY_CHARS} characters)")
             )
-    if not notes and not problems:
-        problems.append(Problem(folder, 0, "no notes found"))
     return KnowledgeBase(notes, problems, digest.hexdigest())
+
+
+def load_knowledge(folder: Path) -> KnowledgeBase:
+    """Load and validate every note under a folder (drafts excepted).
+
+    Notes with problems are still reported, never silently dropped; a note
+    whose file cannot be parsed at all is left out of `notes` but listed in
+    `problems`. What the bot may serve is `load_knowledge(folder).servable()`.
+
+    Args:
+        folder: The knowledge folder.
+
+    Returns:
+        The knowledge base with its problems and a fingerprint of the files.
+    """
+    if not folder.is_dir():
+        return KnowledgeBase({}, [Problem(folder, 0, "knowledge folder not found")], "")
+    kb = _load_files(folder, note_files(folder), {})
+    if not kb.notes and not kb.problems:
+        kb.problems.append(Problem(folder, 0, "no notes found"))
+    return kb
+
+
+def load_drafts(folder: Path, live: KnowledgeBase) -> KnowledgeBase:
+    """Load and validate the drafts under `drafts/` folders, which the bot never serves.
+
+    Args:
+        folder: The knowledge folder.
+        live: The knowledge in the folder outside drafts (its ids are taken, and valid as related ids).
+
+    Returns:
+        The drafts and their problems.
+    """
+    return _load_files(folder, draft_files(folder), live.notes)
 
 
 def stale_notes(kb: KnowledgeBase, today: dt.date | None = None) -> list[KnowledgeNote]:

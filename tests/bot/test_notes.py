@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from adapters.cli import main
 from bot.config import REPO_DIR
-from bot.notes import MAX_REPLY_CHARS, Problem, load_knowledge, note_files, parse_note, stale_notes
+from bot.notes import MAX_REPLY_CHARS, Problem, load_drafts, load_knowledge, note_files, parse_note, stale_notes
 from tests.conftest import write_note
 
 GOOD = """---
@@ -185,7 +186,93 @@ def test_core_start_logs_broken_notes(tmp_path: Path, tiny_knowledge: Path, capl
     with caplog.at_level(logging.WARNING):
         core = Core.start(make_settings(tiny_knowledge, tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s"))
     assert set(core.kb.notes) == {"pricing", "contracts", "chasm"}
-    assert any("broken.md:2: bad YAML" in r.getMessage() for r in caplog.records)
+    assert any("broken.md:2: bad YAML" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
+
+
+def test_core_start_serves_only_notes_without_problems(tmp_path: Path, tiny_knowledge: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.core import Core
+    from bot.messages import Message
+    from bot.store import Store
+    from tests.conftest import make_settings
+    from tests.fakes import HashingEmbedder
+
+    # An unfinished note (TODO, no sources) that a served note links to.
+    todo = write_note(tiny_knowledge, "tornado", "Inside the tornado", ["what is the tornado", "hypergrowth", "mass market"],
+                      "TODO: write the answer.", related="chasm")
+    todo.write_text(todo.read_text(encoding="utf-8").replace('sources: ["Test source"]\n', ""), encoding="utf-8")
+    write_note(tiny_knowledge, "chasm", "Crossing the chasm", ["what is the chasm", "visionaries and pragmatists", "moore chasm book"],
+               "The chasm is the gap between visionaries and pragmatists.", related="tornado")
+    with caplog.at_level(logging.ERROR):
+        core = Core.start(make_settings(tiny_knowledge, tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s"))
+    assert set(core.kb.notes) == {"pricing", "contracts", "chasm"}
+    assert {i for c in core.index.chunks for i in [c.note_id]} == {"pricing", "contracts", "chasm"}
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert sum(f"{todo}:" in e for e in errors) == 2  # one line per problem: TODO and missing sources
+    assert core.note("chasm").related == []  # type: ignore[union-attr]
+    reply = core.answer(Message("what is the tornado", "u", "c"))
+    assert "tornado" not in [s.id for s in reply.sources + reply.suggestions]
+    reply = core.answer(Message("what is the chasm", "u", "c"))
+    assert reply.answered and reply.sources[0].id == "chasm" and "Inside the tornado" not in reply.text
+    # Reloading the same folder still refuses it, and keeps serving.
+    assert not core.reload().ok and set(core.kb.notes) == {"pricing", "contracts", "chasm"}
+
+
+def test_servable_is_the_same_knowledge_when_nothing_is_wrong(tiny_knowledge: Path) -> None:
+    kb = load_knowledge(tiny_knowledge)
+    assert kb.servable() is kb
+    write_note(tiny_knowledge, "bad", "Bad", ["a", "b"], "Too few questions.", related="pricing")
+    full = load_knowledge(tiny_knowledge)
+    served = full.servable()
+    assert set(full.notes) == {"pricing", "contracts", "chasm", "bad"} and set(served.notes) == {"pricing", "contracts", "chasm"}
+    assert served.problems == full.problems and served.fingerprint != full.fingerprint
+    assert served.servable() is served
+
+
+def test_drafts_are_checked_but_never_loaded_as_notes(tiny_knowledge: Path) -> None:
+    drafts = tiny_knowledge / "drafts"
+    drafts.mkdir()
+    write_note(drafts, "pay-india", "Paying in India", ["pay india", "send money to india", "rupee invoices"], "TODO answer.",
+               related="pricing")
+    write_note(drafts, "chasm", "Another chasm", ["a", "b", "c"], "A finished answer.")
+    kb = load_knowledge(tiny_knowledge)
+    assert kb.ok and set(kb.notes) == {"pricing", "contracts", "chasm"}
+    assert note_files(tiny_knowledge) == sorted(tiny_knowledge.glob("*.md"))
+    found = load_drafts(tiny_knowledge, kb)
+    assert set(found.notes) == {"pay-india"}
+    messages = sorted((p.path.name, p.message.split(" (")[0]) for p in found.problems)
+    assert messages == [("chasm.md", "duplicate id 'chasm'"), ("pay-india.md", "note still marked TODO")]
+
+
+DATED = GOOD.replace("updated: 2026-01-02\n", "updated: 2026-01-02\nreview_by: 2027-01-02\ndisclaimer: true\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        (DATED.replace("disclaimer: true", 'disclaimer: "no"'), 13, "disclaimer must be true or false, not 'no'"),
+        (DATED.replace("disclaimer: true", "disclaimer: 1"), 13, "disclaimer must be true or false"),
+        (DATED.replace("updated: 2026-01-02", "updated: last spring"), 11, "updated 'last spring' is not a date"),
+        (DATED.replace("updated: 2026-01-02", "updated: 2026-13-01"), 11, "updated '2026-13-01' is not a date"),
+        (DATED.replace("review_by: 2027-01-02", "review_by: 31/12/2027"), 12, "review_by '31/12/2027' is not a date"),
+        (DATED.replace("review_by: 2027-01-02", "review_by: 2027"), 12, "review_by 2027 is not a date"),
+        (DATED.replace('sources: ["A book"]\n', ""), 1, "missing sources"),
+        (DATED.replace('sources: ["A book"]', "sources: []"), 10, "missing sources"),
+        (DATED.replace("updated: 2026-01-02\n", ""), 1, "missing updated date"),
+    ],
+    ids=["disclaimer-no", "disclaimer-1", "updated-words", "updated-month-13", "review-by-dmy", "review-by-year",
+         "no-sources", "empty-sources", "no-updated"],
+)
+def test_front_matter_types_are_checked_with_their_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:
+    problems = problems_of(tmp_path, text)
+    assert [(p.line, fragment in p.message) for p in problems] == [(line, True)], problems
+
+
+def test_valid_dates_and_flags_are_accepted(tmp_path: Path) -> None:
+    note, problems = parse_note(tmp_path / "n.md", DATED.replace("updated: 2026-01-02", 'updated: "2026-01-02"'))
+    assert problems == [] and note is not None
+    assert (note.updated, note.review_by, note.disclaimer) == ("2026-01-02", "2027-01-02", True)
+    note, _ = parse_note(tmp_path / "n.md", DATED.replace("disclaimer: true", 'disclaimer: "no"'))
+    assert note is not None and note.disclaimer is False
 
 
 def test_stale_notes(tmp_path: Path) -> None:
@@ -215,6 +302,27 @@ def test_kb_check_prints_problems_and_fails(
     assert f"{tiny_knowledge / 'pricing.md'}:9: unknown related id 'nope'" in out
     assert f"{tiny_knowledge / 'empty.md'}:1: missing YAML front matter" in out
     assert "2 problem(s)" in err
+
+
+def test_kb_check_json_prints_only_one_json_object(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_knowledge: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_note(tiny_knowledge, "lonely", "Lonely", ["one", "two"], "Answer.", related="ghost")
+    (tiny_knowledge / "drafts").mkdir()
+    write_note(tiny_knowledge / "drafts", "next", "Next", ["a", "b", "c"], "TODO")
+    monkeypatch.setenv("OUTSOURCEBOT_KNOWLEDGE_DIR", str(tiny_knowledge))
+    monkeypatch.setenv("OUTSOURCEBOT_DATA_DIR", str(tmp_path / "data"))
+    assert main(["kb", "check", "--json", "--stale"]) == 1
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    path = tiny_knowledge / "lonely.md"
+    assert data["problems"] == [f"{path}:4: needs at least 3 alternate questions, has 2", f"{path}:8: unknown related id 'ghost'"]
+    assert data["notes"] == 4 and data["stale"] == [] and data["ok"] is False
+    assert data["drafts"] == 1 and len(data["draft_problems"]) == 1 and "TODO" in data["draft_problems"][0]
+    assert "2 problem(s)" in err
+    (path).unlink()
+    assert main(["kb", "check", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
 
 
 def test_kb_check_passes_on_the_real_knowledge(

@@ -12,7 +12,7 @@ import pytest
 
 from bot.core import Core
 from bot.drafts import write_draft
-from bot.notes import load_knowledge, parse_note
+from bot.notes import load_drafts, load_knowledge, parse_note
 from bot.report import ReportData, build_report, cluster_vectors, load_latest, render_summary, save_latest
 from bot.report_html import render_html
 from tests.bot.seeding import seed_store
@@ -103,7 +103,7 @@ def test_empty_store_renders_a_report_without_charts_failing(core: Core) -> None
     assert "Report (all stored history): 0 questions" in render_summary(data)
 
 
-def test_latest_report_round_trips_and_drafts_a_note_refused_by_kb_check(core: Core, seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_latest_report_round_trips_and_drafts_a_note_flagged_by_kb_check(core: Core, seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     data = build_report(core, similarity=0.45)
     save_latest(data, tmp_path)
     latest = load_latest(tmp_path)
@@ -118,7 +118,8 @@ def test_latest_report_round_trips_and_drafts_a_note_refused_by_kb_check(core: C
     assert sorted(note.questions) == sorted(group.questions)
     assert note.id not in core.kb.notes
     assert any("TODO" in p.message for p in problems)
-    assert any("TODO" in p.message for p in load_knowledge(folder).problems), "kb check must refuse the draft"
+    assert load_knowledge(folder).problems == [], "drafts are never loaded as notes"
+    assert any("TODO" in p.message for p in load_drafts(folder, core.kb).problems), "kb check must flag the draft"
     with pytest.raises(FileExistsError):
         write_draft(group, core.kb, folder)
 
@@ -126,5 +127,6 @@ def test_latest_report_round_trips_and_drafts_a_note_refused_by_kb_check(core: C
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"TODO: answer.*", "Pay contractors in India by bank transfer or a payment service.", text)
     text = text.replace("TODO: the first thing to know.", "Use a service with low fees.").replace("TODO: the second thing to know.", "Keep invoices.")
+    text = text.replace("tags: [draft]", 'tags: [draft]\nsources: ["Bank fee tables, 2026"]')
     path.write_text(text, encoding="utf-8")
-    assert load_knowledge(folder).problems == []
+    assert load_drafts(folder, core.kb).problems == []
