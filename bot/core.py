@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -16,27 +15,23 @@ import numpy as np
 from bot.batcher import MicroBatcher
 from bot.config import Settings
 from bot.embedder import Embedder, make_embedder
+from bot.followup import combine, is_follow_up
 from bot.index import BuildReport, LoadedIndex, build_index, is_current, load_index
-from bot.messages import Message, Reply, Source, Suggestion
+from bot.messages import Message, Reply, Suggestion
 from bot.notes import KnowledgeBase, KnowledgeNote, Problem, load_knowledge
 from bot.ratelimit import RateLimiter
-from bot.render import DISCLAIMER, render
-from bot.retrieval import Candidate, close_alternatives, rank_notes
+from bot.render import render
+from bot.replies import answer_reply, fallback_reply
+from bot.retrieval import Candidate, rank_notes
 from bot.store import Store
-from bot.text import MAX_QUESTION_CHARS, clean_text, has_words, truncate
+from bot.text import MAX_QUESTION_CHARS, MAX_RAW_CHARS, clean_text, has_words, truncate
 
 log = logging.getLogger(__name__)
 
-_REFERRING = re.compile(r"\b(that|it|this|those|them|they|these|there|one)\b", re.IGNORECASE)
-_CONTINUING = re.compile(r"^(and|also|what about|how about|but|so)\b", re.IGNORECASE)
-FOLLOW_UP_WORDS = 7
+__all__ = ["Core", "ReloadResult", "ensure_index", "is_follow_up"]
 TOPIC_CACHE_SIZE = 10_000
-
-
-def is_follow_up(text: str) -> bool:
-    """True for short questions that lean on the previous topic ("how much does that cost?")."""
-    words = text.split()
-    return 0 < len(words) <= FOLLOW_UP_WORDS and bool(_REFERRING.search(text) or _CONTINUING.match(text))
+RETIRE_AFTER = 30.0
+"""Seconds a replaced index stays open after a reload, so questions already using it finish."""
 
 
 @dataclass
@@ -84,6 +79,7 @@ class Core:
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_window)
         self._topics: OrderedDict[tuple[str, str], str] = OrderedDict()
         self.mode = "fused"
+        self.retire_after = RETIRE_AFTER
 
     @classmethod
     def start(
@@ -109,7 +105,8 @@ class Core:
         """
         kb = load_knowledge(settings.knowledge_dir)
         for problem in kb.problems:
-            log.warning("knowledge problem: %s", problem)
+            log.error("knowledge problem, its note is not served: %s", problem)
+        kb = kb.servable()
         if not kb.notes:
             raise RuntimeError(f"no usable notes in {settings.knowledge_dir}; run `outsourcebot kb check`")
         embedder = embedder or make_embedder(settings.encoder, settings.model_cache_dir)
@@ -160,6 +157,7 @@ class Core:
         if not text:
             return self.help_reply(), "", ""
         text, cut = truncate(text, MAX_QUESTION_CHARS)
+        cut = cut or len(message.text) > MAX_RAW_CHARS
         notice = render("too_long", length=len(message.text), limit=MAX_QUESTION_CHARS) if cut else ""
         return None, text, notice
 
@@ -176,12 +174,9 @@ class Core:
     ) -> Reply:
         candidates = rank_notes(state.index, vectors[0], queries[0], self.mode) if has_words(text) else []
         if len(queries) > 1:
-            contextual = rank_notes(state.index, vectors[1], queries[1], self.mode)
-            # The chat's topic helps only when it makes the answer more confident: a question
-            # that stands on its own ("hiring a freelancer and paying them") keeps its own answer.
-            best_alone = candidates[0].confidence if candidates else 0.0
-            if contextual and contextual[0].confidence >= max(self.settings.threshold, best_alone):
-                candidates = contextual
+            # Deeper than the usual five, so the question's own top note is usually scored in context too.
+            contextual = rank_notes(state.index, vectors[1], queries[1], self.mode, limit=10)
+            candidates = combine(candidates, contextual, self.settings.threshold)[:5]
         best = candidates[0] if candidates else None
         answered = best is not None and best.confidence >= self.settings.threshold
         reply = (
@@ -195,47 +190,10 @@ class Core:
         return reply
 
     def _answer_reply(self, kb: KnowledgeBase, best: Candidate, candidates: list[Candidate], notice: str) -> Reply:
-        note = kb.notes[best.note_id]
-        close = [kb.notes[c.note_id] for c in close_alternatives(candidates) if c.note_id in kb.notes]
-        label = "Did you mean" if close else "Related topics"
-        offered = close or [kb.notes[r] for r in note.related if r in kb.notes]
-        suggestions = [Suggestion(n.id, n.title) for n in offered[:4]]
-        sources = [Source(c.note_id, kb.notes[c.note_id].title, round(c.confidence, 4)) for c in candidates if c.note_id in kb.notes]
-        disclaimer = DISCLAIMER if note.disclaimer else ""
-        context = dict(
-            title=note.title,
-            answer=note.answer,
-            key_points=note.key_points,
-            references=note.sources,
-            disclaimer=disclaimer,
-            suggestion_label=label,
-            notice=notice,
-        )
-        return Reply(
-            "answer",
-            render("answer", suggestions=[s.title for s in suggestions], **context),
-            body=render("answer", suggestions=[], **context),
-            title=note.title,
-            answer=note.answer,
-            key_points=list(note.key_points),
-            references=list(note.sources),
-            sources=sources,
-            suggestions=suggestions,
-            suggestion_label=label,
-            answered=True,
-            notice=notice,
-            disclaimer=disclaimer,
-        )
+        return answer_reply(kb, best, candidates, notice)
 
     def _fallback_reply(self, kb: KnowledgeBase, candidates: list[Candidate], notice: str) -> Reply:
-        closest = [kb.notes[c.note_id] for c in candidates[:3] if c.note_id in kb.notes]
-        if not closest:
-            closest = [kb.notes[i] for i in sorted(kb.notes)[:3]]
-        suggestions = [Suggestion(n.id, n.title) for n in closest]
-        text = render("fallback", suggestions=[s.title for s in suggestions], notice=notice)
-        body = render("fallback", suggestions=[], notice=notice)
-        sources = [Source(c.note_id, kb.notes[c.note_id].title, round(c.confidence, 4)) for c in candidates if c.note_id in kb.notes]
-        return Reply("fallback", text, body=body, sources=sources, suggestions=suggestions, suggestion_label="Closest topics", notice=notice)
+        return fallback_reply(kb, candidates, notice)
 
     def answer_note(self, message: Message, note_id: str) -> Reply:
         """Answer with one named note (a topic button press), recorded like a question."""
@@ -394,9 +352,18 @@ class Core:
             index = load_index(self.settings.index_dir)
             if index is None:
                 return ReloadResult(False, [Problem(self.settings.index_dir, 0, "new index could not be loaded")])
-            self._state = _State(kb, index)
+            old, self._state = self._state.index, _State(kb, index)
+            self._retire(old)
             say(f"knowledge reloaded: {report.summary()}")
             return ReloadResult(True, [], report)
+
+
+    def _retire(self, index: LoadedIndex) -> None:
+        """Close a replaced index once questions that started on it have surely finished."""
+        timer = threading.Timer(self.retire_after, index.close)
+        timer.daemon = True
+        timer.name = "outsourcebot-retire-index"
+        timer.start()
 
 
 def ensure_index(

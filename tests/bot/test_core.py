@@ -168,3 +168,18 @@ def test_start_without_notes_fails_clearly(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(RuntimeError, match="no usable notes"):
         Core.start(make_settings(tmp_path / "empty", tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s"))
+
+
+async def test_huge_message_is_cut_before_cleaning_and_answered_with_the_notice(core: Core) -> None:
+    text = "do I need an NDA with my freelancer?\u200b " * 160_000  # 6 MB
+    for reply in await both(core, text, "huge"):
+        assert reply.kind == "answer" and reply.sources[0].id == "contracts"
+        assert reply.notice.startswith(f"Your message was long ({len(text)} characters)")
+
+
+def test_source_scores_stay_between_0_and_1(core: Core) -> None:
+    # An alternate question verbatim: cosine 1.0 plus the lexical agreement bonus.
+    reply = core.answer(Message("do I need an NDA", "u", "exact"))
+    assert reply.sources[0].id == "contracts"
+    assert reply.sources[0].score == 1.0
+    assert all(0.0 <= s.score <= 1.0 for s in reply.sources)

@@ -193,3 +193,39 @@ def test_self_contained_question_is_not_pulled_to_the_previous_topic(real_core: 
     # Short and containing "them", so it is read as a possible follow-up, but it is clear on its own.
     reply = real_core.answer(Message("hiring a freelancer and paying them", "retrieval", "hijack"))
     assert reply.sources[0].id in {"paying-freelancers", "hiring-freelancers"}
+
+
+@pytest.mark.parametrize(
+    ("first", "first_id", "follow", "expected"),
+    [
+        ("when should I outsource?", "when-to-outsource", "how much does that cost?", {"pricing-and-costs"}),
+        ("what does a virtual assistant do", "virtual-assistants", "how much does that cost?", {"virtual-assistants", "pricing-and-costs"}),
+        ("what is crossing the chasm", "crossing-the-chasm", "who wrote it?", {"geoffrey-moore", "crossing-the-chasm"}),
+        ("hiring a freelancer", "hiring-freelancers", "and paying them?", {"paying-freelancers"}),
+    ],
+)
+def test_follow_up_combines_its_own_ranking_with_the_topic(
+    real_core: Core, first: str, first_id: str, follow: str, expected: set[str]
+) -> None:
+    chat = f"combine-{first}"
+    assert real_core.answer(Message(first, "retrieval", chat)).sources[0].id == first_id
+    reply = real_core.answer(Message(follow, "retrieval", chat))
+    assert reply.answered and reply.sources[0].id in expected, [(s.id, s.score) for s in reply.sources]
+
+
+def test_combine_prefers_a_confident_own_answer_the_topic_does_not_clearly_beat() -> None:
+    from bot.followup import combine
+    from bot.retrieval import Candidate
+
+    def c(note: str, conf: float) -> Candidate:
+        return Candidate(note, conf, conf, conf, 0.0)
+
+    own = [c("pricing", 0.53), c("va", 0.32)]
+    contextual = [c("risks", 0.86), c("when", 0.84), c("pricing", 0.75)]
+    assert [x.note_id for x in combine(own, contextual, 0.45)] == ["pricing", "risks", "when", "va"]
+    assert combine(own, contextual, 0.45)[0].confidence == 0.75  # the better of its two scores
+    # The topic clearly beats it: the contextual answer wins.
+    assert combine(own, [c("va", 0.83), c("pricing", 0.36)], 0.45)[0].note_id == "va"
+    # Not confident on its own: the best of both lists wins.
+    assert combine([c("bot", 0.44)], [c("chasm", 0.84), c("bot", 0.26)], 0.45)[0].note_id == "chasm"
+    assert combine([], [c("chasm", 0.84)], 0.45)[0].note_id == "chasm"
