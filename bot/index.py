@@ -2,11 +2,15 @@
 
 A build writes a new folder beside the old one and then atomically replaces the
 `CURRENT` pointer, so a crash mid-build leaves the previous index in service and
-readers never see half-written files.
+readers never see half-written files. Builds hold an exclusive lock on
+`<index dir>/build.lock`, so processes sharing a data folder (a bot and a
+`kb build`, say) never remove each other's builds.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -16,7 +20,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,7 @@ from bot.notes import KnowledgeBase, KnowledgeNote
 log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
+LOCK = "build.lock"
 EMBED_BATCH = 64
 STOPWORDS = frozenset(
     "a an and are as at be by can could do does did for from how i if in into is it its me my of on or our "
@@ -144,6 +149,7 @@ class LoadedIndex:
         self._lexical = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lexical.execute("select count(*) from chunks").fetchone()
         self._lock = threading.Lock()
+        self.closed = False
 
     @property
     def model(self) -> str:
@@ -171,14 +177,16 @@ class LoadedIndex:
         with self._lock:
             try:
                 rows = self._lexical.execute(sql, (query, k)).fetchall()
-            except sqlite3.OperationalError as exc:
+            except (sqlite3.OperationalError, sqlite3.ProgrammingError) as exc:  # ProgrammingError: closed after a reload
                 log.warning("lexical query failed (%s); using semantic search only", exc)
                 return []
         return [(note_id, -float(score)) for note_id, score in rows]
 
     def close(self) -> None:
-        """Release the lexical database."""
-        self._lexical.close()
+        """Release the lexical database (waiting for a query in progress)."""
+        with self._lock:
+            self._lexical.close()
+            self.closed = True
 
 
 def current_folder(index_dir: Path) -> Path | None:
@@ -225,6 +233,18 @@ def _write_lexical(path: Path, chunks: list[Chunk]) -> None:
     db.conn.close()
 
 
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the exclusive build lock of an index folder (waiting for another process's build)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build_index(
     kb: KnowledgeBase, index_dir: Path, embedder: Embedder, progress: Progress | None = None
 ) -> BuildReport:
@@ -242,7 +262,14 @@ def build_index(
     import faiss
 
     started = time.perf_counter()
-    index_dir.mkdir(parents=True, exist_ok=True)
+    with build_lock(index_dir):
+        report = _build_locked(kb, index_dir, embedder, progress, faiss)
+    report.seconds = time.perf_counter() - started
+    log.info("index built: %s", report.summary())
+    return report
+
+
+def _build_locked(kb: KnowledgeBase, index_dir: Path, embedder: Embedder, progress: Progress | None, faiss: Any) -> BuildReport:
     previous = _previous_digests(index_dir)
     notes = sorted(kb.notes.values(), key=lambda n: n.id)
     chunks = [c for note in notes for c in note_chunks(note)]
@@ -281,14 +308,12 @@ def build_index(
     pointer_tmp = index_dir / f"{POINTER}.tmp-{os.getpid()}"
     pointer_tmp.write_text(folder.name)
     os.replace(pointer_tmp, index_dir / POINTER)
-    _remove_old_builds(index_dir, keep=folder.name)
+    _remove_old_builds(index_dir, folder)
 
     report = BuildReport(notes=len(notes), chunks=len(chunks), embedded=len(new), reused=len(set(keys)) - len(new))
     report.added = sorted(set(digests) - set(previous))
     report.removed = sorted(set(previous) - set(digests))
     report.edited = sorted(i for i in digests if i in previous and previous[i] != digests[i])
-    report.seconds = time.perf_counter() - started
-    log.info("index built: %s", report.summary())
     return report
 
 
@@ -302,7 +327,16 @@ def _previous_digests(index_dir: Path) -> dict[str, str]:
         return {}
 
 
-def _remove_old_builds(index_dir: Path, keep: str) -> None:
+def _remove_old_builds(index_dir: Path, new: Path) -> None:
+    """Delete build folders older than `new`, never the current one nor a newer one."""
+    current = current_folder(index_dir)
+    newest = new.stat().st_mtime_ns
     for child in index_dir.iterdir():
-        if child.is_dir() and child.name.startswith("build-") and child.name != keep:
+        if not (child.is_dir() and child.name.startswith("build-")) or child == new or child == current:
+            continue
+        try:
+            older = child.stat().st_mtime_ns < newest
+        except OSError:  # already gone
+            continue
+        if older:
             shutil.rmtree(child, ignore_errors=True)

@@ -232,3 +232,65 @@ def test_lexical_search_survives_fts_syntax(tiny_knowledge: Path, tmp_path: Path
     assert index.lexical('"NDA" AND (* OR') [0][0] == "contracts"
     assert index.lexical("the of and") == []
     assert index.lexical("zzzqqq") == []
+
+
+def test_build_keeps_builds_newer_than_its_own(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+    import os
+    import time as _time
+
+    index_dir = tmp_path / "index"
+    build_index(load_knowledge(tiny_knowledge), index_dir, fake_embedder)
+    old = current_folder(index_dir)
+    assert old is not None
+    # Another process's build, finished after ours will be (its pointer swap still to come).
+    newer = index_dir / "build-29990101-000000-99999-1"
+    newer.mkdir()
+    (newer / "manifest.json").write_text("{}")
+    future = _time.time() + 3600
+    os.utime(newer, (future, future))
+    build_index(load_knowledge(tiny_knowledge), index_dir, fake_embedder)
+    mine = current_folder(index_dir)
+    assert mine is not None and mine != old
+    assert not old.exists()  # older than the new build: removed
+    assert newer.is_dir() and (newer / "manifest.json").exists()  # newer: left alone
+
+
+def test_build_waits_for_another_processs_build_lock(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+    import fcntl
+    import threading
+
+    from bot.index import LOCK
+
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    kb = load_knowledge(tiny_knowledge)
+    done = threading.Event()
+    with open(index_dir / LOCK, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as another process building into the same folder would
+        thread = threading.Thread(target=lambda: (build_index(kb, index_dir, fake_embedder), done.set()))
+        thread.start()
+        assert not done.wait(0.5), "the build must wait for the lock"
+        assert current_folder(index_dir) is None
+        fcntl.flock(held, fcntl.LOCK_UN)
+    thread.join(10)
+    assert done.is_set() and current_folder(index_dir) is not None
+
+
+def test_reload_closes_the_replaced_index_after_the_grace_period(core: Core, tiny_knowledge: Path) -> None:
+    import time as _time
+
+    from bot.messages import Message
+
+    core.retire_after = 0.2
+    old = core.index
+    write_note(tiny_knowledge, "extra", "Extra", ["a one", "a two", "a three"], "Extra answer.")
+    assert core.reload().ok and core.index is not old
+    assert not old.closed
+    assert old.lexical("freelancer cost")  # a question still on the old index keeps working
+    deadline = _time.monotonic() + 5
+    while not old.closed and _time.monotonic() < deadline:
+        _time.sleep(0.02)
+    assert old.closed
+    assert old.lexical("freelancer cost") == []  # late use of a closed index degrades, never raises
+    assert not core.index.closed
+    assert core.answer(Message("how much does a freelancer cost", "u", "c")).sources[0].id == "pricing"
