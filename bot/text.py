@@ -7,28 +7,40 @@ import unicodedata
 
 MAX_QUESTION_CHARS = 1000
 """Questions longer than this are answered from their first part, with a notice."""
+MAX_RAW_CHARS = 4 * MAX_QUESTION_CHARS
+"""Raw input is cut to this many characters before cleaning, so a huge message costs little."""
+JOINERS = "\u200c\u200d"
+"""Zero-width non-joiner and joiner: invisible, but part of Persian words and emoji sequences."""
 
 _SPACE = re.compile(r"\s+")
+# A run of joiners is kept only between two visible characters; elsewhere it joins nothing.
+_STRAY_JOINERS = re.compile(rf"(?<![^\s{JOINERS}])[{JOINERS}]+|[{JOINERS}]+(?![^\s{JOINERS}])")
 
 
-def clean_text(text: str) -> str:
+def clean_text(text: str, limit: int = MAX_RAW_CHARS) -> str:
     """Normalise user text: NFKC, no control or invisible format characters, single spaces.
+
+    The zero-width joiner and non-joiner stay where they join two visible
+    characters (Persian words, emoji sequences).
 
     Args:
         text: Raw text from a platform.
+        limit: Raw characters looked at; the rest is dropped before any work.
 
     Returns:
         The cleaned text; may be empty.
     """
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text[:limit])
     kept = []
     for ch in text:
         category = unicodedata.category(ch)
-        if category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+        if ch in JOINERS:
+            kept.append(ch)
+        elif category in ("Cc", "Cf", "Cs", "Co", "Cn"):
             kept.append(" " if ch in "\t\n\r\x0b\x0c" else "")
         else:
             kept.append(ch)
-    return _SPACE.sub(" ", "".join(kept)).strip()
+    return _SPACE.sub(" ", _STRAY_JOINERS.sub("", "".join(kept))).strip()
 
 
 def truncate(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, bool]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.text import MAX_QUESTION_CHARS, clean_text, has_words, truncate
+from bot.text import JOINERS, MAX_QUESTION_CHARS, MAX_RAW_CHARS, clean_text, has_words, truncate
 
 
 @pytest.mark.parametrize(
@@ -16,7 +16,12 @@ from bot.text import MAX_QUESTION_CHARS, clean_text, has_words, truncate
     [
         ("  hello   world \n", "hello world"),
         ("free\u200blance", "freelance"),  # zero-width space
-        ("a\u200d\u2060b\ufeff", "ab"),  # zero-width joiner, word joiner, BOM
+        ("a\u2060b\ufeff", "ab"),  # word joiner, BOM
+        ("a\u200d\u2060b\ufeff", "a\u200db"),  # the zero-width joiner between two letters stays
+        ("می\u200cخواهم", "می\u200cخواهم"),  # Persian needs the zero-width non-joiner
+        ("👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"),  # one family emoji, not three people
+        ("\u200d hi \u200c\u200d there\u200c", "hi there"),  # joiners that join nothing go
+        ("\u200b\u200d", ""),
         ("tab\there\r\nnew\x0bline", "tab here new line"),
         ("bell\x07 and\x00null", "bell andnull"),
         ("\u202eRTL override\u202c", "RTL override"),
@@ -40,7 +45,20 @@ def test_clean_text_is_idempotent_and_leaves_no_invisible_characters(raw: str) -
     assert clean_text(cleaned) == cleaned
     assert cleaned == cleaned.strip()
     assert "  " not in cleaned
-    assert all(unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in cleaned)
+    assert all(unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in cleaned if ch not in JOINERS)
+    # A kept joiner sits between two visible characters.
+    for i, ch in enumerate(cleaned):
+        if ch in JOINERS:
+            assert 0 < i < len(cleaned) - 1
+            assert not cleaned[i - 1].isspace() and not cleaned[i + 1].isspace()
+
+
+def test_huge_raw_input_is_cut_before_cleaning() -> None:
+    huge = "\u200b" * 10 + "hire a va " * 600_000  # 6 MB
+    cleaned = clean_text(huge)
+    assert len(cleaned) <= MAX_RAW_CHARS == 4 * MAX_QUESTION_CHARS
+    assert cleaned.startswith("hire a va hire a va")
+    assert clean_text("x" * 50, limit=10) == "x" * 10
 
 
 def test_truncate_short_text_is_untouched() -> None:
