@@ -62,8 +62,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_kb_draft(args: argparse.Namespace) -> int:
     """Write a note skeleton from group GROUP of the latest report (its body marked TODO).
 
-    The draft goes to the knowledge folder's drafts/ folder; `kb check` (and a live
-    reload) refuses it until every TODO is replaced by the answer.
+    The draft goes to the knowledge folder's drafts/ folder, which the bot never
+    serves and reloads ignore; `kb check` checks it and lists what is left to do.
+    Move the finished note out of drafts/ to publish it.
 
     Example: outsourcebot report && outsourcebot kb draft 1
     """
@@ -87,7 +88,8 @@ def cmd_kb_draft(args: argparse.Namespace) -> int:
         _err(str(exc))
         return 1
     print(f"Draft written: {path}")
-    _err("Write the answer in place of every TODO, then run `outsourcebot kb check`; until then reloads refuse the knowledge.")
+    _err("Write the answer in place of every TODO and add sources, check it with `outsourcebot kb check`, "
+         "then move it out of drafts/ to publish it (drafts are never served).")
     return 0
 
 
@@ -127,12 +129,17 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
         print(f"written: {path}")
     for reason in result.skipped:
         _err(f"skipped {reason}")
+    for reason in result.rejected:
+        _err(f"rejected {reason}")
     for problem in result.problems:
         _err(problem)
     if result.problems:
         _err("Fix the problems above (kb check lists them too) before the next reload.")
-    print(f"{len(result.written)} note(s) written, {len(result.skipped)} skipped, {len(result.problems)} problem(s)")
-    return 1 if result.skipped or result.problems else 0
+    print(
+        f"{len(result.written)} note(s) written, {len(result.skipped)} skipped, "
+        f"{len(result.rejected)} rejected, {len(result.problems)} problem(s)"
+    )
+    return 1 if result.skipped or result.rejected or result.problems else 0
 
 
 def _kb_subparsers(sub: Any) -> Any:

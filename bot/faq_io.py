@@ -43,11 +43,13 @@ class ImportResult:
     Attributes:
         written: Paths of the notes written (new or, with force, replaced).
         skipped: "id: reason" for records not written.
+        rejected: "row N: reason" for rows with no question or no answer (never written).
         problems: Validation problems of the written notes (`kb check` will report them too).
     """
 
     written: list[Path] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -95,7 +97,7 @@ def note_markdown(record: dict[str, Any]) -> str:
         lines.append(f"owner: {_yaml_value(str(record['owner']))}")
     if record.get("disclaimer"):
         lines.append("disclaimer: true")
-    body = str(record.get("answer") or "").replace("\r\n", "\n").strip("\n") + "\n"
+    body = str(record.get("answer") or "").replace("\r\n", "\n").rstrip().lstrip("\n") + "\n"
     return "---\n" + "\n".join(lines) + "\n---\n" + body
 
 
@@ -173,8 +175,12 @@ def _truthy(value: Any) -> bool:
     return str(value or "").strip().lower() in ("1", "true", "yes", "y", "x")
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
+def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Read import records from a CSV or JSON file (chosen by its ending), normalised.
+
+    Returns:
+        The records, and "row N: reason" for each row rejected for having no
+        question or no answer (N counts the CSV header as row 1, as spreadsheets do).
 
     Raises:
         ImportError_: When the file is unreadable or lacks the question and answer columns.
@@ -198,14 +204,18 @@ def read_records(path: Path) -> list[dict[str, Any]]:
             raise ImportError_(f"{path}: the CSV needs 'question' and 'answer' columns (and usually 'title')")
         raw = [{(k or "").strip().lower(): v for k, v in row.items()} for row in reader]
     records = []
+    rejected = []
+    is_json = path.suffix.lower() == ".json"
     for n, item in enumerate(raw, 1):
         if not isinstance(item, dict):
             raise ImportError_(f"{path}: record {n} is not an object")
         questions = list(dict.fromkeys(_lines(item.get("question")) + _lines(item.get("questions"))))
         title = str(item.get("title") or "").strip() or (questions[0] if questions else "")
         answer = str(item.get("answer") or "").strip("\n")
-        if not answer.strip() or not (questions or title):
-            log.warning("skipping import record %d: it has no question or no answer", n)
+        missing = [what for what, value in (("question", questions), ("answer", answer.strip())) if not value]
+        if missing:
+            where = f"record {n}" if is_json else f"row {n + 1}"
+            rejected.append(f"{where}: no {' and no '.join(missing)}" + (f" ({title})" if title else ""))
             continue
         record = {
             "id": str(item.get("id") or "").strip() or slugify(title),
@@ -220,7 +230,7 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         }
         record.update({k: _lines(item.get(k)) for k in LIST_FIELDS})
         records.append(record)
-    return records
+    return records, rejected
 
 
 def _target(folder: Path, record: dict[str, Any]) -> Path:
@@ -244,10 +254,10 @@ def import_notes(path: Path, folder: Path, force: bool = False) -> ImportResult:
     Returns:
         What was written and skipped, and the problems `kb check` will raise.
     """
-    records = read_records(path)
+    records, rejected = read_records(path)
     folder.mkdir(parents=True, exist_ok=True)
     existing = load_knowledge(folder).notes
-    result = ImportResult()
+    result = ImportResult(rejected=rejected)
     seen: set[str] = set()
     for record in records:
         note_id = record["id"]

@@ -149,6 +149,49 @@ def test_cli_export_import_and_draft(tiny_knowledge: Path, tmp_path: Path, monke
     assert main(["kb", "draft", "1"]) == 0
     path = tiny_knowledge / "drafts" / "how-do-i-pay-a-contractor.md"
     assert path.is_file()
-    assert main(["kb", "check"]) == 1
-    assert "note still marked TODO" in capsys.readouterr().out
+    # Drafts are checked and their problems listed, but they are never served, so the check passes.
+    assert main(["kb", "check"]) == 0
+    out = capsys.readouterr().out
+    assert f"{path}:13: draft, not served: note still marked TODO" in out
+    assert "3 notes OK" in out
     assert main(["kb", "draft", "2"]) == 1
+
+
+def test_csv_rows_without_question_or_answer_are_rejected_and_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    faq = tmp_path / "faq.csv"
+    faq.write_text(
+        "question,answer,title\n"
+        '"Do you sign NDAs?","Yes, we sign mutual NDAs.",NDAs\n'
+        ',"An answer nobody asked for.",Orphan answer\n'
+        '"A question nobody answered?",,\n'
+        ',,Only a title\n',
+        encoding="utf-8",
+    )
+    target = tmp_path / "knowledge"
+    result = import_notes(faq, target)
+    assert [p.name for p in result.written] == ["ndas.md"]
+    assert result.rejected == [
+        "row 3: no question (Orphan answer)",
+        "row 4: no answer (A question nobody answered?)",
+        "row 5: no question and no answer (Only a title)",
+    ]
+    assert [p.name for p in target.iterdir()] == ["ndas.md"]  # no note with zero questions
+    for path in result.written:
+        text = path.read_text(encoding="utf-8")
+        assert text.endswith("\n") and not text.endswith("\n\n")
+        note = load_knowledge(target).notes["ndas"]
+        assert note.questions == ["Do you sign NDAs?"]
+
+    monkeypatch.setenv("OUTSOURCEBOT_DATA_DIR", str(tmp_path / "data"))
+    assert main(["kb", "import", str(faq), "--into", str(tmp_path / "cli")]) == 1
+    out, err = capsys.readouterr()
+    assert "1 note(s) written, 0 skipped, 3 rejected" in out
+    assert "rejected row 3: no question (Orphan answer)" in err
+
+
+def test_imported_answer_with_trailing_blank_space_ends_with_one_newline(tmp_path: Path) -> None:
+    faq = tmp_path / "faq.json"
+    faq.write_text(json.dumps([{"question": "q one", "answer": "An answer.\n\n   \n", "title": "T"}]), encoding="utf-8")
+    [path] = import_notes(faq, tmp_path / "k").written
+    assert path.read_text(encoding="utf-8").endswith("---\nAn answer.\n")
