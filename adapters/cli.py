@@ -51,10 +51,12 @@ def _progress(label: str) -> Callable[[int, int], None]:
     return show
 
 
-def _core() -> Any:
+def _core(**overrides: Any) -> Any:
+    import dataclasses
+
     from bot.core import Core
 
-    return Core.start(_settings(), say=_err)
+    return Core.start(dataclasses.replace(_settings(), **overrides), say=_err)
 
 
 # ----- commands ---------------------------------------------------------------------------------
@@ -75,15 +77,22 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     """Ask one question (or one per line from standard input with no QUESTION).
 
+    Each run is a conversation of its own: lines read from standard input share
+    it (so a follow-up line reads the line before), and nothing carries over to
+    the next run. The rate limit is for chat users, not for the command line.
+
     Example: outsourcebot ask "how much does a virtual assistant cost?"
              echo "what is the chasm" | outsourcebot ask --json
     """
+    import uuid
+
     from bot.messages import Message
 
-    core = _core()
-    questions = [args.question] if args.question is not None else [line.rstrip("\n") for line in sys.stdin]
+    core = _core(rate_limit=0)
+    chat = f"cli-{uuid.uuid4().hex}"
+    questions = [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)
     for question in questions:
-        reply = core.answer(Message(question, "cli", "cli", "cli"))
+        reply = core.answer(Message(question, "cli", chat, "cli"))
         if args.json:
             print(
                 json.dumps(
@@ -107,25 +116,45 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_kb_check(args: argparse.Namespace) -> int:
     """Validate every knowledge note; print problems as path:line: message.
 
+    Drafts (notes under a `drafts/` folder) are checked too and their problems
+    listed as "draft, not served"; they never reach users, so they do not fail
+    the check. With --json only one JSON object is printed (problems inside it).
+
     Example: outsourcebot kb check
              outsourcebot kb check --stale
+             outsourcebot kb check --json
     """
-    from bot.notes import load_knowledge, stale_notes
+    from bot.notes import load_drafts, load_knowledge, stale_notes
 
     settings = _settings()
     kb = load_knowledge(settings.knowledge_dir)
-    for problem in kb.problems:
-        print(problem)
+    drafts = load_drafts(settings.knowledge_dir, kb)
     stale = stale_notes(kb) if args.stale else []
-    for note in stale:
-        print(f"{note.path}:1: past its review date {note.review_by} (owner: {note.owner or 'nobody'})")
+    lines = [str(p) for p in kb.problems]
+    lines += [f"{n.path}:1: past its review date {n.review_by} (owner: {n.owner or 'nobody'})" for n in stale]
+    draft_lines = [f"{p.path}:{p.line}: draft, not served: {p.message}" for p in drafts.problems]
+    failed = bool(kb.problems or stale)
+    summary = f"{len(kb.problems)} problem(s), {len(stale)} stale note(s) in {len(kb.notes)} notes"
+    if drafts.notes or drafts.problems:
+        summary += f"; {len(drafts.problems)} problem(s) in drafts (not served)"
     if args.json:
-        print(json.dumps({"notes": len(kb.notes), "problems": [str(p) for p in kb.problems], "stale": [n.id for n in stale]}))
-    if kb.problems or stale:
-        _err(f"{len(kb.problems)} problem(s), {len(stale)} stale note(s) in {len(kb.notes)} notes")
+        print(json.dumps({
+            "notes": len(kb.notes),
+            "problems": [str(p) for p in kb.problems],
+            "stale": [n.id for n in stale],
+            "drafts": len(drafts.notes),
+            "draft_problems": [str(p) for p in drafts.problems],
+            "ok": not failed,
+        }))
+        if failed:
+            _err(summary)
+        return 1 if failed else 0
+    for line in lines + draft_lines:
+        print(line)
+    if failed:
+        _err(summary)
         return 1
-    if not args.json:
-        print(f"{len(kb.notes)} notes OK")
+    print(f"{len(kb.notes)} notes OK" + (f"; drafts (not served): {len(drafts.problems)} problem(s)" if draft_lines else ""))
     return 0
 
 
@@ -146,7 +175,7 @@ def cmd_kb_build(args: argparse.Namespace) -> int:
         _err("not building: fix the problems above (or pass --force to index the valid notes)")
         return 1
     _err(f"Loading the {settings.encoder} encoder...")
-    report = build_index(kb, settings.index_dir, make_embedder(settings.encoder, settings.model_cache_dir), _progress("embedding"))
+    report = build_index(kb.servable(), settings.index_dir, make_embedder(settings.encoder, settings.model_cache_dir), _progress("embedding"))
     print(f"Built: {report.summary()}")
     for label, ids in (("added", report.added), ("edited", report.edited), ("removed", report.removed)):
         if ids:
@@ -206,7 +235,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot.notes import load_knowledge
 
     settings = _settings()
-    kb = load_knowledge(settings.knowledge_dir)
+    kb = load_knowledge(settings.knowledge_dir).servable()
     embedder = make_embedder(settings.encoder, settings.model_cache_dir)
     index = ensure_index(kb, settings, embedder, _err)
     started = time.perf_counter()

@@ -202,3 +202,34 @@ def test_ask_with_no_notes_fails_on_stderr(cli_env: dict[str, str], tmp_path: Pa
     assert result.returncode == 1
     assert result.stdout == ""
     assert "error: RuntimeError: no usable notes" in result.stderr
+
+
+def test_ask_json_over_stdin_is_not_rate_limited_and_lines_share_one_chat(cli_env: dict[str, str]) -> None:
+    questions = ["what is crossing the chasm", "who wrote it?", "", "what does a VA do all day", "   "]
+    questions += [f"how much does a freelancer cost {n}" if n % 3 else "" for n in range(15)]
+    assert len(questions) == 20 and questions.count("") + questions.count("   ") >= 6
+    result = run(cli_env, "ask", "--json", stdin="\n".join(questions) + "\n", OUTSOURCEBOT_RATE_LIMIT="12")
+    assert result.returncode == 0, result.stderr
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["question"] for o in objects] == questions
+    assert not [o for o in objects if "Please wait" in o["text"]]
+    assert all("Just ask a question" in o["text"] for o in objects if not o["question"].strip())
+    assert sum(o["answered"] for o in objects) == 13
+    # The second line is read in the context of the first: one chat for the whole run.
+    assert objects[1]["answered"] and objects[1]["sources"][0]["id"] in {"geoffrey-moore", "crossing-the-chasm"}
+
+
+def test_each_ask_run_is_its_own_conversation(cli_env: dict[str, str], real_settings: Settings) -> None:
+    from bot.store import Store
+
+    first = run(cli_env, "ask", "--json", "what is crossing the chasm")
+    assert first.returncode == 0 and json.loads(first.stdout)["answered"]
+    second = run(cli_env, "ask", "--json", "what does a virtual assistant do")
+    assert second.returncode == 0 and json.loads(second.stdout)["answered"]
+    store = Store(real_settings.db_path, "cli-test-salt")
+    try:
+        assert store.last_note("cli", "cli") is None  # no shared "cli" chat carries a topic between runs
+        topics = [r["last_note"] for r in store.db.query("select last_note from conversations where platform = 'cli' order by ts")]
+        assert topics[-2:] == ["crossing-the-chasm", "virtual-assistants"]  # one conversation per run
+    finally:
+        store.db.conn.close()
