@@ -127,3 +127,12 @@ def test_report_has_all_sections(results: dict[str, ModeResult]) -> None:
     sweep = results["fused"].sweep
     assert sweep[0]["answered"] >= sweep[-1]["answered"]
     assert sweep[0]["declined"] <= sweep[-1]["declined"]
+
+
+def test_disclaimer_is_said_once(kb: KnowledgeBase) -> None:
+    from bot.render import render_note_text
+
+    for note in kb.notes.values():
+        text = render_note_text(note).lower()
+        said = text.count("not legal") + text.count("legal advice")
+        assert said == (1 if note.disclaimer else 0), (note.id, said)  # the template's "Not legal or tax advice" only
