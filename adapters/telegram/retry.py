@@ -1,7 +1,8 @@
 """Waiting out Telegram's 429s and retrying network errors, for every Bot API call the bot makes.
 
 python-telegram-bot routes every request except `getUpdates` through the application's rate
-limiter, so that is where the retries live (the updater retries `getUpdates` itself, with backoff).
+limiter, so that is where the retries live (the updater retries `getUpdates` itself, with backoff,
+and waits out a 429 on it for every chat, since it fetches updates for all of them).
 The `[rate-limiter]` extra (AIORateLimiter) is not needed: this bot only reacts to limits.
 """
 
@@ -11,7 +12,8 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections.abc import Callable, Coroutine
+import time
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram.error import BadRequest, NetworkError, RetryAfter
@@ -20,6 +22,9 @@ from telegram.ext import BaseRateLimiter
 log = logging.getLogger(__name__)
 
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
+Sleep = Callable[[float], Awaitable[object]]
+PRUNE_PAUSES_AT = 1_000
+"""Forget chats whose pause is over once this many are remembered, so memory stays bounded."""
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -33,23 +38,38 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 class RetryingRateLimiter(BaseRateLimiter[int]):
     """Retry a Bot API call after a 429 (waiting `retry_after`) or a network error (with backoff).
 
-    A 429 pauses every outgoing call, not just the one that got it: Telegram's limits are
-    mostly per bot, and hammering on makes the wait longer. `BadRequest` (a subclass of
-    `NetworkError` in python-telegram-bot) is never retried: the same request would fail again.
+    A 429 on a call to one chat (a request with a `chat_id`, such as sendMessage) pauses only
+    that chat: Telegram limits messages per chat, and one flooded chat must not hold up the
+    others. A 429 on a call without a chat (answerCallbackQuery, setMyCommands, ...) is a
+    limit on the whole bot and pauses every call. `BadRequest` (a subclass of `NetworkError`
+    in python-telegram-bot) is never retried: the same request would fail again.
 
     Args:
         max_retries: Retries per call after the first attempt.
         backoff: First wait after a network error, in seconds; doubled on each retry.
         max_backoff: Longest wait after a network error.
         max_retry_after: Longest 429 wait honoured; a longer one is raised to the caller.
+        sleep: How to wait (`asyncio.sleep`; tests pass one that records the waits).
+        clock: Monotonic seconds (`time.monotonic`).
     """
 
-    def __init__(self, max_retries: int = 4, backoff: float = 1.0, max_backoff: float = 30.0, max_retry_after: float = 120.0) -> None:
+    def __init__(
+        self,
+        max_retries: int = 4,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 120.0,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
+        self._sleep = sleep
+        self._clock = clock
         self._resume_at = 0.0
+        self._chat_resume_at: dict[str, float] = {}
         self.retries = 0
 
     async def initialize(self) -> None:
@@ -58,10 +78,26 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         """Nothing to tear down."""
 
-    async def _wait_for_pause(self) -> None:
-        loop = asyncio.get_running_loop()
-        while (delay := self._resume_at - loop.time()) > 0:
-            await asyncio.sleep(delay)
+    def paused_until(self, chat: str | None) -> float:
+        """When calls to `chat` (None: calls without a chat) may go again, on the `clock`'s scale."""
+        return max(self._resume_at, self._chat_resume_at.get(chat, 0.0) if chat is not None else 0.0)
+
+    def _pause(self, chat: str | None, seconds: float) -> None:
+        until = self._clock() + seconds
+        if chat is None:
+            self._resume_at = max(self._resume_at, until)
+            return
+        if len(self._chat_resume_at) >= PRUNE_PAUSES_AT:
+            now = self._clock()
+            self._chat_resume_at = {c: t for c, t in self._chat_resume_at.items() if t > now}
+        self._chat_resume_at[chat] = max(self._chat_resume_at.get(chat, 0.0), until)
+
+    async def _wait_for_pause(self, chat: str | None) -> None:
+        # Sleep until the pause ends, again only if another 429 extended it meanwhile.
+        slept_for = None
+        while (until := self.paused_until(chat)) != slept_for and (delay := until - self._clock()) > 0:
+            slept_for = until
+            await self._sleep(delay)
 
     async def process_request(
         self,
@@ -86,17 +122,21 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
             What `callback` returned.
         """
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
-        loop = asyncio.get_running_loop()
+        chat = str(data["chat_id"]) if data.get("chat_id") is not None else None
         for attempt in range(retries + 1):
-            await self._wait_for_pause()
+            await self._wait_for_pause(chat)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc)
-                if attempt >= retries or wait > self.max_retry_after:
+                if wait > self.max_retry_after:
                     raise
-                log.warning("Telegram said 429 Too Many Requests on %s; retrying in %.0f s", endpoint, wait)
-                self._resume_at = max(self._resume_at, loop.time() + wait)
+                # Telegram's word holds even when this call gives up: the next one waits too.
+                self._pause(chat, wait)
+                if attempt >= retries:
+                    raise
+                where = f"chat {chat}" if chat is not None else "every chat"
+                log.warning("Telegram said 429 Too Many Requests on %s; pausing %s for %.0f s", endpoint, where, wait)
             except BadRequest:
                 raise
             except NetworkError as exc:
@@ -105,6 +145,6 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
                 # Jitter keeps many callers that failed together from retrying together.
                 wait = min(self.max_backoff, self.backoff * 2**attempt) * random.uniform(0.8, 1.2)
                 log.warning("network error on %s (%s); retry %d of %d in %.1f s", endpoint, exc, attempt + 1, retries, wait)
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
             self.retries += 1
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises

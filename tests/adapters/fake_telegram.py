@@ -10,8 +10,9 @@ and rejects what Telegram rejects, with Telegram's error texts:
 - a wrong token -> 401 "Unauthorized"; an unknown method -> 404 "Not Found"
 - getUpdates while a webhook is set -> 409 Conflict
 
-Tests script faults with `fail(method, Fault...)` (a 429 with `retry_after`, a 502, a parse error)
-and feed updates with `push_*`; every call is recorded in `calls`.
+Tests script faults with `fail(method, Fault...)` (a 429 with `retry_after`, a 502, a parse error),
+optionally for one chat only (`chat_id=`, as Telegram's per-chat flood limits are), and feed
+updates with `push_*`; every call is recorded in `calls`.
 """
 
 from __future__ import annotations
@@ -169,6 +170,7 @@ class FakeTelegram:
         self.sent: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         self.faults: dict[str, list[Fault]] = {}
+        self.chat_faults: dict[tuple[str, str], list[Fault]] = {}
         self.webhook: dict[str, Any] = {}
         self.chats: dict[int, dict[str, Any]] = {}
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
@@ -232,7 +234,7 @@ class FakeTelegram:
             handler = getattr(self, f"_m_{method.lower()}", None)
             if handler is None:
                 return self._error(call, Fault(404, "Not Found"))
-            queued = self.faults.get(method)
+            queued = self.chat_faults.get((method, str(params.get("chat_id")))) or self.faults.get(method)
             if queued:
                 return self._error(call, queued.pop(0))
             try:
@@ -267,9 +269,12 @@ class FakeTelegram:
 
     # ----- scripting -----------------------------------------------------------------------------
 
-    def fail(self, method: str, *faults: Fault) -> None:
-        """Answer the next calls of `method` with these faults, in order."""
-        self.faults.setdefault(method, []).extend(faults)
+    def fail(self, method: str, *faults: Fault, chat_id: int | None = None) -> None:
+        """Answer the next calls of `method` (to `chat_id` only, when given) with these faults, in order."""
+        if chat_id is None:
+            self.faults.setdefault(method, []).extend(faults)
+        else:
+            self.chat_faults.setdefault((method, str(chat_id)), []).extend(faults)
 
     def calls_to(self, method: str) -> list[Call]:
         """Every call of one method, rejected ones included."""

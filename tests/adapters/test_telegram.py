@@ -86,9 +86,36 @@ def config_for(fake: FakeTelegram, **overrides: Any) -> TelegramConfig:
     return TelegramConfig(**values)
 
 
-def fast_limiter() -> RetryingRateLimiter:
-    """The production retry policy with short network backoff, so tests stay quick."""
-    return RetryingRateLimiter(max_retries=3, backoff=0.05)
+class Sleeps:
+    """The retry policy's sleep, for tests: records every wait and returns without waiting for the clock.
+
+    Closed (`Sleeps(open=False)`), every wait lasts until the test calls `open()`: a pause
+    that never ends on its own, whatever the machine's speed.
+    """
+
+    def __init__(self, open: bool = True) -> None:
+        self.durations: list[float] = []
+        self._gate = asyncio.Event()
+        if open:
+            self._gate.set()
+
+    async def __call__(self, seconds: float) -> None:
+        self.durations.append(seconds)
+        await self._gate.wait()
+
+    def open(self) -> None:
+        """End the waits in progress; later ones return at once."""
+        self._gate.set()
+
+    async def until(self, count: int) -> None:
+        """Wait until at least `count` waits have started."""
+        while len(self.durations) < count:
+            await asyncio.sleep(0.005)
+
+
+def fast_limiter(sleeps: Sleeps | None = None) -> RetryingRateLimiter:
+    """The production retry policy, with a recording sleep that does not wait, so tests stay quick."""
+    return RetryingRateLimiter(max_retries=3, backoff=0.05, sleep=sleeps or Sleeps())
 
 
 @pytest.fixture
@@ -99,10 +126,10 @@ def redaction() -> Iterator[None]:
 
 
 @asynccontextmanager
-async def bot_running(core: Core, fake: FakeTelegram, **overrides: Any) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Run the bot over `core` against the fake for the duration of a `with` block."""
+async def bot_running(core: Core, fake: FakeTelegram, sleeps: Sleeps | None = None, **overrides: Any) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the bot over `core` against the fake for the duration of a `with` block (its waits go to `sleeps`)."""
     config = config_for(fake, **overrides)
-    app = build_application(core, config, fast_limiter())
+    app = build_application(core, config, fast_limiter(sleeps))
     try:
         async with running(app, config):
             yield app
@@ -452,24 +479,60 @@ def test_callback_data_fits_in_64_bytes() -> None:
 
 
 @bounded(20)
-async def test_429_waits_retry_after_then_succeeds(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
-    fake.fail("sendMessage", too_many_requests(retry_after=1))
-    fake.push_private(USER, "what is the chasm")
-    answer = (await answers(fake, USER))[0]
+async def test_429_waits_retry_after_then_succeeds(core: Core, fake: FakeTelegram) -> None:
+    sleeps = Sleeps()
+    fake.fail("sendMessage", too_many_requests(retry_after=7))
+    async with bot_running(core, fake, sleeps):
+        fake.push_private(USER, "what is the chasm")
+        answer = (await answers(fake, USER))[0]
     assert answer["text"].startswith("Crossing the chasm")
     first, second = fake.calls_to("sendMessage")
     assert (first.status, second.status) == (429, 200)
-    assert second.at - first.at >= 0.95, "the retry came after Telegram's retry_after"
+    assert sleeps.durations == [pytest.approx(7, abs=0.5)], "the retry waited Telegram's retry_after"
 
 
 @bounded(20)
-async def test_network_errors_are_retried_with_backoff(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+async def test_network_errors_are_retried_with_backoff(core: Core, fake: FakeTelegram) -> None:
+    sleeps = Sleeps()
     fake.fail("sendMessage", bad_gateway(), bad_gateway())
-    fake.push_private(USER, "what is the chasm")
-    await answers(fake, USER)
-    calls = fake.calls_to("sendMessage")
-    assert [c.status for c in calls] == [502, 502, 200]
-    assert calls[2].at - calls[1].at > calls[1].at - calls[0].at > 0.03, "the wait grows"
+    async with bot_running(core, fake, sleeps):
+        fake.push_private(USER, "what is the chasm")
+        await answers(fake, USER)
+    assert [c.status for c in fake.calls_to("sendMessage")] == [502, 502, 200]
+    first, second = sleeps.durations
+    assert 0.04 <= first <= 0.06 and 0.08 <= second <= 0.12, "backoff 0.05 s, doubled, with ±20 % jitter"
+
+
+@bounded(20)
+async def test_429_in_one_chat_pauses_only_that_chat(core: Core, fake: FakeTelegram) -> None:
+    sleeps = Sleeps(open=False)  # the paused chat stays paused until the test says otherwise
+    fake.fail("sendMessage", too_many_requests(retry_after=30), chat_id=USER)
+    async with bot_running(core, fake, sleeps):
+        fake.push_private(USER, "what is the chasm")
+        await fake.wait_for(lambda: [c for c in fake.calls_to("sendMessage") if c.status == 429])
+        fake.push_private(USER + 1, "do I need an NDA")
+        assert (await answers(fake, USER + 1))[0]["text"].startswith("Contracts"), "another chat is answered during the pause"
+        assert not fake.sent_to(USER)
+        sleeps.open()
+        assert (await answers(fake, USER))[0]["text"].startswith("Crossing the chasm")
+    assert sleeps.durations and all(25 < d <= 30 for d in sleeps.durations)
+
+
+@bounded(20)
+async def test_429_without_a_chat_pauses_every_chat(core: Core, fake: FakeTelegram) -> None:
+    sleeps = Sleeps(open=False)
+    async with bot_running(core, fake, sleeps):
+        fake.push_private(USER, "what is the chasm")
+        answer = (await answers(fake, USER))[0]
+        fake.fail("answerCallbackQuery", too_many_requests(retry_after=30))  # no chat_id: a limit on the whole bot
+        fake.press(answer, button(answer, "👍"), USER)
+        await fake.wait_for(lambda: fake.calls_to("answerCallbackQuery"))
+        fake.push_private(USER + 1, "do I need an NDA")
+        await sleeps.until(2)  # the retried acknowledgement and the other chat's first call both wait
+        assert not fake.sent_to(USER + 1)
+        sleeps.open()
+        assert (await answers(fake, USER + 1))[0]["text"].startswith("Contracts")
+    assert [c.status for c in fake.calls_to("answerCallbackQuery")] == [429, 200]
 
 
 @bounded(20)
