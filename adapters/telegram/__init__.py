@@ -7,6 +7,7 @@ Modules, one concern each:
 - `callbacks`: the short strings behind inline buttons.
 - `retry`: waiting out 429s and retrying network errors on every Bot API call.
 - `logs`: keeping the token out of every log line.
+- `pacing`: per-user admission (the rate limit), per-chat order, the "typing" indicator.
 - `handlers`: what the bot does with each update.
 - `app`: building, starting and stopping the python-telegram-bot `Application`.
 - `commands`: the `outsourcebot telegram` command.

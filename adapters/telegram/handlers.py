@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from telegram import Bot, BotCommand, Chat, LinkPreviewOptions, MessageEntity, ReplyParameters, Update, User
 from telegram import Message as TelegramMessage
-from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ExtBot, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from adapters.telegram.callbacks import parse_press, resolve_topic
 from adapters.telegram.config import TelegramConfig
+from adapters.telegram.pacing import Admission, ChatLocks, rate_limited_reply, typing
 from adapters.telegram.render import render_reply, without_feedback
 from bot.core import Core
 from bot.messages import Message, Reply
@@ -24,8 +22,6 @@ from bot.render import render
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-TYPING_REFRESH = 4.5
-"""Telegram shows "typing" for 5 seconds; refresh it a little sooner while the core works."""
 
 PUBLIC_COMMANDS = (
     BotCommand("start", "Greeting and how to ask"),
@@ -42,57 +38,10 @@ COMMANDS_TEXT = (
     "Commands: /topics lists what I know, /forget deletes what I store about you, /help shows this message. "
     "In a group, mention me, reply to me or write /ask followed by your question."
 )
-ADMIN_ONLY = "Sorry, /{command} is only for the bot's admins. You can ask me anything about outsourcing, though!"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-EXPIRED_BUTTON = "That button has expired. Ask again, or send /topics."
 
-
-class _ChatLocks:
-    """One lock per chat, so a chat's answers arrive in the order its questions did."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, chat_id: int) -> AsyncIterator[None]:
-        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
-        self._locks[chat_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[chat_id]
-            if users <= 1:
-                del self._locks[chat_id]
-            else:
-                self._locks[chat_id] = (lock, users - 1)
-
-
-@asynccontextmanager
-async def typing(bot: ExtBot[Any], chat_id: int) -> AsyncIterator[None]:
-    """Show "typing" in the chat until the block ends (best effort: failures are only logged)."""
-    done = asyncio.Event()
-
-    async def keep_typing() -> None:
-        while not done.is_set():
-            try:
-                # No retries: a late "typing" is worse than none.
-                await bot.send_chat_action(chat_id, ChatAction.TYPING, rate_limit_args=0)
-            except TelegramError as exc:
-                log.debug("could not show typing in chat %s: %s", chat_id, exc)
-                return
-            try:
-                await asyncio.wait_for(done.wait(), TYPING_REFRESH)
-            except TimeoutError:
-                pass
-
-    task = asyncio.create_task(keep_typing())
-    try:
-        yield
-    finally:
-        done.set()
-        # The first action was sent while the core worked; waiting for it keeps it from landing after the answer.
-        await task
+Produce = Callable[[], Awaitable[Reply]]
+"""Makes the reply to an admitted update (runs under the chat's lock)."""
 
 
 def question_in(message: TelegramMessage, bot_user: User) -> str | None:
@@ -166,6 +115,9 @@ async def send_reply(bot: Bot, chat: Chat, reply: Reply, reply_to: int | None = 
 class TelegramHandlers:
     """The bot's handlers, around one core.
 
+    Every update that makes the bot work goes the same way: the user's rate limit first
+    (`Admission`), then the chat's lock (answers in order), then the core, then the reply.
+
     Args:
         core: The shared engine; the handlers only translate and render.
         config: Telegram settings (admin ids).
@@ -174,7 +126,8 @@ class TelegramHandlers:
     def __init__(self, core: Core, config: TelegramConfig) -> None:
         self.core = core
         self.config = config
-        self._locks = _ChatLocks()
+        self.admission = Admission(core.limiter, PLATFORM)
+        self._locks = ChatLocks()
 
     def attach(self, app: Application) -> None:
         """Register every handler and the error handler on `app`."""
@@ -201,42 +154,71 @@ class TelegramHandlers:
         return Message(text, str(user.id if user else ""), str(chat.id if chat else ""), PLATFORM)
 
     @staticmethod
+    def _user(update: Update) -> str:
+        return str(update.effective_user.id) if update.effective_user else ""
+
+    @staticmethod
     def _reply_to(message: TelegramMessage) -> int | None:
         return None if message.chat.type == ChatType.PRIVATE else message.message_id
 
-    async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    async def _serve(self, update: Update, context: ContextTypes.DEFAULT_TYPE, produce: Produce, typing_shown: bool = False) -> None:
+        """Admit the message, then, in the chat's turn, make the reply (showing "typing" if asked) and send it."""
         message = update.effective_message
         assert message is not None
+        user, reply_to = self._user(update), self._reply_to(message)
+        wait = self.admission.check(user)
+        if wait > 0:
+            if self.admission.notice_due(user):
+                async with self._locks.hold(message.chat_id):
+                    await send_reply(context.bot, message.chat, rate_limited_reply(wait), reply_to)
+            return
         async with self._locks.hold(message.chat_id):
-            async with typing(context.bot, message.chat_id):
-                reply = await self.core.handle(self._message(update, question))
-            await send_reply(context.bot, message.chat, reply, self._reply_to(message))
+            if typing_shown:
+                async with typing(context.bot, message.chat_id):
+                    reply = await produce()
+            else:
+                reply = await produce()
+            await self._deliver(context.bot, message.chat, user, reply, reply_to)
 
-    async def _send(self, update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
-        message = update.effective_message
-        assert message is not None
-        await send_reply(context.bot, message.chat, reply, self._reply_to(message))
+    async def _deliver(self, bot: Bot, chat: Chat, user: str, reply: Reply, reply_to: int | None = None) -> None:
+        """Send a reply, except a "please wait" the user has already had in this window."""
+        if reply.kind == "rate_limited" and not self.admission.notice_due(user):
+            return
+        await send_reply(bot, chat, reply, reply_to)
 
-    async def _admin(self, update: Update, context: ContextTypes.DEFAULT_TYPE, command: str) -> bool:
+    async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+        if not question.strip():  # an empty /ask or a bare mention: how to ask, with this platform's commands
+            await self._serve(update, context, self._constant(self.core.help_reply(COMMANDS_TEXT)))
+            return
+        await self._serve(update, context, lambda: self.core.handle(self._message(update, question)), typing_shown=True)
+
+    @staticmethod
+    def _constant(reply: Reply) -> Produce:
+        async def produce() -> Reply:
+            return reply
+
+        return produce
+
+    async def _admin(self, update: Update, context: ContextTypes.DEFAULT_TYPE, command: str, produce: Produce) -> None:
         user = update.effective_user
         if self.config.is_admin(user.id if user else None):
-            return True
+            await self._serve(update, context, produce)
+            return
         log.info("refused /%s to non-admin user %s", command, user.id if user else "?")
-        await self._send(update, context, Reply("refused", ADMIN_ONLY.format(command=command)))
-        return False
+        await self._serve(update, context, self._constant(self.core.refusal(command)))
 
     # ----- handlers ------------------------------------------------------------------------------
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start and /help (and unknown commands in a private chat): the greeting, how to ask, popular topics."""
-        await self._send(update, context, self.core.help_reply(COMMANDS_TEXT))
+        await self._serve(update, context, self._constant(self.core.help_reply(COMMANDS_TEXT)))
 
     async def on_topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/topics: every topic as a button; pressing one answers it."""
-        await self._send(update, context, self.core.topics_reply())
+        await self._serve(update, context, self._constant(self.core.topics_reply()))
 
     async def on_ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/ask QUESTION (also /ask@botname): answer QUESTION, in any chat."""
+        """/ask QUESTION (also /ask@botname): answer QUESTION, in any chat; a bare /ask gets the help."""
         assert update.effective_message is not None
         await self._answer(update, context, command_argument(update.effective_message))
 
@@ -250,33 +232,35 @@ class TelegramHandlers:
 
     async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/forget: delete everything stored about the user and confirm."""
-        user = update.effective_user
-        assert user is not None
-        reply = await asyncio.to_thread(self.core.forget, PLATFORM, str(user.id))
-        await self._send(update, context, reply)
+        user = self._user(update)
+        await self._serve(update, context, lambda: self.core.forget_async(PLATFORM, user))
 
     async def on_reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/reload (admins): reload the knowledge; a broken note keeps the previous index and is reported."""
-        if not await self._admin(update, context, "reload"):
-            return
-        result = await asyncio.to_thread(self.core.reload)
-        await self._send(update, context, Reply("reload", result.summary()))
+
+        async def reload() -> Reply:
+            return Reply("reload", (await self.core.reload_async()).summary())
+
+        await self._admin(update, context, "reload", reload)
 
     async def on_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/stats (admins): questions, answered share, feedback, top unanswered questions."""
-        if await self._admin(update, context, "stats"):
-            await self._send(update, context, await asyncio.to_thread(self.core.stats_reply))
+        await self._admin(update, context, "stats", self.core.stats_async)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """An inline button: 👍/👎 records feedback and acknowledges it; a topic button answers that topic."""
+        """An inline button: 👍/👎 records feedback and acknowledges it; a topic button answers that topic.
+
+        In a private chat the rating buttons go once pressed; in a group they stay, so every
+        member can rate.
+        """
         query = update.callback_query
         assert query is not None
         press = parse_press(query.data)
         message = query.message
+        user = str(query.from_user.id)
         if press is not None and press.kind == "feedback":
-            ack = await asyncio.to_thread(self.core.feedback, press.value, PLATFORM, str(query.from_user.id), press.rating)
-            await query.answer(ack)
-            if isinstance(message, TelegramMessage):
+            await query.answer(await self.core.rate(press.value, PLATFORM, user, press.rating))
+            if isinstance(message, TelegramMessage) and message.chat.type == ChatType.PRIVATE:
                 try:
                     await query.edit_message_reply_markup(without_feedback(message.reply_markup))
                 except BadRequest as exc:  # already edited, or too old to edit: the rating is stored anyway
@@ -284,11 +268,17 @@ class TelegramHandlers:
             return
         note_id = resolve_topic(press, self.core.kb.notes) if press is not None else None
         if note_id is None or message is None:
-            await query.answer(EXPIRED_BUTTON)
+            await query.answer(self.core.expired_button_reply().text)
+            return
+        wait = self.admission.check(user)
+        if wait > 0:
+            # The press must be answered either way, or the button keeps spinning.
+            await query.answer(rate_limited_reply(wait).text if self.admission.notice_due(user) else None)
             return
         await query.answer()
-        reply = self.core.answer_note(self._message(update, ""), note_id)
-        await send_reply(context.bot, message.chat, reply)
+        async with self._locks.hold(message.chat.id):
+            reply = await self.core.press_topic(self._message(update, ""), note_id)
+            await self._deliver(context.bot, message.chat, user, reply)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one error boundary: log the failure with the update id and apologise in the chat."""

@@ -49,6 +49,7 @@ from tests.fakes import HashingEmbedder
 
 ADMIN = 4242
 USER = 1001
+NOTICE = "You're sending messages faster"
 GROUP = -1001234567890
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
@@ -293,6 +294,19 @@ async def test_group_answers_mentions_replies_and_ask_and_ignores_chatter(bot: A
 
 
 @bounded(20)
+async def test_empty_question_gets_the_help_with_the_commands(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+    fake.push_private(USER, "/ask")
+    fake.push_group(USER, f"@{BOT_USERNAME}")
+    fake.push_group(USER, f"/ask@{BOT_USERNAME}   ")
+    private = (await answers(fake, USER))[0]
+    group = await answers(fake, GROUP, 2)
+    for sent in [private, *group]:
+        assert sent["text"].startswith("Hi! I'm outsourcebot")
+        assert "/topics lists what I know" in sent["text"] and "/forget" in sent["text"], "the help lists Telegram's commands"
+    assert core.store.count("questions") == 0
+
+
+@bounded(20)
 async def test_feedback_buttons_record_the_rating_and_acknowledge(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
     fake.push_private(USER, "what goes in a freelance contract")
     answer = (await answers(fake, USER))[0]
@@ -305,6 +319,22 @@ async def test_feedback_buttons_record_the_rating_and_acknowledge(bot: Applicati
     assert rows == [{"rating": 1, "note_id": "contracts"}]
     edited = fake.messages[(USER, answer["message_id"])]
     assert [b["text"] for b in buttons(edited)] == ["Pricing and costs"], "the rating buttons go, the topics stay"
+
+
+@bounded(20)
+async def test_group_rating_buttons_stay_so_every_member_can_rate(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+    fake.push_group(USER, f"@{BOT_USERNAME} what goes in a freelance contract")
+    answer = (await answers(fake, GROUP))[0]
+    fake.press(answer, button(answer, "👍"), USER)
+    fake.press(answer, button(answer, "👎"), USER + 1)
+    fake.press(answer, button(answer, "👍"), USER + 2)
+    await fake.wait_for(lambda: len(fake.calls_to("answerCallbackQuery")) >= 3)
+    await bot.stop()  # lets every handler finish, so a removal of the buttons would be here by now
+
+    assert not fake.calls_to("editMessageReplyMarkup"), "in a group the rating buttons stay"
+    assert [b["text"] for b in buttons(fake.messages[(GROUP, answer["message_id"])])] == ["Pricing and costs", "👍", "👎"]
+    assert all(c.status == 200 and c.params["text"] for c in fake.calls_to("answerCallbackQuery")), "each press is acknowledged"
+    assert sorted(r["rating"] for r in core.store.db.query("select rating from feedback")) == [-1, 1, 1]
 
 
 @bounded(20)
@@ -331,12 +361,12 @@ async def test_topics_list_and_topic_button(bot: Application, fake: FakeTelegram
 
 
 @bounded(20)
-async def test_expired_button_is_answered_politely(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+async def test_expired_button_is_answered_politely(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
     fake.push_private(USER, "/topics")
     topics = (await answers(fake, USER))[0]
     fake.press(topics, "t:a-note-that-was-deleted", USER)
     call = await fake.wait_for(lambda: fake.calls_to("answerCallbackQuery"))
-    assert "expired" in call[0].params["text"]
+    assert call[0].params["text"] == core.expired_button_reply().text, "the words come from the core's template"
 
 
 @bounded(20)
@@ -359,7 +389,7 @@ async def test_reload_for_admins_only(bot: Application, fake: FakeTelegram, core
 
     fake.push_private(USER, "/reload")
     refusal = (await answers(fake, USER))[0]
-    assert "only for the bot's admins" in refusal["text"]
+    assert refusal["text"] == core.refusal("reload").text, "the refusal's words come from the core's template"
     assert "vat" not in core.kb.notes
 
     fake.push_private(ADMIN, "/reload")
@@ -378,9 +408,9 @@ async def test_reload_for_admins_only(bot: Application, fake: FakeTelegram, core
 
 
 @bounded(20)
-async def test_stats_for_admins_only(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+async def test_stats_for_admins_only(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
     fake.push_private(USER, "/stats")
-    assert "only for the bot's admins" in (await answers(fake, USER))[0]["text"]
+    assert (await answers(fake, USER))[0]["text"] == core.refusal("stats").text
     fake.push_private(ADMIN, "/stats")
     assert (await answers(fake, ADMIN))[0]["text"].startswith("Questions: 0")
 
@@ -567,6 +597,76 @@ async def test_rate_limited_user_gets_a_polite_reply(tiny_knowledge: Path, tmp_p
             fake.push_private(USER, "what is the chasm")
         sent = await answers(fake, USER, 3)
         assert [m["text"].split("\n")[0][:30] for m in sent] == ["Crossing the chasm"] * 2 + ["You're sending messages faster"]
+
+
+@bounded(30)
+async def test_a_flooding_user_gets_one_notice_and_stalls_nobody(tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="adapters.telegram")
+    core = build_core(tiny_knowledge, tmp_path / "flood-data", rate_limit=3, rate_window=60)
+    sleeps = Sleeps(open=False)
+    # Telegram's flood control on the flooder's chat: its first answer gets a 429 that lasts until the test ends it.
+    fake.fail("sendMessage", too_many_requests(retry_after=30), chat_id=USER)
+    async with bot_running(core, fake, sleeps) as app:
+        for _ in range(60):
+            fake.push_private(USER, "what is the chasm")
+        await fake.wait_for(lambda: [c for c in fake.calls_to("sendMessage") if c.status == 429])
+        fake.push_private(USER + 1, "do I need an NDA")
+        other = (await answers(fake, USER + 1))[0]
+        assert other["text"].startswith("Contracts"), "another user is answered while the flooder's chat waits"
+        sleeps.open()
+        await answers(fake, USER, 4)
+        await app.stop()  # lets every handler finish: a second notice would be here by now
+    sent = [m["text"] for m in fake.sent_to(USER)]
+    assert [t.split("\n")[0] for t in sent[:3]] == ["Crossing the chasm"] * 3
+    assert len(sent) == 4 and sent[3].startswith(NOTICE), "exactly one notice, after the answers"
+    assert len([c for c in fake.calls_to("sendChatAction") if c.params["chat_id"] == str(USER) or c.params["chat_id"] == USER]) == 3, (
+        "no typing for dropped messages"
+    )
+    assert caplog.text.count("dropping a message from rate-limited user") == 56
+    assert core.store.count("questions") == 4
+
+
+@bounded(20)
+async def test_topic_buttons_are_rate_limited_like_questions(tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram) -> None:
+    core = build_core(tiny_knowledge, tmp_path / "rl-topic-data", rate_limit=2, rate_window=60)
+    async with bot_running(core, fake) as app:
+        fake.push_private(USER, "/topics")
+        topics = (await answers(fake, USER))[0]
+        for title in ("Contracts", "Crossing the chasm", "Pricing and costs"):
+            fake.press(topics, button(topics, title), USER)
+        await fake.wait_for(lambda: len(fake.calls_to("answerCallbackQuery")) >= 3)
+        await app.stop()
+    assert [m["text"].split("\n")[0] for m in fake.sent_to(USER)][1:] == ["Contracts"]
+    acks = [c.params.get("text") for c in fake.calls_to("answerCallbackQuery")]
+    assert acks[0] is None and acks[1].startswith(NOTICE) and acks[2] is None, "one notice, then silence"
+
+
+@bounded(20)
+async def test_database_work_never_runs_on_the_event_loop(bot: Application, fake: FakeTelegram, core: Core, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[type-arg]
+    on_loop: list[str] = []
+    for name in ("record_question", "record_feedback", "set_last_note", "forget_user", "stats"):
+        method = getattr(core.store, name)
+
+        def checked(*args: Any, _name: str = name, _method: Any = method, **kwargs: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(_name)
+            except RuntimeError:  # a worker thread: where database work belongs
+                pass
+            return _method(*args, **kwargs)
+
+        monkeypatch.setattr(core.store, name, checked)
+    fake.push_private(ADMIN, "/topics")
+    topics = (await answers(fake, ADMIN))[0]
+    fake.press(topics, button(topics, "Contracts"), ADMIN)
+    answer = (await answers(fake, ADMIN, 2))[1]
+    fake.press(answer, button(answer, "👍"), ADMIN)
+    await fake.wait_for(lambda: len(fake.calls_to("answerCallbackQuery")) >= 2)
+    for command in ("what is the chasm", "/stats", "/forget"):
+        fake.push_private(ADMIN, command)
+    sent = await answers(fake, ADMIN, 5)
+    assert on_loop == [], f"called on the event loop: {on_loop}"
+    assert sent[3]["text"].startswith("Questions: 2") and sent[4]["text"].startswith("Done"), "in order, one chat at a time"
 
 
 # ----- modes and load -------------------------------------------------------------------------------
