@@ -5,6 +5,11 @@ A platform is a name, the variable holding its token, and a runner: a coroutine
 until the `stop` event is set, then shuts down cleanly. When one platform fails
 the others are stopped too and the error is reported, so a half-running bot
 never hides a broken one. Imports nothing heavy until the command runs.
+
+An exception's text can quote a token (a URL with the Telegram token in it, a
+library echoing its credentials), so `cmd_serve` reports failures itself with
+every configured secret replaced by `[REDACTED]`, and keeps a redacting filter
+on the log handlers while it runs.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import suppress
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +91,16 @@ PLATFORMS: tuple[Platform, ...] = (
     Platform("discord", "DISCORD_BOT_TOKEN", _prepare_discord),
 )
 
+SECRET_VARS = ("TELEGRAM_WEBHOOK_SECRET",)
+"""Variables besides the platforms' tokens whose values must never be printed."""
+
+
+def secrets_of(platforms: Sequence[Platform], environ: Mapping[str, str] | None = None) -> list[str]:
+    """The values to hide in `serve`'s output: every platform's token and the other secret variables."""
+    env = os.environ if environ is None else environ
+    names = [p.token_var for p in platforms] + list(SECRET_VARS)
+    return [value for value in (env.get(name, "").strip() for name in names) if value]
+
 
 def configured(platforms: Sequence[Platform] = PLATFORMS, environ: Mapping[str, str] | None = None) -> list[Platform]:
     """The platforms whose token variable is set."""
@@ -135,22 +150,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     Example: outsourcebot serve
     """
+    from adapters.discord.redact import redact, redacting
     from bot.config import ConfigError, load_dotenv_file, load_settings
 
     load_dotenv_file()
-    chosen = configured()
+    chosen = configured(PLATFORMS)
     if not chosen:
         names = " and/or ".join(p.token_var for p in PLATFORMS)
         raise ConfigError(f"no platform is configured; set {names} in .env (see docs/telegram.md and docs/discord.md)")
-    runners = {p.name: p.prepare() for p in chosen}  # check every platform's settings before loading the model
+    secrets = secrets_of(PLATFORMS)
+    with ExitStack() as hiding:
+        for secret in secrets:
+            hiding.enter_context(redacting(secret))
+        try:
+            runners = {p.name: p.prepare() for p in chosen}  # check every platform's settings before loading the model
 
-    from bot.core import Core
-    from bot.watch import run_with_background_jobs
+            from bot.core import Core
+            from bot.watch import run_with_background_jobs
 
-    print("Loading outsourcebot...", file=sys.stderr, flush=True)
-    core = Core.start(load_settings(), say=lambda line: print(line, file=sys.stderr, flush=True))
-    print(f"Serving on {', '.join(runners)}. Press Ctrl+C to stop.", file=sys.stderr, flush=True)
-    asyncio.run(run_with_background_jobs(core, serve_platforms(core, runners)))
+            print("Loading outsourcebot...", file=sys.stderr, flush=True)
+            core = Core.start(load_settings(), say=lambda line: print(line, file=sys.stderr, flush=True))
+            print(f"Serving on {', '.join(runners)}. Press Ctrl+C to stop.", file=sys.stderr, flush=True)
+            asyncio.run(run_with_background_jobs(core, serve_platforms(core, runners)))
+        except ConfigError as exc:
+            print(f"configuration error: {redact(str(exc), secrets)}", file=sys.stderr, flush=True)
+            return 2
+        except Exception as exc:
+            # Not left to the CLI's handler, which prints the exception's text as it is.
+            log.debug("serve failed", exc_info=True)  # the filters above redact the traceback
+            print(f"error: {type(exc).__name__}: {redact(str(exc), secrets)}", file=sys.stderr, flush=True)
+            return 1
     print("Stopped.", file=sys.stderr, flush=True)
     return 0
 

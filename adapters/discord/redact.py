@@ -10,7 +10,7 @@ MASK = "[REDACTED]"
 
 
 class TokenFilter(logging.Filter):
-    """Replaces a secret in a record's message and traceback with `[REDACTED]`.
+    """Replaces a secret in a record's message, traceback and stack with `[REDACTED]`.
 
     Attach it to handlers (not loggers): a logger's filters do not see records
     propagated from child loggers such as `discord.http`.
@@ -35,7 +35,17 @@ class TokenFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text and self.secret in record.exc_text:
             record.exc_text = record.exc_text.replace(self.secret, MASK)
+        if record.stack_info and self.secret in record.stack_info:
+            record.stack_info = record.stack_info.replace(self.secret, MASK)
         return True
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """Return `text` with every non-empty secret replaced by `[REDACTED]`."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
 
 
 @contextmanager
