@@ -1,4 +1,7 @@
-"""The Discord client: slash commands, mentions and DMs, buttons, one error boundary.
+"""The Discord client: mentions and DMs, buttons, sending, one error boundary.
+
+The slash commands live in `adapters.discord.slash`, the buttons in
+`adapters.discord.views`; both hand their work back to `DiscordBot`.
 
 The client is an `AutoShardedClient`, so a bot in thousands of servers needs no
 changes: Discord's `/gateway/bot` says how many shards to open. It asks for the
@@ -29,7 +32,8 @@ from discord import app_commands
 from adapters.discord.config import DiscordConfig
 from adapters.discord.redact import redacting
 from adapters.discord.render import Part, render_reply, render_text
-from adapters.discord.views import DYNAMIC_ITEMS, build_view
+from adapters.discord.slash import COMMANDS_TEXT, PLATFORM, SLASH_COMMANDS
+from adapters.discord.views import DYNAMIC_ITEMS, build_topics_view, build_view
 from bot.config import ConfigError
 from bot.core import Core
 from bot.messages import Message, Reply
@@ -37,17 +41,18 @@ from bot.render import render
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "discord"
+__all__ = ["COMMANDS_TEXT", "PLATFORM", "DiscordBot", "make_intents", "point_rest_api_at", "run_bot", "run_discord"]
+
 NO_MENTIONS = discord.AllowedMentions.none()
-COMMANDS_TEXT = (
-    "On Discord: /ask a question, /topics to browse, /about for this help, /forget to delete what I stored about you. "
-    "You can also mention me in a channel or send me a direct message."
-)
-PERSONAL_KINDS = ("forgotten", "rate_limited", "error")
+PERSONAL_KINDS = ("forgotten", "rate_limited", "error", "refused", "expired", "feedback")
 """Reply kinds only the asker should see (sent as ephemeral interaction replies)."""
 
-DEFER_AFTER = 2.0
-"""Seconds to wait for an answer before deferring: Discord voids an interaction not answered within 3 s."""
+DEFER_AFTER = 1.0
+"""Seconds to wait for an answer before deferring: Discord voids an interaction not answered within 3 s,
+and the defer itself is a round trip that can take a second on a busy day."""
+
+PUBLIC_DEFER = "outsourcebot.public_defer"
+"""`Interaction.extras` key: set while a public "thinking..." response waits for its first follow-up."""
 
 
 def make_intents(config: DiscordConfig) -> discord.Intents:
@@ -113,12 +118,23 @@ class DiscordBot(discord.AutoShardedClient):
         """The neutral message for text from a Discord user in a channel (or DM)."""
         return Message(text, str(user.id), str(chat_id if chat_id is not None else user.id), PLATFORM)
 
-    def is_admin(self, user: discord.abc.User) -> bool:
-        """True for users in DISCORD_ADMIN_IDS or, in a server, members with the DISCORD_ADMIN_ROLE role."""
+    def is_admin(self, user: discord.abc.User, guild_id: int | None) -> bool:
+        """True for DISCORD_ADMIN_IDS users, and for DISCORD_ADMIN_ROLE members in DISCORD_ADMIN_GUILD_IDS servers.
+
+        A role is only a name: anyone can create "Outsource Admins" in a server of
+        their own and invite the bot there, so the role counts only in servers the
+        operator listed.
+
+        Args:
+            user: Who ran the command (a `Member` in a server).
+            guild_id: The server it was run in; None in a direct message.
+        """
         if user.id in self.config.admin_ids:
             return True
         role = self.config.admin_role
-        return bool(role) and isinstance(user, discord.Member) and any(r.name == role for r in user.roles)
+        if not role or guild_id is None or guild_id not in self.config.admin_guild_ids:
+            return False
+        return isinstance(user, discord.Member) and user.guild.id == guild_id and any(r.name == role for r in user.roles)
 
     # ----- sending -------------------------------------------------------------------------
 
@@ -136,17 +152,41 @@ class DiscordBot(discord.AutoShardedClient):
             reply = work
         else:
             task = asyncio.ensure_future(work)
-            done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
-            if not done:
-                await interaction.response.defer(thinking=True, ephemeral=bool(ephemeral))
-            reply = await task
+            try:
+                done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+                if not done:
+                    await self.defer(interaction, ephemeral=bool(ephemeral))
+                reply = await task
+            finally:
+                task.cancel()  # a no-op once done; stops orphaned work when the defer itself failed
         private = ephemeral if ephemeral is not None else reply.kind in PERSONAL_KINDS
         await self.send_to_interaction(interaction, render_reply(reply), build_view(reply), ephemeral=private)
+
+    async def defer(self, interaction: discord.Interaction[Any], *, ephemeral: bool) -> None:
+        """Acknowledge an interaction with "thinking...", remembering when everyone can see it."""
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+        if not ephemeral:
+            interaction.extras[PUBLIC_DEFER] = True
+
+    async def withdraw_public_defer(self, interaction: discord.Interaction[Any]) -> None:
+        """Delete a public "thinking..." response, so a private reply does not land in it.
+
+        The first follow-up after a defer replaces the deferred message and keeps its
+        visibility whatever flags it carries: an apology would be shown to everyone.
+        """
+        if not interaction.extras.pop(PUBLIC_DEFER, False):
+            return
+        try:
+            await interaction.delete_original_response()
+        except discord.HTTPException as exc:
+            log.warning("could not delete the deferred response: %s", exc)
 
     async def send_to_interaction(
         self, interaction: discord.Interaction[Any], parts: list[Part], view: discord.ui.View | None, *, ephemeral: bool
     ) -> None:
         """Send parts as the interaction's response and follow-ups; buttons go under the last part."""
+        if ephemeral:
+            await self.withdraw_public_defer(interaction)
         for number, part in enumerate(parts, 1):
             kwargs: dict[str, Any] = {"ephemeral": ephemeral, "allowed_mentions": NO_MENTIONS}
             if part.content:
@@ -159,6 +199,7 @@ class DiscordBot(discord.AutoShardedClient):
                 await interaction.response.send_message(**kwargs)
             else:
                 await interaction.followup.send(**kwargs)
+                interaction.extras.pop(PUBLIC_DEFER, None)
 
     async def send_to_channel(self, message: discord.Message, parts: list[Part], view: discord.ui.View | None) -> None:
         """Answer a message in its channel: the first part as a reply to it, buttons under the last part."""
@@ -178,41 +219,55 @@ class DiscordBot(discord.AutoShardedClient):
     # ----- events --------------------------------------------------------------------------
 
     async def on_message(self, message: discord.Message) -> None:
-        """Answer direct messages and messages that mention the bot; ignore everything else."""
+        """Answer direct messages and messages that mention the bot or its role; ignore everything else."""
         me = self.user
         if me is None or message.author.bot or message.author.id == me.id:
             return
-        if message.guild is not None and me.id not in message.raw_mentions:
+        # Picking the bot in the @ menu often inserts its managed role (<@&id>) rather than the user.
+        role = message.guild.self_role if message.guild is not None else None
+        mentioned = me.id in message.raw_mentions or (role is not None and role.id in message.raw_role_mentions)
+        if message.guild is not None and not mentioned:
             # `mentioned_in` would also be true for @everyone: answering those would be noise.
             return
-        text = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+        text = re.sub(rf"<@!?{me.id}>", " ", message.content)
+        if role is not None:
+            text = text.replace(f"<@&{role.id}>", " ")
         async with message.channel.typing():
-            reply = await self.core.handle(self.message_for(message.author, message.channel.id, text))
+            reply = await self.core.handle(self.message_for(message.author, message.channel.id, text.strip()))
         if reply.kind == "help":
             reply = self.core.help_reply(COMMANDS_TEXT)
         await self.send_to_channel(message, render_reply(reply), build_view(reply))
 
     async def on_feedback_press(self, interaction: discord.Interaction[Any], answer_id: str, rating: int) -> None:
-        """Store a 👍/👎 against the answer and thank the presser privately."""
+        """Store a 👍/👎 against the answer (in a worker thread) and thank the presser privately."""
+
+        async def store() -> Reply:
+            return Reply("feedback", await self.core.rate(answer_id, PLATFORM, str(interaction.user.id), rating))
+
         try:
-            text = self.core.feedback(answer_id, PLATFORM, str(interaction.user.id), rating)
-            await self.send_to_interaction(interaction, render_text(text), None, ephemeral=True)
+            await self.respond(interaction, store(), ephemeral=True)
         except Exception as exc:
             await self.fail_politely(interaction, exc, "feedback button")
 
     async def on_topic_press(self, interaction: discord.Interaction[Any], note_id: str) -> None:
         """Answer with the note behind a topic button, privately when the button was on a private message."""
         try:
-            wait = self.core.limiter.check(f"{PLATFORM}:{interaction.user.id}")
-            if wait > 0:
-                reply = Reply("rate_limited", render("rate_limited", seconds=max(1, round(wait))))
-            else:
-                message = self.message_for(interaction.user, interaction.channel_id, "")
-                reply = self.core.answer_note(message, note_id)
+            if self.core.note(note_id) is None:  # removed by a reload since the button was sent
+                await self.respond(interaction, self.core.expired_button_reply(), ephemeral=True)
+                return
             private = bool(interaction.message and interaction.message.flags.ephemeral)
-            await self.respond(interaction, reply, ephemeral=private or reply.kind in PERSONAL_KINDS)
+            message = self.message_for(interaction.user, interaction.channel_id, "")
+            await self.respond(interaction, self.core.press_topic(message, note_id), ephemeral=True if private else None)
         except Exception as exc:
             await self.fail_politely(interaction, exc, "topic button")
+
+    async def on_topics_page(self, interaction: discord.Interaction[Any], page: int) -> None:
+        """Swap the topic buttons on the pressed message for another page of them."""
+        try:
+            view = build_topics_view(self.core.topics_reply(), page)
+            await interaction.response.edit_message(view=view)
+        except Exception as exc:
+            await self.fail_politely(interaction, exc, "topics page button")
 
     # ----- the error boundary --------------------------------------------------------------
 
@@ -239,66 +294,6 @@ class DiscordBot(discord.AutoShardedClient):
         original = getattr(error, "original", error)
         name = interaction.command.name if interaction.command else "unknown command"
         await self.fail_politely(interaction, original, f"/{name}")
-
-
-# ----- slash commands -------------------------------------------------------------------------
-
-
-@app_commands.command(name="ask", description="Ask about outsourcing or Geoffrey Moore's strategy ideas")
-@app_commands.describe(question="Your question, in plain words")
-async def ask_command(interaction: discord.Interaction[DiscordBot], question: str) -> None:
-    """/ask question: answer with an embed and buttons."""
-    bot = interaction.client
-    await bot.respond(interaction, bot.core.handle(bot.message_for(interaction.user, interaction.channel_id, question)))
-
-
-@app_commands.command(name="topics", description="List the topics I can help with")
-async def topics_command(interaction: discord.Interaction[DiscordBot]) -> None:
-    """/topics: the list of topics, as buttons, visible only to the asker."""
-    await interaction.client.respond(interaction, interaction.client.core.topics_reply(), ephemeral=True)
-
-
-@app_commands.command(name="forget", description="Delete everything I stored about you")
-async def forget_command(interaction: discord.Interaction[DiscordBot]) -> None:
-    """/forget: delete the user's stored questions and feedback; the confirmation is private."""
-    bot = interaction.client
-    await bot.respond(interaction, bot.core.forget(PLATFORM, str(interaction.user.id)), ephemeral=True)
-
-
-@app_commands.command(name="about", description="What I do and how to use me")
-async def about_command(interaction: discord.Interaction[DiscordBot]) -> None:
-    """/about: the help text, visible only to the asker."""
-    await interaction.client.respond(interaction, interaction.client.core.help_reply(COMMANDS_TEXT), ephemeral=True)
-
-
-async def _refuse(interaction: discord.Interaction[DiscordBot], command: str) -> None:
-    text = f"Sorry, /{command} is for the bot's maintainers only. Try /ask or /topics instead."
-    await interaction.client.send_to_interaction(interaction, render_text(text), None, ephemeral=True)
-
-
-@app_commands.command(name="reload", description="Maintainers: reload the knowledge notes")
-async def reload_command(interaction: discord.Interaction[DiscordBot]) -> None:
-    """/reload (admins): reload the knowledge folder; a broken note keeps the old index in service."""
-    bot = interaction.client
-    if not bot.is_admin(interaction.user):
-        await _refuse(interaction, "reload")
-        return
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    result = await asyncio.to_thread(bot.core.reload)
-    await bot.send_to_interaction(interaction, render_text(result.summary()), None, ephemeral=True)
-
-
-@app_commands.command(name="stats", description="Maintainers: usage figures and top unanswered questions")
-async def stats_command(interaction: discord.Interaction[DiscordBot]) -> None:
-    """/stats (admins): headline usage figures."""
-    bot = interaction.client
-    if not bot.is_admin(interaction.user):
-        await _refuse(interaction, "stats")
-        return
-    await bot.respond(interaction, bot.core.stats_reply(), ephemeral=True)
-
-
-SLASH_COMMANDS: tuple[app_commands.Command[Any, ..., None], ...] = (ask_command, topics_command, forget_command, about_command, reload_command, stats_command)
 
 
 # ----- running ----------------------------------------------------------------------------------
