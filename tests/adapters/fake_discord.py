@@ -34,6 +34,18 @@ APP_ID = 900000000000000001
 BOT_ID = APP_ID
 GUILD_ID = 910000000000000001
 ADMIN_ROLE_ID = 930000000000000001
+"""The "Outsource Admins" role of the first server (GUILD_ID); see `admin_role_for`."""
+ADMIN_ROLE_NAME = "Outsource Admins"
+
+
+def admin_role_for(guild_id: int) -> int:
+    """The id of a server's "Outsource Admins" role (every server in the fake has one, like any server could)."""
+    return ADMIN_ROLE_ID if guild_id == GUILD_ID else guild_id + 2 * 10**16
+
+
+def bot_role_for(guild_id: int) -> int:
+    """The id of the bot's managed role in a server (Discord creates it when the bot joins)."""
+    return guild_id + 3 * 10**16
 
 
 def snowflake(counter: itertools.count[int] = itertools.count(1)) -> str:  # noqa: B008 - one process-wide counter
@@ -79,9 +91,9 @@ def member_payload(roles: list[int] | None = None, user: dict[str, Any] | None =
     return member
 
 
-def role_payload(role_id: int, name: str, position: int) -> dict[str, Any]:
-    """A role object."""
-    return {
+def role_payload(role_id: int, name: str, position: int, bot_id: int | None = None) -> dict[str, Any]:
+    """A role object; with `bot_id`, the managed role of that bot."""
+    role: dict[str, Any] = {
         "id": str(role_id),
         "name": name,
         "color": 0,
@@ -91,10 +103,13 @@ def role_payload(role_id: int, name: str, position: int) -> dict[str, Any]:
         "unicode_emoji": None,
         "position": position,
         "permissions": "1071698660929",
-        "managed": False,
+        "managed": bot_id is not None,
         "mentionable": False,
         "flags": 0,
     }
+    if bot_id is not None:
+        role["tags"] = {"bot_id": str(bot_id)}
+    return role
 
 
 def channel_payload(channel_id: int, guild_id: int, name: str = "general") -> dict[str, Any]:
@@ -116,7 +131,7 @@ def channel_payload(channel_id: int, guild_id: int, name: str = "general") -> di
 
 
 def guild_payload(guild_id: int, channel_id: int, bot_user: dict[str, Any]) -> dict[str, Any]:
-    """A GUILD_CREATE payload: one text channel, @everyone and an "Outsource Admins" role."""
+    """A GUILD_CREATE payload: one text channel, @everyone, an "Outsource Admins" role and the bot's managed role."""
     return {
         "id": str(guild_id),
         "name": f"Test server {guild_id}",
@@ -129,7 +144,11 @@ def guild_payload(guild_id: int, channel_id: int, bot_user: dict[str, Any]) -> d
         "verification_level": 0,
         "default_message_notifications": 0,
         "explicit_content_filter": 0,
-        "roles": [role_payload(guild_id, "@everyone", 0), role_payload(ADMIN_ROLE_ID, "Outsource Admins", 1)],
+        "roles": [
+            role_payload(guild_id, "@everyone", 0),
+            role_payload(admin_role_for(guild_id), ADMIN_ROLE_NAME, 1),
+            role_payload(bot_role_for(guild_id), bot_user["username"], 2, bot_id=int(bot_user["id"])),
+        ],
         "emojis": [],
         "stickers": [],
         "features": [],
@@ -152,7 +171,7 @@ def guild_payload(guild_id: int, channel_id: int, bot_user: dict[str, Any]) -> d
         "unavailable": False,
         "member_count": 3,
         "voice_states": [],
-        "members": [member_payload(user=bot_user)],
+        "members": [member_payload([bot_role_for(guild_id)], user=bot_user)],
         "channels": [channel_payload(channel_id, guild_id)],
         "threads": [],
         "presences": [],
@@ -243,6 +262,8 @@ class Sent:
     channel_id: str | None = None
     interaction_id: str | None = None
     callback_type: int | None = None
+    replaced_defer: bool = False
+    """A follow-up that took the place of a deferred "thinking..." message, keeping that message's visibility."""
 
     @property
     def ephemeral(self) -> bool:
@@ -311,6 +332,7 @@ class FakeDiscord:
         self.rejected: list[tuple[str, dict[str, str]]] = []
         self.query_strings: list[dict[str, str]] = []
         self.sent_defers: list[str] = []
+        self.deleted_originals: list[str] = []
         self._interactions: dict[str, dict[str, Any]] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -334,6 +356,7 @@ class FakeDiscord:
         app.router.add_post(f"{p}/interactions/{{interaction}}/{{token}}/callback", self._callback)
         app.router.add_post(f"{p}/webhooks/{{app}}/{{token}}", self._followup)
         app.router.add_patch(f"{p}/webhooks/{{app}}/{{token}}/messages/@original", self._edit_original)
+        app.router.add_delete(f"{p}/webhooks/{{app}}/{{token}}/messages/@original", self._delete_original)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -523,6 +546,16 @@ class FakeDiscord:
         elif kind == 5:
             message = self._message_object({"content": ""}, channel, flags=128 | (data.get("flags") or 0))
             self.sent_defers.append(interaction_id)
+            known["pending_defer"] = True
+        elif kind == 7:  # UPDATE_MESSAGE: a button press edits the message it sits on
+            # An update may change only the buttons: an "empty" payload is fine here.
+            errors = {k: v for k, v in message_errors(data).items() if v != "Cannot send an empty message"}
+            if errors:
+                self.rejected.append(("update", errors))
+                return invalid_form_body(errors)
+            self.sent.append(Sent("update", data, channel_id=channel, interaction_id=interaction_id, callback_type=kind))
+        elif kind != 6:
+            return invalid_form_body({"type": f"Unsupported interaction callback type {kind}"})
         known["answered"] = True
         known["ephemeral"] = bool((data.get("flags") or 0) & 64)
         await self._notify()
@@ -547,8 +580,22 @@ class FakeDiscord:
         known = self._interaction_by_token(request.match_info["token"])
         if known is None or not known.get("answered"):
             return json_response({"message": "Unknown Webhook", "code": 10015}, status=404)
-        rejected = await self._record(Sent("followup", payload, channel_id=known["channel_id"], interaction_id=known["id"]))
+        # Like Discord: the first follow-up after a defer fills in the "thinking..." message and keeps its flags.
+        replaces = bool(known.pop("pending_defer", False))
+        sent = Sent("followup", payload, channel_id=known["channel_id"], interaction_id=known["id"], replaced_defer=replaces)
+        rejected = await self._record(sent)
+        if rejected:
+            known["pending_defer"] = replaces
         return rejected or json_response(self._message_object(payload, known["channel_id"]))
+
+    async def _delete_original(self, request: web.Request) -> web.Response:
+        known = self._interaction_by_token(request.match_info["token"])
+        if known is None or not known.get("answered"):
+            return json_response({"message": "Unknown Message", "code": 10008}, status=404)
+        known.pop("pending_defer", None)
+        self.deleted_originals.append(known["id"])
+        await self._notify()
+        return web.Response(status=204)
 
     async def _edit_original(self, request: web.Request) -> web.Response:
         payload = await request.json()
@@ -674,6 +721,7 @@ class FakeDiscord:
         channel_id: int | None = None,
         mentions: list[dict[str, Any]] | None = None,
         mention_everyone: bool = False,
+        mention_roles: list[int] | None = None,
     ) -> str:
         """A user posts a message (MESSAGE_CREATE); returns its id."""
         message_id = snowflake()
@@ -687,7 +735,7 @@ class FakeDiscord:
             "tts": False,
             "mention_everyone": mention_everyone,
             "mentions": [{**m, "member": member_payload()} if guild_id else m for m in mentions or []],
-            "mention_roles": [],
+            "mention_roles": [str(r) for r in mention_roles or []],
             "attachments": [],
             "embeds": [],
             "components": [],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -17,8 +18,9 @@ import yarl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.discord.client import DiscordBot, run_bot
+from adapters.discord.client import DEFER_AFTER, DiscordBot, run_bot
 from adapters.discord.config import DiscordConfig, load_discord_config
+from adapters.discord.redact import redacting
 from adapters.discord.render import render_reply
 from adapters.discord.views import build_view
 from adapters.serve import PLATFORMS, configured, serve_platforms
@@ -28,10 +30,14 @@ from bot.messages import Reply, Suggestion
 from bot.store import Store
 from tests.adapters.fake_discord import (
     ADMIN_ROLE_ID,
+    ADMIN_ROLE_NAME,
+    APP_ID,
     BOT_ID,
     GUILD_ID,
     TOKEN,
     FakeDiscord,
+    admin_role_for,
+    bot_role_for,
     channel_for,
     message_errors,
     user_payload,
@@ -191,7 +197,7 @@ async def test_reload_is_refused_politely_to_non_admins(core: Core, fake: FakeDi
         interaction = await fake.slash("reload", BOB)
         await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="the refusal")
     [sent] = fake.sent_for(interaction)
-    assert sent.ephemeral and "for the bot's maintainers only" in sent.text
+    assert sent.ephemeral and sent.text == core.refusal("reload").text  # the words come from the core's template
     assert "retainers" not in core.kb.notes
 
 
@@ -208,12 +214,12 @@ async def test_reload_by_an_admin_loads_the_new_notes(core: Core, fake: FakeDisc
 
 
 async def test_stats_for_members_of_the_admin_role(core: Core, fake: FakeDiscord) -> None:
-    async with running(core, fake, admin_ids=frozenset(), admin_role="Outsource Admins"):
+    async with running(core, fake, admin_ids=frozenset(), admin_role=ADMIN_ROLE_NAME, admin_guild_ids=frozenset({GUILD_ID})):
         await ask(fake, PRICING_QUESTION)
         refused = await fake.slash("stats", BOB)
         allowed = await fake.slash("stats", BOB, roles=[ADMIN_ROLE_ID])
         await fake.wait_until(lambda: bool(fake.sent_for(refused)) and bool(fake.sent_for(allowed)), what="/stats")
-    assert "maintainers only" in fake.sent_for(refused)[0].text
+    assert fake.sent_for(refused)[0].text == core.refusal("stats").text
     [stats] = fake.sent_for(allowed)
     assert stats.ephemeral and "Questions: 1" in stats.text
 
@@ -380,8 +386,12 @@ def test_a_missing_token_stops_start_up_with_a_clear_message() -> None:
         load_discord_config({})
     with pytest.raises(ConfigError, match="not a Discord id"):
         load_discord_config({"DISCORD_BOT_TOKEN": "x", "DISCORD_ADMIN_IDS": "alice"})
-    config = load_discord_config({"DISCORD_BOT_TOKEN": " t ", "DISCORD_ADMIN_IDS": "1, 2", "DISCORD_GUILD_IDS": "3", "DISCORD_MESSAGE_CONTENT": "0"})
+    config = load_discord_config({"DISCORD_BOT_TOKEN": " t ", "DISCORD_ADMIN_IDS": "1, 2", "DISCORD_GUILD_IDS": "3", "DISCORD_MESSAGE_CONTENT": "0",
+                                  "DISCORD_ADMIN_ROLE": "Mods", "DISCORD_ADMIN_GUILD_IDS": "4,5"})
     assert config.token == "t" and config.admin_ids == {1, 2} and config.guild_ids == (3,) and not config.message_content
+    assert config.admin_role == "Mods" and config.admin_guild_ids == {4, 5}
+    with pytest.raises(ConfigError, match="DISCORD_ADMIN_GUILD_IDS has 'here'"):
+        load_discord_config({"DISCORD_BOT_TOKEN": "x", "DISCORD_ADMIN_GUILD_IDS": "here"})
     assert "s3cret" not in repr(replace(config, token="s3cret"))
 
 
@@ -467,3 +477,248 @@ def test_serve_drives_telegram_through_its_public_entry_points() -> None:
 
     assert list(inspect.signature(app.build_application).parameters)[:2] == ["core", "config"]
     assert list(inspect.signature(app.running).parameters) == ["app", "config"]
+
+
+# ----- review fixes: admins, the event loop, paging, deferral, role mentions, redaction ---------------
+
+
+async def test_the_admin_role_counts_only_in_the_listed_servers(core: Core) -> None:
+    other_guild = GUILD_ID + (1 << 22)  # a server anyone could create, with a role of the same name
+    async with FakeDiscord(guild_ids=(GUILD_ID, other_guild)) as fake:
+        async with running(core, fake, admin_ids=frozenset(), admin_role=ADMIN_ROLE_NAME, admin_guild_ids=frozenset({GUILD_ID})):
+            faked = await fake.slash("stats", BOB, guild_id=other_guild, roles=[admin_role_for(other_guild)])
+            trusted = await fake.slash("stats", BOB, guild_id=GUILD_ID, roles=[admin_role_for(GUILD_ID)])
+            await fake.wait_until(lambda: bool(fake.sent_for(faked)) and bool(fake.sent_for(trusted)), what="/stats twice")
+        async with running(core, fake, admin_role=ADMIN_ROLE_NAME):  # no trusted servers; ADMIN is in DISCORD_ADMIN_IDS
+            unlisted = await fake.slash("stats", BOB, guild_id=GUILD_ID, roles=[admin_role_for(GUILD_ID)])
+            by_id = await fake.slash("reload", ADMIN, guild_id=other_guild)
+            await fake.wait_until(lambda: bool(fake.sent_for(unlisted)) and bool(fake.sent_for(by_id)), timeout=15, what="/stats and /reload")
+    refusal = core.refusal("stats").text
+    assert fake.sent_for(faked)[0].text == refusal
+    assert "Questions: 0" in fake.sent_for(trusted)[0].text
+    assert fake.sent_for(unlisted)[0].text == refusal
+    assert fake.sent_for(by_id)[0].text.startswith("Knowledge reloaded")  # DISCORD_ADMIN_IDS work in any server
+    permissions = {c["name"]: c["default_member_permissions"] for c in fake.commands["global"]}
+    manage_guild = str(discord.Permissions(manage_guild=True).value)
+    assert str(permissions["reload"]) == str(permissions["stats"]) == manage_guild
+    assert permissions["ask"] is None and permissions["topics"] is None
+
+
+class Gate:
+    """Holds one blocking store call until the test opens it, noting whether it was opened in time.
+
+    The test opens it from the event loop. If the bot made the call in the event loop
+    itself, the test cannot run until the call gives up waiting: `opened_in_time` is False.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, owner: object, name: str, patience: float = 4.0) -> None:
+        self.entered = threading.Event()
+        self.opened = threading.Event()
+        self.opened_in_time: list[bool] = []
+        real = getattr(owner, name)
+
+        def held(*args: Any, **kwargs: Any) -> Any:
+            self.entered.set()
+            self.opened_in_time.append(self.opened.wait(patience))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, held)
+
+
+@pytest.mark.parametrize(
+    ("store_call", "act"),
+    [
+        ("record_feedback", lambda fake: fake.press("ob:fb:+:abc123", ALICE)),
+        ("record_question", lambda fake: fake.press("ob:t:contracts", ALICE)),
+        ("forget_user", lambda fake: fake.slash("forget", ALICE)),
+        ("stats", lambda fake: fake.slash("stats", ADMIN)),
+    ],
+    ids=["thumbs-up", "topic-button", "forget", "stats"],
+)
+async def test_database_work_never_blocks_the_event_loop(core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch, store_call: str, act: Any) -> None:
+    async with running(core, fake):
+        gate = Gate(monkeypatch, core.store, store_call)
+        try:
+            interaction = await act(fake)
+            await fake.wait_until(gate.entered.is_set, what=f"the bot to call store.{store_call}")
+            # The loop stays free while the database works, so the bot defers before Discord's 3 s run out.
+            await fake.wait_until(lambda: interaction in fake.sent_defers, what="a defer while the database works")
+        finally:
+            gate.opened.set()
+        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="the reply after the database work")
+    assert gate.opened_in_time == [True]
+    [reply] = fake.sent_for(interaction)
+    assert reply.route == "followup" and reply.replaced_defer
+
+
+@pytest.fixture
+def big_core(tmp_path: Path, fake_embedder: HashingEmbedder) -> Core:
+    """A core with 40 notes: more topics than one message has room for buttons."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(40):
+        write_note(folder, f"topic-{i:02d}", f"Topic {i:02d}", [f"question {i} one", f"question {i} two", f"question {i} three"], f"Answer {i}.")
+    return Core.start(make_settings(folder, tmp_path / "data"), embedder=fake_embedder, store=Store(None, "s"))
+
+
+async def test_topics_are_paged_so_every_topic_gets_a_button(big_core: Core, fake: FakeDiscord) -> None:
+    async with running(big_core, fake):
+        interaction = await fake.slash("topics", ALICE)
+        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="/topics")
+        [first] = fake.sent_for(interaction)
+        press = await fake.press("ob:tp:1", ALICE, on=first)
+        await fake.wait_until(lambda: bool(fake.sent_for(press)), what="page 2")
+        [second] = fake.sent_for(press)
+    async with running(big_core, fake):  # the page buttons survive a restart like the others
+        again = await fake.press("ob:tp:0", ALICE)
+        await fake.wait_until(lambda: bool(fake.sent_for(again)), what="page 1 after a restart")
+        last = await fake.press("ob:t:topic-39", ALICE)
+        await fake.wait_until(lambda: bool(fake.sent_for(last)), what="the last topic's answer")
+    assert fake.rejected == []
+    assert first.ephemeral and second.route == "update" and second.callback_type == 7
+    topic_ids = [c for c in first.custom_ids + second.custom_ids if c.startswith("ob:t:")]
+    assert sorted(topic_ids) == [f"ob:t:topic-{i:02d}" for i in range(40)]
+    assert [c for c in first.custom_ids if c.startswith("ob:tp:")] == ["ob:tp:1"]
+    assert [c for c in second.custom_ids if c.startswith("ob:tp:")] == ["ob:tp:0"]
+    assert fake.sent_for(again)[0].custom_ids == first.custom_ids
+    assert fake.sent_for(last)[0].payload["embeds"][0]["title"] == "Topic 39"
+
+
+async def test_a_button_whose_topic_is_gone_says_it_expired(core: Core, fake: FakeDiscord) -> None:
+    async with running(core, fake):
+        press = await fake.press("ob:t:removed-note", ALICE)
+        await fake.wait_until(lambda: bool(fake.sent_for(press)), what="the expired-button reply")
+    [sent] = fake.sent_for(press)
+    assert sent.ephemeral and sent.text == core.expired_button_reply().text
+    assert core.store.count("questions") == 0
+
+
+def slowly(monkeypatch: pytest.MonkeyPatch, core: Core, fail: bool = False) -> None:
+    """Make core.handle take longer than the bot waits before deferring (and optionally fail after that)."""
+    real = core.handle
+
+    async def slow(message: Any) -> Reply:
+        await asyncio.sleep(DEFER_AFTER + 0.5)
+        if fail:
+            raise RuntimeError("index exploded late")
+        return await real(message)
+
+    monkeypatch.setattr(core, "handle", slow)
+
+
+async def test_an_apology_after_a_public_defer_stays_private(core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
+    slowly(monkeypatch, core, fail=True)
+    async with running(core, fake):
+        interaction = await fake.slash("ask", ALICE, {"question": PRICING_QUESTION})
+        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="the apology")
+    assert interaction in fake.sent_defers and not fake._interactions[interaction]["ephemeral"]  # "thinking..." for all
+    assert fake.deleted_originals == [interaction]
+    [apology] = fake.sent_for(interaction)
+    assert apology.route == "followup" and apology.payload["flags"] & 64 and not apology.replaced_defer
+    assert "something went wrong" in apology.text
+    webhook = f"/api/v10/webhooks/{APP_ID}/itoken-{interaction}"
+    assert fake.requests.index(("DELETE", f"{webhook}/messages/@original")) < fake.requests.index(("POST", webhook))
+
+
+async def test_a_rate_limit_notice_after_a_public_defer_stays_private(tiny_knowledge: Path, tmp_path: Path, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
+    strict = Core.start(make_settings(tiny_knowledge, tmp_path / "d", rate_limit=1), embedder=HashingEmbedder(), store=Store(None, "s"))
+    slowly(monkeypatch, strict)
+    async with running(strict, fake):
+        [answer] = await ask(fake, PRICING_QUESTION)
+        [limited] = await ask(fake, PRICING_QUESTION)
+    first, second = fake.sent_defers
+    assert answer.replaced_defer and not answer.ephemeral  # a public answer simply fills in "thinking..."
+    assert answer.payload["embeds"][0]["title"] == "Pricing and costs"
+    assert fake.deleted_originals == [second]
+    assert limited.interaction_id == second and limited.payload["flags"] & 64 and not limited.replaced_defer
+    assert "faster than I can keep up" in limited.text
+
+
+async def test_a_mention_of_the_bots_role_is_answered_like_a_mention(core: Core, fake: FakeDiscord) -> None:
+    role = bot_role_for(GUILD_ID)
+    async with running(core, fake) as bot:
+        assert bot.get_guild(GUILD_ID) is not None and bot.get_guild(GUILD_ID).self_role.id == role  # type: ignore[union-attr]
+        await fake.send_message(f"<@&{ADMIN_ROLE_ID}> is anyone around?", ALICE, mention_roles=[ADMIN_ROLE_ID])
+        await fake.send_message(f"<@&{role}> what is the chasm", ALICE, mention_roles=[role])
+        [sent] = await fake.wait_sent(1)
+        await asyncio.sleep(0.2)
+    assert len(fake.sent) == 1
+    assert sent.route == "channel" and sent.payload["embeds"][0]["title"] == "Crossing the chasm"
+    assert [row["question"] for row in core.store.db["questions"].rows] == ["what is the chasm"]
+
+
+def test_serve_never_prints_a_token_from_a_failing_platform(core: Core, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    from adapters.cli import main
+    from adapters.discord import client
+
+    caplog.set_level(logging.DEBUG)
+
+    async def failing_run_bot(bot: DiscordBot) -> None:
+        raise RuntimeError(f"could not connect to wss://gateway.example/?token={TOKEN}")
+
+    monkeypatch.setenv("DISCORD_BOT_TOKEN", TOKEN)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setattr(client, "run_bot", failing_run_bot)  # the Discord platform's runner fails, quoting the token
+    monkeypatch.setattr(Core, "start", classmethod(lambda cls, *args, **kwargs: core))
+    monkeypatch.setattr("bot.config.load_settings", lambda: core.settings)
+    assert main(["serve"]) == 1
+    err = capsys.readouterr().err
+    assert "error: RuntimeError: could not connect to wss://gateway.example/?token=[REDACTED]" in err
+    assert TOKEN not in err and TOKEN not in caplog.text
+
+
+def test_the_token_filter_scrubs_stack_info(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    logger = logging.getLogger("discord.client")
+    with redacting(TOKEN):
+        record = logger.makeRecord(logger.name, logging.WARNING, __file__, 1, "connecting", None, None,
+                                   sinfo=f'Stack (most recent call last):\n  File "x.py", line 1, in start\n    login("{TOKEN}")')
+        logger.handle(record)
+    assert "connecting" in caplog.text and 'login("[REDACTED]")' in caplog.text
+    assert TOKEN not in caplog.text
+
+
+async def test_serve_runs_telegram_and_discord_for_real_on_one_core(core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("telegram")
+    from adapters.telegram.logs import install_redaction, remove_redaction
+    from tests.adapters.fake_telegram import TOKEN as TELEGRAM_TOKEN
+    from tests.adapters.fake_telegram import FakeTelegram
+
+    telegram_user = 1001
+    telegram = await FakeTelegram().start()
+    for name, value in {"DISCORD_BOT_TOKEN": TOKEN, "DISCORD_API_URL": fake.api_url, "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_API_URL": telegram.base_url}.items():
+        monkeypatch.setenv(name, value)
+    for name in ("TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    stop = asyncio.Event()
+    try:
+        runners = {p.name: p.prepare() for p in configured(PLATFORMS)}
+        assert list(runners) == ["telegram", "discord"]
+        async with asyncio.timeout(TEST_TIMEOUT):
+            serving = asyncio.create_task(serve_platforms(core, runners, stop))
+            await fake.wait_until(lambda: bool(fake.identifies) and "global" in fake.commands, what="the Discord bot to connect")
+            [answer] = await ask(fake, PRICING_QUESTION)
+            telegram.push_private(telegram_user, "what is the chasm")
+            [reply] = await telegram.wait_for(lambda: telegram.sent_to(telegram_user))
+            stop.set()
+            await serving
+    finally:
+        stop.set()
+        remove_redaction(install_redaction([TELEGRAM_TOKEN]))
+        await telegram.close()
+    assert answer.payload["embeds"][0]["title"] == "Pricing and costs"
+    assert "Crossing the chasm" in reply["text"]
+    assert core.store.count("questions") == 2
+    assert {row["platform"] for row in core.store.db["questions"].rows} == {"discord", "telegram"}
+
+
+async def test_the_fake_rejects_content_over_2000_characters_over_http(core: Core, fake: FakeDiscord) -> None:
+    async with running(core, fake) as bot:
+        channel = bot.get_channel(channel_for(GUILD_ID))
+        assert isinstance(channel, discord.TextChannel)
+        with pytest.raises(discord.HTTPException) as rejected:
+            await channel.send("x" * 2001)
+        await channel.send("x" * 2000)
+    assert rejected.value.status == 400 and rejected.value.code == 50035
+    assert fake.rejected == [("channel", {"content": "Must be 2000 or fewer in length."})]
+    assert [len(s.payload["content"]) for s in fake.sent] == [2000]
