@@ -126,9 +126,14 @@ class Core:
 
     # ----- answering -------------------------------------------------------------------------
 
-    async def handle(self, message: Message) -> Reply:
-        """Answer one message; concurrent messages share model calls through the micro-batcher."""
-        early, text, notice = self._prepare(message)
+    async def handle(self, message: Message, admitted: bool = False) -> Reply:
+        """Answer one message; concurrent messages share model calls through the micro-batcher.
+
+        Args:
+            message: The incoming message.
+            admitted: True when the adapter already counted it with `admit`.
+        """
+        early, text, notice = self._prepare(message, admitted)
         if early is not None:
             return early
         state = self._state
@@ -149,10 +154,25 @@ class Core:
         queries = self._queries(message, text, state)
         return self._finish(message, text, notice, queries, self.embedder.embed(queries), state)
 
-    def _prepare(self, message: Message) -> tuple[Reply | None, str, str]:
-        wait = self.limiter.check(f"{message.platform}:{message.user}")
+    def admit(self, platform: str, user: str) -> float:
+        """Count one message against the user's rate limit.
+
+        Adapters that check the limit as soon as a message arrives call this and then
+        pass `admitted=True`, so the message is not counted twice.
+
+        Returns:
+            0 when allowed, else the seconds the user must wait.
+        """
+        return self.limiter.check(f"{platform}:{user}")
+
+    def rate_limited_reply(self, wait: float) -> Reply:
+        """The polite "please wait" reply for a user who must wait `wait` seconds."""
+        return Reply("rate_limited", render("rate_limited", seconds=max(1, round(wait))))
+
+    def _prepare(self, message: Message, admitted: bool = False) -> tuple[Reply | None, str, str]:
+        wait = 0.0 if admitted else self.admit(message.platform, message.user)
         if wait > 0:
-            return Reply("rate_limited", render("rate_limited", seconds=max(1, round(wait)))), "", ""
+            return self.rate_limited_reply(wait), "", ""
         text = clean_text(message.text or "")
         if not text:
             return self.help_reply(), "", ""
@@ -305,11 +325,11 @@ class Core:
 
     # Async forms for adapters: database work runs in a worker thread, never in the event loop.
 
-    async def press_topic(self, message: Message, note_id: str) -> Reply:
-        """`answer_note` for an event loop (a topic button press)."""
-        wait = self.limiter.check(f"{message.platform}:{message.user}")
+    async def press_topic(self, message: Message, note_id: str, admitted: bool = False) -> Reply:
+        """`answer_note` for an event loop (a topic button press), rate-limited like a question."""
+        wait = 0.0 if admitted else self.admit(message.platform, message.user)
         if wait > 0:
-            return Reply("rate_limited", render("rate_limited", seconds=max(1, round(wait))))
+            return self.rate_limited_reply(wait)
         return await asyncio.to_thread(self.answer_note, message, note_id)
 
     async def rate(self, answer_id: str, platform: str, user: str, rating: int) -> str:

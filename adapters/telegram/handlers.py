@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from adapters.telegram.callbacks import parse_press, resolve_topic
 from adapters.telegram.config import TelegramConfig
-from adapters.telegram.pacing import Admission, ChatLocks, rate_limited_reply, typing
+from adapters.telegram.pacing import Admission, ChatLocks, typing
 from adapters.telegram.render import render_reply, without_feedback
 from bot.core import Core
 from bot.messages import Message, Reply
@@ -126,7 +126,7 @@ class TelegramHandlers:
     def __init__(self, core: Core, config: TelegramConfig) -> None:
         self.core = core
         self.config = config
-        self.admission = Admission(core.limiter, PLATFORM)
+        self.admission = Admission(core, PLATFORM)
         self._locks = ChatLocks()
 
     def attach(self, app: Application) -> None:
@@ -170,7 +170,7 @@ class TelegramHandlers:
         if wait > 0:
             if self.admission.notice_due(user):
                 async with self._locks.hold(message.chat_id):
-                    await send_reply(context.bot, message.chat, rate_limited_reply(wait), reply_to)
+                    await send_reply(context.bot, message.chat, self.core.rate_limited_reply(wait), reply_to)
             return
         async with self._locks.hold(message.chat_id):
             if typing_shown:
@@ -190,7 +190,7 @@ class TelegramHandlers:
         if not question.strip():  # an empty /ask or a bare mention: how to ask, with this platform's commands
             await self._serve(update, context, self._constant(self.core.help_reply(COMMANDS_TEXT)))
             return
-        await self._serve(update, context, lambda: self.core.handle(self._message(update, question)), typing_shown=True)
+        await self._serve(update, context, lambda: self.core.handle(self._message(update, question), admitted=True), typing_shown=True)
 
     @staticmethod
     def _constant(reply: Reply) -> Produce:
@@ -273,11 +273,11 @@ class TelegramHandlers:
         wait = self.admission.check(user)
         if wait > 0:
             # The press must be answered either way, or the button keeps spinning.
-            await query.answer(rate_limited_reply(wait).text if self.admission.notice_due(user) else None)
+            await query.answer(self.core.rate_limited_reply(wait).text if self.admission.notice_due(user) else None)
             return
         await query.answer()
         async with self._locks.hold(message.chat.id):
-            reply = await self.core.press_topic(self._message(update, ""), note_id)
+            reply = await self.core.press_topic(self._message(update, ""), note_id, admitted=True)
             await self._deliver(context.bot, message.chat, user, reply)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

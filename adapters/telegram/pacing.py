@@ -18,9 +18,7 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
-from bot.messages import Reply
-from bot.ratelimit import RateLimiter
-from bot.render import render
+from bot.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -30,26 +28,21 @@ PRUNE_NOTICES_AT = 10_000
 """Forget users whose notice has lapsed once this many are remembered, so memory stays bounded."""
 
 
-def rate_limited_reply(wait: float) -> Reply:
-    """The core's polite "please wait" reply, for a user who must wait `wait` seconds."""
-    return Reply("rate_limited", render("rate_limited", seconds=max(1, round(wait))))
-
-
 class Admission:
     """The per-user rate limit, checked as soon as a message arrives, and its once-a-window notice.
 
-    The core's `handle` and `press_topic` check the same limit again under the key
-    `telegram:<user>`; counting admissions under that key too would count every message
-    twice, so admissions have their own key in the core's limiter.
+    Messages are counted once, with `Core.admit`; the handlers then pass `admitted=True`
+    to the core so it does not count them again.
 
     Args:
-        limiter: The core's rate limiter (its limit and window come from the settings).
-        platform: Prefix of the limiter keys.
+        core: The shared core (its limit and window come from the settings).
+        platform: The platform name the limit is kept under.
         clock: Monotonic seconds.
     """
 
-    def __init__(self, limiter: RateLimiter, platform: str = "telegram", clock: Callable[[], float] = time.monotonic) -> None:
-        self.limiter = limiter
+    def __init__(self, core: Core, platform: str = "telegram", clock: Callable[[], float] = time.monotonic) -> None:
+        self.core = core
+        self.limiter = core.limiter
         self.platform = platform
         self._clock = clock
         self._quiet_until: dict[str, float] = {}
@@ -60,7 +53,7 @@ class Admission:
         Returns:
             0 when the message may be served, else the seconds until the next one may.
         """
-        return self.limiter.check(f"{self.platform}-admission:{user}")
+        return self.core.admit(self.platform, user)
 
     def notice_due(self, user: str) -> bool:
         """True once per rate window for a limited user: send the notice now; False: drop silently."""

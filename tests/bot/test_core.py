@@ -183,3 +183,13 @@ def test_source_scores_stay_between_0_and_1(core: Core) -> None:
     assert reply.sources[0].id == "contracts"
     assert reply.sources[0].score == 1.0
     assert all(0.0 <= s.score <= 1.0 for s in reply.sources)
+
+
+async def test_an_admitted_message_is_counted_once(core: Core) -> None:
+    core.limiter.limit = 2
+    for _ in range(2):
+        assert core.admit("telegram", "u-admit") == 0
+        reply = await core.handle(Message("what is the chasm", "u-admit", "c", "telegram"), admitted=True)
+        assert reply.kind == "answer"
+    assert core.admit("telegram", "u-admit") > 0
+    assert core.rate_limited_reply(3.2).kind == "rate_limited"
