@@ -33,6 +33,7 @@ from bot.store import Store
 from bot.text import clean_text
 
 Say = Callable[[str], None]
+LATENCY_RUNS = 3
 TARGETS = {
     "p50_ms": 5.0,
     "p99_ms": 15.0,
@@ -208,7 +209,13 @@ def run_bench(settings: Settings, say: Say = print, encoders: bool = True) -> Be
     say("warm latency, one question at a time...")
     for mode in ("fused", "semantic", "lexical"):
         result.retrievers[mode] = measure_latency(core, questions, mode)
-    result.figures.update({f"{k}_ms": v for k, v in result.retrievers["fused"].items()})
+    # This shared VM's timings drift from run to run: repeat the fused run and report the median.
+    runs = [result.retrievers["fused"]] + [measure_latency(core, questions) for _ in range(LATENCY_RUNS - 1)]
+    for key in ("p50", "p95", "p99"):
+        values = sorted(r[key] for r in runs)
+        result.figures[f"{key}_ms"] = statistics.median(values)
+        result.figures[f"{key}_min_ms"], result.figures[f"{key}_max_ms"] = values[0], values[-1]
+    result.retrievers["fused"].update({k: result.figures[f"{k}_ms"] for k in ("p50", "p95", "p99")})
     say("throughput, 64 chats at once...")
     rate, calls = measure_throughput(core, questions)
     result.figures["throughput"] = rate
@@ -232,13 +239,19 @@ def run_bench(settings: Settings, say: Say = print, encoders: bool = True) -> Be
     return result
 
 
+def _spread(figures: dict[str, float], key: str) -> str:
+    median = figures[f"{key}_ms"]
+    low, high = figures.get(f"{key}_min_ms", median), figures.get(f"{key}_max_ms", median)
+    return f"{median:.2f} ms (median of {LATENCY_RUNS} runs: {low:.2f}-{high:.2f})"
+
+
 def format_markdown(result: BenchResult) -> str:
     """The benchmark as a Markdown document."""
     f = result.figures
     rows = [
-        ("Warm answer latency p50", f"{f['p50_ms']:.2f} ms", "≤ 5 ms", f["p50_ms"] <= TARGETS["p50_ms"]),
-        ("Warm answer latency p95", f"{f['p95_ms']:.2f} ms", "", None),
-        ("Warm answer latency p99", f"{f['p99_ms']:.2f} ms", "≤ 15 ms", f["p99_ms"] <= TARGETS["p99_ms"]),
+        ("Warm answer latency p50", _spread(f, "p50"), "≤ 5 ms", f["p50_ms"] <= TARGETS["p50_ms"]),
+        ("Warm answer latency p95", _spread(f, "p95"), "", None),
+        ("Warm answer latency p99", _spread(f, "p99"), "≤ 15 ms", f["p99_ms"] <= TARGETS["p99_ms"]),
         ("Throughput, 64 chats at once", f"{f['throughput']:.0f} answers/s ({f['throughput_model_calls']:.0f} model calls for 640 answers)", "≥ 300/s", f["throughput"] >= TARGETS["throughput"]),
         ("Cold start to first answer (built index)", f"{f['cold_start_s']:.2f} s", "≤ 2 s", f["cold_start_s"] <= TARGETS["cold_start_s"]),
         ("`outsourcebot --help`", f"{f['help_s']:.2f} s", "≤ 0.5 s", f["help_s"] <= TARGETS["help_s"]),
