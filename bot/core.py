@@ -268,14 +268,19 @@ class Core:
             return None
 
     def feedback(self, answer_id: str, platform: str, user: str, rating: int) -> str:
-        """Record 👍 (+1) or 👎 (-1) for an answer and return the acknowledgement text."""
+        """Record 👍 (+1) or 👎 (-1) for an answer and return the acknowledgement text.
+
+        An answer the store no longer knows (deleted by /forget or retention) gets the
+        expired-button text; a store that fails to write still thanks the user and logs.
+        """
         try:
             stored = self.store.record_feedback(answer_id, platform, user, rating)
         except (sqlite3.Error, OSError) as exc:
             log.error("could not store feedback (%s: %s)", type(exc).__name__, exc)
-            stored = False
+            return render("feedback", rating=rating)
         if not stored:
-            log.warning("feedback for unknown or unstored answer %s", answer_id)
+            log.warning("feedback for an unknown answer %s", answer_id)
+            return render("expired_button")
         return render("feedback", rating=rating)
 
     def forget(self, platform: str, user: str) -> Reply:

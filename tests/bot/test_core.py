@@ -193,3 +193,11 @@ async def test_an_admitted_message_is_counted_once(core: Core) -> None:
         assert reply.kind == "answer"
     assert core.admit("telegram", "u-admit") > 0
     assert core.rate_limited_reply(3.2).kind == "rate_limited"
+
+
+def test_rating_an_answer_that_no_longer_exists_says_the_button_expired(core: Core) -> None:
+    reply = core.answer(Message("what is the chasm", "u-gone", "c-gone"))
+    assert reply.answer_id
+    assert "Thanks" in core.feedback(reply.answer_id, "console", "u-gone", 1)
+    core.forget("console", "u-gone")
+    assert "expired" in core.feedback(reply.answer_id, "console", "u-gone", 1)
