@@ -21,6 +21,8 @@ MAX_REPLY_CHARS = 4096  # Telegram's message limit, the tightest of our platform
 _HEADING = re.compile(r"^##+\s+(.*)$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INLINE_MARKUP = re.compile(r"\*\*|__|`")
+"""Bold (`**`, `__`) and code (backticks) markup, which the chat renderers escape and so show literally."""
 DRAFTS_DIR = "drafts"
 """Note files under a folder of this name are drafts: `kb check` checks them, the bot never serves them."""
 
@@ -190,6 +192,36 @@ def _split_body(body: str) -> tuple[str, list[str], list[tuple[str, str]]]:
     return answer, key_points, texts
 
 
+def _markup_problems(path: Path, body: str, body_line: int) -> list[Problem]:
+    """Inline Markdown emphasis or code in the answer paragraph or the key points, one problem per line."""
+    problems = []
+    headings = 0
+    answer_started = answer_done = False
+    for offset, line in enumerate(body.splitlines()):
+        if _HEADING.match(line):
+            headings += 1
+            if headings > 1:
+                break
+            continue
+        if headings == 0:
+            if not line.strip():
+                answer_done = answer_started
+                continue
+            if answer_done:
+                continue
+            answer_started = True
+        elif not (_BULLET.match(line) or (line.startswith((" ", "\t")) and line.strip())):
+            continue
+        match = _INLINE_MARKUP.search(line)
+        if match:
+            bullet = _BULLET.match(line) if headings else None
+            where, text = ("key point", bullet.group(1)) if bullet else ("answer" if headings == 0 else "key point", line.strip())
+            problems.append(
+                Problem(path, body_line + offset, f"inline markup shows literally in chat: {match.group(0)} in the {where} {text[:60]!r}")
+            )
+    return problems
+
+
 def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | None, list[Problem]]:
     """Parse one note file.
 
@@ -242,6 +274,7 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
     answer, key_points, sections = _split_body(body)
     if not answer:
         problems.append(Problem(path, body_line, "empty answer: the body needs a first paragraph"))
+    problems += _markup_problems(path, body, body_line)
     todo = re.search(r"\bTODO\b", body)
     if todo:
         problems.append(Problem(path, body_line + body.count("\n", 0, todo.start()), "note still marked TODO"))

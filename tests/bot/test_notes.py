@@ -108,6 +108,27 @@ def test_each_problem_is_reported_with_its_line(tmp_path: Path, text: str, line:
     assert str(matching[0]).startswith(f"{tmp_path / 'kb' / 'note.md'}:{line}: ")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "line", "fragment"),
+    [
+        ("The direct answer comes first.", "The **direct** answer comes first.", 13, "** in the answer 'The **direct**"),
+        ("The direct answer comes first.", "The direct answer\ncomes `first`.", 14, "` in the answer 'comes `first`.'"),
+        ("- Point two.", "- __Point__ two.", 21, "__ in the key point '__Point__ two.'"),
+        ("  continues here.", "  continues **here**.", 20, "** in the key point 'continues **here**.'"),
+    ],
+    ids=["bold-answer", "code-answer-second-line", "underscore-bold-point", "point-continuation"],
+)
+def test_inline_markup_in_answer_or_key_points_is_reported(tmp_path: Path, old: str, new: str, line: int, fragment: str) -> None:
+    [problem] = problems_of(tmp_path, GOOD.replace(old, new))
+    assert problem.line == line, problem
+    assert problem.message.startswith("inline markup shows literally in chat: ") and fragment in problem.message, problem
+
+
+def test_inline_markup_outside_the_answer_and_key_points_is_fine(tmp_path: Path) -> None:
+    text = GOOD.replace("More detail in a second paragraph.", "More **detail** in a `second` paragraph.")
+    assert problems_of(tmp_path, text.replace("Do this, then that.", "Run `kb check`, then **that**.")) == []
+
+
 def test_duplicate_id_is_reported_in_the_second_file(tmp_path: Path) -> None:
     folder = tmp_path / "kb"
     folder.mkdir()
