@@ -133,13 +133,16 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
         _err(f"rejected {reason}")
     for problem in result.problems:
         _err(problem)
-    if result.problems:
-        _err("Fix the problems above (kb check lists them too) before the next reload.")
+    if result.drafted:
+        _err(
+            f"{len(result.drafted)} note(s) need finishing before they are served (the problems above), so they were "
+            "written to drafts/; move each out of drafts/ once `kb check` is happy with it."
+        )
     print(
-        f"{len(result.written)} note(s) written, {len(result.skipped)} skipped, "
+        f"{len(result.written)} note(s) written ({len(result.drafted)} as drafts), {len(result.skipped)} skipped, "
         f"{len(result.rejected)} rejected, {len(result.problems)} problem(s)"
     )
-    return 1 if result.skipped or result.rejected or result.problems else 0
+    return 1 if result.skipped or result.rejected else 0
 
 
 def _kb_subparsers(sub: Any) -> Any:

@@ -11,6 +11,7 @@ records with lists for the multi-valued fields.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import logging
@@ -21,13 +22,14 @@ from typing import Any
 
 import yaml
 
-from bot.notes import KnowledgeBase, load_knowledge, parse_note
+from bot.notes import DRAFTS_DIR, KnowledgeBase, load_knowledge, parse_note
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "json")
 CSV_COLUMNS = ["question", "answer", "title", "id", "questions", "tags", "related", "sources", "updated", "review_by", "owner", "disclaimer", "path"]
 LIST_FIELDS = ("tags", "related", "sources")
+TODAY = dt.date.today
 JSON_KIND = "outsourcebot-notes"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -45,11 +47,13 @@ class ImportResult:
         skipped: "id: reason" for records not written.
         rejected: "row N: reason" for rows with no question or no answer (never written).
         problems: Validation problems of the written notes (`kb check` will report them too).
+        drafted: Notes written to `drafts/` because they are not ready to serve yet.
     """
 
     written: list[Path] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    drafted: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -229,6 +233,10 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
             "path": str(item.get("path") or "").strip(),
         }
         record.update({k: _lines(item.get(k)) for k in LIST_FIELDS})
+        if not record["updated"]:
+            # A plain spreadsheet row has no dates: it counts as reviewed today and is due again in a year.
+            record["updated"] = TODAY().isoformat()
+            record["review_by"] = record["review_by"] or (TODAY() + dt.timedelta(days=365)).isoformat()
         records.append(record)
     return records, rejected
 
@@ -269,10 +277,19 @@ def import_notes(path: Path, folder: Path, force: bool = False) -> ImportResult:
         if (note_id in existing or target.exists()) and not force:
             result.skipped.append(f"{note_id}: already exists ({target}); pass --force to replace it")
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
         text = note_markdown(record)
+        _, problems = parse_note(target, text)
+        if problems and DRAFTS_DIR not in target.relative_to(folder).parts:
+            # Not ready to serve (a spreadsheet row has one phrasing and no sources): it goes to
+            # drafts/, which kb check lists but the bot never serves, so reloads are not blocked.
+            target = folder / DRAFTS_DIR / target.name
+            if target.exists() and not force:
+                result.skipped.append(f"{note_id}: a draft already exists ({target}); pass --force to replace it")
+                continue
+            _, problems = parse_note(target, text)
+            result.drafted.append(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         result.written.append(target)
-        _, problems = parse_note(target, text)
         result.problems.extend(str(p) for p in problems)
     return result
