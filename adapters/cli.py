@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import logging
 import os
@@ -252,7 +253,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _add(sub: Any, name: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-    doc = (func.__doc__ or "").strip()
+    doc = inspect.cleandoc(func.__doc__ or "")
     summary, _, rest = doc.partition("\n")
     parser: argparse.ArgumentParser = sub.add_parser(
         name, help=summary, description=summary, epilog=rest.strip(), formatter_class=argparse.RawDescriptionHelpFormatter
@@ -283,8 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     stats = _add(kb_sub, "stats", cmd_kb_stats)
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     forget = _add(sub, "forget", cmd_forget)
-    forget.add_argument("user", help="the user's platform id")
-    forget.add_argument("--platform", default="telegram", help="telegram, discord, console or cli (default telegram)")
+    forget.add_argument("user", help="the user's platform id (the console's user is console-user)")
+    forget.add_argument(
+        "--platform", default="telegram", choices=("telegram", "discord", "console", "cli"), help="where the user talked to the bot (default telegram)"
+    )
     ev = _add(sub, "eval", cmd_eval)
     ev.add_argument("--json", action="store_true", help="machine-readable output")
     ev.add_argument("--file", help="a JSONL evaluation file (default tests/data/eval.jsonl)")
@@ -335,6 +338,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        # The reader went away (`outsourcebot ask ... | head`): stop quietly, and keep Python
+        # from failing again while flushing stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:
         log.debug("command failed", exc_info=True)

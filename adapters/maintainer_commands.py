@@ -151,6 +151,17 @@ def _kb_subparsers(sub: Any) -> Any:
     return next(a for a in kb._actions if isinstance(a, argparse._SubParsersAction))
 
 
+def _share(text: str) -> float:
+    """An argparse type: a number between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1")
+    return value
+
+
 def register(sub: Any, add: AddCommand) -> None:
     """Add the maintainers' commands to the CLI.
 
@@ -162,7 +173,7 @@ def register(sub: Any, add: AddCommand) -> None:
     report.add_argument("--since", type=_date, help="first day to include, like 2026-01-31 (default: all stored)")
     report.add_argument("--json", action="store_true", help="print the report data as JSON instead of the summary")
     report.add_argument("--output", type=Path, help="HTML file to write (default: <data dir>/reports/report-DATE.html)")
-    report.add_argument("--similarity", type=float, help="how alike questions must be to share a group (0-1, default 0.45)")
+    report.add_argument("--similarity", type=_share, help="how alike questions must be to share a group (0-1, default 0.45)")
     kb_sub = _kb_subparsers(sub)
     draft = add(kb_sub, "draft", cmd_kb_draft)
     draft.add_argument("group", type=int, metavar="GROUP", help="group number from the latest report")

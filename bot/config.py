@@ -8,6 +8,7 @@ from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 ENCODERS = ("onnx", "numpy", "sentence-transformers")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(ValueError):
@@ -105,16 +106,41 @@ def load_settings() -> Settings:
     if encoder not in ENCODERS:
         raise ConfigError(f"OUTSOURCEBOT_ENCODER={encoder!r} is unknown; use one of: {', '.join(ENCODERS)}")
     if not knowledge_dir.is_dir():
-        raise ConfigError(f"knowledge folder {knowledge_dir} does not exist; set OUTSOURCEBOT_KNOWLEDGE_DIR to the folder of notes")
+        what = "is not a folder" if knowledge_dir.exists() else "does not exist"
+        raise ConfigError(f"knowledge folder {knowledge_dir} {what}; set OUTSOURCEBOT_KNOWLEDGE_DIR to the folder of notes")
+    level = os.environ.get("OUTSOURCEBOT_LOG_LEVEL", "").strip().upper()
+    if level and level not in LOG_LEVELS:
+        raise ConfigError(f"OUTSOURCEBOT_LOG_LEVEL={level!r} is unknown; use one of: {', '.join(LOG_LEVELS)}")
     from bot.retrieval import DEFAULT_THRESHOLD
 
+    threshold = _float("OUTSOURCEBOT_THRESHOLD", DEFAULT_THRESHOLD)
+    if not 0.0 < threshold < 1.0:
+        raise ConfigError(f"OUTSOURCEBOT_THRESHOLD={threshold} must be between 0 and 1 (the default {DEFAULT_THRESHOLD} comes from `outsourcebot eval`)")
+    rate_limit, rate_window = _int("OUTSOURCEBOT_RATE_LIMIT", 12), _float("OUTSOURCEBOT_RATE_WINDOW", 60.0)
+    if rate_limit < 0 or rate_window <= 0:
+        raise ConfigError("OUTSOURCEBOT_RATE_LIMIT must be 0 (off) or more and OUTSOURCEBOT_RATE_WINDOW more than 0 seconds")
     return Settings(
-        data_dir=data_dir,
+        data_dir=_writable_folder(data_dir),
         knowledge_dir=knowledge_dir,
         encoder=encoder,
-        threshold=_float("OUTSOURCEBOT_THRESHOLD", DEFAULT_THRESHOLD),
-        rate_limit=_int("OUTSOURCEBOT_RATE_LIMIT", 12),
-        rate_window=_float("OUTSOURCEBOT_RATE_WINDOW", 60.0),
+        threshold=threshold,
+        rate_limit=rate_limit,
+        rate_window=rate_window,
         retention_days=_int("OUTSOURCEBOT_RETENTION_DAYS", 180),
         salt=os.environ.get("OUTSOURCEBOT_SALT", ""),
     )
+
+
+def _writable_folder(folder: Path) -> Path:
+    """Create the data folder if needed and make sure files can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"OUTSOURCEBOT_DATA_DIR={folder} is not a writable folder ({exc.strerror or exc}); "
+            "set it to a folder this user can write, e.g. ~/.local/share/outsourcebot"
+        ) from None
+    return folder

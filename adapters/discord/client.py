@@ -41,6 +41,14 @@ from bot.render import render
 
 log = logging.getLogger(__name__)
 
+
+def _not_about_voice(record: logging.LogRecord) -> bool:
+    # discord.py warns at every start that voice libraries are missing; this bot sends no voice.
+    return "voice will NOT be supported" not in record.getMessage()
+
+
+logging.getLogger("discord.client").addFilter(_not_about_voice)
+
 __all__ = ["COMMANDS_TEXT", "PLATFORM", "DiscordBot", "make_intents", "point_rest_api_at", "run_bot", "run_discord"]
 
 NO_MENTIONS = discord.AllowedMentions.none()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ from bot.config import ConfigError, load_dotenv_file
 
 log = logging.getLogger(__name__)
 
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{10,}$")
 TOKEN_VAR = "DISCORD_BOT_TOKEN"
 
 
@@ -87,6 +89,11 @@ def load_discord_config(environ: Mapping[str, str] | None = None) -> DiscordConf
         )
     if token.lower().startswith("bot "):
         raise ConfigError(f"{TOKEN_VAR} should be the bare token, without the 'Bot ' prefix")
+    if not TOKEN_SHAPE.match(token):
+        raise ConfigError(
+            f"{TOKEN_VAR} does not look like a Discord bot token (three dot-separated parts); copy it again "
+            "from the developer portal (your application > Bot > Reset Token) into .env"
+        )
     api_url = environ.get("DISCORD_API_URL", "").strip().rstrip("/") or None
     if api_url and not api_url.startswith(("http://", "https://")):
         raise ConfigError(f"DISCORD_API_URL={api_url!r} is not a URL; use one like https://discord.com/api/v10")

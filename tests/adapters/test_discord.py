@@ -384,14 +384,17 @@ async def test_a_rejected_token_stops_start_up_with_a_clear_message(core: Core, 
 def test_a_missing_token_stops_start_up_with_a_clear_message() -> None:
     with pytest.raises(ConfigError, match="DISCORD_BOT_TOKEN is not set"):
         load_discord_config({})
+    with pytest.raises(ConfigError, match="does not look like a Discord bot token"):
+        load_discord_config({"DISCORD_BOT_TOKEN": "abc"})  # fails before the model is loaded
+    shaped = "MTIzNDU2Nzg5MDEy.GaBcDe.abcdefghijklmnopqrstuvwxyz0123"
     with pytest.raises(ConfigError, match="not a Discord id"):
-        load_discord_config({"DISCORD_BOT_TOKEN": "x", "DISCORD_ADMIN_IDS": "alice"})
-    config = load_discord_config({"DISCORD_BOT_TOKEN": " t ", "DISCORD_ADMIN_IDS": "1, 2", "DISCORD_GUILD_IDS": "3", "DISCORD_MESSAGE_CONTENT": "0",
+        load_discord_config({"DISCORD_BOT_TOKEN": shaped, "DISCORD_ADMIN_IDS": "alice"})
+    config = load_discord_config({"DISCORD_BOT_TOKEN": f" {shaped} ", "DISCORD_ADMIN_IDS": "1, 2", "DISCORD_GUILD_IDS": "3", "DISCORD_MESSAGE_CONTENT": "0",
                                   "DISCORD_ADMIN_ROLE": "Mods", "DISCORD_ADMIN_GUILD_IDS": "4,5"})
-    assert config.token == "t" and config.admin_ids == {1, 2} and config.guild_ids == (3,) and not config.message_content
+    assert config.token == shaped and config.admin_ids == {1, 2} and config.guild_ids == (3,) and not config.message_content
     assert config.admin_role == "Mods" and config.admin_guild_ids == {4, 5}
     with pytest.raises(ConfigError, match="DISCORD_ADMIN_GUILD_IDS has 'here'"):
-        load_discord_config({"DISCORD_BOT_TOKEN": "x", "DISCORD_ADMIN_GUILD_IDS": "here"})
+        load_discord_config({"DISCORD_BOT_TOKEN": shaped, "DISCORD_ADMIN_GUILD_IDS": "here"})
     assert "s3cret" not in repr(replace(config, token="s3cret"))
 
 
