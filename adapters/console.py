@@ -23,6 +23,8 @@ def render_reply(reply: Reply) -> str:
     """Render a reply for the terminal, numbering its suggestions."""
     numbered = bool(reply.suggestions) and reply.kind in NUMBERED_KINDS
     lines = [reply.body if numbered else reply.text]
+    if numbered and reply.kind == "topics":
+        lines = [reply.text.splitlines()[0]]  # the numbered list below replaces the bulleted one
     if numbered:
         lines.append("")
         lines.append(f"{reply.suggestion_label or 'Topics'}:")
@@ -81,6 +83,12 @@ def run_console(
             continue
         elif command.isdigit() and numbered is not None and 1 <= int(command) <= len(numbered.suggestions):
             reply = core.answer_note(message, numbered.suggestions[int(command) - 1].id)
+        elif command.isdigit() and numbered is not None:
+            say(f"Pick a number from 1 to {len(numbered.suggestions)}, or type a question.")
+            continue
+        elif command.startswith("/"):
+            say(f"Unknown command {line.split()[0]!r}. {COMMANDS}")
+            continue
         else:
             try:
                 reply = core.answer(message)

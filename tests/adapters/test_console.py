@@ -125,3 +125,19 @@ def test_render_reply_numbers_suggestions() -> None:
                   suggestion_label="Did you mean", sources=[Source("x", "X", 0.9)], answer_id="id1", answered=True)
     assert render_reply(reply) == "Title\n\nBody\n\nDid you mean:\n  [1] A\n  [2] B\n(Was this helpful? /good or /bad)"
     assert render_reply(Reply("help", "hello", suggestions=[Suggestion("a", "A")])) == "hello"
+
+
+def test_unknown_commands_and_out_of_range_numbers_are_not_questions(core) -> None:
+    import io
+
+    from adapters.console import run_console
+
+    lines = iter(["what is the chasm", "99", "/unknown", "/topics", "/quit"])
+    out = io.StringIO()
+    run_console(core, read=lambda prompt: next(lines), out=out)
+    text = out.getvalue()
+    assert "Pick a number from 1 to" in text
+    assert "Unknown command '/unknown'" in text
+    assert core.store.count("questions") == 1, "only the real question was recorded"
+    topics_part = text.split("Here are the topics")[1]
+    assert "• " not in topics_part and "[1]" in topics_part, "topics are listed once, numbered"
