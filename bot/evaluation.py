@@ -134,6 +134,15 @@ def evaluate(
     return results
 
 
+def _describe_miss(miss: dict[str, Any], threshold: float) -> str:
+    """Say what went wrong: a wrong note, a right note below the threshold, or an off-topic answer."""
+    if miss["expected"] is None:
+        return f"off-topic but answered with {miss['got']} ({miss['confidence']} >= {threshold})"
+    if miss["got"] == miss["expected"]:
+        return f"right note but declined ({miss['confidence']} < {threshold})"
+    return f"expected {miss['expected']}, got {miss['got']} ({miss['confidence']})"
+
+
 def format_report(results: dict[str, ModeResult]) -> str:
     """Human-readable evaluation report: side-by-side figures, per-topic accuracy, misses, sweep."""
     modes = list(results)
@@ -151,7 +160,7 @@ def format_report(results: dict[str, ModeResult]) -> str:
     lines.append("\ntop-1 by topic (fused):")
     lines += [f"  {topic:<32} {acc:.2f}" for topic, acc in fused.by_topic.items()]
     lines.append(f"\nmisses (fused, {len(fused.misses)}):")
-    lines += [f"  {m['question']!r}: expected {m['expected']}, got {m['got']} ({m['confidence']})" for m in fused.misses]
+    lines += [f"  {m['question']!r}: {_describe_miss(m, fused.threshold)}" for m in fused.misses]
     lines.append("\nthreshold sweep (fused): threshold answered precision declined")
     lines += [f"  {s['threshold']:.3f}  {s['answered']:.3f}  {s['precision']:.3f}  {s['declined']:.3f}" for s in fused.sweep]
     return "\n".join(lines)
