@@ -13,13 +13,24 @@ JOINERS = "\u200c\u200d"
 """Zero-width non-joiner and joiner: invisible, but part of Persian words and emoji sequences."""
 
 _SPACE = re.compile(r"\s+")
+# Markup pasted from web pages or chat clients. Script and style bodies go with their tags;
+# other tags become a space. Every pattern is linear (no nested quantifiers), so cleaning
+# stays bounded on hostile input.
+_SCRIPT = re.compile(r"<(script|style)\b[^<>]{0,200}>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"</?[A-Za-z!][^<>]{0,200}>")
+_ANGLE = re.compile(r"[<>]")
+"""Brackets left over after tag removal go too, so cleaning twice changes nothing."""
+_EMPHASIS = re.compile(r"[*`~]+|(?<![^\W_])_+|_+(?![^\W_])")
+"""Markdown emphasis and code marks (`**`, `*`, `` ` ``, `~~`, and `_` not inside a word)."""
 # A run of joiners is kept only between two visible characters; elsewhere it joins nothing.
 _STRAY_JOINERS = re.compile(rf"(?<![^\s{JOINERS}])[{JOINERS}]+|[{JOINERS}]+(?![^\s{JOINERS}])")
 
 
 def clean_text(text: str, limit: int = MAX_RAW_CHARS) -> str:
-    """Normalise user text: NFKC, no control or invisible format characters, single spaces.
+    """Normalise user text: NFKC, no markup, control or invisible format characters, single spaces.
 
+    HTML tags (with the bodies of scripts and styles) and Markdown emphasis
+    marks are removed, so "<b>how much</b> does a *VA* cost?" reads as plain words.
     The zero-width joiner and non-joiner stay where they join two visible
     characters (Persian words, emoji sequences).
 
@@ -40,7 +51,9 @@ def clean_text(text: str, limit: int = MAX_RAW_CHARS) -> str:
             kept.append(" " if ch in "\t\n\r\x0b\x0c" else "")
         else:
             kept.append(ch)
-    return _SPACE.sub(" ", _STRAY_JOINERS.sub("", "".join(kept))).strip()
+    text = "".join(kept)
+    text = _ANGLE.sub(" ", _TAG.sub(" ", _SCRIPT.sub(" ", _EMPHASIS.sub("", text))))
+    return _SPACE.sub(" ", _STRAY_JOINERS.sub("", text)).strip()
 
 
 def truncate(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, bool]:
@@ -65,3 +78,30 @@ def truncate(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, bool]:
 def has_words(text: str) -> bool:
     """Return True when the text holds at least one letter or digit."""
     return any(ch.isalnum() for ch in text)
+
+
+_ABBREVIATIONS = [
+    (re.compile(r"\bVAs\b", re.IGNORECASE), "virtual assistants"),
+    (re.compile(r"\bVA\b", re.IGNORECASE), "virtual assistant"),
+    (re.compile(r"\b3PLs\b", re.IGNORECASE), "third-party logistics providers"),
+    (re.compile(r"\b3PL\b", re.IGNORECASE), "third-party logistics"),
+    # Upper case only: "pa" is also a word (and a parent).
+    (re.compile(r"\bPAs\b"), "personal assistants"),
+    (re.compile(r"\bPA\b"), "personal assistant"),
+]
+"""Abbreviations the model reads poorly ("VA" alone is closer to employment law than to assistants).
+NDA and IP stay: the notes use them as words."""
+
+
+def expand_abbreviations(text: str) -> str:
+    """Spell out common abbreviations ("hire a VA" -> "hire a virtual assistant") for retrieval."""
+    for pattern, words in _ABBREVIATIONS:
+        text = pattern.sub(words, text)
+    return text
+
+
+def mostly_non_latin(text: str) -> bool:
+    """Return True when more than half of the letters are outside the Latin script (a non-English question)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    foreign = sum(1 for ch in letters if not ch.isascii() and not unicodedata.name(ch, "").startswith("LATIN"))
+    return 2 * foreign > len(letters) > 0

@@ -30,7 +30,11 @@ from bot.text import JOINERS, MAX_QUESTION_CHARS, MAX_RAW_CHARS, clean_text, has
         ("שלום עולם", "שלום עולם"),
         ("مرحبا", "مرحبا"),
         ("🙂 emoji stay 👍", "🙂 emoji stay 👍"),
-        ("<b>&amp;</b>", "<b>&amp;</b>"),
+        ("<b>&amp;</b>", "&amp;"),  # markup goes, entities stay (they are harmless words)
+        ("<b>how much</b> does a <script>alert(1)</script> VA cost?", "how much does a VA cost?"),
+        ("**bold**, _italic_, `code` and ~~gone~~ snake_case", "bold, italic, code and gone snake_case"),
+        ("budget < 500 > 100", "budget 500 100"),
+        ("<a<b>> <<i>i>", "a i"),
         ("\u200b\u200b", ""),
         ("", ""),
     ],
