@@ -15,16 +15,18 @@ import numpy as np
 from bot.batcher import MicroBatcher
 from bot.config import Settings
 from bot.embedder import Embedder, make_embedder
-from bot.followup import combine, is_follow_up
-from bot.index import BuildReport, LoadedIndex, build_index, is_current, load_index
+from bot.followup import is_follow_up
+from bot.index import BuildReport, LoadedIndex, build_index, ensure_index, load_index
 from bot.messages import Message, Reply, Suggestion
 from bot.notes import KnowledgeBase, KnowledgeNote, Problem, load_knowledge
 from bot.ratelimit import RateLimiter
 from bot.render import render
-from bot.replies import answer_reply, fallback_reply
-from bot.retrieval import Candidate, rank_notes
+from bot.queries import QueryPlan, plan_queries, rank_plan
+from bot.replies import answer_reply, fallback_reply, small_talk_reply, starter_topics
+from bot.retrieval import Candidate
+from bot.smalltalk import small_talk, wants_more
 from bot.store import Store
-from bot.text import MAX_QUESTION_CHARS, MAX_RAW_CHARS, clean_text, has_words, truncate
+from bot.text import MAX_QUESTION_CHARS, MAX_RAW_CHARS, clean_text, has_words, mostly_non_latin, truncate
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +139,16 @@ class Core:
         if early is not None:
             return early
         state = self._state
-        queries = self._queries(message, text, state)
+        previous = self._last_note(message)
+        if previous in state.kb.notes and wants_more(text):
+            return await asyncio.to_thread(self._more, message, text, notice, previous or "", state)
+        plan = self._plan(text, previous, state)
         if self.mode == "lexical":  # the lexical-only retriever needs no embedding
-            zeros = np.zeros((len(queries), self.embedder.dim), np.float32)
-            return await asyncio.to_thread(self._finish, message, text, notice, queries, zeros, state)
-        vectors = await asyncio.gather(*(self.batcher.embed(q) for q in queries))
+            zeros = np.zeros((len(plan.texts), self.embedder.dim), np.float32)
+            return await asyncio.to_thread(self._finish, message, text, notice, plan, zeros, state)
+        vectors = await asyncio.gather(*(self.batcher.embed(q) for q in plan.texts))
         # Ranking is sub-millisecond, but recording the answer is a database write: keep it off the loop.
-        return await asyncio.to_thread(self._finish, message, text, notice, queries, np.stack(vectors), state)
+        return await asyncio.to_thread(self._finish, message, text, notice, plan, np.stack(vectors), state)
 
     def answer(self, message: Message) -> Reply:
         """Answer one message synchronously (console and CLI)."""
@@ -151,8 +156,11 @@ class Core:
         if early is not None:
             return early
         state = self._state
-        queries = self._queries(message, text, state)
-        return self._finish(message, text, notice, queries, self.embedder.embed(queries), state)
+        previous = self._last_note(message)
+        if previous in state.kb.notes and wants_more(text):
+            return self._more(message, text, notice, previous or "", state)
+        plan = self._plan(text, previous, state)
+        return self._finish(message, text, notice, plan, self.embedder.embed(plan.texts), state)
 
     def admit(self, platform: str, user: str) -> float:
         """Count one message against the user's rate limit.
@@ -174,54 +182,50 @@ class Core:
         if wait > 0:
             return self.rate_limited_reply(wait), "", ""
         text = clean_text(message.text or "")
-        if not text:
+        # Nothing to search (empty, punctuation or emoji only) or small talk: no question to record.
+        chat = small_talk(text) if has_words(text) else "greeting"
+        if chat == "greeting":
             return self.help_reply(), "", ""
+        if chat is not None:
+            return small_talk_reply(chat), "", ""
         text, cut = truncate(text, MAX_QUESTION_CHARS)
         cut = cut or len(message.text) > MAX_RAW_CHARS
         notice = render("too_long", length=len(message.text), limit=MAX_QUESTION_CHARS) if cut else ""
         return None, text, notice
 
-    def _queries(self, message: Message, text: str, state: _State) -> list[str]:
-        if not has_words(text):
-            return [text]
-        previous = self._last_note(message)
-        if previous and previous in state.kb.notes and is_follow_up(text):
-            return [text, f"{state.kb.notes[previous].title}: {text}"]
-        return [text]
+    def _plan(self, text: str, previous: str | None, state: _State) -> QueryPlan:
+        topic = state.kb.notes.get(previous) if previous else None
+        return plan_queries(text, topic.title if topic else None)
 
-    def _finish(
-        self, message: Message, text: str, notice: str, queries: list[str], vectors: np.ndarray, state: _State
-    ) -> Reply:
-        candidates = rank_notes(state.index, vectors[0], queries[0], self.mode) if has_words(text) else []
-        if len(queries) > 1:
-            # Deeper than the usual five, so the question's own top note is usually scored in context too.
-            contextual = rank_notes(state.index, vectors[1], queries[1], self.mode, limit=10)
-            candidates = combine(candidates, contextual, self.settings.threshold)[:5]
+    def _finish(self, message: Message, text: str, notice: str, plan: QueryPlan, vectors: np.ndarray, state: _State) -> Reply:
+        candidates = rank_plan(plan, vectors, state.index, self.mode, self.settings.threshold)
         best = candidates[0] if candidates else None
         answered = best is not None and best.confidence >= self.settings.threshold
         reply = (
-            self._answer_reply(state.kb, best, candidates, notice)
+            answer_reply(state.kb, best, candidates, notice)
             if answered and best
-            else self._fallback_reply(state.kb, candidates, notice)
+            else fallback_reply(state.kb, candidates, notice, english_only=mostly_non_latin(text))
         )
         reply.answer_id = self._record(message, text, reply, best)
         if answered and best:
             self._remember(message, best.note_id)
         return reply
 
-    def _answer_reply(self, kb: KnowledgeBase, best: Candidate, candidates: list[Candidate], notice: str) -> Reply:
-        return answer_reply(kb, best, candidates, notice)
-
-    def _fallback_reply(self, kb: KnowledgeBase, candidates: list[Candidate], notice: str) -> Reply:
-        return fallback_reply(kb, candidates, notice)
+    def _more(self, message: Message, text: str, notice: str, note_id: str, state: _State) -> Reply:
+        """Answer "tell me more" with the previous note again, with its first further section."""
+        best = Candidate(note_id, 1.0, 1.0, 1.0, 0.0)
+        reply = answer_reply(state.kb, best, [best], notice, more=True)
+        reply.answer_id = self._record(message, text, reply, best)
+        self._remember(message, note_id)
+        return reply
 
     def answer_note(self, message: Message, note_id: str) -> Reply:
         """Answer with one named note (a topic button press), recorded like a question."""
         kb = self._state.kb
         note = kb.notes.get(note_id)
         if note is None:
-            return self._fallback_reply(kb, [], "")
-        reply = self._answer_reply(kb, Candidate(note_id, 1.0, 1.0, 1.0, 0.0), [], "")
+            return fallback_reply(kb, [], "")
+        reply = answer_reply(kb, Candidate(note_id, 1.0, 1.0, 1.0, 0.0), [], "")
         reply.answer_id = self._record(Message(f"[topic] {note.title}", message.user, message.chat, message.platform), note.title, reply, None)
         self._remember(message, note_id)
         return reply
@@ -295,8 +299,7 @@ class Core:
 
     def help_reply(self, commands: str = "") -> Reply:
         """The greeting and help text; `commands` lists the platform's commands."""
-        topics = self.topic_suggestions()[:4]
-        return Reply("help", render("help", commands=commands), suggestions=topics, suggestion_label="Popular topics")
+        return Reply("help", render("help", commands=commands), suggestions=starter_topics(self._state.kb), suggestion_label="Popular topics")
 
     def topic_suggestions(self) -> list[Suggestion]:
         """Every topic, in title order, as suggestions."""
@@ -382,28 +385,9 @@ class Core:
             say(f"knowledge reloaded: {report.summary()}")
             return ReloadResult(True, [], report)
 
-
     def _retire(self, index: LoadedIndex) -> None:
         """Close a replaced index once questions that started on it have surely finished."""
         timer = threading.Timer(self.retire_after, index.close)
         timer.daemon = True
         timer.name = "outsourcebot-retire-index"
         timer.start()
-
-
-def ensure_index(
-    kb: KnowledgeBase, settings: Settings, embedder: Embedder, say: Callable[[str], None] = lambda line: None
-) -> LoadedIndex:
-    """Load the index, building it first when it is missing, stale or corrupt (saying so)."""
-    index = load_index(settings.index_dir)
-    if is_current(index, kb, embedder):
-        assert index is not None
-        return index
-    reason = "missing or unreadable" if index is None else "out of date"
-    say(f"The search index is {reason}; building it now...")
-    report = build_index(kb, settings.index_dir, embedder)
-    say(f"Index built: {report.summary()}")
-    fresh = load_index(settings.index_dir)
-    if fresh is None:
-        raise RuntimeError(f"could not load the index just built in {settings.index_dir}")
-    return fresh

@@ -13,7 +13,8 @@ import numpy as np
 from bot.config import REPO_DIR
 from bot.embedder import Embedder
 from bot.index import LoadedIndex
-from bot.retrieval import MODES, THRESHOLDS, Candidate, rank_notes
+from bot.queries import plan_queries, rank_plan
+from bot.retrieval import MODES, THRESHOLDS, Candidate
 from bot.text import clean_text
 
 EVAL_FILE = REPO_DIR / "tests" / "data" / "eval.jsonl"
@@ -124,12 +125,15 @@ def evaluate(
         Results keyed by mode ("semantic", "lexical", "fused").
     """
     limits = {**THRESHOLDS, **(thresholds or {})}
-    texts = [clean_text(c.question) for c in cases]
+    # Planned like served questions (abbreviations spelled out too), without a previous topic.
+    plans = [plan_queries(clean_text(c.question)) for c in cases]
+    texts = [t for plan in plans for t in plan.texts]
     vectors = np.concatenate([embedder.embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+    starts = np.cumsum([0] + [len(plan.texts) for plan in plans])
     results: dict[str, ModeResult] = {}
     for mode in ("semantic", "lexical", "fused"):
         assert mode in MODES
-        ranked = [rank_notes(index, v, t, mode) for v, t in zip(vectors, texts)]
+        ranked = [rank_plan(plan, vectors[start : start + len(plan.texts)], index, mode, limits[mode]) for plan, start in zip(plans, starts)]
         results[mode] = _score_mode(mode, cases, ranked, limits[mode])
     return results
 

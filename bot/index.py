@@ -23,12 +23,15 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bot.embedder import Embedder
 from bot.notes import KnowledgeBase, KnowledgeNote
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -340,3 +343,21 @@ def _remove_old_builds(index_dir: Path, new: Path) -> None:
             continue
         if older:
             shutil.rmtree(child, ignore_errors=True)
+
+
+def ensure_index(
+    kb: KnowledgeBase, settings: Settings, embedder: Embedder, say: Callable[[str], None] = lambda line: None
+) -> LoadedIndex:
+    """Load the index, building it first when it is missing, stale or corrupt (saying so)."""
+    index = load_index(settings.index_dir)
+    if is_current(index, kb, embedder):
+        assert index is not None
+        return index
+    reason = "missing or unreadable" if index is None else "out of date"
+    say(f"The search index is {reason}; building it now...")
+    report = build_index(kb, settings.index_dir, embedder)
+    say(f"Index built: {report.summary()}")
+    fresh = load_index(settings.index_dir)
+    if fresh is None:
+        raise RuntimeError(f"could not load the index just built in {settings.index_dir}")
+    return fresh

@@ -21,7 +21,11 @@ AGREEMENT_BONUS = 0.04
 LEXICAL_SCALE = 8.0
 DEFAULT_THRESHOLD = 0.45
 THRESHOLDS = {"fused": DEFAULT_THRESHOLD, "semantic": DEFAULT_THRESHOLD, "lexical": 0.5}
-CLOSE_MARGIN = 0.03
+CLOSE_MARGIN = 0.08
+"""Runners-up within this much cosine of the best note are offered first, as "did you mean"."""
+SUGGESTION_FLOOR = 0.35
+"""Below this confidence a note is not offered as a "closest topic" when declining: for clearly
+off-topic input every note is equally far, and listing three of them only looks like nonsense."""
 
 
 @dataclass(frozen=True)
@@ -119,3 +123,22 @@ def close_alternatives(candidates: list[Candidate], margin: float = CLOSE_MARGIN
 
     top = closeness(candidates[0])
     return [c for c in candidates[1:] if top - closeness(c) <= margin]
+
+
+def merge_rankings(rankings: list[list[Candidate]], limit: int = 5) -> list[Candidate]:
+    """Merge rankings of variants of one question: each note keeps its best-scoring candidate.
+
+    Args:
+        rankings: Candidates per variant (for example as typed and with abbreviations spelled out).
+        limit: How many candidates to return.
+
+    Returns:
+        Candidates, best score first.
+    """
+    best: dict[str, Candidate] = {}
+    for ranking in rankings:
+        for candidate in ranking:
+            kept = best.get(candidate.note_id)
+            if kept is None or (candidate.score, candidate.confidence) > (kept.score, kept.confidence):
+                best[candidate.note_id] = candidate
+    return sorted(best.values(), key=lambda c: (-c.score, -c.confidence))[:limit]

@@ -101,10 +101,10 @@ def test_rating_goes_to_the_latest_answer_even_without_suggestions(core: Core) -
     assert row["note_id"] == "chasm"
 
 
-def test_fallback_offers_numbered_closest_topics(core: Core) -> None:
-    output, _ = converse(core, "???", "1")
+def test_fallback_offers_numbered_popular_topics(core: Core) -> None:
+    output, _ = converse(core, "zqx fnord blorp", "1")
     parts = turns(output)
-    assert "Closest topics:\n  [1] " in parts[1]
+    assert "Popular topics:\n  [1] " in parts[1]
     first = parts[1].split("  [1] ", 1)[1].splitlines()[0]
     assert parts[2].startswith(first + "\n")
 

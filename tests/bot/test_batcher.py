@@ -21,7 +21,7 @@ QUESTIONS = [
     "hourly or fixed price",
     "what is the chasm",
     "what's the weather like",
-    "???",
+    "zqx fnord blorp",
     "freelancer rates for design",
     "moore chasm book",
 ]

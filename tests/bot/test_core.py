@@ -16,7 +16,7 @@ from bot.text import MAX_QUESTION_CHARS
 from tests.conftest import make_settings, write_note
 from tests.fakes import HashingEmbedder
 
-KINDS = {"answer", "fallback", "help", "rate_limited"}
+KINDS = {"answer", "fallback", "help", "rate_limited", "thanks", "acknowledgement"}
 
 
 async def both(core: Core, text: str, chat: str = "c") -> tuple[Reply, Reply]:
@@ -47,10 +47,9 @@ async def test_over_long_message_is_answered_from_its_first_part(core: Core) -> 
     assert all(q.startswith("do I need an NDA") for q in stored)
 
 
-async def test_over_long_gibberish_falls_back_with_the_notice(core: Core) -> None:
+async def test_over_long_punctuation_gets_help(core: Core) -> None:
     reply = core.answer(Message("? " * 3000, "u", "c"))
-    assert reply.kind == "fallback"
-    assert reply.notice and reply.text.startswith(reply.notice)
+    assert reply.kind == "help" and reply.answer_id is None
 
 
 @pytest.mark.parametrize(
@@ -79,16 +78,16 @@ async def test_other_scripts_do_not_crash(core: Core, text: str) -> None:
         assert reply.answer_id
 
 
-@pytest.mark.parametrize("text", ["???", "...!!!", "🙂🙂🙂", "-- // **"])
-async def test_no_words_is_declined(core: Core, text: str) -> None:
+@pytest.mark.parametrize("text", ["???", "...!!!", "......", "?!?!", "🙂🙂🙂", "😀😀", "-- // **", "<b></b>"])
+async def test_no_words_gets_help_like_empty_input(core: Core, text: str) -> None:
     for reply in await both(core, text):
-        assert reply.kind == "fallback"
-        assert not reply.answered
-        assert reply.sources == []
-        assert len(reply.suggestions) == 3
+        assert reply.kind == "help" and not reply.answered
+        assert "Just ask a question" in reply.text
+        assert reply.answer_id is None
+    assert core.store.count("questions") == 0
 
 
-@pytest.mark.parametrize("text", ["???", "xqzv blorp fnord", "asdfghjkl qwertyuiop"])
+@pytest.mark.parametrize("text", ["zzx qwv plorf", "xqzv blorp fnord", "asdfghjkl qwertyuiop"])
 def test_gibberish_is_declined_by_the_real_core(real_core: Core, text: str) -> None:
     reply = real_core.answer(Message(text, "core-tests", "gibberish"))
     assert reply.kind == "fallback" and not reply.answered
