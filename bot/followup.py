@@ -50,6 +50,15 @@ def is_short_question(text: str) -> bool:
     return 0 < len(words) <= SHORT_WORDS and bool(text.rstrip().endswith("?") or _QUESTION.match(text) or _CONTINUING.match(text))
 
 
+def is_bare_question(text: str) -> bool:
+    """True for a short question that is only a topic word and a "?" ("risks?", "pizza?").
+
+    It may lean on the previous topic, or be about something else entirely: the
+    question's own search has to show it belongs to our domain at all.
+    """
+    return is_short_question(text) and not (_QUESTION.match(text) or _CONTINUING.match(text) or _REFERRING.search(text))
+
+
 def is_anaphoric(text: str) -> bool:
     """True for very short questions about the previous topic itself ("how much does that cost?")."""
     return len(text.split()) <= ANAPHORIC_WORDS and bool(_TOPIC_WORDS.search(text))

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.followup import combine, is_anaphoric, is_follow_up, is_short_question
+from bot.followup import combine, is_anaphoric, is_bare_question, is_follow_up, is_short_question
 from bot.index import LoadedIndex
-from bot.retrieval import Candidate, merge_rankings, rank_notes
+from bot.retrieval import SUGGESTION_FLOOR, Candidate, merge_rankings, rank_notes
 from bot.text import expand_abbreviations, has_words
 
 log = logging.getLogger(__name__)
@@ -31,12 +31,15 @@ class QueryPlan:
         own: How many of `texts` are the question itself (as typed; abbreviations spelled out).
         contextual: True when the last text is the question read in the previous topic's context.
         anaphoric: The question is a very short one about the previous topic itself.
+        bare: The question is only a word or two and a "?", so it reads in context only when
+            it is on our subject at all.
     """
 
     texts: list[str]
     own: int
     contextual: bool = False
     anaphoric: bool = False
+    bare: bool = False
 
 
 def plan_queries(text: str, previous_title: str | None = None) -> QueryPlan:
@@ -60,7 +63,7 @@ def plan_queries(text: str, previous_title: str | None = None) -> QueryPlan:
     texts = [text] if expanded == text else [text, expanded]
     own = len(texts)
     if previous_title and (is_follow_up(text) or is_short_question(text)):
-        return QueryPlan([*texts, f"{previous_title}: {expanded}"], own, True, is_anaphoric(text))
+        return QueryPlan([*texts, f"{previous_title}: {expanded}"], own, True, is_anaphoric(text), is_bare_question(text))
     return QueryPlan(texts, own)
 
 
@@ -81,7 +84,8 @@ def rank_plan(plan: QueryPlan, vectors: np.ndarray, index: LoadedIndex, mode: st
         return []
     rankings = [rank_notes(index, vectors[i], plan.texts[i], mode) for i in range(plan.own)]
     own = rankings[0] if len(rankings) == 1 else merge_rankings(rankings)
-    if not plan.contextual:
+    if not plan.contextual or (plan.bare and (not own or own[0].confidence < SUGGESTION_FLOOR)):
+        # "pizza?" after a question on freelancers is about pizza, not freelancers.
         return own
     contextual = rank_notes(index, vectors[-1], plan.texts[-1], mode, limit=CONTEXT_DEPTH)
     return combine(own, contextual, threshold, plan.anaphoric)[:5]

@@ -88,7 +88,7 @@ def test_evaluation_set_shape() -> None:
     assert len(off) >= 60
     for topic in REQUIRED_IDS:
         assert sum(c.expected == topic for c in on) >= 5, topic
-    assert {c.expected for c in on} <= set(REQUIRED_IDS)
+    assert {c.expected for c in on} <= set(load_knowledge(REPO_DIR / "knowledge").notes)
     assert len({c.question for c in cases}) == len(cases)
 
 
@@ -116,7 +116,7 @@ def test_fused_beats_both_single_retrievers(results: dict[str, ModeResult]) -> N
 
 
 def test_every_topic_is_found_at_least_once(results: dict[str, ModeResult]) -> None:
-    assert set(results["fused"].by_topic) == set(REQUIRED_IDS)
+    assert set(REQUIRED_IDS) <= set(results["fused"].by_topic)
     assert [t for t, acc in results["fused"].by_topic.items() if acc == 0] == []
 
 

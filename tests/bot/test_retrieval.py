@@ -318,3 +318,12 @@ def test_is_short_question(text: str, expected: bool) -> None:
     from bot.followup import is_short_question
 
     assert is_short_question(text) is expected
+
+
+def test_a_bare_off_topic_word_is_not_read_as_a_follow_up(real_core: Core) -> None:
+    first = real_core.answer(Message("I want to hire a web designer", "u-bare", "c-bare"))
+    assert first.answered and first.sources[0].id == "outsourcing-web-and-design"
+    pizza = real_core.answer(Message("pizza?", "u-bare", "c-bare"))
+    assert not pizza.answered, "a bare word with nothing to do with our topics is declined, not tied to the last topic"
+    how_much = real_core.answer(Message("how much?", "u-bare", "c-bare"))
+    assert how_much.answered and how_much.sources[0].id in {"outsourcing-web-and-design", "pricing-and-costs"}
