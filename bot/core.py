@@ -225,8 +225,10 @@ class Core:
         note = kb.notes.get(note_id)
         if note is None:
             return fallback_reply(kb, [], "")
-        reply = answer_reply(kb, Candidate(note_id, 1.0, 1.0, 1.0, 0.0), [], "")
-        reply.answer_id = self._record(Message(f"[topic] {note.title}", message.user, message.chat, message.platform), note.title, reply, None)
+        chosen = Candidate(note_id, 1.0, 1.0, 1.0, 0.0)
+        reply = answer_reply(kb, chosen, [], "")
+        # Recorded against the note, so feedback on a topic-button answer counts for that note.
+        reply.answer_id = self._record(message, f"[topic] {note.title}", reply, chosen)
         self._remember(message, note_id)
         return reply
 

@@ -200,3 +200,12 @@ def test_rating_an_answer_that_no_longer_exists_says_the_button_expired(core: Co
     assert "Thanks" in core.feedback(reply.answer_id, "console", "u-gone", 1)
     core.forget("console", "u-gone")
     assert "expired" in core.feedback(reply.answer_id, "console", "u-gone", 1)
+
+
+def test_a_topic_button_answer_is_recorded_against_its_note(core: Core) -> None:
+    reply = core.answer_note(Message("", "u-topic", "c-topic"), "chasm")
+    assert reply.answer_id
+    row = next(core.store.db.query("select note_id, question from questions where answer_id = ?", [reply.answer_id]))
+    assert row == {"note_id": "chasm", "question": "[topic] Crossing the chasm"}
+    core.feedback(reply.answer_id, "console", "u-topic", -1)
+    assert list(core.store.db.query("select note_id, rating from feedback")) == [{"note_id": "chasm", "rating": -1}]
