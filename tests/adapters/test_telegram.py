@@ -357,7 +357,7 @@ async def test_topics_list_and_topic_button(bot: Application, fake: FakeTelegram
     answer = (await answers(fake, USER, 2))[1]
     assert answer["text"].startswith("Crossing the chasm\n\nThe chasm is the gap")
     assert "👍" in [b["text"] for b in buttons(answer)]
-    assert [r["question"] for r in core.store.db.query("select question from questions")] == ["Crossing the chasm"]
+    assert [r["question"] for r in core.store.db.query("select question from questions")] == ["[topic] Crossing the chasm"]
 
 
 @bounded(20)
