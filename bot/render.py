@@ -46,16 +46,33 @@ def template_names() -> list[str]:
     return sorted(p.name.removesuffix(".txt.j2") for p in TEMPLATE_DIR.glob("*.txt.j2"))
 
 
+def render_answer(label: str, suggestions: list[str], **context: Any) -> tuple[str, str]:
+    """Render an answer once: its body, and the body with the closing line of suggestions.
+
+    Args:
+        label: "Related topics" or "Did you mean".
+        suggestions: Topic titles to offer (none: both texts are the body).
+        **context: The `answer` template's values.
+
+    Returns:
+        (body, text): adapters that show suggestions as buttons send the body.
+    """
+    body = render("answer", **context)
+    if not suggestions:
+        return body, body
+    return body, f"{body}\n\n" + render("suggestions", label=label, suggestions=suggestions)
+
+
 def render_note_text(note: KnowledgeNote, suggestions: list[str] | None = None, notice: str = "") -> str:
     """Render a note as the plain-text answer the bot would send."""
-    return render(
-        "answer",
+    _, text = render_answer(
+        "Related topics",
+        suggestions if suggestions is not None else note.related,
         title=note.title,
         answer=note.answer,
         key_points=note.key_points,
         references=note.sources,
         disclaimer=DISCLAIMER if note.disclaimer else "",
-        suggestion_label="Related topics",
-        suggestions=suggestions if suggestions is not None else note.related,
         notice=notice,
     )
+    return text

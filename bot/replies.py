@@ -6,7 +6,7 @@ import logging
 
 from bot.messages import Reply, Source, Suggestion
 from bot.notes import MAX_REPLY_CHARS, KnowledgeBase, KnowledgeNote
-from bot.render import DISCLAIMER, render
+from bot.render import DISCLAIMER, render, render_answer
 from bot.retrieval import SUGGESTION_FLOOR, Candidate, close_alternatives
 
 log = logging.getLogger(__name__)
@@ -57,18 +57,18 @@ def answer_reply(kb: KnowledgeBase, best: Candidate, candidates: list[Candidate]
         key_points=note.key_points,
         references=note.sources,
         disclaimer=disclaimer,
-        suggestion_label=label,
         notice=notice,
         more=_more_text(note) if more else "",
     )
-    text = render("answer", suggestions=[s.title for s in suggestions], **context)
+    titles = [s.title for s in suggestions]
+    body, text = render_answer(label, titles, **context)
     if context["more"] and len(text) > MAX_REPLY_CHARS:
         context["more"] = ""  # the note fits one message by itself (kb check); its extra section may not
-        text = render("answer", suggestions=[s.title for s in suggestions], **context)
+        body, text = render_answer(label, titles, **context)
     return Reply(
         "answer",
         text,
-        body=render("answer", suggestions=[], **context),
+        body=body,
         title=note.title,
         answer=f"{note.answer}\n\n{context['more']}" if context["more"] else note.answer,
         key_points=list(note.key_points),

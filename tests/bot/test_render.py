@@ -9,13 +9,14 @@ import pytest
 from bot.core import Core
 from bot.messages import Message, Reply, Suggestion
 from bot.notes import KnowledgeNote
-from bot.render import DISCLAIMER, render, render_note_text, template_names
+from bot.render import DISCLAIMER, render, render_answer, render_note_text, template_names
 
 SAMPLES: dict[str, dict[str, object]] = {
     "answer": dict(
         title="Pricing", answer="Compare total cost.", key_points=["Hourly", "Fixed"], references=["A book"],
-        disclaimer="", suggestion_label="Related topics", suggestions=["Contracts"], notice="",
+        disclaimer="", notice="",
     ),
+    "suggestions": dict(label="Related topics", suggestions=["Contracts", "Pricing"]),
     "error": {},
     "expired_button": {},
     "refused": dict(command="reload"),
@@ -32,6 +33,7 @@ SAMPLES: dict[str, dict[str, object]] = {
 }
 EXPECTED = {
     "answer": "Pricing\n\nCompare total cost.",
+    "suggestions": "Related topics: Contracts, Pricing",
     "error": "something went wrong",
     "expired_button": "That button has expired",
     "refused": "Sorry, /reload is only for the bot's maintainers",
@@ -77,10 +79,13 @@ def test_answer_shows_the_disclaimer_only_when_asked() -> None:
 
 def test_answer_layout() -> None:
     context = dict(SAMPLES["answer"], notice="Your message was long.", references=["A", "B"])
-    assert render("answer", **context) == (
+    body, text = render_answer("Related topics", ["Contracts"], **context)
+    assert body == (
         "Your message was long.\n\nPricing\n\nCompare total cost.\n\nKey points:\n• Hourly\n• Fixed\n\n"
-        "Sources: A; B\n\nRelated topics: Contracts"
+        "Sources: A; B"
     )
+    assert text == body + "\n\nRelated topics: Contracts"
+    assert render_answer("Related topics", [], **context) == (body, body)
 
 
 def test_templates_do_not_escape_markup() -> None:
