@@ -230,7 +230,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     Example: outsourcebot eval
              outsourcebot eval --json
     """
-    from bot.core import ensure_index
+    from bot.index import ensure_index
     from bot.embedder import make_embedder
     from bot.evaluation import EVAL_FILE, evaluate, format_report, load_cases
     from bot.notes import load_knowledge

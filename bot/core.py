@@ -15,7 +15,6 @@ import numpy as np
 from bot.batcher import MicroBatcher
 from bot.config import Settings
 from bot.embedder import Embedder, make_embedder
-from bot.followup import is_follow_up
 from bot.index import BuildReport, LoadedIndex, build_index, ensure_index, load_index
 from bot.messages import Message, Reply, Suggestion
 from bot.notes import KnowledgeBase, KnowledgeNote, Problem, load_knowledge
@@ -30,7 +29,7 @@ from bot.text import MAX_QUESTION_CHARS, MAX_RAW_CHARS, clean_text, has_words, m
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Core", "ReloadResult", "ensure_index", "is_follow_up"]
+__all__ = ["Core", "ReloadResult"]
 TOPIC_CACHE_SIZE = 10_000
 RETIRE_AFTER = 30.0
 """Seconds a replaced index stays open after a reload, so questions already using it finish."""
@@ -56,6 +55,18 @@ class ReloadResult:
 class _State:
     kb: KnowledgeBase
     index: LoadedIndex
+
+
+@dataclass(frozen=True)
+class _Question:
+    """A message that needs an answer: either a search `plan`, or the note to say more about."""
+
+    message: Message
+    text: str
+    notice: str
+    state: _State
+    plan: QueryPlan | None
+    more_of: str | None
 
 
 class Core:
@@ -135,32 +146,41 @@ class Core:
             message: The incoming message.
             admitted: True when the adapter already counted it with `admit`.
         """
+        question = self._begin(message, admitted)
+        if isinstance(question, Reply):
+            return question
+        texts = question.plan.texts if question.plan and self.mode != "lexical" else []
+        vectors = await asyncio.gather(*(self.batcher.embed(t) for t in texts))
+        # Ranking is sub-millisecond, but recording the answer is a database write: keep it off the loop.
+        return await asyncio.to_thread(self._complete, question, np.stack(vectors) if vectors else None)
+
+    def answer(self, message: Message) -> Reply:
+        """Answer one message synchronously (console and CLI)."""
+        question = self._begin(message)
+        if isinstance(question, Reply):
+            return question
+        texts = question.plan.texts if question.plan and self.mode != "lexical" else []
+        return self._complete(question, self.embedder.embed(texts) if texts else None)
+
+    def _begin(self, message: Message, admitted: bool = False) -> Reply | _Question:
+        """Everything before embedding: rate limit, cleaning, small talk, and what to search."""
         early, text, notice = self._prepare(message, admitted)
         if early is not None:
             return early
         state = self._state
         previous = self._last_note(message)
-        if previous in state.kb.notes and wants_more(text):
-            return await asyncio.to_thread(self._more, message, text, notice, previous or "", state)
-        plan = self._plan(text, previous, state)
-        if self.mode == "lexical":  # the lexical-only retriever needs no embedding
-            zeros = np.zeros((len(plan.texts), self.embedder.dim), np.float32)
-            return await asyncio.to_thread(self._finish, message, text, notice, plan, zeros, state)
-        vectors = await asyncio.gather(*(self.batcher.embed(q) for q in plan.texts))
-        # Ranking is sub-millisecond, but recording the answer is a database write: keep it off the loop.
-        return await asyncio.to_thread(self._finish, message, text, notice, plan, np.stack(vectors), state)
+        if previous and previous in state.kb.notes and wants_more(text):
+            return _Question(message, text, notice, state, None, previous)
+        return _Question(message, text, notice, state, self._plan(text, previous, state), None)
 
-    def answer(self, message: Message) -> Reply:
-        """Answer one message synchronously (console and CLI)."""
-        early, text, notice = self._prepare(message)
-        if early is not None:
-            return early
-        state = self._state
-        previous = self._last_note(message)
-        if previous in state.kb.notes and wants_more(text):
-            return self._more(message, text, notice, previous or "", state)
-        plan = self._plan(text, previous, state)
-        return self._finish(message, text, notice, plan, self.embedder.embed(plan.texts), state)
+    def _complete(self, question: _Question, vectors: np.ndarray | None) -> Reply:
+        """Everything after embedding: rank, build the reply, record it (a database write)."""
+        if question.more_of is not None:
+            return self._answer_with(question.message, question.more_of, question.text, question.notice, more=True)
+        assert question.plan is not None
+        if vectors is None:  # the lexical-only retriever needs no embedding
+            vectors = np.zeros((len(question.plan.texts), self.embedder.dim), np.float32)
+        return self._finish(question.message, question.text, question.notice, question.plan, vectors, question.state)
 
     def admit(self, platform: str, user: str) -> float:
         """Count one message against the user's rate limit.
@@ -211,24 +231,19 @@ class Core:
             self._remember(message, best.note_id)
         return reply
 
-    def _more(self, message: Message, text: str, notice: str, note_id: str, state: _State) -> Reply:
-        """Answer "tell me more" with the previous note again, with its first further section."""
-        best = Candidate(note_id, 1.0, 1.0, 1.0, 0.0)
-        reply = answer_reply(state.kb, best, [best], notice, more=True)
-        reply.answer_id = self._record(message, text, reply, best)
-        self._remember(message, note_id)
-        return reply
-
     def answer_note(self, message: Message, note_id: str) -> Reply:
         """Answer with one named note (a topic button press), recorded like a question."""
-        kb = self._state.kb
-        note = kb.notes.get(note_id)
+        note = self._state.kb.notes.get(note_id)
         if note is None:
-            return fallback_reply(kb, [], "")
+            return fallback_reply(self._state.kb, [], "")
+        return self._answer_with(message, note_id, f"[topic] {note.title}")
+
+    def _answer_with(self, message: Message, note_id: str, question: str, notice: str = "", more: bool = False) -> Reply:
+        """Answer with a note chosen without a search (a topic button, "tell me more"), recorded against it."""
         chosen = Candidate(note_id, 1.0, 1.0, 1.0, 0.0)
-        reply = answer_reply(kb, chosen, [], "")
-        # Recorded against the note, so feedback on a topic-button answer counts for that note.
-        reply.answer_id = self._record(message, f"[topic] {note.title}", reply, chosen)
+        reply = answer_reply(self._state.kb, chosen, [chosen] if more else [], notice, more=more)
+        # Recorded against the note, so feedback on this answer counts for that note.
+        reply.answer_id = self._record(message, question, reply, chosen)
         self._remember(message, note_id)
         return reply
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import Core, ensure_index
+from bot.core import Core
 from bot.index import (
     POINTER,
     BuildReport,
     build_index,
+    ensure_index,
     current_folder,
     fts_query,
     is_current,

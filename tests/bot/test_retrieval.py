@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import Core, is_follow_up
+from bot.core import Core
+from bot.followup import is_follow_up
 from bot.index import build_index, load_index
 from bot.messages import Message
 from bot.notes import load_knowledge
