@@ -62,6 +62,7 @@ class KnowledgeNote:
         key_points: Bullets of the first section.
         sections: (heading, text) for every `##` section, for search and full display.
         path: The file the note came from.
+        body_line, id_line, related_line: Where those parts start in the file, for problem reports.
     """
 
     id: str
@@ -80,6 +81,8 @@ class KnowledgeNote:
     path: Path = Path()
     digest: str = ""
     body_line: int = 1
+    id_line: int = 1
+    related_line: int = 1
 
 
 @dataclass
@@ -295,6 +298,8 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
         path=path,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         body_line=body_line,
+        id_line=_line_of(text, "id"),
+        related_line=_line_of(text, "related"),
     )
     return note, problems
 
@@ -335,14 +340,13 @@ def _load_files(folder: Path, paths: list[Path], outside: dict[str, KnowledgeNot
             continue
         if note.id in notes or note.id in outside:
             other = (notes.get(note.id) or outside[note.id]).path
-            problems.append(Problem(path, _line_of(path.read_text(encoding="utf-8"), "id"), f"duplicate id {note.id!r} (also in {other})"))
+            problems.append(Problem(path, note.id_line, f"duplicate id {note.id!r} (also in {other})"))
             continue
         notes[note.id] = note
     for note in notes.values():
-        text = note.path.read_text(encoding="utf-8")
         for rel in note.related:
             if rel not in notes and rel not in outside:
-                problems.append(Problem(note.path, _line_of(text, "related"), f"unknown related id {rel!r}"))
+                problems.append(Problem(note.path, note.related_line, f"unknown related id {rel!r}"))
         rendered = render_note_text(note)
         if len(rendered) > MAX_REPLY_CHARS:
             problems.append(
