@@ -54,13 +54,21 @@ async def about_command(interaction: discord.Interaction[DiscordBot]) -> None:
     await interaction.client.respond(interaction, interaction.client.core.help_reply(COMMANDS_TEXT), ephemeral=True)
 
 
+async def _admin_only(interaction: discord.Interaction[DiscordBot], command: str) -> bool:
+    """True for an admin; anyone else gets the core's polite refusal, privately."""
+    bot = interaction.client
+    if bot.is_admin(interaction.user, interaction.guild_id):
+        return True
+    await bot.respond(interaction, bot.core.refusal(command), ephemeral=True)
+    return False
+
+
 @app_commands.command(name="reload", description="Maintainers: reload the knowledge notes")
 @app_commands.default_permissions(manage_guild=True)
 async def reload_command(interaction: discord.Interaction[DiscordBot]) -> None:
     """/reload (admins): reload the knowledge folder; a broken note keeps the old index in service."""
     bot = interaction.client
-    if not bot.is_admin(interaction.user, interaction.guild_id):
-        await bot.respond(interaction, bot.core.refusal("reload"), ephemeral=True)
+    if not await _admin_only(interaction, "reload"):
         return
     # An index rebuild can outlast Discord's 3 seconds: acknowledge before starting it.
     await interaction.response.defer(ephemeral=True, thinking=True)
@@ -73,8 +81,7 @@ async def reload_command(interaction: discord.Interaction[DiscordBot]) -> None:
 async def stats_command(interaction: discord.Interaction[DiscordBot]) -> None:
     """/stats (admins): headline usage figures."""
     bot = interaction.client
-    if not bot.is_admin(interaction.user, interaction.guild_id):
-        await bot.respond(interaction, bot.core.refusal("stats"), ephemeral=True)
+    if not await _admin_only(interaction, "stats"):
         return
     await bot.respond(interaction, bot.core.stats_async(), ephemeral=True)
 
