@@ -39,4 +39,6 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     parser = add(sub, "bench", cmd_bench)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--output", help="Markdown file to write (default docs/benchmarks.md)")
-    parser.add_argument("--no-encoders", action="store_true", help="skip the side-by-side encoder timings (no torch import)")
+    parser.add_argument(
+        "--no-encoders", action="store_true", help="skip the side-by-side encoder timings (no torch import)"
+    )

@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 
 def _setup_logging() -> None:
     level = os.environ.get("OUTSOURCEBOT_LOG_LEVEL", "WARNING").upper()
-    logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, level, logging.WARNING), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for noisy in ("httpx", "httpcore", "urllib3", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
@@ -139,14 +141,18 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     if drafts.notes or drafts.problems:
         summary += f"; {len(drafts.problems)} problem(s) in drafts (not served)"
     if args.json:
-        print(json.dumps({
-            "notes": len(kb.notes),
-            "problems": [str(p) for p in kb.problems],
-            "stale": [n.id for n in stale],
-            "drafts": len(drafts.notes),
-            "draft_problems": [str(p) for p in drafts.problems],
-            "ok": not failed,
-        }))
+        print(
+            json.dumps(
+                {
+                    "notes": len(kb.notes),
+                    "problems": [str(p) for p in kb.problems],
+                    "stale": [n.id for n in stale],
+                    "drafts": len(drafts.notes),
+                    "draft_problems": [str(p) for p in drafts.problems],
+                    "ok": not failed,
+                }
+            )
+        )
         if failed:
             _err(summary)
         return 1 if failed else 0
@@ -155,7 +161,10 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     if failed:
         _err(summary)
         return 1
-    print(f"{len(kb.notes)} notes OK" + (f"; drafts (not served): {len(drafts.problems)} problem(s)" if draft_lines else ""))
+    print(
+        f"{len(kb.notes)} notes OK"
+        + (f"; drafts (not served): {len(drafts.problems)} problem(s)" if draft_lines else "")
+    )
     return 0
 
 
@@ -176,7 +185,12 @@ def cmd_kb_build(args: argparse.Namespace) -> int:
         _err("not building: fix the problems above (or pass --force to index the valid notes)")
         return 1
     _err(f"Loading the {settings.encoder} encoder...")
-    report = build_index(kb.servable(), settings.index_dir, make_embedder(settings.encoder, settings.model_cache_dir), _progress("embedding"))
+    report = build_index(
+        kb.servable(),
+        settings.index_dir,
+        make_embedder(settings.encoder, settings.model_cache_dir),
+        _progress("embedding"),
+    )
     print(f"Built: {report.summary()}")
     for label, ids in (("added", report.added), ("edited", report.edited), ("removed", report.removed)):
         if ids:
@@ -230,9 +244,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     Example: outsourcebot eval
              outsourcebot eval --json
     """
-    from bot.index import ensure_index
     from bot.embedder import make_embedder
     from bot.evaluation import EVAL_FILE, evaluate, format_report, load_cases
+    from bot.index import ensure_index
     from bot.notes import load_knowledge
 
     settings = _settings()
@@ -256,7 +270,11 @@ def _add(sub: Any, name: str, func: Callable[[argparse.Namespace], int]) -> argp
     doc = inspect.cleandoc(func.__doc__ or "")
     summary, _, rest = doc.partition("\n")
     parser: argparse.ArgumentParser = sub.add_parser(
-        name, help=summary, description=summary, epilog=rest.strip(), formatter_class=argparse.RawDescriptionHelpFormatter
+        name,
+        help=summary,
+        description=summary,
+        epilog=rest.strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(func=func)
     return parser
@@ -274,7 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask = _add(sub, "ask", cmd_ask)
     ask.add_argument("question", nargs="?", help="the question (omit to read one per line from stdin)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
-    kb = sub.add_parser("kb", help="check, build and describe the knowledge base", description="Knowledge base commands.", epilog="Example: outsourcebot kb check")
+    kb = sub.add_parser(
+        "kb",
+        help="check, build and describe the knowledge base",
+        description="Knowledge base commands.",
+        epilog="Example: outsourcebot kb check",
+    )
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND")
     check = _add(kb_sub, "check", cmd_kb_check)
     check.add_argument("--stale", action="store_true", help="also list notes past their review_by date")
@@ -286,7 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     forget = _add(sub, "forget", cmd_forget)
     forget.add_argument("user", help="the user's platform id (the console's user is console-user)")
     forget.add_argument(
-        "--platform", default="telegram", choices=("telegram", "discord", "console", "cli"), help="where the user talked to the bot (default telegram)"
+        "--platform",
+        default="telegram",
+        choices=("telegram", "discord", "console", "cli"),
+        help="where the user talked to the bot (default telegram)",
     )
     ev = _add(sub, "eval", cmd_eval)
     ev.add_argument("--json", action="store_true", help="machine-readable output")

@@ -80,16 +80,22 @@ def cmd_kb_draft(args: argparse.Namespace) -> int:
         return 1
     group = next((g for g in latest.groups if g.number == args.group), None)
     if group is None:
-        _err(f"the latest report ({latest.generated}) has no group {args.group}; it has groups 1 to {len(latest.groups)}")
+        _err(
+            f"the latest report ({latest.generated}) has no group {args.group}; it has groups 1 to {len(latest.groups)}"
+        )
         return 1
     try:
-        path = write_draft(group, load_knowledge(settings.knowledge_dir), settings.knowledge_dir, args.output, args.force)
+        path = write_draft(
+            group, load_knowledge(settings.knowledge_dir), settings.knowledge_dir, args.output, args.force
+        )
     except FileExistsError as exc:
         _err(str(exc))
         return 1
     print(f"Draft written: {path}")
-    _err("Write the answer in place of every TODO and add sources, check it with `outsourcebot kb check`, "
-         "then move it out of drafts/ to publish it (drafts are never served).")
+    _err(
+        "Write the answer in place of every TODO and add sources, check it with `outsourcebot kb check`, "
+        "then move it out of drafts/ to publish it (drafts are never served)."
+    )
     return 0
 
 
@@ -173,7 +179,9 @@ def register(sub: Any, add: AddCommand) -> None:
     report.add_argument("--since", type=_date, help="first day to include, like 2026-01-31 (default: all stored)")
     report.add_argument("--json", action="store_true", help="print the report data as JSON instead of the summary")
     report.add_argument("--output", type=Path, help="HTML file to write (default: <data dir>/reports/report-DATE.html)")
-    report.add_argument("--similarity", type=_share, help="how alike questions must be to share a group (0-1, default 0.45)")
+    report.add_argument(
+        "--similarity", type=_share, help="how alike questions must be to share a group (0-1, default 0.45)"
+    )
     kb_sub = _kb_subparsers(sub)
     draft = add(kb_sub, "draft", cmd_kb_draft)
     draft.add_argument("group", type=int, metavar="GROUP", help="group number from the latest report")

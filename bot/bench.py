@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.config import REPO_DIR, Settings
+from bot.config import Settings
 from bot.core import Core
 from bot.evaluation import evaluate, load_cases
 from bot.index import build_index
@@ -120,9 +120,18 @@ def serving_probe(settings: Settings) -> float:
 
 def measure_serving_rss(settings: Settings) -> float:
     """Peak RSS of a fresh serving process (the benchmark's own process also builds indexes)."""
-    env = {**os.environ, "OUTSOURCEBOT_DATA_DIR": str(settings.data_dir), "OUTSOURCEBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir)}
+    env = {
+        **os.environ,
+        "OUTSOURCEBOT_DATA_DIR": str(settings.data_dir),
+        "OUTSOURCEBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+    }
     done = subprocess.run(
-        [sys.executable, "-m", "bot.bench", "--serving-probe"], env=env, check=True, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "bot.bench", "--serving-probe"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     return float(done.stdout.strip().splitlines()[-1])
 
@@ -200,7 +209,9 @@ def run_bench(settings: Settings, say: Say = print, encoders: bool = True) -> Be
     Returns:
         The figures.
     """
-    result = BenchResult(machine={"cores": os.cpu_count() or 0, "python": sys.version.split()[0], "platform": sys.platform})
+    result = BenchResult(
+        machine={"cores": os.cpu_count() or 0, "python": sys.version.split()[0], "platform": sys.platform}
+    )
     cases = load_cases()
     questions = [clean_text(c.question) for c in cases]
     say("loading the core (building the index if needed)...")
@@ -224,10 +235,16 @@ def run_bench(settings: Settings, say: Say = print, encoders: bool = True) -> Be
     result.figures["rss_mb"] = measure_serving_rss(settings)
     say("accuracy of each retriever...")
     for mode, res in evaluate(core.index, core.embedder, cases, {"fused": settings.threshold}).items():
-        result.retrievers[mode].update({"top1": res.top1, "top3": res.top3, "answered": res.answered, "declined": res.declined})
+        result.retrievers[mode].update(
+            {"top1": res.top1, "top3": res.top3, "answered": res.answered, "declined": res.declined}
+        )
     say("cold start, --help and kb check in fresh processes...")
     exe = shutil.which("outsourcebot") or str(Path(sys.executable).with_name("outsourcebot"))
-    env = {**os.environ, "OUTSOURCEBOT_DATA_DIR": str(settings.data_dir), "OUTSOURCEBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir)}
+    env = {
+        **os.environ,
+        "OUTSOURCEBOT_DATA_DIR": str(settings.data_dir),
+        "OUTSOURCEBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+    }
     result.figures["cold_start_s"] = _time_command([exe, "ask", "how do I find a good freelancer?"], env)
     result.figures["help_s"] = _time_command([exe, "--help"], env)
     result.figures["kb_check_s"] = _time_command([exe, "kb", "check"], env)
@@ -252,13 +269,38 @@ def format_markdown(result: BenchResult) -> str:
         ("Warm answer latency p50", _spread(f, "p50"), "≤ 5 ms", f["p50_ms"] <= TARGETS["p50_ms"]),
         ("Warm answer latency p95", _spread(f, "p95"), "", None),
         ("Warm answer latency p99", _spread(f, "p99"), "≤ 15 ms", f["p99_ms"] <= TARGETS["p99_ms"]),
-        ("Throughput, 64 chats at once", f"{f['throughput']:.0f} answers/s ({f['throughput_model_calls']:.0f} model calls for 640 answers)", "≥ 300/s", f["throughput"] >= TARGETS["throughput"]),
-        ("Cold start to first answer (built index)", f"{f['cold_start_s']:.2f} s", "≤ 2 s", f["cold_start_s"] <= TARGETS["cold_start_s"]),
+        (
+            "Throughput, 64 chats at once",
+            f"{f['throughput']:.0f} answers/s ({f['throughput_model_calls']:.0f} model calls for 640 answers)",
+            "≥ 300/s",
+            f["throughput"] >= TARGETS["throughput"],
+        ),
+        (
+            "Cold start to first answer (built index)",
+            f"{f['cold_start_s']:.2f} s",
+            "≤ 2 s",
+            f["cold_start_s"] <= TARGETS["cold_start_s"],
+        ),
         ("`outsourcebot --help`", f"{f['help_s']:.2f} s", "≤ 0.5 s", f["help_s"] <= TARGETS["help_s"]),
         ("`outsourcebot kb check`", f"{f['kb_check_s']:.2f} s", "≤ 0.5 s", f["kb_check_s"] <= TARGETS["kb_check_s"]),
-        ("Peak RSS while serving (a fresh process answering 640 questions from 64 chats)", f"{f['rss_mb']:.0f} MB", "≤ 400 MB", f["rss_mb"] <= TARGETS["rss_mb"]),
-        ("Full build per 1,000 chunks", f"{f['build_s_per_1000']:.2f} s ({f['build_chunks']:.0f} chunks in {f['build_s']:.2f} s)", "≤ 15 s", f["build_s_per_1000"] <= TARGETS["build_s_per_1000"]),
-        ("One-note incremental rebuild", f"{f['incremental_s']:.2f} s ({f['incremental_embedded']:.0f} texts embedded)", "≤ 1 s", f["incremental_s"] <= TARGETS["incremental_s"]),
+        (
+            "Peak RSS while serving (a fresh process answering 640 questions from 64 chats)",
+            f"{f['rss_mb']:.0f} MB",
+            "≤ 400 MB",
+            f["rss_mb"] <= TARGETS["rss_mb"],
+        ),
+        (
+            "Full build per 1,000 chunks",
+            f"{f['build_s_per_1000']:.2f} s ({f['build_chunks']:.0f} chunks in {f['build_s']:.2f} s)",
+            "≤ 15 s",
+            f["build_s_per_1000"] <= TARGETS["build_s_per_1000"],
+        ),
+        (
+            "One-note incremental rebuild",
+            f"{f['incremental_s']:.2f} s ({f['incremental_embedded']:.0f} texts embedded)",
+            "≤ 1 s",
+            f["incremental_s"] <= TARGETS["incremental_s"],
+        ),
     ]
     m = result.machine
     lines = [
@@ -270,9 +312,18 @@ def format_markdown(result: BenchResult) -> str:
         "| Measure | Result | Target | Met |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {name} | {value} | {target} | {'' if ok is None else ('yes' if ok else 'NO')} |" for name, value, target, ok in rows]
+    lines += [
+        f"| {name} | {value} | {target} | {'' if ok is None else ('yes' if ok else 'NO')} |"
+        for name, value, target, ok in rows
+    ]
     fused = result.retrievers.get("fused", {})
-    lines += ["", "## Retrievers side by side", "", "| Retriever | p50 ms | p99 ms | p50 vs fused | top-1 | top-3 | on-topic answered | off-topic declined |", "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Retrievers side by side",
+        "",
+        "| Retriever | p50 ms | p99 ms | p50 vs fused | top-1 | top-3 | on-topic answered | off-topic declined |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for mode, r in result.retrievers.items():
         ratio = r["p50"] / fused["p50"] if fused.get("p50") else float("nan")
         lines.append(
@@ -280,7 +331,13 @@ def format_markdown(result: BenchResult) -> str:
         )
     if result.encoders:
         ref = result.encoders.get("sentence-transformers", {})
-        lines += ["", "## Encoders side by side (one question, embedding only)", "", "| Encoder | load s | p50 ms | p99 ms | p50 vs sentence-transformers |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Encoders side by side (one question, embedding only)",
+            "",
+            "| Encoder | load s | p50 ms | p99 ms | p50 vs sentence-transformers |",
+            "|---|---|---|---|---|",
+        ]
         for kind, e in result.encoders.items():
             ratio = e["p50"] / ref["p50"] if ref.get("p50") else float("nan")
             lines.append(f"| {kind} | {e['load_s']:.2f} | {e['p50']:.2f} | {e['p99']:.2f} | {ratio:.2f}× |")

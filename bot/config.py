@@ -26,7 +26,7 @@ def load_dotenv_file(path: Path | None = None) -> None:
         from dotenv import load_dotenv
     except ImportError:  # pragma: no cover - python-dotenv is a dependency
         return
-    for candidate in ([path] if path else [Path.cwd() / ".env", REPO_DIR / ".env"]):
+    for candidate in [path] if path else [Path.cwd() / ".env", REPO_DIR / ".env"]:
         if candidate and candidate.is_file():
             load_dotenv(candidate, override=False)
             return
@@ -107,7 +107,9 @@ def load_settings() -> Settings:
         raise ConfigError(f"OUTSOURCEBOT_ENCODER={encoder!r} is unknown; use one of: {', '.join(ENCODERS)}")
     if not knowledge_dir.is_dir():
         what = "is not a folder" if knowledge_dir.exists() else "does not exist"
-        raise ConfigError(f"knowledge folder {knowledge_dir} {what}; set OUTSOURCEBOT_KNOWLEDGE_DIR to the folder of notes")
+        raise ConfigError(
+            f"knowledge folder {knowledge_dir} {what}; set OUTSOURCEBOT_KNOWLEDGE_DIR to the folder of notes"
+        )
     level = os.environ.get("OUTSOURCEBOT_LOG_LEVEL", "").strip().upper()
     if level and level not in LOG_LEVELS:
         raise ConfigError(f"OUTSOURCEBOT_LOG_LEVEL={level!r} is unknown; use one of: {', '.join(LOG_LEVELS)}")
@@ -115,10 +117,14 @@ def load_settings() -> Settings:
 
     threshold = _float("OUTSOURCEBOT_THRESHOLD", DEFAULT_THRESHOLD)
     if not 0.0 < threshold < 1.0:
-        raise ConfigError(f"OUTSOURCEBOT_THRESHOLD={threshold} must be between 0 and 1 (the default {DEFAULT_THRESHOLD} comes from `outsourcebot eval`)")
+        raise ConfigError(
+            f"OUTSOURCEBOT_THRESHOLD={threshold} must be between 0 and 1 (the default {DEFAULT_THRESHOLD} comes from `outsourcebot eval`)"
+        )
     rate_limit, rate_window = _int("OUTSOURCEBOT_RATE_LIMIT", 12), _float("OUTSOURCEBOT_RATE_WINDOW", 60.0)
     if rate_limit < 0 or rate_window <= 0:
-        raise ConfigError("OUTSOURCEBOT_RATE_LIMIT must be 0 (off) or more and OUTSOURCEBOT_RATE_WINDOW more than 0 seconds")
+        raise ConfigError(
+            "OUTSOURCEBOT_RATE_LIMIT must be 0 (off) or more and OUTSOURCEBOT_RATE_WINDOW more than 0 seconds"
+        )
     return Settings(
         data_dir=_writable_folder(data_dir),
         knowledge_dir=knowledge_dir,

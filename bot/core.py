@@ -18,9 +18,9 @@ from bot.embedder import Embedder, make_embedder
 from bot.index import BuildReport, LoadedIndex, build_index, ensure_index, load_index
 from bot.messages import Message, Reply, Suggestion
 from bot.notes import KnowledgeBase, KnowledgeNote, Problem, load_knowledge
+from bot.queries import QueryPlan, plan_queries, rank_plan
 from bot.ratelimit import RateLimiter
 from bot.render import render
-from bot.queries import QueryPlan, plan_queries, rank_plan
 from bot.replies import answer_reply, fallback_reply, small_talk_reply, starter_topics
 from bot.retrieval import Candidate
 from bot.smalltalk import small_talk, wants_more
@@ -82,7 +82,9 @@ class Core:
         index: The loaded index matching `kb`.
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: Store, kb: KnowledgeBase, index: LoadedIndex) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, store: Store, kb: KnowledgeBase, index: LoadedIndex
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
@@ -217,7 +219,9 @@ class Core:
         topic = state.kb.notes.get(previous) if previous else None
         return plan_queries(text, topic.title if topic else None)
 
-    def _finish(self, message: Message, text: str, notice: str, plan: QueryPlan, vectors: np.ndarray, state: _State) -> Reply:
+    def _finish(
+        self, message: Message, text: str, notice: str, plan: QueryPlan, vectors: np.ndarray, state: _State
+    ) -> Reply:
         candidates = rank_plan(plan, vectors, state.index, self.mode, self.settings.threshold)
         best = candidates[0] if candidates else None
         answered = best is not None and best.confidence >= self.settings.threshold
@@ -238,7 +242,9 @@ class Core:
             return fallback_reply(self._state.kb, [], "")
         return self._answer_with(message, note_id, f"[topic] {note.title}")
 
-    def _answer_with(self, message: Message, note_id: str, question: str, notice: str = "", more: bool = False) -> Reply:
+    def _answer_with(
+        self, message: Message, note_id: str, question: str, notice: str = "", more: bool = False
+    ) -> Reply:
         """Answer with a note chosen without a search (a topic button, "tell me more"), recorded against it."""
         chosen = Candidate(note_id, 1.0, 1.0, 1.0, 0.0)
         reply = answer_reply(self._state.kb, chosen, [chosen] if more else [], notice, more=more)
@@ -316,7 +322,12 @@ class Core:
 
     def help_reply(self, commands: str = "") -> Reply:
         """The greeting and help text; `commands` lists the platform's commands."""
-        return Reply("help", render("help", commands=commands), suggestions=starter_topics(self._state.kb), suggestion_label="Popular topics")
+        return Reply(
+            "help",
+            render("help", commands=commands),
+            suggestions=starter_topics(self._state.kb),
+            suggestion_label="Popular topics",
+        )
 
     def topic_suggestions(self) -> list[Suggestion]:
         """Every topic, in title order, as suggestions."""

@@ -57,7 +57,9 @@ def draft_note(group: UnansweredGroup, kb: KnowledgeBase, today: dt.date | None 
     return note_id, note_markdown(record)
 
 
-def write_draft(group: UnansweredGroup, kb: KnowledgeBase, folder: Path, output: Path | None = None, force: bool = False) -> Path:
+def write_draft(
+    group: UnansweredGroup, kb: KnowledgeBase, folder: Path, output: Path | None = None, force: bool = False
+) -> Path:
     """Write a draft note file for a group.
 
     Args:

@@ -83,7 +83,14 @@ def _score_mode(mode: str, cases: list[EvalCase], ranked: list[list[Candidate]],
             )
     for case, cands in off:
         if top_conf(cands) >= threshold:
-            misses.append({"question": case.question, "expected": None, "got": cands[0].note_id, "confidence": round(top_conf(cands), 3)})
+            misses.append(
+                {
+                    "question": case.question,
+                    "expected": None,
+                    "got": cands[0].note_id,
+                    "confidence": round(top_conf(cands), 3),
+                }
+            )
     sweep = []
     for t in np.arange(0.20, 0.76, 0.025):
         answered = [(p, r) for p, (c, r) in zip(positions, on) if top_conf(r) >= t]
@@ -133,7 +140,10 @@ def evaluate(
     results: dict[str, ModeResult] = {}
     for mode in ("semantic", "lexical", "fused"):
         assert mode in MODES
-        ranked = [rank_plan(plan, vectors[start : start + len(plan.texts)], index, mode, limits[mode]) for plan, start in zip(plans, starts)]
+        ranked = [
+            rank_plan(plan, vectors[start : start + len(plan.texts)], index, mode, limits[mode])
+            for plan, start in zip(plans, starts)
+        ]
         results[mode] = _score_mode(mode, cases, ranked, limits[mode])
     return results
 
@@ -166,5 +176,7 @@ def format_report(results: dict[str, ModeResult]) -> str:
     lines.append(f"\nmisses (fused, {len(fused.misses)}):")
     lines += [f"  {m['question']!r}: {_describe_miss(m, fused.threshold)}" for m in fused.misses]
     lines.append("\nthreshold sweep (fused): threshold answered precision declined")
-    lines += [f"  {s['threshold']:.3f}  {s['answered']:.3f}  {s['precision']:.3f}  {s['declined']:.3f}" for s in fused.sweep]
+    lines += [
+        f"  {s['threshold']:.3f}  {s['answered']:.3f}  {s['precision']:.3f}  {s['declined']:.3f}" for s in fused.sweep
+    ]
     return "\n".join(lines)

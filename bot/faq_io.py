@@ -27,7 +27,21 @@ from bot.notes import DRAFTS_DIR, KnowledgeBase, load_knowledge, parse_note
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "json")
-CSV_COLUMNS = ["question", "answer", "title", "id", "questions", "tags", "related", "sources", "updated", "review_by", "owner", "disclaimer", "path"]
+CSV_COLUMNS = [
+    "question",
+    "answer",
+    "title",
+    "id",
+    "questions",
+    "tags",
+    "related",
+    "sources",
+    "updated",
+    "review_by",
+    "owner",
+    "disclaimer",
+    "path",
+]
 LIST_FIELDS = ("tags", "related", "sources")
 TODAY = dt.date.today
 JSON_KIND = "outsourcebot-notes"
@@ -242,7 +256,9 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def _target(folder: Path, record: dict[str, Any]) -> Path:
-    relative = PurePosixPath(record["path"]) if record["path"] else PurePosixPath(f"{record['id'].replace('/', '-')}.md")
+    relative = (
+        PurePosixPath(record["path"]) if record["path"] else PurePosixPath(f"{record['id'].replace('/', '-')}.md")
+    )
     if relative.is_absolute() or ".." in relative.parts or relative.suffix != ".md":
         relative = PurePosixPath(f"{record['id'].replace('/', '-')}.md")
     return folder.joinpath(*relative.parts)

@@ -20,7 +20,9 @@ _REFERRING = re.compile(r"\b(that|it|this|those|them|they|these|there|one|he|she
 # Words that stand for the previous topic itself, not for a person in it: "how much does
 # that cost?" asks about the topic, "how do I fire them?" asks something new about a person.
 _TOPIC_WORDS = re.compile(r"\b(that|it|this|those|these|there|one)\b", re.IGNORECASE)
-_QUESTION = re.compile(r"^(how|what|why|when|where|who|which|can|could|should|would|is|are|do|does|any)\b", re.IGNORECASE)
+_QUESTION = re.compile(
+    r"^(how|what|why|when|where|who|which|can|could|should|would|is|are|do|does|any)\b", re.IGNORECASE
+)
 _CONTINUING = re.compile(r"^(and|also|what about|how about|but|so)\b", re.IGNORECASE)
 FOLLOW_UP_WORDS = 7
 SHORT_WORDS = 3
@@ -47,7 +49,9 @@ def is_short_question(text: str) -> bool:
     A few words that ask nothing ("football scores", "i love cats") are read on their own.
     """
     words = text.split()
-    return 0 < len(words) <= SHORT_WORDS and bool(text.rstrip().endswith("?") or _QUESTION.match(text) or _CONTINUING.match(text))
+    return 0 < len(words) <= SHORT_WORDS and bool(
+        text.rstrip().endswith("?") or _QUESTION.match(text) or _CONTINUING.match(text)
+    )
 
 
 def is_bare_question(text: str) -> bool:
@@ -65,7 +69,11 @@ def is_anaphoric(text: str) -> bool:
 
 
 def combine(
-    own: list[Candidate], contextual: list[Candidate], threshold: float, anaphoric: bool, margin: float = FOLLOW_UP_MARGIN
+    own: list[Candidate],
+    contextual: list[Candidate],
+    threshold: float,
+    anaphoric: bool,
+    margin: float = FOLLOW_UP_MARGIN,
 ) -> list[Candidate]:
     """Merge a follow-up's own ranking with its contextual one.
 

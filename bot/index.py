@@ -39,9 +39,71 @@ POINTER = "CURRENT"
 LOCK = "build.lock"
 EMBED_BATCH = 64
 STOPWORDS = frozenset(
-    "a an and are as at be by can could do does did for from how i if in into is it its me my of on or our "
-    "should so that the their them then there these they this to was we what when where which who why will "
-    "with would you your i'm im get got about any some much many".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "could",
+        "do",
+        "does",
+        "did",
+        "for",
+        "from",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "should",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "i'm",
+        "im",
+        "get",
+        "got",
+        "about",
+        "any",
+        "some",
+        "much",
+        "many",
+    ]
 )
 Progress = Callable[[int, int], None]
 
@@ -114,9 +176,7 @@ class EmbeddingCache:
         found: dict[str, np.ndarray] = {}
         for start in range(0, len(keys), 500):
             part = keys[start : start + 500]
-            rows = self._db.execute(
-                f"select key, vector from vectors where key in ({','.join('?' * len(part))})", part
-            )
+            rows = self._db.execute(f"select key, vector from vectors where key in ({','.join('?' * len(part))})", part)
             found.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
         return found
 
@@ -180,7 +240,10 @@ class LoadedIndex:
         with self._lock:
             try:
                 rows = self._lexical.execute(sql, (query, k)).fetchall()
-            except (sqlite3.OperationalError, sqlite3.ProgrammingError) as exc:  # ProgrammingError: closed after a reload
+            except (
+                sqlite3.OperationalError,
+                sqlite3.ProgrammingError,
+            ) as exc:  # ProgrammingError: closed after a reload
                 log.warning("lexical query failed (%s); using semantic search only", exc)
                 return []
         return [(note_id, -float(score)) for note_id, score in rows]
@@ -272,7 +335,9 @@ def build_index(
     return report
 
 
-def _build_locked(kb: KnowledgeBase, index_dir: Path, embedder: Embedder, progress: Progress | None, faiss: Any) -> BuildReport:
+def _build_locked(
+    kb: KnowledgeBase, index_dir: Path, embedder: Embedder, progress: Progress | None, faiss: Any
+) -> BuildReport:
     previous = _previous_digests(index_dir)
     notes = sorted(kb.notes.values(), key=lambda n: n.id)
     chunks = [c for note in notes for c in note_chunks(note)]
@@ -335,7 +400,7 @@ def _remove_old_builds(index_dir: Path, new: Path) -> None:
     current = current_folder(index_dir)
     newest = new.stat().st_mtime_ns
     for child in index_dir.iterdir():
-        if not (child.is_dir() and child.name.startswith("build-")) or child == new or child == current:
+        if not (child.is_dir() and child.name.startswith("build-")) or child in (new, current):
             continue
         try:
             older = child.stat().st_mtime_ns < newest

@@ -120,9 +120,7 @@ class MiniLMEncoder:
         self._layers = []
         for i in range(LAYERS):
             p = f"encoder.layer.{i}."
-            qkv_w = np.concatenate(
-                [w[p + f"attention.self.{n}.weight"].T for n in ("query", "key", "value")], axis=1
-            )
+            qkv_w = np.concatenate([w[p + f"attention.self.{n}.weight"].T for n in ("query", "key", "value")], axis=1)
             qkv_b = np.concatenate([w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")])
             self._layers.append(
                 (

@@ -154,7 +154,9 @@ def _type_problems(path: Path, text: str, meta: dict[str, Any]) -> list[Problem]
     """Problems with the types of `sources`, `updated`, `review_by` and `disclaimer`."""
     problems = []
     if not _as_list(meta.get("sources")):
-        problems.append(Problem(path, _line_of(text, "sources"), "missing sources: name the books or articles the facts come from"))
+        problems.append(
+            Problem(path, _line_of(text, "sources"), "missing sources: name the books or articles the facts come from")
+        )
     for key in ("updated", "review_by"):
         value = meta.get(key)
         if value is None or value == "":
@@ -162,10 +164,14 @@ def _type_problems(path: Path, text: str, meta: dict[str, Any]) -> list[Problem]
                 problems.append(Problem(path, _line_of(text, key), "missing updated date (write it like 2026-01-31)"))
             continue
         if not _is_iso_date(_as_date(value)):
-            problems.append(Problem(path, _line_of(text, key), f"{key} {value!r} is not a date; write it like 2026-01-31"))
+            problems.append(
+                Problem(path, _line_of(text, key), f"{key} {value!r} is not a date; write it like 2026-01-31")
+            )
     disclaimer = meta.get("disclaimer")
     if disclaimer is not None and not isinstance(disclaimer, bool):
-        problems.append(Problem(path, _line_of(text, "disclaimer"), f"disclaimer must be true or false, not {disclaimer!r}"))
+        problems.append(
+            Problem(path, _line_of(text, "disclaimer"), f"disclaimer must be true or false, not {disclaimer!r}")
+        )
     return problems
 
 
@@ -218,9 +224,15 @@ def _markup_problems(path: Path, body: str, body_line: int) -> list[Problem]:
         match = _INLINE_MARKUP.search(line)
         if match:
             bullet = _BULLET.match(line) if headings else None
-            where, text = ("key point", bullet.group(1)) if bullet else ("answer" if headings == 0 else "key point", line.strip())
+            where, text = (
+                ("key point", bullet.group(1)) if bullet else ("answer" if headings == 0 else "key point", line.strip())
+            )
             problems.append(
-                Problem(path, body_line + offset, f"inline markup shows literally in chat: {match.group(0)} in the {where} {text[:60]!r}")
+                Problem(
+                    path,
+                    body_line + offset,
+                    f"inline markup shows literally in chat: {match.group(0)} in the {where} {text[:60]!r}",
+                )
             )
     return problems
 
@@ -251,7 +263,7 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
     body = text[end + 4 :].split("\n", 1)[1] if "\n" in text[end + 4 :] else ""
     body_line = front.count("\n") + 3
     try:
-        meta = yaml.load(front, Loader=_FrontMatterLoader) or {}  # noqa: S506 - a safe loader
+        meta = yaml.load(front, Loader=_FrontMatterLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -265,13 +277,19 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
     if not note_id:
         problems.append(Problem(path, 2, "missing id"))
     elif not ID_PATTERN.match(note_id):
-        problems.append(Problem(path, _line_of(text, "id"), f"id {note_id!r} must be a lowercase slug (a-z, 0-9, '-', '/')"))
+        problems.append(
+            Problem(path, _line_of(text, "id"), f"id {note_id!r} must be a lowercase slug (a-z, 0-9, '-', '/')")
+        )
     if not title:
         problems.append(Problem(path, _line_of(text, "title"), "missing title"))
     questions = _as_list(meta.get("questions"))
     if len(questions) < MIN_QUESTIONS:
         problems.append(
-            Problem(path, _line_of(text, "questions"), f"needs at least {MIN_QUESTIONS} alternate questions, has {len(questions)}")
+            Problem(
+                path,
+                _line_of(text, "questions"),
+                f"needs at least {MIN_QUESTIONS} alternate questions, has {len(questions)}",
+            )
         )
     problems += _type_problems(path, text, meta)
     answer, key_points, sections = _split_body(body)
@@ -350,7 +368,11 @@ def _load_files(folder: Path, paths: list[Path], outside: dict[str, KnowledgeNot
         rendered = render_note_text(note)
         if len(rendered) > MAX_REPLY_CHARS:
             problems.append(
-                Problem(note.path, note.body_line, f"too long for one chat message once rendered ({len(rendered)} > {MAX_REPLY_CHARS} characters)")
+                Problem(
+                    note.path,
+                    note.body_line,
+                    f"too long for one chat message once rendered ({len(rendered)} > {MAX_REPLY_CHARS} characters)",
+                )
             )
     return KnowledgeBase(notes, problems, digest.hexdigest())
 

@@ -63,12 +63,24 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
         return out
 
     def layer_norm(x: str, prefix: str) -> str:
-        return node("LayerNormalization", [x, const(prefix + ".w", w[prefix + ".weight"]), const(prefix + ".b", w[prefix + ".bias"])], axis=-1, epsilon=1e-12)
+        return node(
+            "LayerNormalization",
+            [x, const(prefix + ".w", w[prefix + ".weight"]), const(prefix + ".b", w[prefix + ".bias"])],
+            axis=-1,
+            epsilon=1e-12,
+        )
 
     one_f = const("one_f", np.array(1.0, np.float32))
     x = node("Gather", [const("word", w["embeddings.word_embeddings.weight"]), "input_ids"])
     zero_1d = const("zero_1d", np.array([0], np.int64))
-    length = node("Slice", [node("Shape", ["input_ids"]), const("one_1d", np.array([1], np.int64)), const("two_1d", np.array([2], np.int64))])
+    length = node(
+        "Slice",
+        [
+            node("Shape", ["input_ids"]),
+            const("one_1d", np.array([1], np.int64)),
+            const("two_1d", np.array([2], np.int64)),
+        ],
+    )
     positions = node("Slice", [const("pos", w["embeddings.position_embeddings.weight"]), zero_1d, length, zero_1d])
     x = node("Add", [x, positions])
     x = node("Add", [x, const("type0", w["embeddings.token_type_embeddings.weight"][0])])
@@ -83,12 +95,37 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
         qkv_b = np.concatenate([w[f"{p}attention.self.{n}.bias"] for n in ("query", "key", "value")])
         # onnxruntime's fused self-attention kernel (com.microsoft.Attention): QKV projection,
         # masked softmax over 12 heads and the merge, in one op.
-        context = node("Attention", [x, const(p + "qkv.w", qkv_w), const(p + "qkv.b", qkv_b), mask_index], domain="com.microsoft", num_heads=HEADS)
-        attn = node("Add", [node("MatMul", [context, const(p + "ao.w", w[p + "attention.output.dense.weight"].T)]), const(p + "ao.b", w[p + "attention.output.dense.bias"])])
+        context = node(
+            "Attention",
+            [x, const(p + "qkv.w", qkv_w), const(p + "qkv.b", qkv_b), mask_index],
+            domain="com.microsoft",
+            num_heads=HEADS,
+        )
+        attn = node(
+            "Add",
+            [
+                node("MatMul", [context, const(p + "ao.w", w[p + "attention.output.dense.weight"].T)]),
+                const(p + "ao.b", w[p + "attention.output.dense.bias"]),
+            ],
+        )
         x = layer_norm(node("Add", [x, attn]), p + "attention.output.LayerNorm")
-        inner = node("Add", [node("MatMul", [x, const(p + "i.w", w[p + "intermediate.dense.weight"].T)]), const(p + "i.b", w[p + "intermediate.dense.bias"])])
-        gelu = node("Mul", [node("Mul", [inner, half]), node("Add", [node("Erf", [node("Div", [inner, sqrt2])]), one_f])])
-        out = node("Add", [node("MatMul", [gelu, const(p + "o.w", w[p + "output.dense.weight"].T)]), const(p + "o.b", w[p + "output.dense.bias"])])
+        inner = node(
+            "Add",
+            [
+                node("MatMul", [x, const(p + "i.w", w[p + "intermediate.dense.weight"].T)]),
+                const(p + "i.b", w[p + "intermediate.dense.bias"]),
+            ],
+        )
+        gelu = node(
+            "Mul", [node("Mul", [inner, half]), node("Add", [node("Erf", [node("Div", [inner, sqrt2])]), one_f])]
+        )
+        out = node(
+            "Add",
+            [
+                node("MatMul", [gelu, const(p + "o.w", w[p + "output.dense.weight"].T)]),
+                const(p + "o.b", w[p + "output.dense.bias"]),
+            ],
+        )
         x = layer_norm(node("Add", [x, out]), p + "output.LayerNorm")
     mask3 = node("Unsqueeze", [mask, const("axis2", np.array([2], np.int64))])
     axis1 = const("axis1", np.array([1], np.int64))
@@ -105,7 +142,11 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
         [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", dim])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)], producer_name="outsourcebot")
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)],
+        producer_name="outsourcebot",
+    )
     model.ir_version = 8
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".tmp-{os.getpid()}")

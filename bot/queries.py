@@ -63,7 +63,9 @@ def plan_queries(text: str, previous_title: str | None = None) -> QueryPlan:
     texts = [text] if expanded == text else [text, expanded]
     own = len(texts)
     if previous_title and (is_follow_up(text) or is_short_question(text)):
-        return QueryPlan([*texts, f"{previous_title}: {expanded}"], own, True, is_anaphoric(text), is_bare_question(text))
+        return QueryPlan(
+            [*texts, f"{previous_title}: {expanded}"], own, True, is_anaphoric(text), is_bare_question(text)
+        )
     return QueryPlan(texts, own)
 
 

@@ -18,7 +18,11 @@ STARTER_TOPICS = ("when-to-outsource", "virtual-assistants", "pricing-and-costs"
 
 def _sources(kb: KnowledgeBase, candidates: list[Candidate]) -> list[Source]:
     """Candidates as reply sources, with the confidence clamped to 0..1 (the lexical bonus can pass 1)."""
-    return [Source(c.note_id, kb.notes[c.note_id].title, round(min(1.0, max(0.0, c.confidence)), 4)) for c in candidates if c.note_id in kb.notes]
+    return [
+        Source(c.note_id, kb.notes[c.note_id].title, round(min(1.0, max(0.0, c.confidence)), 4))
+        for c in candidates
+        if c.note_id in kb.notes
+    ]
 
 
 def starter_topics(kb: KnowledgeBase, count: int = MAX_SUGGESTIONS) -> list[Suggestion]:
@@ -34,7 +38,9 @@ def _more_text(note: KnowledgeNote) -> str:
     return next((f"{heading}:\n{text}" for heading, text in extra if text), "")
 
 
-def answer_reply(kb: KnowledgeBase, best: Candidate, candidates: list[Candidate], notice: str, more: bool = False) -> Reply:
+def answer_reply(
+    kb: KnowledgeBase, best: Candidate, candidates: list[Candidate], notice: str, more: bool = False
+) -> Reply:
     """The reply for a confident answer: the best note, then near misses and related topics, sources.
 
     Args:
@@ -45,7 +51,9 @@ def answer_reply(kb: KnowledgeBase, best: Candidate, candidates: list[Candidate]
         more: Add the note's first further section ("tell me more"), when it fits in one message.
     """
     note = kb.notes[best.note_id]
-    close = [kb.notes[c.note_id] for c in close_alternatives(candidates) if c.note_id in kb.notes and c.note_id != note.id]
+    close = [
+        kb.notes[c.note_id] for c in close_alternatives(candidates) if c.note_id in kb.notes and c.note_id != note.id
+    ]
     label = "Did you mean" if close else "Related topics"
     offered = close + [kb.notes[r] for r in note.related if r in kb.notes and kb.notes[r] not in close and r != note.id]
     suggestions = [Suggestion(n.id, n.title) for n in offered[:MAX_SUGGESTIONS]]
@@ -91,16 +99,24 @@ def fallback_reply(kb: KnowledgeBase, candidates: list[Candidate], notice: str, 
         notice: A line about the input itself, or "".
         english_only: Add that the bot answers only in English (the question was in another script).
     """
-    closest = [Suggestion(c.note_id, kb.notes[c.note_id].title) for c in candidates[:3] if c.note_id in kb.notes and c.confidence >= SUGGESTION_FLOOR]
+    closest = [
+        Suggestion(c.note_id, kb.notes[c.note_id].title)
+        for c in candidates[:3]
+        if c.note_id in kb.notes and c.confidence >= SUGGESTION_FLOOR
+    ]
     suggestions = closest or starter_topics(kb)
     label = "Closest topics" if closest else "Popular topics"
     context = dict(notice=notice, english_only=english_only, closest=bool(closest))
     text = render("fallback", suggestions=[s.title for s in suggestions], **context)
     body = render("fallback", suggestions=[], **context)
     sources = _sources(kb, candidates)
-    return Reply("fallback", text, body=body, sources=sources, suggestions=suggestions, suggestion_label=label, notice=notice)
+    return Reply(
+        "fallback", text, body=body, sources=sources, suggestions=suggestions, suggestion_label=label, notice=notice
+    )
 
 
 def small_talk_reply(kind: str) -> Reply:
     """The short reply to a thank-you ("thanks") or an acknowledgement such as "ok" or "bye" ("acknowledgement")."""
-    return Reply("thanks", render("thanks")) if kind == "thanks" else Reply("acknowledgement", render("acknowledgement"))
+    return (
+        Reply("thanks", render("thanks")) if kind == "thanks" else Reply("acknowledgement", render("acknowledgement"))
+    )

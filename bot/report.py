@@ -176,7 +176,9 @@ def group_unanswered(core: Core, questions: list[str], similarity: float = DEFAU
     if not keys:
         return []
     texts = [shown[k] for k in keys]
-    vectors = np.concatenate([core.embedder.embed(texts[s : s + EMBED_BATCH]) for s in range(0, len(texts), EMBED_BATCH)])
+    vectors = np.concatenate(
+        [core.embedder.embed(texts[s : s + EMBED_BATCH]) for s in range(0, len(texts), EMBED_BATCH)]
+    )
     kb, index = core.kb, core.index
     groups: list[UnansweredGroup] = []
     for rows in cluster_vectors(vectors, similarity):
@@ -229,7 +231,7 @@ def build_report(
     db = core.store.db
     start = since.isoformat() if since else ""
     kb = core.kb
-    data = ReportData(generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), since=start or None)
+    data = ReportData(generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), since=start or None)
 
     totals = db.execute("select count(*), coalesce(sum(answered), 0) from questions where ts >= ?", [start]).fetchone()
     data.questions, data.answered = int(totals[0]), int(totals[1])
@@ -247,7 +249,12 @@ def build_report(
         ).fetchall()
     ]
     data.answered_by_day = [
-        {"day": day, "questions": int(asked), "answered": int(answered), "share": round(answered / asked, 4) if asked else 0.0}
+        {
+            "day": day,
+            "questions": int(asked),
+            "answered": int(answered),
+            "share": round(answered / asked, 4) if asked else 0.0,
+        }
         for day, asked, answered in db.execute(
             "select substr(ts, 1, 10) as day, count(*), coalesce(sum(answered), 0) from questions where ts >= ? "
             "group by day order by day",
@@ -256,7 +263,12 @@ def build_report(
     ]
 
     feedback = [
-        NoteFeedback(note_id, kb.notes[note_id].title if note_id in kb.notes else "(no longer in the knowledge)", int(up), int(down))
+        NoteFeedback(
+            note_id,
+            kb.notes[note_id].title if note_id in kb.notes else "(no longer in the knowledge)",
+            int(up),
+            int(down),
+        )
         for note_id, up, down in db.execute(
             "select note_id, coalesce(sum(rating > 0), 0), coalesce(sum(rating < 0), 0) from feedback "
             "where ts >= ? and note_id != '' group by note_id",
@@ -265,8 +277,12 @@ def build_report(
     ]
     data.feedback = sorted(feedback, key=lambda f: (f.up - f.down, -f.down, f.note_id))
 
-    hit = {row[0] for row in db.execute("select distinct note_id from questions where answered = 1 and ts >= ?", [start])}
-    data.never_hit = [{"id": n.id, "title": n.title} for n in sorted(kb.notes.values(), key=lambda n: n.id) if n.id not in hit]
+    hit = {
+        row[0] for row in db.execute("select distinct note_id from questions where answered = 1 and ts >= ?", [start])
+    }
+    data.never_hit = [
+        {"id": n.id, "title": n.title} for n in sorted(kb.notes.values(), key=lambda n: n.id) if n.id not in hit
+    ]
     data.past_review = [
         {"id": n.id, "title": n.title, "review_by": n.review_by, "owner": n.owner}
         for n in sorted(stale_notes(kb, today), key=lambda n: (n.review_by, n.id))
@@ -303,11 +319,23 @@ def render_summary(data: ReportData, top: int = 5) -> str:
     worst = [f for f in data.feedback if f.down][:top]
     if worst:
         lines.append("Worst-rated notes: " + "; ".join(f"{f.note_id} (👍 {f.up} / 👎 {f.down})" for f in worst))
-    lines.append(f"Notes never hit: {len(data.never_hit)}" + (f" ({', '.join(n['id'] for n in data.never_hit[:top])}{', ...' if len(data.never_hit) > top else ''})" if data.never_hit else ""))
-    lines.append(f"Notes past review: {len(data.past_review)}" + (f" ({', '.join(n['id'] for n in data.past_review[:top])})" if data.past_review else ""))
+    lines.append(
+        f"Notes never hit: {len(data.never_hit)}"
+        + (
+            f" ({', '.join(n['id'] for n in data.never_hit[:top])}{', ...' if len(data.never_hit) > top else ''})"
+            if data.never_hit
+            else ""
+        )
+    )
+    lines.append(
+        f"Notes past review: {len(data.past_review)}"
+        + (f" ({', '.join(n['id'] for n in data.past_review[:top])})" if data.past_review else "")
+    )
     lines.append(f"Unanswered question groups: {len(data.groups)}")
     for group in data.groups[:top]:
-        nearest = f"nearest note: {group.nearest_note} ({group.similarity:.2f})" if group.nearest_note else "no near note"
+        nearest = (
+            f"nearest note: {group.nearest_note} ({group.similarity:.2f})" if group.nearest_note else "no near note"
+        )
         lines.append(f"  {group.number:>3}. ×{group.size} “{group.questions[0]}” — {nearest}")
     if data.groups:
         lines.append("Draft a note from a group with: outsourcebot kb draft NUMBER")

@@ -128,7 +128,9 @@ def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None =
     numeric = numeric or set()
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     body = "".join(
-        "<tr>" + "".join(f'<td class="num">{cell}</td>' if n in numeric else f"<td>{cell}</td>" for n, cell in enumerate(row)) + "</tr>"
+        "<tr>"
+        + "".join(f'<td class="num">{cell}</td>' if n in numeric else f"<td>{cell}</td>" for n, cell in enumerate(row))
+        + "</tr>"
         for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -170,20 +172,39 @@ def render_html(data: ReportData) -> str:
             [
                 _e(g.number),
                 _e(g.size),
-                '<ul class="examples">' + "".join(f"<li>{_e(q)}</li>" for q in g.examples) + "</ul>"
-                + (f"<small>and {len(g.questions) - len(g.examples)} more</small>" if len(g.questions) > len(g.examples) else ""),
-                f"<code>{_e(g.nearest_note)}</code> {_e(g.nearest_title)} ({g.similarity:.2f})" if g.nearest_note else "none",
+                '<ul class="examples">'
+                + "".join(f"<li>{_e(q)}</li>" for q in g.examples)
+                + "</ul>"
+                + (
+                    f"<small>and {len(g.questions) - len(g.examples)} more</small>"
+                    if len(g.questions) > len(g.examples)
+                    else ""
+                ),
+                f"<code>{_e(g.nearest_note)}</code> {_e(g.nearest_title)} ({g.similarity:.2f})"
+                if g.nearest_note
+                else "none",
             ]
             for g in data.groups[:MAX_GROUPS_SHOWN]
         ],
         numeric={0, 1},
         empty="Every question was answered.",
     )
-    more = f"<p>{len(data.groups) - MAX_GROUPS_SHOWN} smaller groups are in the JSON output.</p>" if len(data.groups) > MAX_GROUPS_SHOWN else ""
-    never = _table(["Note", "Title"], [[f"<code>{_e(n['id'])}</code>", _e(n["title"])] for n in data.never_hit], empty="Every note answered something.")
+    more = (
+        f"<p>{len(data.groups) - MAX_GROUPS_SHOWN} smaller groups are in the JSON output.</p>"
+        if len(data.groups) > MAX_GROUPS_SHOWN
+        else ""
+    )
+    never = _table(
+        ["Note", "Title"],
+        [[f"<code>{_e(n['id'])}</code>", _e(n["title"])] for n in data.never_hit],
+        empty="Every note answered something.",
+    )
     stale = _table(
         ["Note", "Title", "Review by", "Owner"],
-        [[f"<code>{_e(n['id'])}</code>", _e(n["title"]), _e(n["review_by"]), _e(n["owner"] or "nobody")] for n in data.past_review],
+        [
+            [f"<code>{_e(n['id'])}</code>", _e(n["title"]), _e(n["review_by"]), _e(n["owner"] or "nobody")]
+            for n in data.past_review
+        ],
         empty="No note is past its review date.",
     )
     return f"""<!DOCTYPE html>

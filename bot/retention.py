@@ -52,5 +52,5 @@ async def retention_job(core: Core, every: float = 3600, stop: asyncio.Event | N
             log.exception("retention run failed; trying again in %s s", every)
         try:
             await asyncio.wait_for(stop.wait(), timeout=every)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass

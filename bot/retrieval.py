@@ -93,7 +93,10 @@ def rank_notes(
         # match. Unlike rank fusion it keeps the size of semantic gaps, so a lexical hit
         # breaks near-ties without overturning a clear semantic winner.
         top_lex = max(lex.values(), default=0.0)
-        fused = {n: cos.get(n, 0.0) + (LEXICAL_WEIGHT * lex[n] / top_lex if n in lex and top_lex > 0 else 0.0) for n in set(cos) | set(lex)}
+        fused = {
+            n: cos.get(n, 0.0) + (LEXICAL_WEIGHT * lex[n] / top_lex if n in lex and top_lex > 0 else 0.0)
+            for n in set(cos) | set(lex)
+        }
         order = sorted(fused, key=lambda n: (-fused[n], -cos.get(n, 0.0)))
         scores = fused
     result = []

@@ -51,7 +51,15 @@ def create_tables(db: sqlite_utils.Database) -> None:
         pk=("answer_id", "user_hash"),
     )
     db["unanswered"].create(  # type: ignore[union-attr]
-        {"answer_id": str, "ts": str, "platform": str, "user_hash": str, "question": str, "nearest_note": str, "score": float},
+        {
+            "answer_id": str,
+            "ts": str,
+            "platform": str,
+            "user_hash": str,
+            "question": str,
+            "nearest_note": str,
+            "score": float,
+        },
         pk="answer_id",
     )
     db["conversations"].create(  # type: ignore[union-attr]
@@ -66,7 +74,7 @@ def add_reply_text(db: sqlite_utils.Database) -> None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -228,7 +236,7 @@ class Store:
 
         Feedback rows stay: they hold no text, only a rating of a note, and keep its history.
         """
-        cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).isoformat(timespec="seconds")
+        cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="seconds")
         with self._lock, self.db.conn:
             total = 0
             for table in ("questions", "unanswered", "conversations"):

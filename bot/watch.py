@@ -52,7 +52,7 @@ async def _sleep_or_stop(seconds: float, stop: asyncio.Event) -> bool:
     """Wait `seconds` or until `stop` is set; True when stopped."""
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return False
     return True
 

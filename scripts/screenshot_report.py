@@ -49,7 +49,9 @@ def render_sample_report(folder: Path) -> Path:
     from tests.bot.seeding import seed_store
 
     settings = Settings(data_dir=folder / "data", knowledge_dir=REPO_DIR / "knowledge", salt="sample-salt")
-    core = Core.start(settings, store=Store(folder / "sample.db", "sample-salt"), say=lambda line: print(line, file=sys.stderr))
+    core = Core.start(
+        settings, store=Store(folder / "sample.db", "sample-salt"), say=lambda line: print(line, file=sys.stderr)
+    )
     seed_store(core.store, sorted(core.kb.notes))
     page = folder / "report.html"
     page.write_text(render_html(build_report(core)), encoding="utf-8")
@@ -59,7 +61,10 @@ def render_sample_report(folder: Path) -> Path:
 def _chromium(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, page.resolve().as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

@@ -42,7 +42,16 @@ disclaimer: {disclaimer}
 """
 
 
-def write_note(folder: Path, note_id: str, title: str, questions: list[str], answer: str, related: str = "", point: str = "A point.", disclaimer: bool = False) -> Path:
+def write_note(
+    folder: Path,
+    note_id: str,
+    title: str,
+    questions: list[str],
+    answer: str,
+    related: str = "",
+    point: str = "A point.",
+    disclaimer: bool = False,
+) -> Path:
     """Write one valid note file and return its path."""
     path = folder / f"{note_id.replace('/', '-')}.md"
     path.write_text(
@@ -65,12 +74,30 @@ def tiny_knowledge(tmp_path: Path) -> Path:
     """A knowledge folder with three small notes about pricing, contracts and the chasm."""
     folder = tmp_path / "knowledge"
     folder.mkdir()
-    write_note(folder, "pricing", "Pricing and costs", ["how much does a freelancer cost", "hourly or fixed price", "freelancer rates"],
-               "Freelancers charge hourly, fixed price or retainer; compare total cost.", related="contracts")
-    write_note(folder, "contracts", "Contracts", ["what goes in a freelance contract", "do I need an NDA", "who owns the IP"],
-               "A freelance contract covers scope, payment, IP and confidentiality.", related="pricing", disclaimer=True)
-    write_note(folder, "chasm", "Crossing the chasm", ["what is the chasm", "visionaries and pragmatists", "moore chasm book"],
-               "The chasm is the gap between visionaries and pragmatists in technology adoption.")
+    write_note(
+        folder,
+        "pricing",
+        "Pricing and costs",
+        ["how much does a freelancer cost", "hourly or fixed price", "freelancer rates"],
+        "Freelancers charge hourly, fixed price or retainer; compare total cost.",
+        related="contracts",
+    )
+    write_note(
+        folder,
+        "contracts",
+        "Contracts",
+        ["what goes in a freelance contract", "do I need an NDA", "who owns the IP"],
+        "A freelance contract covers scope, payment, IP and confidentiality.",
+        related="pricing",
+        disclaimer=True,
+    )
+    write_note(
+        folder,
+        "chasm",
+        "Crossing the chasm",
+        ["what is the chasm", "visionaries and pragmatists", "moore chasm book"],
+        "The chasm is the gap between visionaries and pragmatists in technology adoption.",
+    )
     return folder
 
 
@@ -82,7 +109,9 @@ def fake_embedder() -> HashingEmbedder:
 
 def make_settings(knowledge: Path, data: Path, **overrides: object) -> Settings:
     """Settings for tests, pointing at temporary folders."""
-    values: dict[str, object] = dict(data_dir=data, knowledge_dir=knowledge, threshold=0.3, rate_limit=0, salt="test-salt")
+    values: dict[str, object] = dict(
+        data_dir=data, knowledge_dir=knowledge, threshold=0.3, rate_limit=0, salt="test-salt"
+    )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -110,4 +139,6 @@ def real_core(real_settings: Settings) -> Core:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the markers the suite uses."""
-    config.addinivalue_line("markers", "reference: loads torch and the sentence-transformers reference encoder (slow, run once)")
+    config.addinivalue_line(
+        "markers", "reference: loads torch and the sentence-transformers reference encoder (slow, run once)"
+    )

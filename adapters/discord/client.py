@@ -142,7 +142,9 @@ class DiscordBot(discord.AutoShardedClient):
         role = self.config.admin_role
         if not role or guild_id is None or guild_id not in self.config.admin_guild_ids:
             return False
-        return isinstance(user, discord.Member) and user.guild.id == guild_id and any(r.name == role for r in user.roles)
+        return (
+            isinstance(user, discord.Member) and user.guild.id == guild_id and any(r.name == role for r in user.roles)
+        )
 
     # ----- sending -------------------------------------------------------------------------
 
@@ -265,7 +267,9 @@ class DiscordBot(discord.AutoShardedClient):
                 return
             private = bool(interaction.message and interaction.message.flags.ephemeral)
             message = self.message_for(interaction.user, interaction.channel_id, "")
-            await self.respond(interaction, self.core.press_topic(message, note_id), ephemeral=True if private else None)
+            await self.respond(
+                interaction, self.core.press_topic(message, note_id), ephemeral=True if private else None
+            )
         except Exception as exc:
             await self.fail_politely(interaction, exc, "topic button")
 
@@ -279,7 +283,9 @@ class DiscordBot(discord.AutoShardedClient):
 
     # ----- the error boundary --------------------------------------------------------------
 
-    async def fail_politely(self, target: discord.Interaction[Any] | discord.Message | None, error: BaseException, where: str) -> None:
+    async def fail_politely(
+        self, target: discord.Interaction[Any] | discord.Message | None, error: BaseException, where: str
+    ) -> None:
         """Log an error from one handler and tell the user politely; the bot keeps running."""
         log.error("error in %s: %s: %s", where, type(error).__name__, error, exc_info=error)
         parts = render_text(render("error"))
@@ -297,7 +303,9 @@ class DiscordBot(discord.AutoShardedClient):
         target = next((a for a in args if isinstance(a, (discord.Interaction, discord.Message))), None)
         await self.fail_politely(target, error, event_method)
 
-    async def on_app_command_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
+    async def on_app_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
         """Slash commands' errors end here."""
         original = getattr(error, "original", error)
         name = interaction.command.name if interaction.command else "unknown command"

@@ -61,7 +61,9 @@ def _ids(environ: Mapping[str, str], name: str) -> list[int]:
         if not part:
             continue
         if not part.isdigit():
-            raise ConfigError(f"{name} has {part!r}, which is not a Discord id; use numbers separated by commas, like {name}=123456789012345678")
+            raise ConfigError(
+                f"{name} has {part!r}, which is not a Discord id; use numbers separated by commas, like {name}=123456789012345678"
+            )
         ids.append(int(part))
     return ids
 
@@ -104,8 +106,10 @@ def load_discord_config(environ: Mapping[str, str] | None = None) -> DiscordConf
     admin_guilds = _ids(environ, "DISCORD_ADMIN_GUILD_IDS")
     if admin_role and not admin_guilds:
         # Not an error: the ids alone still work. But a role that silently grants nothing would puzzle.
-        log.warning("DISCORD_ADMIN_ROLE is set but DISCORD_ADMIN_GUILD_IDS is empty, so the role grants nothing; "
-                    "list the ids of the servers you trust in DISCORD_ADMIN_GUILD_IDS")
+        log.warning(
+            "DISCORD_ADMIN_ROLE is set but DISCORD_ADMIN_GUILD_IDS is empty, so the role grants nothing; "
+            "list the ids of the servers you trust in DISCORD_ADMIN_GUILD_IDS"
+        )
     return DiscordConfig(
         token=token,
         api_url=api_url,

@@ -86,7 +86,10 @@ def _cap(parts: list[Part]) -> list[Part]:
     kept = parts[:MAX_PARTS]
     last = kept[-1]
     if last.embed is not None and last.embed.description:
-        last.embed.description = trim(last.embed.description.removesuffix(MORE), DESCRIPTION_LIMIT - 40) + " (reply cut: too long for Discord)"
+        last.embed.description = (
+            trim(last.embed.description.removesuffix(MORE), DESCRIPTION_LIMIT - 40)
+            + " (reply cut: too long for Discord)"
+        )
     elif last.content:
         last.content = trim(last.content.removesuffix(MORE), CONTENT_LIMIT - 40) + " (reply cut: too long for Discord)"
     return kept
@@ -127,7 +130,10 @@ def render_answer(reply: Reply) -> list[discord.Embed]:
     footer = trim("Sources: " + "; ".join(reply.references), FOOTER_LIMIT) if reply.references else ""
     for name, value in fields:
         embed = embeds[-1]
-        if len(embed.fields) >= FIELDS_PER_EMBED or len(embed) + len(name) + len(value) + len(footer) > EMBED_TOTAL_LIMIT:
+        if (
+            len(embed.fields) >= FIELDS_PER_EMBED
+            or len(embed) + len(name) + len(value) + len(footer) > EMBED_TOTAL_LIMIT
+        ):
             embed = _new_embed(f"{title} (continued)")
             embeds.append(embed)
         embed.add_field(name=name, value=value, inline=False)
@@ -153,7 +159,9 @@ def render_reply(reply: Reply) -> list[Part]:
     elif reply.kind in EMBED_KINDS:
         title = _TITLES.get(reply.kind, "")
         chunks = split_text(reply.body, DESCRIPTION_LIMIT)
-        parts = [Part(embed=_new_embed(title if i == 0 else f"{title} (continued)", chunk)) for i, chunk in enumerate(chunks)]
+        parts = [
+            Part(embed=_new_embed(title if i == 0 else f"{title} (continued)", chunk)) for i, chunk in enumerate(chunks)
+        ]
     else:
         parts = [Part(content=chunk) for chunk in split_text(reply.text, CONTENT_LIMIT)]
     return _cap(parts)

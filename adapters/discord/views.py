@@ -35,7 +35,9 @@ def _bot(interaction: discord.Interaction[Any]) -> DiscordBot:
     return cast("DiscordBot", interaction.client)
 
 
-class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ob:fb:(?P<sign>[+-]):(?P<answer_id>[0-9A-Za-z_-]{1,80})"):
+class FeedbackButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ob:fb:(?P<sign>[+-]):(?P<answer_id>[0-9A-Za-z_-]{1,80})"
+):
     """👍 or 👎 for one answer; the press is stored against the answer id."""
 
     def __init__(self, rating: int, answer_id: str) -> None:

@@ -127,6 +127,10 @@ async def serve(core: Core, config: TelegramConfig) -> None:
             pass
     async with running(app, config):
         where = f"webhook {config.webhook_url}" if config.webhook_url else "long polling"
-        print(f"outsourcebot is on Telegram as @{app.bot.username} ({where}). Press Ctrl+C to stop.", file=sys.stderr, flush=True)
+        print(
+            f"outsourcebot is on Telegram as @{app.bot.username} ({where}). Press Ctrl+C to stop.",
+            file=sys.stderr,
+            flush=True,
+        )
         await stop.wait()
     print("Stopped.", file=sys.stderr, flush=True)

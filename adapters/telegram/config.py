@@ -59,7 +59,7 @@ class TelegramConfig:
 
     @property
     def mode(self) -> str:
-        """"webhook" when a webhook URL is set, else "polling"."""
+        """ "webhook" when a webhook URL is set, else "polling"."""
         return "webhook" if self.webhook_url else "polling"
 
     def secrets(self) -> list[str]:
@@ -76,7 +76,9 @@ def _api_url(raw: str) -> str:
     if not url:
         return DEFAULT_API_URL
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"TELEGRAM_API_URL={raw!r} must start with http:// or https://, like http://localhost:8081/bot")
+        raise ConfigError(
+            f"TELEGRAM_API_URL={raw!r} must start with http:// or https://, like http://localhost:8081/bot"
+        )
     if "{token}" in url or url.endswith("/bot"):
         return url
     return url + "/bot"
@@ -119,17 +121,23 @@ def load_telegram_config(env: Mapping[str, str] | None = None) -> TelegramConfig
     if not token:
         raise ConfigError(f"TELEGRAM_BOT_TOKEN is not set. To get one, {BOTFATHER_HINT}")
     if not _TOKEN.match(token):
-        raise ConfigError(f"TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters). To get one, {BOTFATHER_HINT}")
+        raise ConfigError(
+            f"TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters). To get one, {BOTFATHER_HINT}"
+        )
     webhook_url = env.get("TELEGRAM_WEBHOOK_URL", "").strip()
     if webhook_url and not webhook_url.startswith("https://"):
-        raise ConfigError(f"TELEGRAM_WEBHOOK_URL={webhook_url!r} must be an https:// URL (Telegram only posts to HTTPS)")
+        raise ConfigError(
+            f"TELEGRAM_WEBHOOK_URL={webhook_url!r} must be an https:// URL (Telegram only posts to HTTPS)"
+        )
     port_raw = env.get("TELEGRAM_WEBHOOK_PORT", "").strip() or "8443"
     try:
         port = int(port_raw)
     except ValueError:
         port = -1
     if not 0 < port < 65536:
-        raise ConfigError(f"TELEGRAM_WEBHOOK_PORT={port_raw!r} is not a port number; set it like TELEGRAM_WEBHOOK_PORT=8443")
+        raise ConfigError(
+            f"TELEGRAM_WEBHOOK_PORT={port_raw!r} is not a port number; set it like TELEGRAM_WEBHOOK_PORT=8443"
+        )
     secret = env.get("TELEGRAM_WEBHOOK_SECRET", "").strip()
     if secret and not _SECRET.match(secret):
         raise ConfigError("TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1 to 256 characters)")

@@ -99,15 +99,31 @@ async def send_reply(bot: Bot, chat: Chat, reply: Reply, reply_to: int | None = 
         try:
             sent.append(
                 await bot.send_message(
-                    chat.id, chunk.html, parse_mode=ParseMode.HTML, reply_markup=keyboard, reply_parameters=threading, link_preview_options=NO_PREVIEW
+                    chat.id,
+                    chunk.html,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                    reply_parameters=threading,
+                    link_preview_options=NO_PREVIEW,
                 )
             )
         except BadRequest as exc:
             if "can't parse entities" not in exc.message.lower():
                 raise
-            log.warning("Telegram rejected the HTML of a %s reply in chat %s (%s); sending it as plain text", reply.kind, chat.id, exc.message)
+            log.warning(
+                "Telegram rejected the HTML of a %s reply in chat %s (%s); sending it as plain text",
+                reply.kind,
+                chat.id,
+                exc.message,
+            )
             sent.append(
-                await bot.send_message(chat.id, chunk.plain, reply_markup=keyboard, reply_parameters=threading, link_preview_options=NO_PREVIEW)
+                await bot.send_message(
+                    chat.id,
+                    chunk.plain,
+                    reply_markup=keyboard,
+                    reply_parameters=threading,
+                    link_preview_options=NO_PREVIEW,
+                )
             )
     return sent
 
@@ -161,7 +177,9 @@ class TelegramHandlers:
     def _reply_to(message: TelegramMessage) -> int | None:
         return None if message.chat.type == ChatType.PRIVATE else message.message_id
 
-    async def _serve(self, update: Update, context: ContextTypes.DEFAULT_TYPE, produce: Produce, typing_shown: bool = False) -> None:
+    async def _serve(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, produce: Produce, typing_shown: bool = False
+    ) -> None:
         """Admit the message, then, in the chat's turn, make the reply (showing "typing" if asked) and send it."""
         message = update.effective_message
         assert message is not None
@@ -190,7 +208,9 @@ class TelegramHandlers:
         if not question.strip():  # an empty /ask or a bare mention: how to ask, with this platform's commands
             await self._serve(update, context, self._constant(self.core.help_reply(COMMANDS_TEXT)))
             return
-        await self._serve(update, context, lambda: self.core.handle(self._message(update, question), admitted=True), typing_shown=True)
+        await self._serve(
+            update, context, lambda: self.core.handle(self._message(update, question), admitted=True), typing_shown=True
+        )
 
     @staticmethod
     def _constant(reply: Reply) -> Produce:

@@ -138,7 +138,9 @@ def split_blocks(blocks: list[_Block], limit: int = MAX_MESSAGE_LENGTH) -> list[
 
     def flush() -> None:
         if current:
-            chunks.append(Chunk("\n\n".join(_block_html(b.text, b.style) for b in current), "\n\n".join(b.text for b in current)))
+            chunks.append(
+                Chunk("\n\n".join(_block_html(b.text, b.style) for b in current), "\n\n".join(b.text for b in current))
+            )
             current.clear()
 
     queue = list(blocks)

@@ -144,7 +144,9 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
                     raise
                 # Jitter keeps many callers that failed together from retrying together.
                 wait = min(self.max_backoff, self.backoff * 2**attempt) * random.uniform(0.8, 1.2)
-                log.warning("network error on %s (%s); retry %d of %d in %.1f s", endpoint, exc, attempt + 1, retries, wait)
+                log.warning(
+                    "network error on %s (%s); retry %d of %d in %.1f s", endpoint, exc, attempt + 1, retries, wait
+                )
                 await self._sleep(wait)
             self.retries += 1
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises

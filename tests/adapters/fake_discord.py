@@ -242,7 +242,9 @@ def message_errors(payload: dict[str, Any]) -> dict[str, str]:
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON answer with Discord's exact content type (discord.py compares it verbatim)."""
-    return web.Response(body=json.dumps(data).encode(), status=status, headers={**(headers or {}), "Content-Type": "application/json"})
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={**(headers or {}), "Content-Type": "application/json"}
+    )
 
 
 def invalid_form_body(errors: dict[str, str]) -> web.Response:
@@ -273,7 +275,9 @@ class Sent:
     @property
     def custom_ids(self) -> list[str]:
         """Every button custom id on the message, row by row."""
-        return [b.get("custom_id", "") for row in self.payload.get("components") or [] for b in row.get("components") or []]
+        return [
+            b.get("custom_id", "") for row in self.payload.get("components") or [] for b in row.get("components") or []
+        ]
 
     @property
     def text(self) -> str:
@@ -399,7 +403,9 @@ class FakeDiscord:
 
     async def wait_sent(self, count: int, timeout: float = 5.0) -> list[Sent]:
         """Wait until at least `count` messages were sent in all; return them."""
-        await self.wait_until(lambda: len(self.sent) >= count, timeout, f"{count} sent message(s), have {len(self.sent)}")
+        await self.wait_until(
+            lambda: len(self.sent) >= count, timeout, f"{count} sent message(s), have {len(self.sent)}"
+        )
         return list(self.sent)
 
     # ----- REST ----------------------------------------------------------------------------------
@@ -436,7 +442,9 @@ class FakeDiscord:
         self.rate_limits.append(RateLimit(method, re.compile(path_pattern), times, retry_after))
 
     async def _me(self, request: web.Request) -> web.Response:
-        return json_response({**self.bot_user, "verified": True, "mfa_enabled": False, "locale": "en-US", "email": None})
+        return json_response(
+            {**self.bot_user, "verified": True, "mfa_enabled": False, "locale": "en-US", "email": None}
+        )
 
     async def _application(self, request: web.Request) -> web.Response:
         return json_response(
@@ -539,7 +547,9 @@ class FakeDiscord:
         channel = known["channel_id"]
         message = None
         if kind == 4:
-            rejected = await self._record(Sent("callback", data, channel_id=channel, interaction_id=interaction_id, callback_type=kind))
+            rejected = await self._record(
+                Sent("callback", data, channel_id=channel, interaction_id=interaction_id, callback_type=kind)
+            )
             if rejected:
                 return rejected
             message = self._message_object(data, channel)
@@ -553,7 +563,9 @@ class FakeDiscord:
             if errors:
                 self.rejected.append(("update", errors))
                 return invalid_form_body(errors)
-            self.sent.append(Sent("update", data, channel_id=channel, interaction_id=interaction_id, callback_type=kind))
+            self.sent.append(
+                Sent("update", data, channel_id=channel, interaction_id=interaction_id, callback_type=kind)
+            )
         elif kind != 6:
             return invalid_form_body({"type": f"Unsupported interaction callback type {kind}"})
         known["answered"] = True
@@ -582,7 +594,9 @@ class FakeDiscord:
             return json_response({"message": "Unknown Webhook", "code": 10015}, status=404)
         # Like Discord: the first follow-up after a defer fills in the "thinking..." message and keeps its flags.
         replaces = bool(known.pop("pending_defer", False))
-        sent = Sent("followup", payload, channel_id=known["channel_id"], interaction_id=known["id"], replaced_defer=replaces)
+        sent = Sent(
+            "followup", payload, channel_id=known["channel_id"], interaction_id=known["id"], replaced_defer=replaces
+        )
         rejected = await self._record(sent)
         if rejected:
             known["pending_defer"] = replaces
@@ -607,7 +621,9 @@ class FakeDiscord:
 
     # ----- gateway -------------------------------------------------------------------------------
 
-    async def _send(self, session: Session | None, ws: web.WebSocketResponse, packet: dict[str, Any], compressor: Any) -> None:
+    async def _send(
+        self, session: Session | None, ws: web.WebSocketResponse, packet: dict[str, Any], compressor: Any
+    ) -> None:
         data = json.dumps(packet)
         if compressor is None:
             await ws.send_str(data)
@@ -627,7 +643,9 @@ class FakeDiscord:
             await ws.close(code=4000, message=b"unsupported compression")
             return ws
         compressor = zlib.compressobj() if compress == "zlib-stream" else None
-        await self._send(None, ws, {"op": 10, "d": {"heartbeat_interval": HEARTBEAT_MS}, "s": None, "t": None}, compressor)
+        await self._send(
+            None, ws, {"op": 10, "d": {"heartbeat_interval": HEARTBEAT_MS}, "s": None, "t": None}, compressor
+        )
         session: Session | None = None
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
@@ -643,7 +661,13 @@ class FakeDiscord:
                     break
                 self.identifies.append(data)
                 shard = tuple(data.get("shard") or (0, 1))
-                session = Session(snowflake(), (int(shard[0]), int(shard[1])), int(data.get("intents", 0)), socket=ws, compressor=compressor)
+                session = Session(
+                    snowflake(),
+                    (int(shard[0]), int(shard[1])),
+                    int(data.get("intents", 0)),
+                    socket=ws,
+                    compressor=compressor,
+                )
                 self.sessions[session.shard[0]] = session
                 await self._ready(session)
             elif op == 6:
@@ -694,7 +718,9 @@ class FakeDiscord:
             },
         )
         for guild_id in mine:
-            await self._dispatch_to(session, "GUILD_CREATE", guild_payload(guild_id, channel_for(guild_id), self.bot_user))
+            await self._dispatch_to(
+                session, "GUILD_CREATE", guild_payload(guild_id, channel_for(guild_id), self.bot_user)
+            )
 
     def shard_for(self, guild_id: int | None) -> int:
         """Which shard receives a guild's events (DMs go to shard 0)."""
@@ -751,7 +777,13 @@ class FakeDiscord:
         return message_id
 
     def _interaction(
-        self, kind: int, data: dict[str, Any], user: dict[str, Any], guild_id: int | None, roles: list[int] | None, message: dict[str, Any] | None
+        self,
+        kind: int,
+        data: dict[str, Any],
+        user: dict[str, Any],
+        guild_id: int | None,
+        roles: list[int] | None,
+        message: dict[str, Any] | None,
     ) -> dict[str, Any]:
         interaction_id = snowflake()
         channel_id = str(channel_for(guild_id) if guild_id else int(user["id"]) + 7)
@@ -761,7 +793,9 @@ class FakeDiscord:
             "type": kind,
             "data": data,
             "channel_id": channel_id,
-            "channel": channel_payload(int(channel_id), guild_id) if guild_id else {"id": channel_id, "type": 1, "recipients": [user], "last_message_id": None, "flags": 0},
+            "channel": channel_payload(int(channel_id), guild_id)
+            if guild_id
+            else {"id": channel_id, "type": 1, "recipients": [user], "last_message_id": None, "flags": 0},
             "token": f"itoken-{interaction_id}",
             "version": 1,
             "locale": "en-US",
@@ -780,7 +814,12 @@ class FakeDiscord:
             payload["user"] = user
         if message is not None:
             payload["message"] = message
-        self._interactions[interaction_id] = {"id": interaction_id, "token": payload["token"], "channel_id": channel_id, "type": kind}
+        self._interactions[interaction_id] = {
+            "id": interaction_id,
+            "token": payload["token"],
+            "channel_id": channel_id,
+            "type": kind,
+        }
         return payload
 
     async def slash(
@@ -803,16 +842,30 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", payload, guild_id)
         return str(payload["id"])
 
-    async def press(self, custom_id: str, user: dict[str, Any], on: Sent | None = None, guild_id: int | None = GUILD_ID) -> str:
+    async def press(
+        self, custom_id: str, user: dict[str, Any], on: Sent | None = None, guild_id: int | None = GUILD_ID
+    ) -> str:
         """A user presses a button (INTERACTION_CREATE type 3) on a message the bot sent.
 
         `on` is the sent message; without it the button sits on a message from an earlier run.
         """
-        payload_of = on.payload if on is not None else {"components": [{"type": 1, "components": [{"type": 2, "style": 2, "label": "x", "custom_id": custom_id}]}]}
+        payload_of = (
+            on.payload
+            if on is not None
+            else {
+                "components": [
+                    {"type": 1, "components": [{"type": 2, "style": 2, "label": "x", "custom_id": custom_id}]}
+                ]
+            }
+        )
         channel = str(channel_for(guild_id) if guild_id else int(user["id"]) + 7)
         message = self._message_object(payload_of, channel)
         message["components"] = [
-            {"type": 1, "id": r + 1, "components": [{**b, "id": 10 * (r + 1) + i} for i, b in enumerate(row["components"])]}
+            {
+                "type": 1,
+                "id": r + 1,
+                "components": [{**b, "id": 10 * (r + 1) + i} for i, b in enumerate(row["components"])],
+            }
             for r, row in enumerate(payload_of.get("components") or [])
         ]
         payload = self._interaction(3, {"custom_id": custom_id, "component_type": 2}, user, guild_id, None, message)

@@ -35,7 +35,24 @@ BOT_USERNAME = "outsource_test_bot"
 MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
 
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span", "tg-spoiler", "blockquote", "tg-emoji"}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "span",
+    "tg-spoiler",
+    "blockquote",
+    "tg-emoji",
+}
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:=(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>")
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#[0-9]+|#x[0-9a-fA-F]+);")
 # Parameters that PTB sends as raw strings; everything else is JSON-encoded.
@@ -66,13 +83,15 @@ def parse_html(text: str) -> str:
         if ch == "<":
             match = _TAG.match(text, i)
             if not match:
-                raise HtmlError(f"Unsupported start tag \"{text[i + 1:i + 8]}\" at byte offset {offset}")
+                raise HtmlError(f'Unsupported start tag "{text[i + 1 : i + 8]}" at byte offset {offset}')
             closing, name = match.group(1), match.group(2).lower()
             if name not in ALLOWED_TAGS:
-                raise HtmlError(f"Unsupported start tag \"{name}\" at byte offset {offset}")
+                raise HtmlError(f'Unsupported start tag "{name}" at byte offset {offset}')
             if closing:
                 if not stack or stack[-1] != name:
-                    raise HtmlError(f"Unmatched end tag at byte offset {offset}, expected \"</{stack[-1] if stack else ''}>\", found \"</{name}>\"")
+                    raise HtmlError(
+                        f'Unmatched end tag at byte offset {offset}, expected "</{stack[-1] if stack else ""}>", found "</{name}>"'
+                    )
                 stack.pop()
             else:
                 stack.append(name)
@@ -85,7 +104,7 @@ def parse_html(text: str) -> str:
             out.append(ch)
             i += 1
     if stack:
-        raise HtmlError(f"Can't find end tag corresponding to start tag \"{stack[-1]}\"")
+        raise HtmlError(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
     return "".join(out)
 
 
@@ -96,7 +115,9 @@ def entities_of(text: str) -> list[dict[str, Any]]:
         command = text.split()[0] if text.split() else text
         found.append({"type": "bot_command", "offset": 0, "length": utf16_len(command)})
     for match in re.finditer(r"(?<![\w/])@[A-Za-z0-9_]{3,32}", text):
-        found.append({"type": "mention", "offset": utf16_len(text[: match.start()]), "length": utf16_len(match.group(0))})
+        found.append(
+            {"type": "mention", "offset": utf16_len(text[: match.start()]), "length": utf16_len(match.group(0))}
+        )
     return found
 
 
@@ -128,7 +149,7 @@ def bad_gateway() -> Fault:
 
 def cant_parse() -> Fault:
     """400 for HTML Telegram could not parse."""
-    return Fault(400, "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0")
+    return Fault(400, 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 0')
 
 
 def bot_blocked() -> Fault:
@@ -310,7 +331,9 @@ class FakeTelegram:
         task.add_done_callback(self._tasks.discard)
         return update
 
-    def message(self, chat: dict[str, Any], user_id: int, text: str, reply_to: dict[str, Any] | None = None) -> dict[str, Any]:
+    def message(
+        self, chat: dict[str, Any], user_id: int, text: str, reply_to: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """A user's text message, with the entities Telegram would attach."""
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
@@ -331,7 +354,9 @@ class FakeTelegram:
         """Queue a private-chat message from a user."""
         return self.push({"message": self.message(self.private_chat(user_id), user_id, text)})
 
-    def push_group(self, user_id: int, text: str, chat_id: int = -1001234567890, reply_to: dict[str, Any] | None = None) -> dict[str, Any]:
+    def push_group(
+        self, user_id: int, text: str, chat_id: int = -1001234567890, reply_to: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Queue a group message from a user."""
         return self.push({"message": self.message(self.group_chat(chat_id), user_id, text, reply_to)})
 
@@ -341,7 +366,15 @@ class FakeTelegram:
         self.callback_queries.add(query_id)
         current = self.messages[(message["chat"]["id"], message["message_id"])]
         return self.push(
-            {"callback_query": {"id": query_id, "from": self.user(user_id), "message": current, "chat_instance": "42", "data": data}}
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self.user(user_id),
+                    "message": current,
+                    "chat_instance": "42",
+                    "data": data,
+                }
+            }
         )
 
     # ----- methods -------------------------------------------------------------------------------
@@ -386,7 +419,12 @@ class FakeTelegram:
 
     async def _m_getupdates(self, params: dict[str, Any]) -> Any:
         if self.webhook.get("url"):
-            raise Rejected(Fault(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"))
+            raise Rejected(
+                Fault(
+                    409,
+                    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+                )
+            )
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
@@ -435,7 +473,12 @@ class FakeTelegram:
         markup = params.get("reply_markup")
         self._check_markup(markup)
         if (markup or None) == message.get("reply_markup"):
-            raise Rejected(Fault(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"))
+            raise Rejected(
+                Fault(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+                )
+            )
         if markup:
             message["reply_markup"] = markup
         else:
@@ -453,7 +496,9 @@ class FakeTelegram:
 
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> Any:
         if str(params.get("callback_query_id")) not in self.callback_queries:
-            raise Rejected(Fault(400, "Bad Request: query is too old and response timeout expired or query ID is invalid"))
+            raise Rejected(
+                Fault(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+            )
         if len(str(params.get("text") or "")) > 200:
             raise Rejected(Fault(400, "Bad Request: MESSAGE_TOO_LONG"))
         return True
@@ -463,7 +508,10 @@ class FakeTelegram:
         if scope.get("type") == "chat" and int(scope.get("chat_id", 0)) not in self.chats:
             raise Rejected(Fault(400, "Bad Request: chat not found"))
         for command in params.get("commands", []):
-            if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")) or not 0 < len(command.get("description", "")) <= 256:
+            if (
+                not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", ""))
+                or not 0 < len(command.get("description", "")) <= 256
+            ):
                 raise Rejected(Fault(400, "Bad Request: BOT_COMMAND_INVALID"))
         return True
 
@@ -477,15 +525,35 @@ class FakeTelegram:
         url = str(params.get("url", ""))
         if url and not url.startswith("https://"):
             raise Rejected(Fault(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"))
-        self.webhook = {"url": url, "secret_token": params.get("secret_token"), "allowed_updates": params.get("allowed_updates")}
+        self.webhook = {
+            "url": url,
+            "secret_token": params.get("secret_token"),
+            "allowed_updates": params.get("allowed_updates"),
+        }
         return True
 
     async def _m_getwebhookinfo(self, params: dict[str, Any]) -> Any:
-        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0 if self.webhook else len(self.updates)}
+        return {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": 0 if self.webhook else len(self.updates),
+        }
 
     async def _m_sendchataction(self, params: dict[str, Any]) -> Any:
         self._chat(params)
-        if params.get("action") not in ("typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice", "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note"):
+        if params.get("action") not in (
+            "typing",
+            "upload_photo",
+            "record_video",
+            "upload_video",
+            "record_voice",
+            "upload_voice",
+            "upload_document",
+            "choose_sticker",
+            "find_location",
+            "record_video_note",
+            "upload_video_note",
+        ):
             raise Rejected(Fault(400, "Bad Request: wrong parameter action in request"))
         return True
 

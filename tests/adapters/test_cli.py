@@ -48,17 +48,29 @@ def cli_env(real_core: Core, real_settings: Settings) -> dict[str, str]:
     return env
 
 
-def run(env: dict[str, str], *args: str, stdin: str | None = None, **overrides: str) -> subprocess.CompletedProcess[str]:
+def run(
+    env: dict[str, str], *args: str, stdin: str | None = None, **overrides: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(EXE), *args], input=stdin, capture_output=True, text=True, env={**env, **overrides}, timeout=120, cwd=REPO_DIR
+        [str(EXE), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**env, **overrides},
+        timeout=120,
+        cwd=REPO_DIR,
     )
 
 
 def test_every_command_has_help_with_an_example() -> None:
     assert ("ask",) in COMMANDS and ("kb", "check") in COMMANDS and ("forget",) in COMMANDS
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    procs = {cmd: subprocess.Popen([str(EXE), *cmd, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for cmd in COMMANDS}
+    procs = {
+        cmd: subprocess.Popen(
+            [str(EXE), *cmd, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        for cmd in COMMANDS
+    }
     failures = []
     for cmd, proc in procs.items():
         out, err = proc.communicate(timeout=60)
@@ -94,7 +106,11 @@ def test_ask_json_over_stdin_prints_one_object_per_line_in_order(cli_env: dict[s
         assert isinstance(obj["answer_id"], str)
     assert [o["answered"] for o in objects] == [True, False, True]
     assert objects[0]["sources"][0]["id"] == "virtual-assistants"
-    assert objects[2]["sources"][0] == {"id": "geoffrey-moore", "title": "Geoffrey Moore", "score": objects[2]["sources"][0]["score"]}
+    assert objects[2]["sources"][0] == {
+        "id": "geoffrey-moore",
+        "title": "Geoffrey Moore",
+        "score": objects[2]["sources"][0]["score"],
+    }
     assert objects[1]["suggestions"]
 
 
@@ -130,7 +146,13 @@ def test_kb_build_prints_the_summary(cli_env: dict[str, str], real_settings: Set
 
 def test_kb_build_refuses_broken_knowledge(cli_env: dict[str, str], tiny_knowledge: Path, tmp_path: Path) -> None:
     (tiny_knowledge / "broken.md").write_text("---\nid: a: b\n---\n", encoding="utf-8")
-    result = run(cli_env, "kb", "build", OUTSOURCEBOT_KNOWLEDGE_DIR=str(tiny_knowledge), OUTSOURCEBOT_DATA_DIR=str(tmp_path / "d"))
+    result = run(
+        cli_env,
+        "kb",
+        "build",
+        OUTSOURCEBOT_KNOWLEDGE_DIR=str(tiny_knowledge),
+        OUTSOURCEBOT_DATA_DIR=str(tmp_path / "d"),
+    )
     assert result.returncode == 1
     assert f"{tiny_knowledge / 'broken.md'}:2: bad YAML" in result.stderr
     assert "not building" in result.stderr
@@ -167,7 +189,9 @@ def test_forget(cli_env: dict[str, str], tmp_path: Path) -> None:
 
     store = Store(tmp_path / "d" / "outsourcebot.db", "cli-test-salt")
     for user in ("123", "123", "456"):
-        store.record_question(platform="telegram", user=user, chat=user, question="q", kind="answer", answered=True, note_id="n", score=1)
+        store.record_question(
+            platform="telegram", user=user, chat=user, question="q", kind="answer", answered=True, note_id="n", score=1
+        )
     store.db.conn.close()
     result = run(env, "forget", "123", "--platform", "telegram")
     assert result.returncode == 0, result.stderr
@@ -183,7 +207,9 @@ def test_forget(cli_env: dict[str, str], tmp_path: Path) -> None:
         (("ask", "hello"), {"OUTSOURCEBOT_THRESHOLD": "high"}, "OUTSOURCEBOT_THRESHOLD='high' is not a number"),
     ],
 )
-def test_configuration_errors_go_to_stderr(cli_env: dict[str, str], args: tuple[str, ...], overrides: dict[str, str], message: str) -> None:
+def test_configuration_errors_go_to_stderr(
+    cli_env: dict[str, str], args: tuple[str, ...], overrides: dict[str, str], message: str
+) -> None:
     result = run(cli_env, *args, **overrides)
     assert result.returncode != 0
     assert result.stdout == ""
@@ -198,7 +224,13 @@ def test_unknown_command_fails(cli_env: dict[str, str]) -> None:
 
 def test_ask_with_no_notes_fails_on_stderr(cli_env: dict[str, str], tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    result = run(cli_env, "ask", "hello", OUTSOURCEBOT_KNOWLEDGE_DIR=str(tmp_path / "empty"), OUTSOURCEBOT_DATA_DIR=str(tmp_path / "d"))
+    result = run(
+        cli_env,
+        "ask",
+        "hello",
+        OUTSOURCEBOT_KNOWLEDGE_DIR=str(tmp_path / "empty"),
+        OUTSOURCEBOT_DATA_DIR=str(tmp_path / "d"),
+    )
     assert result.returncode == 1
     assert result.stdout == ""
     assert "error: RuntimeError: no usable notes" in result.stderr
@@ -229,7 +261,10 @@ def test_each_ask_run_is_its_own_conversation(cli_env: dict[str, str], real_sett
     store = Store(real_settings.db_path, "cli-test-salt")
     try:
         assert store.last_note("cli", "cli") is None  # no shared "cli" chat carries a topic between runs
-        topics = [r["last_note"] for r in store.db.query("select last_note from conversations where platform = 'cli' order by ts")]
+        topics = [
+            r["last_note"]
+            for r in store.db.query("select last_note from conversations where platform = 'cli' order by ts")
+        ]
         assert topics[-2:] == ["crossing-the-chasm", "virtual-assistants"]  # one conversation per run
     finally:
         store.db.conn.close()

@@ -121,8 +121,16 @@ def test_an_error_while_answering_does_not_end_the_chat(core: Core, monkeypatch)
 
 
 def test_render_reply_numbers_suggestions() -> None:
-    reply = Reply("answer", "full text with Related topics: B", body="Title\n\nBody", suggestions=[Suggestion("a", "A"), Suggestion("b", "B")],
-                  suggestion_label="Did you mean", sources=[Source("x", "X", 0.9)], answer_id="id1", answered=True)
+    reply = Reply(
+        "answer",
+        "full text with Related topics: B",
+        body="Title\n\nBody",
+        suggestions=[Suggestion("a", "A"), Suggestion("b", "B")],
+        suggestion_label="Did you mean",
+        sources=[Source("x", "X", 0.9)],
+        answer_id="id1",
+        answered=True,
+    )
     assert render_reply(reply) == "Title\n\nBody\n\nDid you mean:\n  [1] A\n  [2] B\n(Was this helpful? /good or /bad)"
     assert render_reply(Reply("help", "hello", suggestions=[Suggestion("a", "A")])) == "hello"
 

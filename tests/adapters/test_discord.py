@@ -82,7 +82,9 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 def config_for(fake: FakeDiscord, **overrides: Any) -> DiscordConfig:
     """Discord settings pointing at the fake."""
-    return replace(DiscordConfig(token=TOKEN, api_url=fake.api_url, admin_ids=frozenset({int(ADMIN["id"])})), **overrides)
+    return replace(
+        DiscordConfig(token=TOKEN, api_url=fake.api_url, admin_ids=frozenset({int(ADMIN["id"])})), **overrides
+    )
 
 
 @asynccontextmanager
@@ -108,7 +110,9 @@ async def ask(fake: FakeDiscord, question: str, user: dict[str, Any] = ALICE) ->
     """Run /ask and return what the bot sent for it."""
     before = len(fake.sent)
     interaction = await fake.slash("ask", user, {"question": question})
-    await fake.wait_until(lambda: len(fake.sent_for(interaction)) >= 1 and len(fake.sent) > before, what="the /ask answer")
+    await fake.wait_until(
+        lambda: len(fake.sent_for(interaction)) >= 1 and len(fake.sent) > before, what="the /ask answer"
+    )
     await asyncio.sleep(0.05)  # let any follow-up parts land
     return fake.sent_for(interaction)
 
@@ -192,7 +196,13 @@ async def test_forget_deletes_the_users_data_privately(core: Core, fake: FakeDis
 
 
 async def test_reload_is_refused_politely_to_non_admins(core: Core, fake: FakeDiscord, tiny_knowledge: Path) -> None:
-    write_note(tiny_knowledge, "retainers", "Retainers", ["what is a retainer", "how do retainers work", "monthly retainer hours"], "A retainer buys a block of hours each month.")
+    write_note(
+        tiny_knowledge,
+        "retainers",
+        "Retainers",
+        ["what is a retainer", "how do retainers work", "monthly retainer hours"],
+        "A retainer buys a block of hours each month.",
+    )
     async with running(core, fake):
         interaction = await fake.slash("reload", BOB)
         await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="the refusal")
@@ -202,7 +212,13 @@ async def test_reload_is_refused_politely_to_non_admins(core: Core, fake: FakeDi
 
 
 async def test_reload_by_an_admin_loads_the_new_notes(core: Core, fake: FakeDiscord, tiny_knowledge: Path) -> None:
-    write_note(tiny_knowledge, "retainers", "Retainers", ["what is a retainer", "how do retainers work", "monthly retainer hours"], "A retainer buys a block of hours each month.")
+    write_note(
+        tiny_knowledge,
+        "retainers",
+        "Retainers",
+        ["what is a retainer", "how do retainers work", "monthly retainer hours"],
+        "A retainer buys a block of hours each month.",
+    )
     async with running(core, fake):
         interaction = await fake.slash("reload", ADMIN)
         await fake.wait_until(lambda: bool(fake.sent_for(interaction)), timeout=15, what="the reload summary")
@@ -214,7 +230,9 @@ async def test_reload_by_an_admin_loads_the_new_notes(core: Core, fake: FakeDisc
 
 
 async def test_stats_for_members_of_the_admin_role(core: Core, fake: FakeDiscord) -> None:
-    async with running(core, fake, admin_ids=frozenset(), admin_role=ADMIN_ROLE_NAME, admin_guild_ids=frozenset({GUILD_ID})):
+    async with running(
+        core, fake, admin_ids=frozenset(), admin_role=ADMIN_ROLE_NAME, admin_guild_ids=frozenset({GUILD_ID})
+    ):
         await ask(fake, PRICING_QUESTION)
         refused = await fake.slash("stats", BOB)
         allowed = await fake.slash("stats", BOB, roles=[ADMIN_ROLE_ID])
@@ -267,11 +285,18 @@ async def test_everyone_and_role_mentions_can_never_ping(core: Core, fake: FakeD
 @pytest.fixture
 def long_core(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> Core:
     """A core with a note whose key points overflow one embed field (the note itself is valid)."""
-    path = write_note(tiny_knowledge, "checklist", "The hiring checklist", ["what is on the hiring checklist", "hiring checklist items", "checklist for hiring"],
-                      "Work through the checklist before you hire anyone.")
+    path = write_note(
+        tiny_knowledge,
+        "checklist",
+        "The hiring checklist",
+        ["what is on the hiring checklist", "hiring checklist items", "checklist for hiring"],
+        "Work through the checklist before you hire anyone.",
+    )
     points = "\n".join(f"- Check {i}: " + "verify the detail " * 8 for i in range(14))
     path.write_text(path.read_text().replace("- A point.", points))
-    return Core.start(make_settings(tiny_knowledge, tmp_path / "data"), embedder=fake_embedder, store=Store(None, "test-salt"))
+    return Core.start(
+        make_settings(tiny_knowledge, tmp_path / "data"), embedder=fake_embedder, store=Store(None, "test-salt")
+    )
 
 
 async def test_key_points_longer_than_a_field_are_split_across_fields(long_core: Core, fake: FakeDiscord) -> None:
@@ -283,10 +308,20 @@ async def test_key_points_longer_than_a_field_are_split_across_fields(long_core:
     assert "Check 13:" in sent.text
 
 
-async def test_a_reply_longer_than_a_message_is_split_into_several(core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_reply_longer_than_a_message_is_split_into_several(
+    core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
     paragraphs = "\n\n".join(f"Paragraph {i}: " + "long advice words " * 40 for i in range(14))
-    huge = Reply("answer", paragraphs, title="A very long answer", answer=paragraphs, key_points=["point " * 150] * 12,
-                 references=["Test source"], suggestions=[Suggestion("contracts", "Contracts")], answer_id="a1b2c3")
+    huge = Reply(
+        "answer",
+        paragraphs,
+        title="A very long answer",
+        answer=paragraphs,
+        key_points=["point " * 150] * 12,
+        references=["Test source"],
+        suggestions=[Suggestion("contracts", "Contracts")],
+        answer_id="a1b2c3",
+    )
 
     async def long_answer(message: Any) -> Reply:
         return huge
@@ -315,7 +350,9 @@ async def test_a_429_is_waited_out_and_retried(core: Core, fake: FakeDiscord) ->
     assert sent.payload["embeds"][0]["title"] == "Crossing the chasm"
 
 
-async def test_an_error_in_one_handler_is_answered_politely(core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+async def test_an_error_in_one_handler_is_answered_politely(
+    core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     async def broken(message: Any) -> Reply:
         raise RuntimeError("index exploded")
 
@@ -334,7 +371,9 @@ async def test_an_error_in_one_handler_is_answered_politely(core: Core, fake: Fa
 
 
 async def test_a_per_user_rate_limit_answers_privately(tiny_knowledge: Path, tmp_path: Path, fake: FakeDiscord) -> None:
-    strict = Core.start(make_settings(tiny_knowledge, tmp_path / "d", rate_limit=1), embedder=HashingEmbedder(), store=Store(None, "s"))
+    strict = Core.start(
+        make_settings(tiny_knowledge, tmp_path / "d", rate_limit=1), embedder=HashingEmbedder(), store=Store(None, "s")
+    )
     async with running(strict, fake):
         await ask(fake, PRICING_QUESTION)
         [limited] = await ask(fake, PRICING_QUESTION)
@@ -389,16 +428,31 @@ def test_a_missing_token_stops_start_up_with_a_clear_message() -> None:
     shaped = "MTIzNDU2Nzg5MDEy.GaBcDe.abcdefghijklmnopqrstuvwxyz0123"
     with pytest.raises(ConfigError, match="not a Discord id"):
         load_discord_config({"DISCORD_BOT_TOKEN": shaped, "DISCORD_ADMIN_IDS": "alice"})
-    config = load_discord_config({"DISCORD_BOT_TOKEN": f" {shaped} ", "DISCORD_ADMIN_IDS": "1, 2", "DISCORD_GUILD_IDS": "3", "DISCORD_MESSAGE_CONTENT": "0",
-                                  "DISCORD_ADMIN_ROLE": "Mods", "DISCORD_ADMIN_GUILD_IDS": "4,5"})
-    assert config.token == shaped and config.admin_ids == {1, 2} and config.guild_ids == (3,) and not config.message_content
+    config = load_discord_config(
+        {
+            "DISCORD_BOT_TOKEN": f" {shaped} ",
+            "DISCORD_ADMIN_IDS": "1, 2",
+            "DISCORD_GUILD_IDS": "3",
+            "DISCORD_MESSAGE_CONTENT": "0",
+            "DISCORD_ADMIN_ROLE": "Mods",
+            "DISCORD_ADMIN_GUILD_IDS": "4,5",
+        }
+    )
+    assert (
+        config.token == shaped
+        and config.admin_ids == {1, 2}
+        and config.guild_ids == (3,)
+        and not config.message_content
+    )
     assert config.admin_role == "Mods" and config.admin_guild_ids == {4, 5}
     with pytest.raises(ConfigError, match="DISCORD_ADMIN_GUILD_IDS has 'here'"):
         load_discord_config({"DISCORD_BOT_TOKEN": shaped, "DISCORD_ADMIN_GUILD_IDS": "here"})
     assert "s3cret" not in repr(replace(config, token="s3cret"))
 
 
-async def test_the_token_never_reaches_the_logs(core: Core, fake: FakeDiscord, caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_token_never_reaches_the_logs(
+    core: Core, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     async with running(core, fake):
         logging.getLogger("discord.http").debug("request with Authorization: Bot %s", TOKEN)
@@ -420,11 +474,16 @@ async def test_guild_ids_sync_commands_to_those_guilds_only(core: Core, fake: Fa
 
 def test_serve_runs_the_platforms_whose_token_is_set() -> None:
     assert [p.name for p in configured(PLATFORMS, {"DISCORD_BOT_TOKEN": "x"})] == ["discord"]
-    assert [p.name for p in configured(PLATFORMS, {"DISCORD_BOT_TOKEN": "x", "TELEGRAM_BOT_TOKEN": "1:y"})] == ["telegram", "discord"]
+    assert [p.name for p in configured(PLATFORMS, {"DISCORD_BOT_TOKEN": "x", "TELEGRAM_BOT_TOKEN": "1:y"})] == [
+        "telegram",
+        "discord",
+    ]
     assert configured(PLATFORMS, {"DISCORD_BOT_TOKEN": " "}) == []
 
 
-async def test_serve_shares_one_core_and_stops_every_platform(core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_serve_shares_one_core_and_stops_every_platform(
+    core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DISCORD_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("DISCORD_API_URL", fake.api_url)
     discord_platform = next(p for p in PLATFORMS if p.name == "discord")
@@ -436,8 +495,12 @@ async def test_serve_shares_one_core_and_stops_every_platform(core: Core, fake: 
 
     stop = asyncio.Event()
     async with asyncio.timeout(TEST_TIMEOUT):
-        serving = asyncio.create_task(serve_platforms(core, {"discord": discord_platform.prepare(), "other": other_platform}, stop))
-        await fake.wait_until(lambda: bool(fake.identifies) and "global" in fake.commands, what="the Discord bot to connect")
+        serving = asyncio.create_task(
+            serve_platforms(core, {"discord": discord_platform.prepare(), "other": other_platform}, stop)
+        )
+        await fake.wait_until(
+            lambda: bool(fake.identifies) and "global" in fake.commands, what="the Discord bot to connect"
+        )
         [answer] = await ask(fake, PRICING_QUESTION)
         stop.set()
         await serving
@@ -458,10 +521,21 @@ _text = st.text(st.characters(exclude_categories=["Cs"]), max_size=9000)
     refs=st.lists(st.text(min_size=1, max_size=400), max_size=12),
     kind=st.sampled_from(["answer", "fallback", "help", "topics", "forgotten", "error"]),
 )
-def test_every_rendered_part_is_within_discords_limits(answer: str, points: list[str], refs: list[str], kind: str) -> None:
-    reply = Reply(kind, answer or "x", title="T" * 300, answer=answer, key_points=points, references=refs,
-                  suggestions=[Suggestion(f"n{i}", "topic " * 30) for i in range(30)], suggestion_label="Related topics",
-                  answer_id="abc123", disclaimer="Not advice.")
+def test_every_rendered_part_is_within_discords_limits(
+    answer: str, points: list[str], refs: list[str], kind: str
+) -> None:
+    reply = Reply(
+        kind,
+        answer or "x",
+        title="T" * 300,
+        answer=answer,
+        key_points=points,
+        references=refs,
+        suggestions=[Suggestion(f"n{i}", "topic " * 30) for i in range(30)],
+        suggestion_label="Related topics",
+        answer_id="abc123",
+        disclaimer="Not advice.",
+    )
     parts = render_reply(reply)
     view = build_view(reply)
     assert 1 <= len(parts) <= 6
@@ -488,14 +562,22 @@ def test_serve_drives_telegram_through_its_public_entry_points() -> None:
 async def test_the_admin_role_counts_only_in_the_listed_servers(core: Core) -> None:
     other_guild = GUILD_ID + (1 << 22)  # a server anyone could create, with a role of the same name
     async with FakeDiscord(guild_ids=(GUILD_ID, other_guild)) as fake:
-        async with running(core, fake, admin_ids=frozenset(), admin_role=ADMIN_ROLE_NAME, admin_guild_ids=frozenset({GUILD_ID})):
+        async with running(
+            core, fake, admin_ids=frozenset(), admin_role=ADMIN_ROLE_NAME, admin_guild_ids=frozenset({GUILD_ID})
+        ):
             faked = await fake.slash("stats", BOB, guild_id=other_guild, roles=[admin_role_for(other_guild)])
             trusted = await fake.slash("stats", BOB, guild_id=GUILD_ID, roles=[admin_role_for(GUILD_ID)])
-            await fake.wait_until(lambda: bool(fake.sent_for(faked)) and bool(fake.sent_for(trusted)), what="/stats twice")
+            await fake.wait_until(
+                lambda: bool(fake.sent_for(faked)) and bool(fake.sent_for(trusted)), what="/stats twice"
+            )
         async with running(core, fake, admin_role=ADMIN_ROLE_NAME):  # no trusted servers; ADMIN is in DISCORD_ADMIN_IDS
             unlisted = await fake.slash("stats", BOB, guild_id=GUILD_ID, roles=[admin_role_for(GUILD_ID)])
             by_id = await fake.slash("reload", ADMIN, guild_id=other_guild)
-            await fake.wait_until(lambda: bool(fake.sent_for(unlisted)) and bool(fake.sent_for(by_id)), timeout=15, what="/stats and /reload")
+            await fake.wait_until(
+                lambda: bool(fake.sent_for(unlisted)) and bool(fake.sent_for(by_id)),
+                timeout=15,
+                what="/stats and /reload",
+            )
     refusal = core.refusal("stats").text
     assert fake.sent_for(faked)[0].text == refusal
     assert "Questions: 0" in fake.sent_for(trusted)[0].text
@@ -538,7 +620,9 @@ class Gate:
     ],
     ids=["thumbs-up", "topic-button", "forget", "stats"],
 )
-async def test_database_work_never_blocks_the_event_loop(core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch, store_call: str, act: Any) -> None:
+async def test_database_work_never_blocks_the_event_loop(
+    core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch, store_call: str, act: Any
+) -> None:
     async with running(core, fake):
         gate = Gate(monkeypatch, core.store, store_call)
         try:
@@ -560,7 +644,13 @@ def big_core(tmp_path: Path, fake_embedder: HashingEmbedder) -> Core:
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(40):
-        write_note(folder, f"topic-{i:02d}", f"Topic {i:02d}", [f"question {i} one", f"question {i} two", f"question {i} three"], f"Answer {i}.")
+        write_note(
+            folder,
+            f"topic-{i:02d}",
+            f"Topic {i:02d}",
+            [f"question {i} one", f"question {i} two", f"question {i} three"],
+            f"Answer {i}.",
+        )
     return Core.start(make_settings(folder, tmp_path / "data"), embedder=fake_embedder, store=Store(None, "s"))
 
 
@@ -609,7 +699,9 @@ def slowly(monkeypatch: pytest.MonkeyPatch, core: Core, fail: bool = False) -> N
     monkeypatch.setattr(core, "handle", slow)
 
 
-async def test_an_apology_after_a_public_defer_stays_private(core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_apology_after_a_public_defer_stays_private(
+    core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
     slowly(monkeypatch, core, fail=True)
     async with running(core, fake):
         interaction = await fake.slash("ask", ALICE, {"question": PRICING_QUESTION})
@@ -623,13 +715,17 @@ async def test_an_apology_after_a_public_defer_stays_private(core: Core, fake: F
     assert fake.requests.index(("DELETE", f"{webhook}/messages/@original")) < fake.requests.index(("POST", webhook))
 
 
-async def test_a_rate_limit_notice_after_a_public_defer_stays_private(tiny_knowledge: Path, tmp_path: Path, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
-    strict = Core.start(make_settings(tiny_knowledge, tmp_path / "d", rate_limit=1), embedder=HashingEmbedder(), store=Store(None, "s"))
+async def test_a_rate_limit_notice_after_a_public_defer_stays_private(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    strict = Core.start(
+        make_settings(tiny_knowledge, tmp_path / "d", rate_limit=1), embedder=HashingEmbedder(), store=Store(None, "s")
+    )
     slowly(monkeypatch, strict)
     async with running(strict, fake):
         [answer] = await ask(fake, PRICING_QUESTION)
         [limited] = await ask(fake, PRICING_QUESTION)
-    first, second = fake.sent_defers
+    _first, second = fake.sent_defers
     assert answer.replaced_defer and not answer.ephemeral  # a public answer simply fills in "thinking..."
     assert answer.payload["embeds"][0]["title"] == "Pricing and costs"
     assert fake.deleted_originals == [second]
@@ -650,7 +746,9 @@ async def test_a_mention_of_the_bots_role_is_answered_like_a_mention(core: Core,
     assert [row["question"] for row in core.store.db["questions"].rows] == ["what is the chasm"]
 
 
-def test_serve_never_prints_a_token_from_a_failing_platform(core: Core, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+def test_serve_never_prints_a_token_from_a_failing_platform(
+    core: Core, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     from adapters.cli import main
     from adapters.discord import client
 
@@ -674,14 +772,24 @@ def test_the_token_filter_scrubs_stack_info(caplog: pytest.LogCaptureFixture) ->
     caplog.set_level(logging.INFO)
     logger = logging.getLogger("discord.client")
     with redacting(TOKEN):
-        record = logger.makeRecord(logger.name, logging.WARNING, __file__, 1, "connecting", None, None,
-                                   sinfo=f'Stack (most recent call last):\n  File "x.py", line 1, in start\n    login("{TOKEN}")')
+        record = logger.makeRecord(
+            logger.name,
+            logging.WARNING,
+            __file__,
+            1,
+            "connecting",
+            None,
+            None,
+            sinfo=f'Stack (most recent call last):\n  File "x.py", line 1, in start\n    login("{TOKEN}")',
+        )
         logger.handle(record)
     assert "connecting" in caplog.text and 'login("[REDACTED]")' in caplog.text
     assert TOKEN not in caplog.text
 
 
-async def test_serve_runs_telegram_and_discord_for_real_on_one_core(core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_serve_runs_telegram_and_discord_for_real_on_one_core(
+    core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("telegram")
     from adapters.telegram.logs import install_redaction, remove_redaction
     from tests.adapters.fake_telegram import TOKEN as TELEGRAM_TOKEN
@@ -689,7 +797,12 @@ async def test_serve_runs_telegram_and_discord_for_real_on_one_core(core: Core, 
 
     telegram_user = 1001
     telegram = await FakeTelegram().start()
-    for name, value in {"DISCORD_BOT_TOKEN": TOKEN, "DISCORD_API_URL": fake.api_url, "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_API_URL": telegram.base_url}.items():
+    for name, value in {
+        "DISCORD_BOT_TOKEN": TOKEN,
+        "DISCORD_API_URL": fake.api_url,
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "TELEGRAM_API_URL": telegram.base_url,
+    }.items():
         monkeypatch.setenv(name, value)
     for name in ("TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET"):
         monkeypatch.delenv(name, raising=False)
@@ -699,7 +812,9 @@ async def test_serve_runs_telegram_and_discord_for_real_on_one_core(core: Core, 
         assert list(runners) == ["telegram", "discord"]
         async with asyncio.timeout(TEST_TIMEOUT):
             serving = asyncio.create_task(serve_platforms(core, runners, stop))
-            await fake.wait_until(lambda: bool(fake.identifies) and "global" in fake.commands, what="the Discord bot to connect")
+            await fake.wait_until(
+                lambda: bool(fake.identifies) and "global" in fake.commands, what="the Discord bot to connect"
+            )
             [answer] = await ask(fake, PRICING_QUESTION)
             telegram.push_private(telegram_user, "what is the chasm")
             [reply] = await telegram.wait_for(lambda: telegram.sent_to(telegram_user))

@@ -13,13 +13,37 @@ from hypothesis import strategies as st
 
 from adapters.discord.render import render_reply as render_discord
 from adapters.discord.views import build_view
-from adapters.telegram.render import MAX_MESSAGE_LENGTH, render_reply as render_telegram, telegram_length
+from adapters.telegram.render import MAX_MESSAGE_LENGTH, telegram_length
+from adapters.telegram.render import render_reply as render_telegram
 from bot.core import Core
 from bot.messages import Message
 from tests.adapters.fake_discord import message_errors
 from tests.adapters.fake_telegram import parse_html
 
-MARKUP = st.sampled_from(["<b>", "</i>", "&amp;", "&", "<", ">", "*", "_", "`", "~~", "||", "@everyone", "<@123>", "\u202e", "\u200b", "\x00", "\n\n", "😀", "👍🏽", "ﷺ"])
+MARKUP = st.sampled_from(
+    [
+        "<b>",
+        "</i>",
+        "&amp;",
+        "&",
+        "<",
+        ">",
+        "*",
+        "_",
+        "`",
+        "~~",
+        "||",
+        "@everyone",
+        "<@123>",
+        "\u202e",
+        "\u200b",
+        "\x00",
+        "\n\n",
+        "😀",
+        "👍🏽",
+        "ﷺ",
+    ]
+)
 USER_TEXT = st.one_of(
     st.text(max_size=300),
     st.lists(st.one_of(MARKUP, st.text(max_size=20)), max_size=40).map("".join),

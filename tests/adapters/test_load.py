@@ -26,7 +26,9 @@ USERS = [30_000 + i for i in range(200)]
 
 
 @bounded(240)
-async def test_1000_messages_from_200_users_answered_once_and_every_rating_kept(real_settings: Settings, tmp_path: Path) -> None:
+async def test_1000_messages_from_200_users_answered_once_and_every_rating_kept(
+    real_settings: Settings, tmp_path: Path
+) -> None:
     core = Core.start(real_settings, store=Store(tmp_path / "load.db", "load-salt"))
     calls_before = core.batcher.calls
     fake = await FakeTelegram().start()

@@ -127,7 +127,9 @@ def redaction() -> Iterator[None]:
 
 
 @asynccontextmanager
-async def bot_running(core: Core, fake: FakeTelegram, sleeps: Sleeps | None = None, **overrides: Any) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def bot_running(
+    core: Core, fake: FakeTelegram, sleeps: Sleeps | None = None, **overrides: Any
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """Run the bot over `core` against the fake for the duration of a `with` block (its waits go to `sleeps`)."""
     config = config_for(fake, **overrides)
     app = build_application(core, config, fast_limiter(sleeps))
@@ -162,7 +164,9 @@ def button(message: dict[str, Any], text: str) -> str:
 
 def build_core(knowledge: Path, data: Path, **overrides: Any) -> Core:
     """A fresh core over `knowledge` with the fake embedder and an in-memory store."""
-    return Core.start(make_settings(knowledge, data, **overrides), embedder=HashingEmbedder(), store=Store(None, "test-salt"))
+    return Core.start(
+        make_settings(knowledge, data, **overrides), embedder=HashingEmbedder(), store=Store(None, "test-salt")
+    )
 
 
 def free_port() -> int:
@@ -177,7 +181,11 @@ def free_port() -> int:
 
 @bounded(20)
 async def test_start_registers_commands_and_greets(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
-    menus = {str((c.params.get("scope") or {}).get("type", "default")): c.params["commands"] for c in fake.calls_to("setMyCommands") if c.status == 200}
+    menus = {
+        str((c.params.get("scope") or {}).get("type", "default")): c.params["commands"]
+        for c in fake.calls_to("setMyCommands")
+        if c.status == 200
+    }
     assert [c["command"] for c in menus["default"]] == ["start", "help", "topics", "ask", "forget"]
     assert {"reload", "stats"} <= {c["command"] for c in menus["chat"]}
 
@@ -190,7 +198,9 @@ async def test_start_registers_commands_and_greets(bot: Application, fake: FakeT
 
 
 @bounded(20)
-async def test_rejected_token_stops_start_up_with_botfather_hint(core: Core, fake: FakeTelegram, redaction: None) -> None:
+async def test_rejected_token_stops_start_up_with_botfather_hint(
+    core: Core, fake: FakeTelegram, redaction: None
+) -> None:
     wrong = "123456789:not-the-right-token-at-all"
     config = config_for(fake, token=wrong)
     app = build_application(core, config, fast_limiter())
@@ -265,7 +275,9 @@ async def test_private_question_is_answered_with_typing_and_buttons(bot: Applica
 
 
 @bounded(25)
-async def test_group_answers_mentions_replies_and_ask_and_ignores_chatter(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_group_answers_mentions_replies_and_ask_and_ignores_chatter(
+    bot: Application, fake: FakeTelegram, core: Core
+) -> None:  # type: ignore[type-arg]
     fake.push_group(USER, "morning all, anyone tried the new coffee place?")
     mention = fake.push_group(USER, f"@{BOT_USERNAME} what is the chasm")["message"]
     first = (await answers(fake, GROUP))[0]
@@ -289,7 +301,12 @@ async def test_group_answers_mentions_replies_and_ask_and_ignores_chatter(bot: A
         plain_ask["message_id"],
     ]
     assert other_reply["message_id"] not in [m["reply_to_message"]["message_id"] for m in sent]
-    assert [m["text"].split("\n")[0] for m in sent] == ["Crossing the chasm", "Contracts", "Pricing and costs", "Crossing the chasm"]
+    assert [m["text"].split("\n")[0] for m in sent] == [
+        "Crossing the chasm",
+        "Contracts",
+        "Pricing and costs",
+        "Crossing the chasm",
+    ]
     assert core.store.count("questions") == 4
 
 
@@ -302,12 +319,16 @@ async def test_empty_question_gets_the_help_with_the_commands(bot: Application, 
     group = await answers(fake, GROUP, 2)
     for sent in [private, *group]:
         assert sent["text"].startswith("Hi! I'm outsourcebot")
-        assert "/topics lists what I know" in sent["text"] and "/forget" in sent["text"], "the help lists Telegram's commands"
+        assert "/topics lists what I know" in sent["text"] and "/forget" in sent["text"], (
+            "the help lists Telegram's commands"
+        )
     assert core.store.count("questions") == 0
 
 
 @bounded(20)
-async def test_feedback_buttons_record_the_rating_and_acknowledge(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_feedback_buttons_record_the_rating_and_acknowledge(
+    bot: Application, fake: FakeTelegram, core: Core
+) -> None:  # type: ignore[type-arg]
     fake.push_private(USER, "what goes in a freelance contract")
     answer = (await answers(fake, USER))[0]
     fake.press(answer, button(answer, "👍"), USER)
@@ -322,7 +343,9 @@ async def test_feedback_buttons_record_the_rating_and_acknowledge(bot: Applicati
 
 
 @bounded(20)
-async def test_group_rating_buttons_stay_so_every_member_can_rate(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_group_rating_buttons_stay_so_every_member_can_rate(
+    bot: Application, fake: FakeTelegram, core: Core
+) -> None:  # type: ignore[type-arg]
     fake.push_group(USER, f"@{BOT_USERNAME} what goes in a freelance contract")
     answer = (await answers(fake, GROUP))[0]
     fake.press(answer, button(answer, "👍"), USER)
@@ -332,8 +355,14 @@ async def test_group_rating_buttons_stay_so_every_member_can_rate(bot: Applicati
     await bot.stop()  # lets every handler finish, so a removal of the buttons would be here by now
 
     assert not fake.calls_to("editMessageReplyMarkup"), "in a group the rating buttons stay"
-    assert [b["text"] for b in buttons(fake.messages[(GROUP, answer["message_id"])])] == ["Pricing and costs", "👍", "👎"]
-    assert all(c.status == 200 and c.params["text"] for c in fake.calls_to("answerCallbackQuery")), "each press is acknowledged"
+    assert [b["text"] for b in buttons(fake.messages[(GROUP, answer["message_id"])])] == [
+        "Pricing and costs",
+        "👍",
+        "👎",
+    ]
+    assert all(c.status == 200 and c.params["text"] for c in fake.calls_to("answerCallbackQuery")), (
+        "each press is acknowledged"
+    )
     assert sorted(r["rating"] for r in core.store.db.query("select rating from feedback")) == [-1, 1, 1]
 
 
@@ -357,7 +386,9 @@ async def test_topics_list_and_topic_button(bot: Application, fake: FakeTelegram
     answer = (await answers(fake, USER, 2))[1]
     assert answer["text"].startswith("Crossing the chasm\n\nThe chasm is the gap")
     assert "👍" in [b["text"] for b in buttons(answer)]
-    assert [r["question"] for r in core.store.db.query("select question from questions")] == ["[topic] Crossing the chasm"]
+    assert [r["question"] for r in core.store.db.query("select question from questions")] == [
+        "[topic] Crossing the chasm"
+    ]
 
 
 @bounded(20)
@@ -384,8 +415,13 @@ async def test_forget_deletes_the_users_records(bot: Application, fake: FakeTele
 @bounded(30)
 async def test_reload_for_admins_only(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
     folder = core.settings.knowledge_dir
-    write_note(folder, "vat", "VAT on freelancer invoices", ["do freelancers charge vat", "vat reverse charge", "vat on invoices"],
-               "Foreign freelancers usually invoice without VAT; you may owe it under the reverse charge.")
+    write_note(
+        folder,
+        "vat",
+        "VAT on freelancer invoices",
+        ["do freelancers charge vat", "vat reverse charge", "vat on invoices"],
+        "Foreign freelancers usually invoice without VAT; you may owe it under the reverse charge.",
+    )
 
     fake.push_private(USER, "/reload")
     refusal = (await answers(fake, USER))[0]
@@ -431,11 +467,17 @@ def long_core(tiny_knowledge: Path, tmp_path: Path) -> Core:
     (tiny_knowledge / "sow.md").write_text(
         f"---\nid: {note_id}\ntitle: Statements of work\nquestions:\n  - how do I write a statement of work\n"
         f"  - what goes in a statement of work\n  - statement of work template\nrelated: [contracts]\n"
-        f"sources: [\"Test source\"]\nupdated: 2026-11-27\n---\n{answer}\n\n## Key points\n\n{points}\n",
+        f'sources: ["Test source"]\nupdated: 2026-11-27\n---\n{answer}\n\n## Key points\n\n{points}\n',
         encoding="utf-8",
     )
-    write_note(tiny_knowledge, "contracts", "Contracts", ["what goes in a freelance contract", "do I need an NDA", "who owns the IP"],
-               "A freelance contract covers scope, payment, IP and confidentiality.", related=note_id)
+    write_note(
+        tiny_knowledge,
+        "contracts",
+        "Contracts",
+        ["what goes in a freelance contract", "do I need an NDA", "who owns the IP"],
+        "A freelance contract covers scope, payment, IP and confidentiality.",
+        related=note_id,
+    )
     return build_core(tiny_knowledge, tmp_path / "long-data")
 
 
@@ -452,8 +494,12 @@ async def test_long_reply_is_split_at_paragraphs(long_core: Core, fake: FakeTele
         assert text.startswith("Statements of work\n\nSentence 0 ")
         assert [text.index(f"Point {i}:") for i in range(40)] == sorted(text.index(f"Point {i}:") for i in range(40))
         expected = long_core.answer(Message("how do I write a statement of work", "other", "other", "test"))
-        assert text.split() == f"{expected.body}\n\n{expected.suggestion_label}:".split(), "nothing lost, no word cut in two"
-        assert parts[0]["text"].startswith("Statements of work\n\nSentence 0 "), "the title shares a message with the answer"
+        assert text.split() == f"{expected.body}\n\n{expected.suggestion_label}:".split(), (
+            "nothing lost, no word cut in two"
+        )
+        assert parts[0]["text"].startswith("Statements of work\n\nSentence 0 "), (
+            "the title shares a message with the answer"
+        )
 
         # The 60-character note id does not fit in callback data as it is; its button still works.
         fake.push_private(USER + 1, "do I need an NDA")
@@ -465,16 +511,26 @@ async def test_long_reply_is_split_at_paragraphs(long_core: Core, fake: FakeTele
 
 
 @bounded(20)
-async def test_markup_characters_and_emoji_are_escaped(tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram) -> None:
-    write_note(tiny_knowledge, "tools", '"Tools <b>&</b> tips 🚀"', ["which tools for remote teams", "remote tools", "tools & tips"],
-               "Use <Slack> & <Notion> for async work; 5 > 3 & 2 < 4 😀.", point="Try <script>alert('x')</script> &amp; more 🎉")
+async def test_markup_characters_and_emoji_are_escaped(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
+) -> None:
+    write_note(
+        tiny_knowledge,
+        "tools",
+        '"Tools <b>&</b> tips 🚀"',
+        ["which tools for remote teams", "remote tools", "tools & tips"],
+        "Use <Slack> & <Notion> for async work; 5 > 3 & 2 < 4 😀.",
+        point="Try <script>alert('x')</script> &amp; more 🎉",
+    )
     core = build_core(tiny_knowledge, tmp_path / "esc-data")
     question = "<b>which</b> tools for remote teams & <i>async</i>?? 🤔 &lt;"
     async with bot_running(core, fake):
         fake.push_private(USER, question)
         answer = (await answers(fake, USER))[0]
         assert answer["parse_mode"] == "HTML"
-        assert answer["text"].startswith("Tools <b>&</b> tips 🚀\n\nUse <Slack> & <Notion> for async work; 5 > 3 & 2 < 4 😀.")
+        assert answer["text"].startswith(
+            "Tools <b>&</b> tips 🚀\n\nUse <Slack> & <Notion> for async work; 5 > 3 & 2 < 4 😀."
+        )
         assert "• Try <script>alert('x')</script> &amp; more 🎉" in answer["text"]
 
         fake.push_private(USER, "qwv & ✨ plorf")  # nothing close: unanswered
@@ -484,11 +540,21 @@ async def test_markup_characters_and_emoji_are_escaped(tiny_knowledge: Path, tmp
         assert stats["parse_mode"] == "HTML" and "• qwv & ✨ plorf (1×)" in stats["text"]
 
 
-@given(paragraphs=st.lists(st.text(alphabet=st.sampled_from("ab <>&\n💥é\"'"), min_size=1, max_size=300), min_size=1, max_size=8))
+@given(
+    paragraphs=st.lists(
+        st.text(alphabet=st.sampled_from("ab <>&\n💥é\"'"), min_size=1, max_size=300), min_size=1, max_size=8
+    )
+)
 @settings(max_examples=150, deadline=None)
 def test_rendered_chunks_always_parse_fit_and_keep_the_text(paragraphs: list[str]) -> None:
     body = "\n\n".join(paragraphs)
-    reply = Reply("answer", body, title=paragraphs[0].strip(), suggestions=[Suggestion("x", "X")], suggestion_label="Related topics")
+    reply = Reply(
+        "answer",
+        body,
+        title=paragraphs[0].strip(),
+        suggestions=[Suggestion("x", "X")],
+        suggestion_label="Related topics",
+    )
     rendered = render_reply(reply, limit=120)
     for chunk in rendered.chunks:
         assert telegram_length(chunk.html) <= 120
@@ -545,7 +611,9 @@ async def test_429_in_one_chat_pauses_only_that_chat(core: Core, fake: FakeTeleg
         fake.push_private(USER, "what is the chasm")
         await fake.wait_for(lambda: [c for c in fake.calls_to("sendMessage") if c.status == 429])
         fake.push_private(USER + 1, "do I need an NDA")
-        assert (await answers(fake, USER + 1))[0]["text"].startswith("Contracts"), "another chat is answered during the pause"
+        assert (await answers(fake, USER + 1))[0]["text"].startswith("Contracts"), (
+            "another chat is answered during the pause"
+        )
         assert not fake.sent_to(USER)
         sleeps.open()
         assert (await answers(fake, USER))[0]["text"].startswith("Crossing the chasm")
@@ -582,7 +650,9 @@ async def test_rejected_html_is_resent_as_plain_text(bot: Application, fake: Fak
 
 
 @bounded(20)
-async def test_one_failing_update_does_not_stop_the_bot(bot: Application, fake: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[type-arg]
+async def test_one_failing_update_does_not_stop_the_bot(
+    bot: Application, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[type-arg]
     fake.fail("sendMessage", bot_blocked())
     failing = fake.push_private(USER, "what is the chasm")
     apology = (await answers(fake, USER))[0]
@@ -600,11 +670,15 @@ async def test_rate_limited_user_gets_a_polite_reply(tiny_knowledge: Path, tmp_p
         for _ in range(3):
             fake.push_private(USER, "what is the chasm")
         sent = await answers(fake, USER, 3)
-        assert [m["text"].split("\n")[0][:30] for m in sent] == ["Crossing the chasm"] * 2 + ["You're sending messages faster"]
+        assert [m["text"].split("\n")[0][:30] for m in sent] == ["Crossing the chasm"] * 2 + [
+            "You're sending messages faster"
+        ]
 
 
 @bounded(30)
-async def test_a_flooding_user_gets_one_notice_and_stalls_nobody(tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_flooding_user_gets_one_notice_and_stalls_nobody(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="adapters.telegram")
     core = build_core(tiny_knowledge, tmp_path / "flood-data", rate_limit=3, rate_window=60)
     sleeps = Sleeps(open=False)
@@ -623,15 +697,24 @@ async def test_a_flooding_user_gets_one_notice_and_stalls_nobody(tiny_knowledge:
     sent = [m["text"] for m in fake.sent_to(USER)]
     assert [t.split("\n")[0] for t in sent[:3]] == ["Crossing the chasm"] * 3
     assert len(sent) == 4 and sent[3].startswith(NOTICE), "exactly one notice, after the answers"
-    assert len([c for c in fake.calls_to("sendChatAction") if c.params["chat_id"] == str(USER) or c.params["chat_id"] == USER]) == 3, (
-        "no typing for dropped messages"
-    )
+    assert (
+        len(
+            [
+                c
+                for c in fake.calls_to("sendChatAction")
+                if c.params["chat_id"] == str(USER) or c.params["chat_id"] == USER
+            ]
+        )
+        == 3
+    ), "no typing for dropped messages"
     assert caplog.text.count("dropping a message from rate-limited user") == 56
     assert core.store.count("questions") == 4
 
 
 @bounded(20)
-async def test_topic_buttons_are_rate_limited_like_questions(tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram) -> None:
+async def test_topic_buttons_are_rate_limited_like_questions(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
+) -> None:
     core = build_core(tiny_knowledge, tmp_path / "rl-topic-data", rate_limit=2, rate_window=60)
     async with bot_running(core, fake) as app:
         fake.push_private(USER, "/topics")
@@ -646,7 +729,9 @@ async def test_topic_buttons_are_rate_limited_like_questions(tiny_knowledge: Pat
 
 
 @bounded(20)
-async def test_database_work_never_runs_on_the_event_loop(bot: Application, fake: FakeTelegram, core: Core, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[type-arg]
+async def test_database_work_never_runs_on_the_event_loop(
+    bot: Application, fake: FakeTelegram, core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[type-arg]
     on_loop: list[str] = []
     for name in ("record_question", "record_feedback", "set_last_note", "forget_user", "stats"):
         method = getattr(core.store, name)
@@ -670,7 +755,9 @@ async def test_database_work_never_runs_on_the_event_loop(bot: Application, fake
         fake.push_private(ADMIN, command)
     sent = await answers(fake, ADMIN, 5)
     assert on_loop == [], f"called on the event loop: {on_loop}"
-    assert sent[3]["text"].startswith("Questions: 2") and sent[4]["text"].startswith("Done"), "in order, one chat at a time"
+    assert sent[3]["text"].startswith("Questions: 2") and sent[4]["text"].startswith("Done"), (
+        "in order, one chat at a time"
+    )
 
 
 # ----- modes and load -------------------------------------------------------------------------------
@@ -680,7 +767,10 @@ async def test_database_work_never_runs_on_the_event_loop(bot: Application, fake
 async def test_webhook_mode_receives_an_update(core: Core, fake: FakeTelegram) -> None:
     port = free_port()
     overrides = dict(
-        webhook_url="https://bot.example.invalid/telegram/hook", webhook_listen="127.0.0.1", webhook_port=port, webhook_secret="s3cret-Token_1"
+        webhook_url="https://bot.example.invalid/telegram/hook",
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+        webhook_secret="s3cret-Token_1",
     )
     async with bot_running(core, fake, **overrides):
         assert fake.webhook["url"] == "https://bot.example.invalid/telegram/hook"
@@ -690,7 +780,9 @@ async def test_webhook_mode_receives_an_update(core: Core, fake: FakeTelegram) -
         async with aiohttp.ClientSession() as http:
             async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as refused:
                 assert refused.status == 403
-            async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}) as accepted:
+            async with http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}
+            ) as accepted:
                 assert accepted.status == 200
         answer = (await answers(fake, USER))[0]
         assert answer["text"].startswith("Crossing the chasm")
@@ -729,7 +821,7 @@ async def test_200_messages_from_50_users_each_answered_exactly_once(core: Core,
 async def test_fake_rejects_what_telegram_rejects(fake: FakeTelegram) -> None:
     fake.private_chat(USER)
     async with Bot(TOKEN, base_url=fake.base_url) as bot:
-        with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+        with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
             await bot.send_message(USER, "1 < 2 <b>bold", parse_mode="HTML")
         with pytest.raises(BadRequest, match="too long"):
             await bot.send_message(USER, "x" * 4097)
@@ -737,8 +829,10 @@ async def test_fake_rejects_what_telegram_rejects(fake: FakeTelegram) -> None:
             await bot.send_message(USER, "😀" * 2049)  # 4,098 UTF-16 code units
         with pytest.raises(BadRequest, match="text is empty"):
             await bot.send_message(USER, "<b> </b>", parse_mode="HTML")
-        with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
-            await bot.send_message(USER, "hi", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="x" * 65)]]))
+        with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
+            await bot.send_message(
+                USER, "hi", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="x" * 65)]])
+            )
         ok = await bot.send_message(USER, "1 &lt; 2 &amp; <b>bold</b> & 3 > 2", parse_mode="HTML")
         assert ok.text == "1 < 2 & bold & 3 > 2"
     assert [c.status for c in fake.calls_to("sendMessage")] == [400, 400, 400, 400, 400, 200]

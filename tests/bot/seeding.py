@@ -65,7 +65,7 @@ def seed_store(
         The raw user ids used and counts.
     """
     rng = random.Random(seed)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     groups = UNANSWERED_GROUPS if groups is None else groups
     singles = UNANSWERED_SINGLES if singles is None else singles
     out = Seeded(users=[f"user-{9000 + n}" for n in range(12)])
@@ -78,8 +78,14 @@ def seed_store(
         platform = rng.choice(PLATFORMS)
         user = rng.choice(out.users)
         answer_id = store.record_question(
-            platform=platform, user=user, chat=f"chat-{user}", question=question,
-            kind="answer" if answered else "fallback", answered=answered, note_id=note, score=0.8 if answered else 0.2,
+            platform=platform,
+            user=user,
+            chat=f"chat-{user}",
+            question=question,
+            kind="answer" if answered else "fallback",
+            answered=answered,
+            note_id=note,
+            score=0.8 if answered else 0.2,
         )
         stamp = when()
         _set_ts(store, "questions", answer_id, stamp)

@@ -12,7 +12,13 @@ from bot.config import ConfigError, load_settings
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_knowledge: Path) -> pytest.MonkeyPatch:
     """A clean environment pointing at temporary folders."""
-    for key in ("OUTSOURCEBOT_THRESHOLD", "OUTSOURCEBOT_LOG_LEVEL", "OUTSOURCEBOT_ENCODER", "OUTSOURCEBOT_RATE_LIMIT", "OUTSOURCEBOT_RATE_WINDOW"):
+    for key in (
+        "OUTSOURCEBOT_THRESHOLD",
+        "OUTSOURCEBOT_LOG_LEVEL",
+        "OUTSOURCEBOT_ENCODER",
+        "OUTSOURCEBOT_RATE_LIMIT",
+        "OUTSOURCEBOT_RATE_WINDOW",
+    ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("OUTSOURCEBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("OUTSOURCEBOT_KNOWLEDGE_DIR", str(tiny_knowledge))

@@ -40,7 +40,10 @@ async def test_over_long_message_is_answered_from_its_first_part(core: Core) -> 
     for reply in await both(core, text):
         assert reply.kind == "answer"
         assert reply.sources[0].id == "contracts"
-        assert reply.notice == f"Your message was long ({len(text)} characters), so I read only the first {MAX_QUESTION_CHARS}."
+        assert (
+            reply.notice
+            == f"Your message was long ({len(text)} characters), so I read only the first {MAX_QUESTION_CHARS}."
+        )
         assert reply.text.startswith(reply.notice)
     stored = [r["question"] for r in core.store.db["questions"].rows]
     assert all(len(q) <= MAX_QUESTION_CHARS for q in stored)
@@ -101,11 +104,17 @@ def test_arbitrary_text_never_raises(core: Core, text: str) -> None:
     for reply in (sync, async_):
         assert reply.kind in KINDS
         assert reply.text
-    assert (sync.kind, sync.answered, [s.id for s in sync.sources]) == (async_.kind, async_.answered, [s.id for s in async_.sources])
+    assert (sync.kind, sync.answered, [s.id for s in sync.sources]) == (
+        async_.kind,
+        async_.answered,
+        [s.id for s in async_.sources],
+    )
 
 
 def test_rate_limit(tiny_knowledge: Path, tmp_path: Path) -> None:
-    core = Core.start(make_settings(tiny_knowledge, tmp_path / "d", rate_limit=2), embedder=HashingEmbedder(), store=Store(None, "s"))
+    core = Core.start(
+        make_settings(tiny_knowledge, tmp_path / "d", rate_limit=2), embedder=HashingEmbedder(), store=Store(None, "s")
+    )
     replies = [core.answer(Message("do I need an NDA", "same", "c")) for _ in range(3)]
     assert [r.kind for r in replies] == ["answer", "answer", "rate_limited"]
     assert "Please wait" in replies[2].text
@@ -154,7 +163,13 @@ def test_reload_refuses_broken_knowledge_and_keeps_serving(core: Core, tiny_know
     assert "Reload refused" in result.summary() and "broken.md:2" in result.summary()
     assert set(core.kb.notes) == {"pricing", "contracts", "chasm"}
     (tiny_knowledge / "broken.md").unlink()
-    write_note(tiny_knowledge, "tornado", "Inside the tornado", ["what is the tornado", "hypergrowth market", "mass market demand"], "The tornado is hypergrowth.")
+    write_note(
+        tiny_knowledge,
+        "tornado",
+        "Inside the tornado",
+        ["what is the tornado", "hypergrowth market", "mass market demand"],
+        "The tornado is hypergrowth.",
+    )
     said: list[str] = []
     result = core.reload(say=said.append)
     assert result.ok and result.report is not None and result.report.added == ["tornado"]
@@ -166,7 +181,9 @@ def test_reload_refuses_broken_knowledge_and_keeps_serving(core: Core, tiny_know
 def test_start_without_notes_fails_clearly(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(RuntimeError, match="no usable notes"):
-        Core.start(make_settings(tmp_path / "empty", tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s"))
+        Core.start(
+            make_settings(tmp_path / "empty", tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s")
+        )
 
 
 async def test_huge_message_is_cut_before_cleaning_and_answered_with_the_notice(core: Core) -> None:

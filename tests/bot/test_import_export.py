@@ -13,12 +13,24 @@ from adapters.cli import main
 from bot.faq_io import ImportError_, export_notes, import_notes
 from bot.notes import KnowledgeNote, load_knowledge, parse_note
 from bot.report import ReportData, UnansweredGroup, save_latest
-from tests.conftest import write_note
 
 
 def _fields(note: KnowledgeNote) -> tuple[object, ...]:
-    return (note.id, note.title, note.questions, note.answer, note.key_points, note.sections, note.tags, note.related,
-            note.sources, note.updated, note.review_by, note.owner, note.disclaimer)
+    return (
+        note.id,
+        note.title,
+        note.questions,
+        note.answer,
+        note.key_points,
+        note.sections,
+        note.tags,
+        note.related,
+        note.sources,
+        note.updated,
+        note.review_by,
+        note.owner,
+        note.disclaimer,
+    )
 
 
 @pytest.fixture
@@ -134,8 +146,9 @@ def test_import_rejects_files_without_question_and_answer(tmp_path: Path) -> Non
         import_notes(bad, tmp_path / "k")
 
 
-def test_cli_export_import_and_draft(tiny_knowledge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_export_import_and_draft(
+    tiny_knowledge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     data_dir = tmp_path / "data"
     monkeypatch.setenv("OUTSOURCEBOT_KNOWLEDGE_DIR", str(tiny_knowledge))
     monkeypatch.setenv("OUTSOURCEBOT_DATA_DIR", str(data_dir))
@@ -149,7 +162,14 @@ def test_cli_export_import_and_draft(tiny_knowledge: Path, tmp_path: Path, monke
 
     assert main(["kb", "draft", "1"]) == 1
     assert "run `outsourcebot report` first" in capsys.readouterr().err
-    group = UnansweredGroup(1, 4, ["how do I pay a contractor in india", "paying indian contractors", "send money to india"], "pricing", "Pricing and costs", 0.5)
+    group = UnansweredGroup(
+        1,
+        4,
+        ["how do I pay a contractor in india", "paying indian contractors", "send money to india"],
+        "pricing",
+        "Pricing and costs",
+        0.5,
+    )
     save_latest(ReportData(generated="2026-01-01T00:00:00+00:00", since=None, groups=[group]), data_dir)
     assert main(["kb", "draft", "1"]) == 0
     path = tiny_knowledge / "drafts" / "how-do-i-pay-a-contractor.md"
@@ -162,15 +182,16 @@ def test_cli_export_import_and_draft(tiny_knowledge: Path, tmp_path: Path, monke
     assert main(["kb", "draft", "2"]) == 1
 
 
-def test_csv_rows_without_question_or_answer_are_rejected_and_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_csv_rows_without_question_or_answer_are_rejected_and_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     faq = tmp_path / "faq.csv"
     faq.write_text(
         "question,answer,title\n"
         '"Do you sign NDAs?","Yes, we sign mutual NDAs.",NDAs\n'
         ',"An answer nobody asked for.",Orphan answer\n'
         '"A question nobody answered?",,\n'
-        ',,Only a title\n',
+        ",,Only a title\n",
         encoding="utf-8",
     )
     target = tmp_path / "knowledge"

@@ -12,8 +12,8 @@ from bot.index import (
     POINTER,
     BuildReport,
     build_index,
-    ensure_index,
     current_folder,
+    ensure_index,
     fts_query,
     is_current,
     load_index,
@@ -30,7 +30,9 @@ def unique_texts(knowledge: Path) -> set[str]:
     return {c.text for n in kb.notes.values() for c in note_chunks(n)}
 
 
-def test_first_build_embeds_every_text_once(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+def test_first_build_embeds_every_text_once(
+    tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
     kb = load_knowledge(tiny_knowledge)
     seen: list[tuple[int, int]] = []
     report = build_index(kb, tmp_path / "index", fake_embedder, progress=lambda done, total: seen.append((done, total)))
@@ -54,15 +56,27 @@ def test_note_chunks_cover_title_questions_answer_points() -> None:
     from bot.notes import KnowledgeNote
 
     note = KnowledgeNote(
-        id="n", title="T", questions=["q1", "q2"], answer="A.", key_points=["p"],
+        id="n",
+        title="T",
+        questions=["q1", "q2"],
+        answer="A.",
+        key_points=["p"],
         sections=[("Key points", "- p"), ("More", "prose here")],
     )
     kinds = [(c.kind, c.text) for c in note_chunks(note)]
-    assert kinds == [("title", "T"), ("question", "q1"), ("question", "q2"), ("answer", "A."), ("point", "p"),
-                     ("section", "More: prose here")]
+    assert kinds == [
+        ("title", "T"),
+        ("question", "q1"),
+        ("question", "q2"),
+        ("answer", "A."),
+        ("point", "p"),
+        ("section", "More: prose here"),
+    ]
 
 
-def test_rebuild_without_changes_embeds_nothing(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+def test_rebuild_without_changes_embeds_nothing(
+    tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
     kb = load_knowledge(tiny_knowledge)
     first = build_index(kb, tmp_path / "index", fake_embedder)
     calls = len(fake_embedder.calls)
@@ -80,7 +94,9 @@ def test_editing_one_note_reembeds_only_its_changed_chunks(
     before = fake_embedder.embedded_texts
     path = tiny_knowledge / "pricing.md"
     new_answer = "Freelancers charge by the hour, by the project or on retainer."
-    path.write_text(path.read_text().replace("Freelancers charge hourly, fixed price or retainer; compare total cost.", new_answer))
+    path.write_text(
+        path.read_text().replace("Freelancers charge hourly, fixed price or retainer; compare total cost.", new_answer)
+    )
     report = build_index(load_knowledge(tiny_knowledge), tmp_path / "index", fake_embedder)
     assert fake_embedder.calls[-1] == [new_answer]
     assert fake_embedder.embedded_texts - before == 1
@@ -90,10 +106,18 @@ def test_editing_one_note_reembeds_only_its_changed_chunks(
     assert "edited 1" in report.summary()
 
 
-def test_added_and_removed_notes_are_reported(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+def test_added_and_removed_notes_are_reported(
+    tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
     build_index(load_knowledge(tiny_knowledge), tmp_path / "index", fake_embedder)
     (tiny_knowledge / "chasm.md").unlink()
-    write_note(tiny_knowledge, "tornado", "Inside the tornado", ["what is the tornado", "hypergrowth", "mass market"], "The tornado is hypergrowth.")
+    write_note(
+        tiny_knowledge,
+        "tornado",
+        "Inside the tornado",
+        ["what is the tornado", "hypergrowth", "mass market"],
+        "The tornado is hypergrowth.",
+    )
     report = build_index(load_knowledge(tiny_knowledge), tmp_path / "index", fake_embedder)
     assert report.added == ["tornado"]
     assert report.removed == ["chasm"]
@@ -111,7 +135,9 @@ def test_cache_is_per_model(tiny_knowledge: Path, tmp_path: Path) -> None:
     assert report.embedded == len(unique_texts(tiny_knowledge)) == other.embedded_texts
 
 
-def test_build_swaps_the_pointer_and_removes_the_old_build(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+def test_build_swaps_the_pointer_and_removes_the_old_build(
+    tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
     index_dir = tmp_path / "index"
     build_index(load_knowledge(tiny_knowledge), index_dir, fake_embedder)
     first = current_folder(index_dir)
@@ -226,16 +252,20 @@ def test_fts_query(text: str, query: str) -> None:
     assert fts_query(text) == query
 
 
-def test_lexical_search_survives_fts_syntax(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+def test_lexical_search_survives_fts_syntax(
+    tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
     build_index(load_knowledge(tiny_knowledge), tmp_path / "index", fake_embedder)
     index = load_index(tmp_path / "index")
     assert index is not None
-    assert index.lexical('"NDA" AND (* OR') [0][0] == "contracts"
+    assert index.lexical('"NDA" AND (* OR')[0][0] == "contracts"
     assert index.lexical("the of and") == []
     assert index.lexical("zzzqqq") == []
 
 
-def test_build_keeps_builds_newer_than_its_own(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+def test_build_keeps_builds_newer_than_its_own(
+    tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
     import os
     import time as _time
 
@@ -256,7 +286,9 @@ def test_build_keeps_builds_newer_than_its_own(tiny_knowledge: Path, tmp_path: P
     assert newer.is_dir() and (newer / "manifest.json").exists()  # newer: left alone
 
 
-def test_build_waits_for_another_processs_build_lock(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+def test_build_waits_for_another_processs_build_lock(
+    tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
     import fcntl
     import threading
 

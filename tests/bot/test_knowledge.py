@@ -122,7 +122,16 @@ def test_every_topic_is_found_at_least_once(results: dict[str, ModeResult]) -> N
 
 def test_report_has_all_sections(results: dict[str, ModeResult]) -> None:
     text = format_report(results)
-    for part in ("top-1", "top-3", "MRR", "on-topic answered", "off-topic declined", "top-1 by topic", "misses", "threshold sweep"):
+    for part in (
+        "top-1",
+        "top-3",
+        "MRR",
+        "on-topic answered",
+        "off-topic declined",
+        "top-1 by topic",
+        "misses",
+        "threshold sweep",
+    ):
         assert part in text
     sweep = results["fused"].sweep
     assert sweep[0]["answered"] >= sweep[-1]["answered"]

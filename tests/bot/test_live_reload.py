@@ -24,8 +24,14 @@ NEW = "Freelancers now mostly charge a fixed price per milestone, agreed in writ
 
 def edit_pricing(folder: Path, answer: str = NEW) -> Path:
     """Rewrite the pricing note with a new answer (same title, questions and points)."""
-    return write_note(folder, "pricing", "Pricing and costs", ["how much does a freelancer cost", "hourly or fixed price", "freelancer rates"],
-                      answer, related="contracts")
+    return write_note(
+        folder,
+        "pricing",
+        "Pricing and costs",
+        ["how much does a freelancer cost", "hourly or fixed price", "freelancer rates"],
+        answer,
+        related="contracts",
+    )
 
 
 def ask(core: Core, text: str = PRICING_Q, user: str = "u1") -> Any:
@@ -76,7 +82,9 @@ def test_broken_note_at_reload_keeps_the_old_answers(core: Core, tiny_knowledge:
     assert ask(core, user="u3").answer == NEW
 
 
-def test_incremental_rebuild_embeds_only_the_changed_note(core: Core, tiny_knowledge: Path, fake_embedder: HashingEmbedder) -> None:
+def test_incremental_rebuild_embeds_only_the_changed_note(
+    core: Core, tiny_knowledge: Path, fake_embedder: HashingEmbedder
+) -> None:
     fake_embedder.calls.clear()
     edit_pricing(tiny_knowledge)
     result = core.reload()
@@ -85,8 +93,14 @@ def test_incremental_rebuild_embeds_only_the_changed_note(core: Core, tiny_knowl
     assert (result.report.added, result.report.edited, result.report.removed) == ([], ["pricing"], [])
 
     fake_embedder.calls.clear()
-    write_note(tiny_knowledge, "retainers", "Retainers", ["what is a retainer", "monthly retainer", "retainer vs hourly"],
-               "A retainer is a fixed monthly fee for reserved time.", point="Retainers are paid in advance.")
+    write_note(
+        tiny_knowledge,
+        "retainers",
+        "Retainers",
+        ["what is a retainer", "monthly retainer", "retainer vs hourly"],
+        "A retainer is a fixed monthly fee for reserved time.",
+        point="Retainers are paid in advance.",
+    )
     (tiny_knowledge / "chasm.md").unlink()
     result = core.reload()
     assert result.ok and result.report is not None
@@ -181,7 +195,9 @@ async def test_run_with_background_jobs_reloads_while_serving_and_stops_its_jobs
     async def platform() -> str:
         await asyncio.sleep(0.3)  # let the watcher take its first look at the folder
         note = tiny_knowledge / "chasm.md"
-        note.write_text(note.read_text(encoding="utf-8").replace("Crossing the chasm", "Crossing the great chasm"), encoding="utf-8")
+        note.write_text(
+            note.read_text(encoding="utf-8").replace("Crossing the chasm", "Crossing the great chasm"), encoding="utf-8"
+        )
         for _ in range(100):
             if core.note("chasm") and core.note("chasm").title == "Crossing the great chasm":
                 return "reloaded"

@@ -88,7 +88,11 @@ def test_problem_prints_as_path_line_message(tmp_path: Path) -> None:
         (GOOD.replace("title: A good note\n", ""), 1, "missing title"),
         (GOOD.replace("  - third question\n", ""), 4, "at least 3 alternate questions, has 2"),
         (GOOD.replace("related: []", "related: [nowhere]"), 9, "unknown related id 'nowhere'"),
-        (GOOD.replace("The direct answer comes first.\n\nMore detail in a second paragraph.\n", ""), 13, "empty answer"),
+        (
+            GOOD.replace("The direct answer comes first.\n\nMore detail in a second paragraph.\n", ""),
+            13,
+            "empty answer",
+        ),
         (GOOD.replace("Do this, then that.", "TODO write the steps"), 25, "TODO"),
         (GOOD.replace("tags: [a]", "tags: a: b: c"), 8, "bad YAML"),
         (GOOD.replace("tags: [a]", "tags: [a\n\tb]"), 9, "bad YAML"),
@@ -96,8 +100,20 @@ def test_problem_prints_as_path_line_message(tmp_path: Path) -> None:
         ("---\nid: x\ntitle: y\nquestions: [a, b, c]\n\nBody without a closing line.\n", 1, "not closed"),
         ("---\n- just\n- a list\n---\nbody\n", 2, "mapping"),
     ],
-    ids=["missing-id", "bad-id", "missing-title", "few-questions", "unknown-related", "empty-answer", "todo",
-         "bad-yaml", "bad-yaml-tab", "no-front-matter", "unclosed-front-matter", "not-a-mapping"],
+    ids=[
+        "missing-id",
+        "bad-id",
+        "missing-title",
+        "few-questions",
+        "unknown-related",
+        "empty-answer",
+        "todo",
+        "bad-yaml",
+        "bad-yaml-tab",
+        "no-front-matter",
+        "unclosed-front-matter",
+        "not-a-mapping",
+    ],
 )
 def test_each_problem_is_reported_with_its_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:
     problems = problems_of(tmp_path, text)
@@ -111,17 +127,26 @@ def test_each_problem_is_reported_with_its_line(tmp_path: Path, text: str, line:
 @pytest.mark.parametrize(
     ("old", "new", "line", "fragment"),
     [
-        ("The direct answer comes first.", "The **direct** answer comes first.", 13, "** in the answer 'The **direct**"),
+        (
+            "The direct answer comes first.",
+            "The **direct** answer comes first.",
+            13,
+            "** in the answer 'The **direct**",
+        ),
         ("The direct answer comes first.", "The direct answer\ncomes `first`.", 14, "` in the answer 'comes `first`.'"),
         ("- Point two.", "- __Point__ two.", 21, "__ in the key point '__Point__ two.'"),
         ("  continues here.", "  continues **here**.", 20, "** in the key point 'continues **here**.'"),
     ],
     ids=["bold-answer", "code-answer-second-line", "underscore-bold-point", "point-continuation"],
 )
-def test_inline_markup_in_answer_or_key_points_is_reported(tmp_path: Path, old: str, new: str, line: int, fragment: str) -> None:
+def test_inline_markup_in_answer_or_key_points_is_reported(
+    tmp_path: Path, old: str, new: str, line: int, fragment: str
+) -> None:
     [problem] = problems_of(tmp_path, GOOD.replace(old, new))
     assert problem.line == line, problem
-    assert problem.message.startswith("inline markup shows literally in chat: ") and fragment in problem.message, problem
+    assert problem.message.startswith("inline markup shows literally in chat: ") and fragment in problem.message, (
+        problem
+    )
 
 
 def test_inline_markup_outside_the_answer_and_key_points_is_fine(tmp_path: Path) -> None:
@@ -205,12 +230,16 @@ def test_core_start_logs_broken_notes(tmp_path: Path, tiny_knowledge: Path, capl
 
     (tiny_knowledge / "broken.md").write_text("---\nid: a: b\n---\nBody\n", encoding="utf-8")
     with caplog.at_level(logging.WARNING):
-        core = Core.start(make_settings(tiny_knowledge, tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s"))
+        core = Core.start(
+            make_settings(tiny_knowledge, tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s")
+        )
     assert set(core.kb.notes) == {"pricing", "contracts", "chasm"}
     assert any("broken.md:2: bad YAML" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
 
 
-def test_core_start_serves_only_notes_without_problems(tmp_path: Path, tiny_knowledge: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_core_start_serves_only_notes_without_problems(
+    tmp_path: Path, tiny_knowledge: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from bot.core import Core
     from bot.messages import Message
     from bot.store import Store
@@ -218,13 +247,27 @@ def test_core_start_serves_only_notes_without_problems(tmp_path: Path, tiny_know
     from tests.fakes import HashingEmbedder
 
     # An unfinished note (TODO, no sources) that a served note links to.
-    todo = write_note(tiny_knowledge, "tornado", "Inside the tornado", ["what is the tornado", "hypergrowth", "mass market"],
-                      "TODO: write the answer.", related="chasm")
+    todo = write_note(
+        tiny_knowledge,
+        "tornado",
+        "Inside the tornado",
+        ["what is the tornado", "hypergrowth", "mass market"],
+        "TODO: write the answer.",
+        related="chasm",
+    )
     todo.write_text(todo.read_text(encoding="utf-8").replace('sources: ["Test source"]\n', ""), encoding="utf-8")
-    write_note(tiny_knowledge, "chasm", "Crossing the chasm", ["what is the chasm", "visionaries and pragmatists", "moore chasm book"],
-               "The chasm is the gap between visionaries and pragmatists.", related="tornado")
+    write_note(
+        tiny_knowledge,
+        "chasm",
+        "Crossing the chasm",
+        ["what is the chasm", "visionaries and pragmatists", "moore chasm book"],
+        "The chasm is the gap between visionaries and pragmatists.",
+        related="tornado",
+    )
     with caplog.at_level(logging.ERROR):
-        core = Core.start(make_settings(tiny_knowledge, tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s"))
+        core = Core.start(
+            make_settings(tiny_knowledge, tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s")
+        )
     assert set(core.kb.notes) == {"pricing", "contracts", "chasm"}
     assert {i for c in core.index.chunks for i in [c.note_id]} == {"pricing", "contracts", "chasm"}
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
@@ -244,7 +287,11 @@ def test_servable_is_the_same_knowledge_when_nothing_is_wrong(tiny_knowledge: Pa
     write_note(tiny_knowledge, "bad", "Bad", ["a", "b"], "Too few questions.", related="pricing")
     full = load_knowledge(tiny_knowledge)
     served = full.servable()
-    assert set(full.notes) == {"pricing", "contracts", "chasm", "bad"} and set(served.notes) == {"pricing", "contracts", "chasm"}
+    assert set(full.notes) == {"pricing", "contracts", "chasm", "bad"} and set(served.notes) == {
+        "pricing",
+        "contracts",
+        "chasm",
+    }
     assert served.problems == full.problems and served.fingerprint != full.fingerprint
     assert served.servable() is served
 
@@ -252,8 +299,14 @@ def test_servable_is_the_same_knowledge_when_nothing_is_wrong(tiny_knowledge: Pa
 def test_drafts_are_checked_but_never_loaded_as_notes(tiny_knowledge: Path) -> None:
     drafts = tiny_knowledge / "drafts"
     drafts.mkdir()
-    write_note(drafts, "pay-india", "Paying in India", ["pay india", "send money to india", "rupee invoices"], "TODO answer.",
-               related="pricing")
+    write_note(
+        drafts,
+        "pay-india",
+        "Paying in India",
+        ["pay india", "send money to india", "rupee invoices"],
+        "TODO answer.",
+        related="pricing",
+    )
     write_note(drafts, "chasm", "Another chasm", ["a", "b", "c"], "A finished answer.")
     kb = load_knowledge(tiny_knowledge)
     assert kb.ok and set(kb.notes) == {"pricing", "contracts", "chasm"}
@@ -280,8 +333,17 @@ DATED = GOOD.replace("updated: 2026-01-02\n", "updated: 2026-01-02\nreview_by: 2
         (DATED.replace('sources: ["A book"]', "sources: []"), 10, "missing sources"),
         (DATED.replace("updated: 2026-01-02\n", ""), 1, "missing updated date"),
     ],
-    ids=["disclaimer-no", "disclaimer-1", "updated-words", "updated-month-13", "review-by-dmy", "review-by-year",
-         "no-sources", "empty-sources", "no-updated"],
+    ids=[
+        "disclaimer-no",
+        "disclaimer-1",
+        "updated-words",
+        "updated-month-13",
+        "review-by-dmy",
+        "review-by-year",
+        "no-sources",
+        "empty-sources",
+        "no-updated",
+    ],
 )
 def test_front_matter_types_are_checked_with_their_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:
     problems = problems_of(tmp_path, text)
@@ -299,7 +361,9 @@ def test_valid_dates_and_flags_are_accepted(tmp_path: Path) -> None:
 def test_stale_notes(tmp_path: Path) -> None:
     folder = tmp_path / "kb"
     folder.mkdir()
-    (folder / "n.md").write_text(GOOD.replace("updated: 2026-01-02", "updated: 2026-01-02\nreview_by: 2026-06-01"), encoding="utf-8")
+    (folder / "n.md").write_text(
+        GOOD.replace("updated: 2026-01-02", "updated: 2026-01-02\nreview_by: 2026-06-01"), encoding="utf-8"
+    )
     kb = load_knowledge(folder)
     assert [n.id for n in stale_notes(kb, dt.date(2026, 6, 2))] == ["good-note"]
     assert stale_notes(kb, dt.date(2026, 5, 31)) == []
@@ -337,7 +401,10 @@ def test_kb_check_json_prints_only_one_json_object(
     out, err = capsys.readouterr()
     data = json.loads(out)
     path = tiny_knowledge / "lonely.md"
-    assert data["problems"] == [f"{path}:4: needs at least 3 alternate questions, has 2", f"{path}:8: unknown related id 'ghost'"]
+    assert data["problems"] == [
+        f"{path}:4: needs at least 3 alternate questions, has 2",
+        f"{path}:8: unknown related id 'ghost'",
+    ]
     assert data["notes"] == 4 and data["stale"] == [] and data["ok"] is False
     assert data["drafts"] == 1 and len(data["draft_problems"]) == 1 and "TODO" in data["draft_problems"][0]
     assert "2 problem(s)" in err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import jinja2
 import pytest
 
@@ -13,8 +12,12 @@ from bot.render import DISCLAIMER, render, render_answer, render_note_text, temp
 
 SAMPLES: dict[str, dict[str, object]] = {
     "answer": dict(
-        title="Pricing", answer="Compare total cost.", key_points=["Hourly", "Fixed"], references=["A book"],
-        disclaimer="", notice="",
+        title="Pricing",
+        answer="Compare total cost.",
+        key_points=["Hourly", "Fixed"],
+        references=["A book"],
+        disclaimer="",
+        notice="",
     ),
     "suggestions": dict(label="Related topics", suggestions=["Contracts", "Pricing"]),
     "error": {},
@@ -81,8 +84,7 @@ def test_answer_layout() -> None:
     context = dict(SAMPLES["answer"], notice="Your message was long.", references=["A", "B"])
     body, text = render_answer("Related topics", ["Contracts"], **context)
     assert body == (
-        "Your message was long.\n\nPricing\n\nCompare total cost.\n\nKey points:\n• Hourly\n• Fixed\n\n"
-        "Sources: A; B"
+        "Your message was long.\n\nPricing\n\nCompare total cost.\n\nKey points:\n• Hourly\n• Fixed\n\nSources: A; B"
     )
     assert text == body + "\n\nRelated topics: Contracts"
     assert render_answer("Related topics", [], **context) == (body, body)

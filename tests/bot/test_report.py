@@ -82,7 +82,9 @@ def test_html_report_is_self_contained_and_shows_groups_but_no_user_ids(core: Co
     assert page.startswith("<!DOCTYPE html>")
     assert page.count("<svg") == 3
     assert "pay contractor india" in page and "offshore team time zones" in page
-    assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", page), "the report must not load anything from the network"
+    assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", page), (
+        "the report must not load anything from the network"
+    )
     assert "<script" not in page
     secrets = set(seeded.users)
     for user in seeded.users:
@@ -126,7 +128,9 @@ def test_latest_report_round_trips_and_drafts_a_note_flagged_by_kb_check(core: C
     # Completing the draft makes it a valid note.
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"TODO: answer.*", "Pay contractors in India by bank transfer or a payment service.", text)
-    text = text.replace("TODO: the first thing to know.", "Use a service with low fees.").replace("TODO: the second thing to know.", "Keep invoices.")
+    text = text.replace("TODO: the first thing to know.", "Use a service with low fees.").replace(
+        "TODO: the second thing to know.", "Keep invoices."
+    )
     text = text.replace("tags: [draft]", 'tags: [draft]\nsources: ["Bank fee tables, 2026"]')
     path.write_text(text, encoding="utf-8")
     assert load_drafts(folder, core.kb).problems == []

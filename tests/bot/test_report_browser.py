@@ -17,14 +17,20 @@ from bot.report_html import render_html
 from tests.bot.seeding import seed_store
 
 sys.path.insert(0, str(REPO_DIR / "scripts"))
-import screenshot_report  # noqa: E402
+import screenshot_report
 
-pytestmark = pytest.mark.skipif(not Path(screenshot_report.CHROMIUM).exists(), reason="Debian's chromium is not installed")
+pytestmark = pytest.mark.skipif(
+    not Path(screenshot_report.CHROMIUM).exists(), reason="Debian's chromium is not installed"
+)
 
 
 def test_report_renders_in_headless_chromium(core: Core, tmp_path: Path) -> None:
-    seed_store(core.store, ["pricing", "contracts", "chasm"],
-               groups=[["pay contractor india", "pay contractor in india by bank"]], singles=["weather tomorrow"])
+    seed_store(
+        core.store,
+        ["pricing", "contracts", "chasm"],
+        groups=[["pay contractor india", "pay contractor in india by bank"]],
+        singles=["weather tomorrow"],
+    )
     page = tmp_path / "report.html"
     page.write_text(render_html(build_report(core)), encoding="utf-8")
     dom = screenshot_report.dump_dom(page, tmp_path / "profile")

@@ -16,10 +16,16 @@ from bot.retention import purge_expired, retention_job
 
 def _question(core: Core, text: str, days_ago: float, answered: bool = False) -> str:
     answer_id = core.store.record_question(
-        platform="telegram", user="u1", chat="c1", question=text, kind="fallback" if not answered else "answer",
-        answered=answered, note_id="pricing", score=0.1,
+        platform="telegram",
+        user="u1",
+        chat="c1",
+        question=text,
+        kind="fallback" if not answered else "answer",
+        answered=answered,
+        note_id="pricing",
+        score=0.1,
     )
-    stamp = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days_ago)).isoformat(timespec="seconds")
+    stamp = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)).isoformat(timespec="seconds")
     for table in ("questions", "unanswered"):
         core.store.db.execute(f"update {table} set ts = ? where answer_id = ?", [stamp, answer_id])
     return answer_id

@@ -145,10 +145,22 @@ def test_threshold_decides_between_answer_and_fallback(tiny_knowledge: Path, tmp
 
 
 def test_did_you_mean_when_two_notes_are_close(tiny_knowledge: Path, tmp_path: Path) -> None:
-    write_note(tiny_knowledge, "paying", "Paying freelancers", ["how do i pay my freelancer", "invoices", "escrow"],
-               "Pay by milestone through escrow.", related="pricing")
-    write_note(tiny_knowledge, "payroll", "Payroll", ["how do i pay my freelancer", "salaries", "tax withholding"],
-               "Payroll is for employees.", related="contracts")
+    write_note(
+        tiny_knowledge,
+        "paying",
+        "Paying freelancers",
+        ["how do i pay my freelancer", "invoices", "escrow"],
+        "Pay by milestone through escrow.",
+        related="pricing",
+    )
+    write_note(
+        tiny_knowledge,
+        "payroll",
+        "Payroll",
+        ["how do i pay my freelancer", "salaries", "tax withholding"],
+        "Payroll is for employees.",
+        related="contracts",
+    )
     core, _ = _core(tiny_knowledge, tmp_path / "d", threshold=0.3)
     reply = core.answer(Message("how do i pay my freelancer", "u", "c"))
     assert reply.answered
@@ -206,7 +218,12 @@ def test_self_contained_question_is_not_pulled_to_the_previous_topic(real_core: 
     ("first", "first_id", "follow", "expected"),
     [
         ("when should I outsource?", "when-to-outsource", "how much does that cost?", {"pricing-and-costs"}),
-        ("what does a virtual assistant do", "virtual-assistants", "how much does that cost?", {"virtual-assistants", "pricing-and-costs"}),
+        (
+            "what does a virtual assistant do",
+            "virtual-assistants",
+            "how much does that cost?",
+            {"virtual-assistants", "pricing-and-costs"},
+        ),
         ("what is crossing the chasm", "crossing-the-chasm", "who wrote it?", {"geoffrey-moore", "crossing-the-chasm"}),
         ("hiring a freelancer", "hiring-freelancers", "and paying them?", {"paying-freelancers"}),
     ],
@@ -298,7 +315,9 @@ def test_abbreviations_and_markup(real_core: Core, question: str, expected: str)
 
 
 def test_markup_scores_like_the_plain_question(real_core: Core) -> None:
-    marked = real_core.answer(Message("<b>how much</b> does a <script>alert(1)</script> *VA* cost?", "retrieval", "markup-a"))
+    marked = real_core.answer(
+        Message("<b>how much</b> does a <script>alert(1)</script> *VA* cost?", "retrieval", "markup-a")
+    )
     plain = real_core.answer(Message("how much does a VA cost?", "retrieval", "markup-b"))
     assert [(s.id, s.score) for s in marked.sources] == [(s.id, s.score) for s in plain.sources]
 
@@ -313,7 +332,14 @@ def test_personal_pronouns_make_follow_ups(text: str, expected: bool) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("how much?", True), ("risks?", True), ("and toptal", True), ("football scores", False), ("i love cats", False), ("how do I write a good brief", False)],
+    [
+        ("how much?", True),
+        ("risks?", True),
+        ("and toptal", True),
+        ("football scores", False),
+        ("i love cats", False),
+        ("how do I write a good brief", False),
+    ],
 )
 def test_is_short_question(text: str, expected: bool) -> None:
     from bot.followup import is_short_question

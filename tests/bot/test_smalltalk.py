@@ -36,14 +36,21 @@ def test_acknowledgements_are_not_questions(core: Core, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [("hi, how do I hire a VA?", None), ("thanks for the NDA tip, what about IP?", None), ("good morning", "greeting"), ("thank you so much", "thanks")],
+    [
+        ("hi, how do I hire a VA?", None),
+        ("thanks for the NDA tip, what about IP?", None),
+        ("good morning", "greeting"),
+        ("thank you so much", "thanks"),
+    ],
 )
 def test_small_talk_is_the_whole_message(text: str, kind: str | None) -> None:
     assert small_talk(text) == kind
 
 
 def test_wants_more() -> None:
-    assert all(wants_more(t) for t in ["tell me more", "more", "give me an example", "explain", "why?", "Tell me more please!"])
+    assert all(
+        wants_more(t) for t in ["tell me more", "more", "give me an example", "explain", "why?", "Tell me more please!"]
+    )
     assert not any(wants_more(t) for t in ["tell me more about contracts", "why outsource", "explain core vs context"])
 
 
@@ -55,7 +62,10 @@ async def test_tell_me_more_with_the_fake_core(core: Core) -> None:
 
 @pytest.mark.parametrize("text", ["Привет, как нанять фрилансера?", "如何外包我的会计工作", "كيف أوظف مساعدا افتراضيا"])
 async def test_other_scripts_are_told_english_only(real_core: Core, text: str) -> None:
-    for reply in (real_core.answer(Message(text, "u", "script")), await real_core.handle(Message(text, "u", "script-async"))):
+    for reply in (
+        real_core.answer(Message(text, "u", "script")),
+        await real_core.handle(Message(text, "u", "script-async")),
+    ):
         assert reply.kind == "fallback"
         assert "I can only answer in English for now." in reply.text
 
@@ -67,14 +77,24 @@ def test_english_fallback_has_no_language_line(core: Core) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("Привет мир", True), ("你好 hello", False), ("你好世界 hi", True), ("café crème", False), ("hola qué tal", False), ("123 ???", False)],
+    [
+        ("Привет мир", True),
+        ("你好 hello", False),
+        ("你好世界 hi", True),
+        ("café crème", False),
+        ("hola qué tal", False),
+        ("123 ???", False),
+    ],
 )
 def test_mostly_non_latin(text: str, expected: bool) -> None:
     assert mostly_non_latin(text) is expected
 
 
 def test_expand_abbreviations() -> None:
-    assert expand_abbreviations("should I hire a VA or two VAs?") == "should I hire a virtual assistant or two virtual assistants?"
+    assert (
+        expand_abbreviations("should I hire a VA or two VAs?")
+        == "should I hire a virtual assistant or two virtual assistants?"
+    )
     assert expand_abbreviations("is a 3pl worth it") == "is a third-party logistics worth it"
     assert expand_abbreviations("my PA and pa") == "my personal assistant and pa"
     assert expand_abbreviations("do I need an NDA for my IP") == "do I need an NDA for my IP"

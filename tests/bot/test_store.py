@@ -20,8 +20,14 @@ RAW_CHAT = "chat-4242-raw"
 
 def ask(store: Store, user: str = "u1", answered: bool = True, question: str = "q", platform: str = "telegram") -> str:
     return store.record_question(
-        platform=platform, user=user, chat=f"chat-of-{user}", question=question,
-        kind="answer" if answered else "fallback", answered=answered, note_id="n", score=0.5,
+        platform=platform,
+        user=user,
+        chat=f"chat-of-{user}",
+        question=question,
+        kind="answer" if answered else "fallback",
+        answered=answered,
+        note_id="n",
+        score=0.5,
     )
 
 
@@ -62,8 +68,16 @@ def test_salt_file_is_created_private_and_reused(tmp_path: Path) -> None:
 def test_raw_user_ids_are_never_stored(tmp_path: Path) -> None:
     path = tmp_path / "bot.db"
     store = Store(path, "salt")
-    answer_id = store.record_question(platform="discord", user=RAW_USER, chat=RAW_CHAT, question="hello there",
-                                      kind="fallback", answered=False, note_id=None, score=0.1)
+    answer_id = store.record_question(
+        platform="discord",
+        user=RAW_USER,
+        chat=RAW_CHAT,
+        question="hello there",
+        kind="fallback",
+        answered=False,
+        note_id=None,
+        score=0.1,
+    )
     store.record_feedback(answer_id, "discord", RAW_USER, -1)
     store.set_last_note("discord", RAW_CHAT, RAW_USER, "pricing")
     store.db.conn.commit()

@@ -90,6 +90,9 @@ def test_truncate_keeps_a_prefix_within_the_limit(text: str, limit: int) -> None
     assert was_cut == (len(text) > limit)
 
 
-@pytest.mark.parametrize(("text", "expected"), [("???", False), ("!!! ...", False), ("🙂", False), ("a", True), ("٣", True), ("日本", True), ("", False)])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("???", False), ("!!! ...", False), ("🙂", False), ("a", True), ("٣", True), ("日本", True), ("", False)],
+)
 def test_has_words(text: str, expected: bool) -> None:
     assert has_words(text) is expected
