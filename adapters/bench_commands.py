@@ -18,7 +18,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """
     from dataclasses import asdict
 
-    from bot.bench import format_markdown, run_bench
+    from bot.maintainers.bench import format_markdown, run_bench
     from bot.config import REPO_DIR, load_settings
 
     def say(line: str) -> None:
