@@ -173,9 +173,9 @@ def cmd_kb_build(args: argparse.Namespace) -> int:
 
     Example: outsourcebot kb build
     """
+    from bot.knowledge.notes import load_knowledge
     from bot.search.embedder import make_embedder
     from bot.search.index import build_index
-    from bot.knowledge.notes import load_knowledge
 
     settings = _settings()
     kb = load_knowledge(settings.knowledge_dir)
@@ -203,8 +203,8 @@ def cmd_kb_stats(args: argparse.Namespace) -> int:
 
     Example: outsourcebot kb stats --json
     """
-    from bot.search.index import current_folder, note_chunks
     from bot.knowledge.notes import load_knowledge
+    from bot.search.index import current_folder, note_chunks
 
     settings = _settings()
     kb = load_knowledge(settings.knowledge_dir)
@@ -244,10 +244,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     Example: outsourcebot eval
              outsourcebot eval --json
     """
-    from bot.search.embedder import make_embedder
-    from bot.maintainers.evaluation import EVAL_FILE, evaluate, format_report, load_cases
-    from bot.search.index import ensure_index
     from bot.knowledge.notes import load_knowledge
+    from bot.maintainers.evaluation import EVAL_FILE, evaluate, format_report, load_cases
+    from bot.search.embedder import make_embedder
+    from bot.search.index import ensure_index
 
     settings = _settings()
     kb = load_knowledge(settings.knowledge_dir).servable()

@@ -69,8 +69,8 @@ def cmd_kb_draft(args: argparse.Namespace) -> int:
     Example: outsourcebot report && outsourcebot kb draft 1
     """
     from bot.config import load_settings
-    from bot.maintainers.drafts import write_draft
     from bot.knowledge.notes import load_knowledge
+    from bot.maintainers.drafts import write_draft
     from bot.maintainers.report import load_latest
 
     settings = load_settings()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.messages import Reply, Source, Suggestion
 from bot.knowledge.notes import MAX_REPLY_CHARS, KnowledgeBase, KnowledgeNote
+from bot.messages import Reply, Source, Suggestion
 from bot.replies.render import DISCLAIMER, render, render_answer
 from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, close_alternatives
 

@@ -12,20 +12,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.search.batcher import MicroBatcher
 from bot.config import Settings
+from bot.conversation.answers import answer_reply, fallback_reply, small_talk_reply, starter_topics
+from bot.conversation.ratelimit import RateLimiter
+from bot.conversation.smalltalk import small_talk, wants_more
+from bot.knowledge.notes import KnowledgeBase, KnowledgeNote, Problem, load_knowledge
+from bot.messages import Message, Reply, Suggestion
+from bot.replies.render import render
+from bot.search.batcher import MicroBatcher
 from bot.search.embedder import Embedder, make_embedder
 from bot.search.index import BuildReport, LoadedIndex, build_index, ensure_index, load_index
-from bot.messages import Message, Reply, Suggestion
-from bot.knowledge.notes import KnowledgeBase, KnowledgeNote, Problem, load_knowledge
 from bot.search.queries import QueryPlan, plan_queries, rank_plan
-from bot.conversation.ratelimit import RateLimiter
-from bot.replies.render import render
-from bot.conversation.answers import answer_reply, fallback_reply, small_talk_reply, starter_topics
 from bot.search.retrieval import Candidate
-from bot.conversation.smalltalk import small_talk, wants_more
-from bot.storage.store import Store
 from bot.search.text import MAX_QUESTION_CHARS, MAX_RAW_CHARS, clean_text, has_words, mostly_non_latin, truncate
+from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -25,12 +25,12 @@ import numpy as np
 
 from bot.config import Settings
 from bot.conversation.core import Core
-from bot.maintainers.evaluation import evaluate, load_cases
-from bot.search.index import build_index
-from bot.messages import Message
 from bot.knowledge.notes import KnowledgeBase
-from bot.storage.store import Store
+from bot.maintainers.evaluation import evaluate, load_cases
+from bot.messages import Message
+from bot.search.index import build_index
 from bot.search.text import clean_text
+from bot.storage.store import Store
 
 Say = Callable[[str], None]
 LATENCY_RUNS = 3

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.search.embedder import Embedder
 from bot.knowledge.notes import KnowledgeBase, KnowledgeNote
+from bot.search.embedder import Embedder
 
 if TYPE_CHECKING:
     from bot.config import Settings

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from bot.conversation.core import Core
 from bot.messages import Message, Reply
-from bot.storage.store import Store
 from bot.search.text import MAX_QUESTION_CHARS
+from bot.storage.store import Store
 from tests.conftest import make_settings, write_note
 from tests.fakes import HashingEmbedder
 

@@ -12,8 +12,8 @@ import pytest
 
 import bot.conversation.core
 from bot.conversation.core import Core, ReloadResult
-from bot.messages import Message
 from bot.conversation.watch import folder_fingerprint, start_background_jobs, watch_knowledge
+from bot.messages import Message
 from tests.conftest import write_note
 from tests.fakes import HashingEmbedder
 

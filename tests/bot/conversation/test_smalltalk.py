@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.conversation.core import Core
-from bot.messages import Message
 from bot.conversation.smalltalk import small_talk, wants_more
+from bot.messages import Message
 from bot.search.text import expand_abbreviations, mostly_non_latin
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from bot.config import REPO_DIR, Settings
 from bot.conversation.core import Core
-from bot.maintainers.evaluation import ModeResult, evaluate, format_report, load_cases
 from bot.knowledge.notes import KnowledgeBase, KnowledgeNote, load_knowledge
+from bot.maintainers.evaluation import ModeResult, evaluate, format_report, load_cases
 
 TOPICS_DOC = REPO_DIR / "docs" / "topics.md"
 REQUIRED_IDS = re.findall(r"^\|\s*`([a-z0-9-]+)`\s*\|", TOPICS_DOC.read_text(encoding="utf-8"), re.MULTILINE)

@@ -11,7 +11,15 @@ import pytest
 
 from adapters.cli import main
 from bot.config import REPO_DIR
-from bot.knowledge.notes import MAX_REPLY_CHARS, Problem, load_drafts, load_knowledge, note_files, parse_note, stale_notes
+from bot.knowledge.notes import (
+    MAX_REPLY_CHARS,
+    Problem,
+    load_drafts,
+    load_knowledge,
+    note_files,
+    parse_note,
+    stale_notes,
+)
 from tests.conftest import write_note
 
 GOOD = """---

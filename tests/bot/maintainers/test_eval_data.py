@@ -6,8 +6,8 @@ import difflib
 import re
 
 from bot.config import REPO_DIR
-from bot.maintainers.evaluation import load_cases
 from bot.knowledge.notes import load_knowledge
+from bot.maintainers.evaluation import load_cases
 
 
 def _norm(text: str) -> str:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from bot.conversation.core import Core
-from bot.maintainers.drafts import write_draft
 from bot.knowledge.notes import load_drafts, load_knowledge, parse_note
+from bot.maintainers.drafts import write_draft
 from bot.maintainers.report import ReportData, build_report, cluster_vectors, load_latest, render_summary, save_latest
 from bot.maintainers.report_html import render_html
 from tests.bot.maintainers.seeding import seed_store

@@ -6,9 +6,9 @@ import jinja2
 import pytest
 
 from bot.conversation.core import Core
-from bot.messages import Message, Reply, Suggestion
 from bot.knowledge.notes import KnowledgeNote
 from bot.knowledge.preview import render_note_text
+from bot.messages import Message, Reply, Suggestion
 from bot.replies.render import DISCLAIMER, render, render_answer, template_names
 
 SAMPLES: dict[str, dict[str, object]] = {

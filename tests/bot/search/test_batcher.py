@@ -8,9 +8,9 @@ import threading
 import numpy as np
 import pytest
 
-from bot.search.batcher import MicroBatcher
 from bot.conversation.core import Core
 from bot.messages import Message
+from bot.search.batcher import MicroBatcher
 from tests.fakes import HashingEmbedder
 
 QUESTIONS = [

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.conversation.core import Core
+from bot.knowledge.notes import load_knowledge
 from bot.search.index import (
     POINTER,
     BuildReport,
@@ -19,7 +20,6 @@ from bot.search.index import (
     load_index,
     note_chunks,
 )
-from bot.knowledge.notes import load_knowledge
 from bot.storage.store import Store
 from tests.conftest import make_settings, write_note
 from tests.fakes import HashingEmbedder

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from bot.conversation.core import Core
-from bot.search.embedder import Embedder, NumpyEmbedder, SentenceTransformerEmbedder, make_embedder
 from bot.maintainers.evaluation import load_cases
+from bot.search.embedder import Embedder, NumpyEmbedder, SentenceTransformerEmbedder, make_embedder
 from bot.search.index import LoadedIndex, build_index, load_index
 from bot.search.minilm import MiniLMEncoder
 from bot.search.retrieval import rank_notes

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.conversation.answers import STARTER_TOPICS
 from bot.conversation.core import Core
+from bot.knowledge.notes import load_knowledge
+from bot.messages import Message
 from bot.search.followup import is_follow_up
 from bot.search.index import build_index, load_index
-from bot.messages import Message
-from bot.knowledge.notes import load_knowledge
-from bot.conversation.answers import STARTER_TOPICS
 from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, close_alternatives, rank_notes
 from bot.storage.store import Store
 from tests.conftest import make_settings, write_note
