@@ -23,6 +23,12 @@ _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INLINE_MARKUP = re.compile(r"\*\*|__|`")
 """Bold (`**`, `__`) and code (backticks) markup, which the chat renderers escape and so show literally."""
+_SELF_CAVEAT = re.compile(
+    r"\bnot\s+(?:(?:legal|tax|financial|professional|employment|accounting|investment)\s+(?:or\s+|and\s+)?)+advice\b"
+    r"|\bgeneral information(?:\s+only)?,?\s+not\b|\b(?:not a|no) substitute for (?:\w+\s+){0,2}advice\b",
+    re.IGNORECASE,
+)
+"""A caveat a note writes for itself ("general information, not legal advice"); `disclaimer: true` adds the bot's own."""
 DRAFTS_DIR = "drafts"
 """Note files under a folder of this name are drafts: `kb check` checks them, the bot never serves them."""
 
@@ -296,6 +302,18 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
     if not answer:
         problems.append(Problem(path, body_line, "empty answer: the body needs a first paragraph"))
     problems += _markup_problems(path, body, body_line)
+    caveat = _SELF_CAVEAT.search(body)
+    if caveat:
+        start = body.rfind("\n", 0, caveat.start()) + 1
+        line_text = body[start:].split("\n", 1)[0].strip()
+        problems.append(
+            Problem(
+                path,
+                body_line + body.count("\n", 0, caveat.start()),
+                f"the note writes its own caveat {line_text[:60]!r}: remove it and set disclaimer: true, "
+                "which adds the bot's one-line notice",
+            )
+        )
     todo = re.search(r"\bTODO\b", body)
     if todo:
         problems.append(Problem(path, body_line + body.count("\n", 0, todo.start()), "note still marked TODO"))

@@ -154,6 +154,30 @@ def test_inline_markup_outside_the_answer_and_key_points_is_fine(tmp_path: Path)
     assert problems_of(tmp_path, text.replace("Do this, then that.", "Run `kb check`, then **that**.")) == []
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("Do this, then that.", "Do this, then that.\n\nThis note is general information, not legal advice.", 29),
+        ("- Point two.", "- Point two. This is not tax or legal advice.", 23),
+        (
+            "The direct answer comes first.",
+            "The direct answer comes first; it is no substitute for professional advice.",
+            15,
+        ),
+    ],
+    ids=["closing-line", "in-a-key-point", "in-the-answer"],
+)
+def test_a_note_that_writes_its_own_caveat_is_reported(tmp_path: Path, old: str, new: str, line: int) -> None:
+    [problem] = problems_of(tmp_path, DATED.replace(old, new))
+    assert problem.line == line, problem
+    assert problem.message.startswith("the note writes its own caveat ") and "disclaimer: true" in problem.message
+
+
+def test_advice_that_is_not_a_caveat_is_fine(tmp_path: Path) -> None:
+    text = DATED.replace("Do this, then that.", "Take advice first, and ask an accountant; check local rules.")
+    assert problems_of(tmp_path, text.replace("- Point two.", "- Not every freelancer needs legal cover.")) == []
+
+
 def test_duplicate_id_is_reported_in_the_second_file(tmp_path: Path) -> None:
     folder = tmp_path / "kb"
     folder.mkdir()
