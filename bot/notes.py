@@ -29,6 +29,8 @@ _SELF_CAVEAT = re.compile(
     re.IGNORECASE,
 )
 """A caveat a note writes for itself ("general information, not legal advice"); `disclaimer: true` adds the bot's own."""
+OWNER_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+"""A note's `owner` names a maintainer role as a slug (`fees-and-legal`, `strategy`), never a person or an address."""
 DRAFTS_DIR = "drafts"
 """Note files under a folder of this name are drafts: `kb check` checks them, the bot never serves them."""
 
@@ -157,7 +159,7 @@ def _is_iso_date(text: str) -> bool:
 
 
 def _type_problems(path: Path, text: str, meta: dict[str, Any]) -> list[Problem]:
-    """Problems with the types of `sources`, `updated`, `review_by` and `disclaimer`."""
+    """Problems with the types of `sources`, `updated`, `review_by`, `owner` and `disclaimer`."""
     problems = []
     if not _as_list(meta.get("sources")):
         problems.append(
@@ -173,6 +175,15 @@ def _type_problems(path: Path, text: str, meta: dict[str, Any]) -> list[Problem]
             problems.append(
                 Problem(path, _line_of(text, key), f"{key} {value!r} is not a date; write it like 2026-01-31")
             )
+    owner = meta.get("owner")
+    if owner is not None and not (isinstance(owner, str) and OWNER_PATTERN.match(owner)):
+        problems.append(
+            Problem(
+                path,
+                _line_of(text, "owner"),
+                f"owner {owner!r} must name a maintainer role as a lowercase slug, such as fees-and-legal",
+            )
+        )
     disclaimer = meta.get("disclaimer")
     if disclaimer is not None and not isinstance(disclaimer, bool):
         problems.append(
@@ -329,7 +340,7 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
         sources=_as_list(meta.get("sources")),
         updated=_as_date(meta.get("updated")),
         review_by=_as_date(meta.get("review_by")),
-        owner=str(meta.get("owner") or ""),
+        owner=str(meta.get("owner") or "").strip(),
         disclaimer=meta.get("disclaimer") is True,
         path=path,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),

@@ -356,6 +356,12 @@ DATED = GOOD.replace("updated: 2026-01-02\n", "updated: 2026-01-02\nreview_by: 2
         (DATED.replace('sources: ["A book"]\n', ""), 1, "missing sources"),
         (DATED.replace('sources: ["A book"]', "sources: []"), 10, "missing sources"),
         (DATED.replace("updated: 2026-01-02\n", ""), 1, "missing updated date"),
+        (DATED.replace("disclaimer: true", "owner: Jane Smith\ndisclaimer: true"), 13, "owner 'Jane Smith' must name"),
+        (
+            DATED.replace("disclaimer: true", "owner: [legal]\ndisclaimer: true"),
+            13,
+            "maintainer role as a lowercase slug",
+        ),
     ],
     ids=[
         "disclaimer-no",
@@ -367,11 +373,21 @@ DATED = GOOD.replace("updated: 2026-01-02\n", "updated: 2026-01-02\nreview_by: 2
         "no-sources",
         "empty-sources",
         "no-updated",
+        "owner-a-person",
+        "owner-a-list",
     ],
 )
 def test_front_matter_types_are_checked_with_their_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:
     problems = problems_of(tmp_path, text)
     assert [(p.line, fragment in p.message) for p in problems] == [(line, True)], problems
+
+
+def test_owner_names_a_maintainer_role(tmp_path: Path) -> None:
+    text = DATED.replace("disclaimer: true", "owner: fees-and-legal\ndisclaimer: true")
+    note, problems = parse_note(tmp_path / "n.md", text)
+    assert problems == [] and note is not None and note.owner == "fees-and-legal"
+    note, problems = parse_note(tmp_path / "n.md", DATED)
+    assert problems == [] and note is not None and note.owner == ""
 
 
 def test_valid_dates_and_flags_are_accepted(tmp_path: Path) -> None:
