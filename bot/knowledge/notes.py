@@ -23,6 +23,14 @@ _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INLINE_MARKUP = re.compile(r"\*\*|__|`")
 """Bold (`**`, `__`) and code (backticks) markup, which the chat renderers escape and so show literally."""
+_SELF_CAVEAT = re.compile(
+    r"\bnot\s+(?:(?:legal|tax|financial|professional|employment|accounting|investment)\s+(?:or\s+|and\s+)?)+advice\b"
+    r"|\bgeneral information(?:\s+only)?,?\s+not\b|\b(?:not a|no) substitute for (?:\w+\s+){0,2}advice\b",
+    re.IGNORECASE,
+)
+"""A caveat a note writes for itself ("general information, not legal advice"); `disclaimer: true` adds the bot's own."""
+OWNER_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+"""A note's `owner` names a maintainer role as a slug (`fees-and-legal`, `strategy`), never a person or an address."""
 DRAFTS_DIR = "drafts"
 """Note files under a folder of this name are drafts: `kb check` checks them, the bot never serves them."""
 
@@ -151,7 +159,7 @@ def _is_iso_date(text: str) -> bool:
 
 
 def _type_problems(path: Path, text: str, meta: dict[str, Any]) -> list[Problem]:
-    """Problems with the types of `sources`, `updated`, `review_by` and `disclaimer`."""
+    """Problems with the types of `sources`, `updated`, `review_by`, `owner` and `disclaimer`."""
     problems = []
     if not _as_list(meta.get("sources")):
         problems.append(
@@ -167,6 +175,15 @@ def _type_problems(path: Path, text: str, meta: dict[str, Any]) -> list[Problem]
             problems.append(
                 Problem(path, _line_of(text, key), f"{key} {value!r} is not a date; write it like 2026-01-31")
             )
+    owner = meta.get("owner")
+    if owner is not None and not (isinstance(owner, str) and OWNER_PATTERN.match(owner)):
+        problems.append(
+            Problem(
+                path,
+                _line_of(text, "owner"),
+                f"owner {owner!r} must name a maintainer role as a lowercase slug, such as fees-and-legal",
+            )
+        )
     disclaimer = meta.get("disclaimer")
     if disclaimer is not None and not isinstance(disclaimer, bool):
         problems.append(
@@ -296,6 +313,18 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
     if not answer:
         problems.append(Problem(path, body_line, "empty answer: the body needs a first paragraph"))
     problems += _markup_problems(path, body, body_line)
+    caveat = _SELF_CAVEAT.search(body)
+    if caveat:
+        start = body.rfind("\n", 0, caveat.start()) + 1
+        line_text = body[start:].split("\n", 1)[0].strip()
+        problems.append(
+            Problem(
+                path,
+                body_line + body.count("\n", 0, caveat.start()),
+                f"the note writes its own caveat {line_text[:60]!r}: remove it and set disclaimer: true, "
+                "which adds the bot's one-line notice",
+            )
+        )
     todo = re.search(r"\bTODO\b", body)
     if todo:
         problems.append(Problem(path, body_line + body.count("\n", 0, todo.start()), "note still marked TODO"))
@@ -311,7 +340,7 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
         sources=_as_list(meta.get("sources")),
         updated=_as_date(meta.get("updated")),
         review_by=_as_date(meta.get("review_by")),
-        owner=str(meta.get("owner") or ""),
+        owner=str(meta.get("owner") or "").strip(),
         disclaimer=meta.get("disclaimer") is True,
         path=path,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),

@@ -162,6 +162,30 @@ def test_inline_markup_outside_the_answer_and_key_points_is_fine(tmp_path: Path)
     assert problems_of(tmp_path, text.replace("Do this, then that.", "Run `kb check`, then **that**.")) == []
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("Do this, then that.", "Do this, then that.\n\nThis note is general information, not legal advice.", 29),
+        ("- Point two.", "- Point two. This is not tax or legal advice.", 23),
+        (
+            "The direct answer comes first.",
+            "The direct answer comes first; it is no substitute for professional advice.",
+            15,
+        ),
+    ],
+    ids=["closing-line", "in-a-key-point", "in-the-answer"],
+)
+def test_a_note_that_writes_its_own_caveat_is_reported(tmp_path: Path, old: str, new: str, line: int) -> None:
+    [problem] = problems_of(tmp_path, DATED.replace(old, new))
+    assert problem.line == line, problem
+    assert problem.message.startswith("the note writes its own caveat ") and "disclaimer: true" in problem.message
+
+
+def test_advice_that_is_not_a_caveat_is_fine(tmp_path: Path) -> None:
+    text = DATED.replace("Do this, then that.", "Take advice first, and ask an accountant; check local rules.")
+    assert problems_of(tmp_path, text.replace("- Point two.", "- Not every freelancer needs legal cover.")) == []
+
+
 def test_duplicate_id_is_reported_in_the_second_file(tmp_path: Path) -> None:
     folder = tmp_path / "kb"
     folder.mkdir()
@@ -340,6 +364,12 @@ DATED = GOOD.replace("updated: 2026-01-02\n", "updated: 2026-01-02\nreview_by: 2
         (DATED.replace('sources: ["A book"]\n', ""), 1, "missing sources"),
         (DATED.replace('sources: ["A book"]', "sources: []"), 10, "missing sources"),
         (DATED.replace("updated: 2026-01-02\n", ""), 1, "missing updated date"),
+        (DATED.replace("disclaimer: true", "owner: Jane Smith\ndisclaimer: true"), 13, "owner 'Jane Smith' must name"),
+        (
+            DATED.replace("disclaimer: true", "owner: [legal]\ndisclaimer: true"),
+            13,
+            "maintainer role as a lowercase slug",
+        ),
     ],
     ids=[
         "disclaimer-no",
@@ -351,11 +381,21 @@ DATED = GOOD.replace("updated: 2026-01-02\n", "updated: 2026-01-02\nreview_by: 2
         "no-sources",
         "empty-sources",
         "no-updated",
+        "owner-a-person",
+        "owner-a-list",
     ],
 )
 def test_front_matter_types_are_checked_with_their_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:
     problems = problems_of(tmp_path, text)
     assert [(p.line, fragment in p.message) for p in problems] == [(line, True)], problems
+
+
+def test_owner_names_a_maintainer_role(tmp_path: Path) -> None:
+    text = DATED.replace("disclaimer: true", "owner: fees-and-legal\ndisclaimer: true")
+    note, problems = parse_note(tmp_path / "n.md", text)
+    assert problems == [] and note is not None and note.owner == "fees-and-legal"
+    note, problems = parse_note(tmp_path / "n.md", DATED)
+    assert problems == [] and note is not None and note.owner == ""
 
 
 def test_valid_dates_and_flags_are_accepted(tmp_path: Path) -> None:
