@@ -21,7 +21,7 @@ import pytest
 
 from adapters.cli import build_parser
 from bot.config import REPO_DIR
-from bot.core import Core
+from bot.conversation.core import Core
 
 README = REPO_DIR / "README.md"
 ENV_EXAMPLE = REPO_DIR / ".env.example"
@@ -405,6 +405,26 @@ def test_about_note_names_only_commands_each_platform_has(core: Core, platform_c
             if not exists:
                 wrong.append(f"knowledge/about-this-bot.md:{line}: /{command} is not a {platform} command")
     assert not wrong, "\n".join(wrong)
+
+
+# ----- paths named in the docs -------------------------------------------------------------------
+
+
+DOCS = (README, REPO_DIR / "CONTRIBUTING.md", *sorted((REPO_DIR / "docs").glob("*.md")))
+TOP_FOLDERS = ("bot/", "adapters/", "tests/", "docs/", "knowledge/", "scripts/", ".ci/")
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda path: path.name)
+def test_every_repository_path_the_docs_name_exists(doc: Path) -> None:
+    """A `path` in backticks under one of the repository's folders names a file or folder that exists."""
+    missing = []
+    for number, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
+        for span in code_spans(line):
+            path = span.split()[0] if span.split() else ""
+            placeholder = any(mark in path for mark in ("<", "...", "*", "drafts"))
+            if path.startswith(TOP_FOLDERS) and not placeholder and not (REPO_DIR / path).exists():
+                missing.append(f"{doc.relative_to(REPO_DIR)}:{number}: {path}")
+    assert not missing, "paths that do not exist:\n" + "\n".join(missing)
 
 
 # ----- version and changelog ----------------------------------------------------------------------
