@@ -82,10 +82,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     Each run is a conversation of its own: lines read from standard input share
     it (so a follow-up line reads the line before), and nothing carries over to
-    the next run. The rate limit is for chat users, not for the command line.
+    the next run; with --separate each line is a conversation of its own (batch
+    testing). The rate limit is for chat users, not for the command line.
 
     Example: outsourcebot ask "how much does a virtual assistant cost?"
              echo "what is the chasm" | outsourcebot ask --json
+             outsourcebot ask --json --separate < questions.txt
     """
     import uuid
 
@@ -95,6 +97,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     chat = f"cli-{uuid.uuid4().hex}"
     questions = [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)
     for question in questions:
+        if args.separate:
+            chat = f"cli-{uuid.uuid4().hex}"
         reply = core.answer(Message(question, "cli", chat, "cli"))
         if args.json:
             print(
@@ -241,9 +245,18 @@ def cmd_forget(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Measure retrieval on the labelled evaluation set, for three retrievers side by side.
 
+    With --replies it judges whole replies instead: every case of tests/data/focus.jsonl
+    and tests/data/conversations.jsonl goes through the bot as a person would send it
+    (a conversation's turns to one chat), and it reports the share of replies with the
+    asked fact in the first 100 words, answer length (median, 90th percentile), turns
+    held and verbatim repeats.
+
     Example: outsourcebot eval
              outsourcebot eval --json
+             outsourcebot eval --replies
     """
+    if args.replies:
+        return _eval_replies(args)
     from bot.knowledge.notes import load_knowledge
     from bot.maintainers.evaluation import EVAL_FILE, evaluate, format_report, load_cases
     from bot.search.embedder import make_embedder
@@ -259,6 +272,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps({m: r.__dict__ for m, r in results.items()}))
     else:
         print(format_report(results))
+        print(f"\n({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def _eval_replies(args: argparse.Namespace) -> int:
+    from bot.maintainers.replies_eval import (
+        CONVERSATIONS_FILE,
+        FOCUS_FILE,
+        evaluate_replies,
+        format_replies_report,
+        load_reply_cases,
+    )
+
+    core = _core(rate_limit=0)
+    started = time.perf_counter()
+    results = {
+        path.name: evaluate_replies(core.answer, load_reply_cases(path)) for path in (FOCUS_FILE, CONVERSATIONS_FILE)
+    }
+    if args.json:
+        print(json.dumps({name: r.to_dict() for name, r in results.items()}))
+    else:
+        print("\n\n".join(format_replies_report(name, r) for name, r in results.items()))
         print(f"\n({time.perf_counter() - started:.1f} s)")
     return 0
 
@@ -292,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = _add(sub, "ask", cmd_ask)
     ask.add_argument("question", nargs="?", help="the question (omit to read one per line from stdin)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("--separate", action="store_true", help="each standard-input line is a conversation of its own")
     kb = sub.add_parser(
         "kb",
         help="check, build and describe the knowledge base",
@@ -317,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = _add(sub, "eval", cmd_eval)
     ev.add_argument("--json", action="store_true", help="machine-readable output")
     ev.add_argument("--file", help="a JSONL evaluation file (default tests/data/eval.jsonl)")
+    ev.add_argument("--replies", action="store_true", help="judge whole replies on the focus and conversation sets")
     for module_name in COMMAND_MODULES:
         try:
             module = importlib.import_module(module_name)

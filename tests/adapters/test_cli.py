@@ -57,7 +57,7 @@ def run(
         capture_output=True,
         text=True,
         env={**env, **overrides},
-        timeout=120,
+        timeout=600,
         cwd=REPO_DIR,
     )
 
@@ -268,3 +268,24 @@ def test_each_ask_run_is_its_own_conversation(cli_env: dict[str, str], real_sett
         assert topics[-2:] == ["crossing-the-chasm", "virtual-assistants"]  # one conversation per run
     finally:
         store.db.conn.close()
+
+
+def test_eval_replies_judges_whole_replies(cli_env: dict[str, str]) -> None:
+    done = run(cli_env, "eval", "--replies", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout)
+    assert set(figures) == {"focus.jsonl", "conversations.jsonl"}
+    assert figures["focus.jsonl"]["focused"] >= 0.78
+    assert figures["conversations.jsonl"]["median_words"] <= 120
+    assert {"held", "p90_words", "repeats", "offtopic_declined", "turns"} <= set(figures["conversations.jsonl"])
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_ask_separate_makes_each_line_a_conversation_of_its_own(cli_env: dict[str, str], separate: bool) -> None:
+    args = ["ask", "--json", *(["--separate"] if separate else [])]
+    done = run(cli_env, *args, stdin="what is crossing the chasm\ntell me more\n")
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert first["answered"]
+    # Alone, "tell me more" has no topic to continue; in one conversation it continues the chasm.
+    assert second["answered"] is (not separate)
