@@ -130,7 +130,7 @@ async def test_ask_answers_with_an_embed_and_buttons(core: Core, fake: FakeDisco
     [embed] = sent.payload["embeds"]
     assert embed["title"] == "Pricing and costs"
     assert "hourly, fixed price or retainer" in embed["description"]
-    assert embed["footer"]["text"] == "Sources: Test source"
+    assert "footer" not in embed  # a focused answer: the sources come with the rest of the note, one "more" away
     assert any(f["name"] == "Key points" for f in embed["fields"])
     answer_id = core.store.db["questions"].rows.__next__()["answer_id"]
     assert sent.custom_ids[:2] == [f"ob:fb:+:{answer_id}", f"ob:fb:-:{answer_id}"]
