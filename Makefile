@@ -22,7 +22,7 @@ test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/python -m mypy bot adapters
+	$(BIN)/python -m mypy  # strict, over bot/, adapters/ and tests/ (pyproject.toml)
 
 check: $(STAMP)
 	$(BIN)/outsourcebot kb check
