@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import secrets
 import sqlite3
 import threading
@@ -20,6 +21,8 @@ from typing import Any
 
 import sqlite_utils
 from sqlite_utils import Migrations
+
+from bot.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,35 @@ def add_reply_text(db: sqlite_utils.Database) -> None:
     db["questions"].add_column("reply", str)  # type: ignore[union-attr]
 
 
+def _create_salt(path: Path) -> str:
+    """Write a new random salt to `path` unless another process got there first; return the salt in force.
+
+    The salt goes into a private temporary file that is then linked into place, so the
+    salt file never exists half written, and of two processes creating it at once the
+    second finds the file and uses the first one's salt.
+    """
+    value = secrets.token_hex(16)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask
+            os.write(fd, value.encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process wrote it first: use theirs
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Store._file_salt(path)
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -119,11 +151,27 @@ class Store:
 
     @staticmethod
     def _file_salt(path: Path) -> str:
-        if path.exists():
-            return path.read_text().strip()
-        value = secrets.token_hex(16)
-        path.write_text(value)
-        path.chmod(0o600)
+        """Read the salt file, creating it once (atomically, 0600) when it does not exist.
+
+        Raises:
+            ConfigError: When the file exists but is empty or cannot be read: a new salt
+                would silently stop `/forget` from finding anyone stored under the old one.
+        """
+        try:
+            value = path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return _create_salt(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"cannot read the salt file {path} ({getattr(exc, 'strerror', None) or exc}); "
+                "make it a readable file for this user, or set OUTSOURCEBOT_SALT to the same salt"
+            ) from None
+        if not value:
+            raise ConfigError(
+                f"the salt file {path} is empty (an earlier start could not write it, e.g. on a full disk); "
+                "write the old salt back or set OUTSOURCEBOT_SALT to it. If it is lost, delete the file: "
+                "a new salt is made at the next start, and /forget cannot find questions stored before"
+            )
         return value
 
     def hash_id(self, platform: str, raw_id: str) -> str:

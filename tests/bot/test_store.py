@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.config import ConfigError
 from bot.core import Core
 from bot.messages import Message
 from bot.store import Store
@@ -245,3 +248,54 @@ def test_migrations_bring_an_old_database_up_to_date(tmp_path) -> None:
     old.conn.close()
     store = Store(path, "salt")
     assert "reply" in store.db["questions"].columns_dict
+
+
+def _salt_in_child(path: Path, barrier: Any, out: Any) -> None:
+    barrier.wait()
+    out.put(Store._file_salt(path))
+
+
+def test_an_empty_salt_file_refuses_to_start(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    path.with_suffix(".salt").write_text("")  # a start on a full disk left it empty
+    with pytest.raises(ConfigError, match=r"bot\.salt.*empty"):
+        Store(path)
+
+
+def test_an_unreadable_salt_file_refuses_to_start(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    path.with_suffix(".salt").mkdir()  # a folder where the file should be: cannot be read
+    with pytest.raises(ConfigError, match=r"bot\.salt"):
+        Store(path)
+
+
+def test_a_failed_salt_write_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "bot.db"
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError):
+        Store._file_salt(path.with_suffix(".salt"))
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+    assert Store(path).hash_id("telegram", "42") == Store(path).hash_id("telegram", "42")
+
+
+def test_processes_creating_the_salt_at_once_end_with_one_salt(tmp_path: Path) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    salt_file = tmp_path / "bot.salt"
+    for _ in range(20):
+        barrier, out = ctx.Barrier(8), ctx.Queue()
+        children = [ctx.Process(target=_salt_in_child, args=(salt_file, barrier, out)) for _ in range(8)]
+        for child in children:
+            child.start()
+        salts = [out.get(timeout=30) for _ in children]
+        for child in children:
+            child.join(timeout=30)
+        assert len(set(salts)) == 1 and salt_file.read_text().strip() == salts[0]
+        assert salt_file.stat().st_mode & 0o777 == 0o600
+        salt_file.unlink()
