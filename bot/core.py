@@ -93,6 +93,7 @@ class Core:
         self.batcher = MicroBatcher(embedder.embed)
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_window)
         self._topics: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._topics_lock = threading.Lock()  # worker threads remember topics while /forget walks them
         self.mode = "fused"
         self.retire_after = RETIRE_AFTER
 
@@ -148,7 +149,10 @@ class Core:
             message: The incoming message.
             admitted: True when the adapter already counted it with `admit`.
         """
-        question = self._begin(message, admitted)
+        if self._cached_topic(message) is None:  # the topic is read from the database: not on the loop
+            question = await asyncio.to_thread(self._begin, message, admitted)
+        else:
+            question = self._begin(message, admitted)
         if isinstance(question, Reply):
             return question
         texts = question.plan.texts if question.plan and self.mode != "lexical" else []
@@ -274,18 +278,23 @@ class Core:
             return None
 
     def _remember(self, message: Message, note_id: str) -> None:
-        self._topics[(message.platform, message.chat)] = note_id
-        self._topics.move_to_end((message.platform, message.chat))
-        while len(self._topics) > TOPIC_CACHE_SIZE:
-            self._topics.popitem(last=False)
+        with self._topics_lock:
+            self._topics[(message.platform, message.chat)] = note_id
+            self._topics.move_to_end((message.platform, message.chat))
+            while len(self._topics) > TOPIC_CACHE_SIZE:
+                self._topics.popitem(last=False)
         try:
             self.store.set_last_note(message.platform, message.chat, message.user, note_id)
         except (sqlite3.Error, OSError) as exc:
             log.error("could not store the conversation topic (%s: %s)", type(exc).__name__, exc)
 
+    def _cached_topic(self, message: Message) -> str | None:
+        with self._topics_lock:
+            return self._topics.get((message.platform, message.chat))
+
     def _last_note(self, message: Message) -> str | None:
         # The store is the lasting copy; the in-memory one spares the event loop a read per message.
-        cached = self._topics.get((message.platform, message.chat))
+        cached = self._cached_topic(message)
         if cached is not None:
             return cached
         try:
@@ -313,9 +322,10 @@ class Core:
     def forget(self, platform: str, user: str) -> Reply:
         """Delete everything stored about a user and confirm."""
         count = self.store.forget_user(platform, user)
-        for key in [k for k in self._topics if k[0] == platform]:
-            # Chats are not keyed by user; dropping this platform's cache is cheap and never wrong.
-            del self._topics[key]
+        with self._topics_lock:
+            for key in [k for k in self._topics if k[0] == platform]:
+                # Chats are not keyed by user; dropping this platform's cache is cheap and never wrong.
+                del self._topics[key]
         return Reply("forgotten", render("forgotten", count=count))
 
     # ----- special replies -------------------------------------------------------------------

@@ -126,7 +126,7 @@ class Stats:
 
 
 class Store:
-    """The bot's SQLite database.
+    """The bot's SQLite database; one connection shared by every thread, each use under one lock.
 
     Args:
         path: Database file, or None for an in-memory database (tests).
@@ -260,9 +260,10 @@ class Store:
 
     def last_note(self, platform: str, chat: str) -> str | None:
         """The chat's previous topic, if any."""
-        rows = list(
-            self.db.query("select last_note from conversations where chat_hash = ?", [self.hash_id(platform, chat)])
-        )
+        with self._lock:
+            rows = list(
+                self.db.query("select last_note from conversations where chat_hash = ?", [self.hash_id(platform, chat)])
+            )
         return rows[0]["last_note"] if rows else None
 
     def forget_user(self, platform: str, user: str) -> int:
@@ -293,20 +294,22 @@ class Store:
 
     def stats(self, top: int = 5) -> Stats:
         """Counts of questions, answers and feedback, and the most common unanswered questions."""
-        q = self.db.execute("select count(*), coalesce(sum(answered), 0) from questions").fetchone()
-        f = self.db.execute(
-            "select coalesce(sum(rating > 0), 0), coalesce(sum(rating < 0), 0) from feedback"
-        ).fetchone()
-        unanswered = [
-            dict(r)
-            for r in self.db.query(
-                "select lower(question) as question, count(*) as count from unanswered "
-                "group by lower(question) order by count desc, max(ts) desc limit ?",
-                [top],
-            )
-        ]
+        with self._lock:
+            q = self.db.execute("select count(*), coalesce(sum(answered), 0) from questions").fetchone()
+            f = self.db.execute(
+                "select coalesce(sum(rating > 0), 0), coalesce(sum(rating < 0), 0) from feedback"
+            ).fetchone()
+            unanswered = [
+                dict(r)
+                for r in self.db.query(
+                    "select lower(question) as question, count(*) as count from unanswered "
+                    "group by lower(question) order by count desc, max(ts) desc limit ?",
+                    [top],
+                )
+            ]
         return Stats(int(q[0]), int(q[1]), int(f[0]), int(f[1]), unanswered)
 
     def count(self, table: str) -> int:
         """Number of rows in one of the store's tables."""
-        return self.db[table].count  # type: ignore[union-attr]
+        with self._lock:
+            return self.db[table].count  # type: ignore[union-attr]

@@ -299,3 +299,39 @@ def test_processes_creating_the_salt_at_once_end_with_one_salt(tmp_path: Path) -
         assert len(set(salts)) == 1 and salt_file.read_text().strip() == salts[0]
         assert salt_file.stat().st_mode & 0o777 == 0o600
         salt_file.unlink()
+
+
+def test_reads_and_writes_from_many_threads_share_one_connection_safely(tmp_path: Path) -> None:
+    import threading
+
+    store = Store(tmp_path / "bot.db", "salt")
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def writer(n: int) -> None:
+        start.wait()
+        try:
+            for i in range(150):
+                answer_id = ask(store, user=f"w{n}", answered=i % 2 == 0, question=f"q{i}")
+                store.record_feedback(answer_id, "telegram", f"w{n}", 1)
+                store.set_last_note("telegram", f"chat-{n}", f"w{n}", f"note-{i}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    def reader(n: int) -> None:
+        start.wait()
+        try:
+            for _ in range(150):
+                store.last_note("telegram", f"chat-{n}")
+                store.stats()
+                store.count("questions")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=f, args=(n,)) for n in range(3) for f in (writer, reader)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert store.count("questions") == 450 and store.count("feedback") == 450
