@@ -7,6 +7,7 @@ user their answer.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -14,7 +15,9 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,11 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from bot.config import ConfigError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no start-up lock, the migration retry still applies
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +82,31 @@ def create_tables(db: sqlite_utils.Database) -> None:
 def add_reply_text(db: sqlite_utils.Database) -> None:
     """Keep the reply the user saw beside each question, for maintainers reviewing answers."""
     db["questions"].add_column("reply", str)  # type: ignore[union-attr]
+
+
+@contextlib.contextmanager
+def _start_up_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created 0600) while one process sets the database up."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _apply_migrations(db: sqlite_utils.Database, attempts: int = 5) -> None:
+    """Apply pending migrations, retrying while another program (one not taking the lock) holds the database."""
+    for attempt in range(attempts):
+        try:
+            migrations.apply(db)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            log.warning("database is locked while migrating; trying again (%d/%d)", attempt + 1, attempts)
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _create_salt(path: Path) -> str:
@@ -141,13 +174,17 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, check_same_thread=False, timeout=5)
         self.db = sqlite_utils.Database(conn)
-        if path is not None:
-            self.db.enable_wal()
-            # In WAL mode NORMAL is safe against application crashes and saves an fsync per answer.
-            self.db.execute("pragma synchronous = normal")
-            salt = salt or self._file_salt(path.with_suffix(".salt"))
+        if path is None:
+            migrations.apply(self.db)
+        else:
+            # Two services starting together on a fresh database must not both create the schema.
+            with _start_up_lock(path.with_name(path.name + ".lock")):
+                self.db.enable_wal()
+                # In WAL mode NORMAL is safe against application crashes and saves an fsync per answer.
+                self.db.execute("pragma synchronous = normal")
+                salt = salt or self._file_salt(path.with_suffix(".salt"))
+                _apply_migrations(self.db)
         self._salt = salt or secrets.token_hex(16)
-        migrations.apply(self.db)
 
     @staticmethod
     def _file_salt(path: Path) -> str:

@@ -315,7 +315,7 @@ def test_reads_and_writes_from_many_threads_share_one_connection_safely(tmp_path
                 answer_id = ask(store, user=f"w{n}", answered=i % 2 == 0, question=f"q{i}")
                 store.record_feedback(answer_id, "telegram", f"w{n}", 1)
                 store.set_last_note("telegram", f"chat-{n}", f"w{n}", f"note-{i}")
-        except BaseException as exc:
+        except BaseException as exc:  # any error from a thread fails the test
             errors.append(exc)
 
     def reader(n: int) -> None:
@@ -335,3 +335,31 @@ def test_reads_and_writes_from_many_threads_share_one_connection_safely(tmp_path
         thread.join()
     assert errors == []
     assert store.count("questions") == 450 and store.count("feedback") == 450
+
+
+def _open_store_in_child(path: Path, barrier: Any, out: Any) -> None:
+    barrier.wait()
+    try:
+        store = Store(path)
+        out.put(("ok", store.hash_id("telegram", "42")))
+    except Exception as exc:  # reported to the parent
+        out.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def test_processes_starting_together_on_a_fresh_database_all_start(tmp_path: Path) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for trial in range(10):
+        path = tmp_path / f"trial-{trial}" / "bot.db"
+        barrier, out = ctx.Barrier(4), ctx.Queue()
+        children = [ctx.Process(target=_open_store_in_child, args=(path, barrier, out)) for _ in range(4)]
+        for child in children:
+            child.start()
+        results = [out.get(timeout=60) for _ in children]
+        for child in children:
+            child.join(timeout=30)
+        assert [r for r in results if r[0] == "error"] == []
+        assert len({r[1] for r in results}) == 1  # one salt, so one hash for the same user
+        applied = [r["name"] for r in Store(path).db.query("select name from _sqlite_migrations")]
+        assert sorted(applied) == ["add_reply_text", "create_tables"]
