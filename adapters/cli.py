@@ -230,10 +230,11 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
     Example: outsourcebot forget 123456789 --platform telegram
     """
+    from bot.retention import forget_user
     from bot.store import Store
 
     settings = _settings()
-    count = Store(settings.db_path, settings.salt).forget_user(args.platform, args.user)
+    count = forget_user(Store(settings.db_path, settings.salt), settings.data_dir, args.platform, args.user)
     print(f"Deleted {count} record(s) for {args.platform} user {args.user}.")
     return 0
 

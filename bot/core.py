@@ -321,7 +321,9 @@ class Core:
 
     def forget(self, platform: str, user: str) -> Reply:
         """Delete everything stored about a user and confirm."""
-        count = self.store.forget_user(platform, user)
+        from bot.retention import forget_user
+
+        count = forget_user(self.store, self.settings.data_dir, platform, user)
         with self._topics_lock:
             for key in [k for k in self._topics if k[0] == platform]:
                 # Chats are not keyed by user; dropping this platform's cache is cheap and never wrong.

@@ -207,12 +207,17 @@ def render_html(data: ReportData) -> str:
         ],
         empty="No note is past its review date.",
     )
+    # Read by privacy deletions (bot.report.purge_reports): which questions this page may quote.
+    dates = (
+        f'<meta name="outsourcebot-oldest-question" content="{_e(data.oldest_question or "")}">\n'
+        f'<meta name="outsourcebot-generated" content="{_e(data.generated)}">\n'
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>outsourcebot report ({_e(period)})</title>
+{dates}<title>outsourcebot report ({_e(period)})</title>
 <style>{CSS}</style>
 </head>
 <body>

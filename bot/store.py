@@ -138,6 +138,11 @@ def _create_salt(path: Path) -> str:
     return Store._file_salt(path)
 
 
+def retention_cutoff(days: int) -> str:
+    """The time (ISO, as stored) before which rows are deleted when keeping `days` days."""
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="seconds")
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -174,6 +179,9 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, check_same_thread=False, timeout=5)
         self.db = sqlite_utils.Database(conn)
+        # Deleted rows (/forget, retention) are overwritten, not left in free pages of the file.
+        self.db.execute("pragma secure_delete = on")
+        self._file = path
         if path is None:
             migrations.apply(self.db)
         else:
@@ -315,18 +323,40 @@ class Store:
             for table in ("questions", "feedback", "unanswered", "conversations"):
                 cursor = self.db.execute(f"delete from {table} where user_hash = ?", [user_hash])
                 total += max(cursor.rowcount, 0)
+        if total:
+            self._checkpoint()
         return total
+
+    def first_unanswered(self, platform: str, user: str) -> str | None:
+        """When the user's first stored unanswered question was asked (ISO), or None."""
+        with self._lock:
+            row = self.db.execute(
+                "select min(ts) from unanswered where user_hash = ?", [self.hash_id(platform, user)]
+            ).fetchone()
+        return row[0] if row else None
+
+    def _checkpoint(self) -> None:
+        """Copy the write-ahead log into the database and empty it, so deleted text leaves it too (best effort)."""
+        if self._file is None:
+            return
+        try:
+            with self._lock:
+                self.db.execute("pragma wal_checkpoint(truncate)")
+        except sqlite3.Error as exc:  # a reader in another process: the next checkpoint catches up
+            log.warning("could not checkpoint the database after deleting (%s)", exc)
 
     def delete_older_than(self, days: int) -> int:
         """Delete stored questions, their unanswered rows and idle conversations older than `days` days.
 
         Feedback rows stay: they hold no text, only a rating of a note, and keep its history.
         """
-        cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="seconds")
+        cutoff = retention_cutoff(days)
         with self._lock, self.db.conn:
             total = 0
             for table in ("questions", "unanswered", "conversations"):
                 total += max(self.db.execute(f"delete from {table} where ts < ?", [cutoff]).rowcount, 0)
+        if total:
+            self._checkpoint()
         return total
 
     def stats(self, top: int = 5) -> Stats:
