@@ -140,7 +140,8 @@ def load_settings() -> Settings:
 def _writable_folder(folder: Path) -> Path:
     """Create the data folder if needed and make sure files can be written in it."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        # Private to this user: the database holds users' questions (an existing folder is left as it is).
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         probe = folder / f".write-test-{os.getpid()}"
         probe.write_text("ok")
         probe.unlink()

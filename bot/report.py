@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -357,12 +358,20 @@ def save_latest(data: ReportData, data_dir: Path) -> Path:
         The JSON file written.
     """
     folder = reports_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / LATEST
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    _write_private(tmp, json.dumps(data.to_dict(), ensure_ascii=False, indent=1))
     tmp.replace(path)
     return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a file only its owner can read (0600 whatever the umask): reports quote users."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(fd, 0o600)  # also when the file existed with a wider mode
+        out.write(text)
 
 
 def save_report(data: ReportData, data_dir: Path, output: Path | None = None) -> Path:
@@ -380,8 +389,8 @@ def save_report(data: ReportData, data_dir: Path, output: Path | None = None) ->
 
     save_latest(data, data_dir)
     output = output or reports_dir(data_dir) / f"report-{dt.date.today().isoformat()}.html"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_html(data), encoding="utf-8")
+    output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _write_private(output, render_html(data))
     return output
 
 

@@ -84,6 +84,20 @@ def add_reply_text(db: sqlite_utils.Database) -> None:
     db["questions"].add_column("reply", str)  # type: ignore[union-attr]
 
 
+def _make_private(path: Path) -> None:
+    """Create the database file 0600 (SQLite gives its -wal and -shm files the same mode), or make it so."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # an empty file is a new SQLite database
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+                log.warning("%s was readable by other users; it is now private (0600)", file)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:  # not ours to change: say so, and go on
+            log.warning("cannot make %s private: %s", file, exc)
+
+
 @contextlib.contextmanager
 def _start_up_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on `path` (created 0600) while one process sets the database up."""
@@ -176,7 +190,8 @@ class Store:
         if path is None:
             conn = sqlite3.connect(":memory:", check_same_thread=False)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _make_private(path)
             conn = sqlite3.connect(path, check_same_thread=False, timeout=5)
         self.db = sqlite_utils.Database(conn)
         # Deleted rows (/forget, retention) are overwritten, not left in free pages of the file.

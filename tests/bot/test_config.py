@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,12 @@ def test_a_knowledge_folder_that_is_a_file_is_named_as_such(env: pytest.MonkeyPa
     env.setenv("OUTSOURCEBOT_KNOWLEDGE_DIR", str(note))
     with pytest.raises(ConfigError, match="is not a folder"):
         load_settings()
+
+
+def test_the_data_folder_is_created_private_whatever_the_umask(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        settings = load_settings()
+    finally:
+        os.umask(old)
+    assert settings.data_dir.stat().st_mode & 0o777 == 0o700

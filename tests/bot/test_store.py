@@ -363,3 +363,23 @@ def test_processes_starting_together_on_a_fresh_database_all_start(tmp_path: Pat
         assert len({r[1] for r in results}) == 1  # one salt, so one hash for the same user
         applied = [r["name"] for r in Store(path).db.query("select name from _sqlite_migrations")]
         assert sorted(applied) == ["add_reply_text", "create_tables"]
+
+
+def test_database_salt_and_their_side_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        store = Store(tmp_path / "bot.db")
+        ask(store, question="a question with personal details")
+        modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    finally:
+        os.umask(old)
+    assert {"bot.db", "bot.db-wal", "bot.db-shm", "bot.salt"} <= set(modes)
+    assert modes == dict.fromkeys(modes, 0o600)
+
+
+def test_an_existing_database_readable_by_others_is_made_private(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    Store(path, "salt").db.conn.close()
+    path.chmod(0o644)
+    Store(path, "salt")
+    assert path.stat().st_mode & 0o777 == 0o600
