@@ -186,6 +186,18 @@ class Store:
     """
 
     def __init__(self, path: Path | None, salt: str = "") -> None:
+        try:
+            self._open(path, salt)
+        except sqlite3.DatabaseError as exc:
+            if path is None or isinstance(exc, sqlite3.OperationalError):  # locked, read-only, ...: not damage
+                raise
+            # Never replaced: it holds users' questions and feedback, not a cache.
+            raise ConfigError(
+                f"{path} is not a readable SQLite database ({exc}); restore it from a backup, "
+                "or move it away to start with an empty one"
+            ) from exc
+
+    def _open(self, path: Path | None, salt: str) -> None:
         self._lock = threading.RLock()
         if path is None:
             conn = sqlite3.connect(":memory:", check_same_thread=False)

@@ -383,3 +383,11 @@ def test_an_existing_database_readable_by_others_is_made_private(tmp_path: Path)
     path.chmod(0o644)
     Store(path, "salt")
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_database_that_is_not_one_is_named_in_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    path.write_bytes(b"this is not a database at all" * 200)
+    with pytest.raises(ConfigError, match=f"{path} is not a readable SQLite database"):
+        Store(path, "salt")
+    assert path.read_bytes().startswith(b"this is not"), "users' data is never deleted to start"
