@@ -18,8 +18,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """
     from dataclasses import asdict
 
-    from bot.bench import format_markdown, run_bench
     from bot.config import REPO_DIR, load_settings
+    from bot.maintainers.bench import format_markdown, run_bench
 
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)

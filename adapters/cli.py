@@ -57,7 +57,7 @@ def _progress(label: str) -> Callable[[int, int], None]:
 def _core(**overrides: Any) -> Any:
     import dataclasses
 
-    from bot.core import Core
+    from bot.conversation.core import Core
 
     return Core.start(dataclasses.replace(_settings(), **overrides), say=_err)
 
@@ -127,7 +127,7 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
              outsourcebot kb check --stale
              outsourcebot kb check --json
     """
-    from bot.notes import load_drafts, load_knowledge, stale_notes
+    from bot.knowledge.notes import load_drafts, load_knowledge, stale_notes
 
     settings = _settings()
     kb = load_knowledge(settings.knowledge_dir)
@@ -173,9 +173,9 @@ def cmd_kb_build(args: argparse.Namespace) -> int:
 
     Example: outsourcebot kb build
     """
-    from bot.embedder import make_embedder
-    from bot.index import build_index
-    from bot.notes import load_knowledge
+    from bot.knowledge.notes import load_knowledge
+    from bot.search.embedder import make_embedder
+    from bot.search.index import build_index
 
     settings = _settings()
     kb = load_knowledge(settings.knowledge_dir)
@@ -203,8 +203,8 @@ def cmd_kb_stats(args: argparse.Namespace) -> int:
 
     Example: outsourcebot kb stats --json
     """
-    from bot.index import current_folder, note_chunks
-    from bot.notes import load_knowledge
+    from bot.knowledge.notes import load_knowledge
+    from bot.search.index import current_folder, note_chunks
 
     settings = _settings()
     kb = load_knowledge(settings.knowledge_dir)
@@ -230,8 +230,8 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
     Example: outsourcebot forget 123456789 --platform telegram
     """
-    from bot.retention import forget_user
-    from bot.store import Store
+    from bot.storage.retention import forget_user
+    from bot.storage.store import Store
 
     settings = _settings()
     count = forget_user(Store(settings.db_path, settings.salt), settings.data_dir, args.platform, args.user)
@@ -245,10 +245,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     Example: outsourcebot eval
              outsourcebot eval --json
     """
-    from bot.embedder import make_embedder
-    from bot.evaluation import EVAL_FILE, evaluate, format_report, load_cases
-    from bot.index import ensure_index
-    from bot.notes import load_knowledge
+    from bot.knowledge.notes import load_knowledge
+    from bot.maintainers.evaluation import EVAL_FILE, evaluate, format_report, load_cases
+    from bot.search.embedder import make_embedder
+    from bot.search.index import ensure_index
 
     settings = _settings()
     kb = load_knowledge(settings.knowledge_dir).servable()

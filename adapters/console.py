@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.core import Core
+from bot.conversation.core import Core
 from bot.messages import Message, Reply
 
 log = logging.getLogger(__name__)

@@ -39,8 +39,8 @@ def cmd_report(args: argparse.Namespace) -> int:
              outsourcebot report --json
     """
     from bot.config import load_settings
-    from bot.core import Core
-    from bot.report import DEFAULT_SIMILARITY, build_report, render_summary, save_report
+    from bot.conversation.core import Core
+    from bot.maintainers.report import DEFAULT_SIMILARITY, build_report, render_summary, save_report
 
     settings = load_settings()
     core = Core.start(settings, say=_err)
@@ -65,9 +65,9 @@ def cmd_kb_draft(args: argparse.Namespace) -> int:
     Example: outsourcebot report && outsourcebot kb draft 1
     """
     from bot.config import load_settings
-    from bot.drafts import write_draft
-    from bot.notes import load_knowledge
-    from bot.report import load_latest
+    from bot.knowledge.notes import load_knowledge
+    from bot.maintainers.drafts import write_draft
+    from bot.maintainers.report import load_latest
 
     settings = load_settings()
     latest = load_latest(settings.data_dir)
@@ -102,7 +102,7 @@ def cmd_kb_export(args: argparse.Namespace) -> int:
     Example: outsourcebot kb export --format csv --output faq.csv
     """
     from bot.config import load_settings
-    from bot.faq_io import export_notes
+    from bot.knowledge.faq_io import export_notes
 
     text = export_notes(load_settings().knowledge_dir, args.format)
     if args.output:
@@ -120,7 +120,7 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
              outsourcebot kb import notes.json --force
     """
     from bot.config import load_settings
-    from bot.faq_io import ImportError_, import_notes
+    from bot.knowledge.faq_io import ImportError_, import_notes
 
     folder = args.into or load_settings().knowledge_dir
     try:

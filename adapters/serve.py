@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.core import Core
+    from bot.conversation.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +165,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         try:
             runners = {p.name: p.prepare() for p in chosen}  # check every platform's settings before loading the model
 
-            from bot.core import Core
-            from bot.watch import run_with_background_jobs
+            from bot.conversation.core import Core
+            from bot.conversation.watch import run_with_background_jobs
 
             print("Loading outsourcebot...", file=sys.stderr, flush=True)
             core = Core.start(load_settings(), say=lambda line: print(line, file=sys.stderr, flush=True))

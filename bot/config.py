@@ -9,6 +9,7 @@ from pathlib import Path
 REPO_DIR = Path(__file__).resolve().parent.parent
 ENCODERS = ("onnx", "numpy", "sentence-transformers")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_THRESHOLD = 0.45  # chosen with `outsourcebot eval`; bot.search.retrieval uses it too
 
 
 class ConfigError(ValueError):
@@ -113,8 +114,6 @@ def load_settings() -> Settings:
     level = os.environ.get("OUTSOURCEBOT_LOG_LEVEL", "").strip().upper()
     if level and level not in LOG_LEVELS:
         raise ConfigError(f"OUTSOURCEBOT_LOG_LEVEL={level!r} is unknown; use one of: {', '.join(LOG_LEVELS)}")
-    from bot.retrieval import DEFAULT_THRESHOLD
-
     threshold = _float("OUTSOURCEBOT_THRESHOLD", DEFAULT_THRESHOLD)
     if not 0.0 < threshold < 1.0:
         raise ConfigError(

@@ -42,11 +42,11 @@ def render_sample_report(folder: Path) -> Path:
         The HTML file.
     """
     from bot.config import REPO_DIR, Settings
-    from bot.core import Core
-    from bot.report import build_report
-    from bot.report_html import render_html
-    from bot.store import Store
-    from tests.bot.seeding import seed_store
+    from bot.conversation.core import Core
+    from bot.maintainers.report import build_report
+    from bot.maintainers.report_html import render_html
+    from bot.storage.store import Store
+    from tests.bot.maintainers.seeding import seed_store
 
     settings = Settings(data_dir=folder / "data", knowledge_dir=REPO_DIR / "knowledge", salt="sample-salt")
     core = Core.start(

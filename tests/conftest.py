@@ -18,8 +18,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 from bot.config import REPO_DIR, Settings  # noqa: E402
-from bot.core import Core  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.conversation.core import Core  # noqa: E402
+from bot.storage.store import Store  # noqa: E402
 from tests.fakes import HashingEmbedder  # noqa: E402
 
 NOTE = """---
@@ -126,7 +126,7 @@ def core(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings over the real knowledge folder with a session-wide data folder."""
-    from bot.retrieval import DEFAULT_THRESHOLD
+    from bot.search.retrieval import DEFAULT_THRESHOLD
 
     return make_settings(REPO_DIR / "knowledge", tmp_path_factory.mktemp("real-data"), threshold=DEFAULT_THRESHOLD)
 

@@ -35,9 +35,9 @@ from adapters.discord.render import Part, render_reply, render_text
 from adapters.discord.slash import COMMANDS_TEXT, PLATFORM, SLASH_COMMANDS
 from adapters.discord.views import DYNAMIC_ITEMS, build_topics_view, build_view
 from bot.config import ConfigError
-from bot.core import Core
+from bot.conversation.core import Core
 from bot.messages import Message, Reply
-from bot.render import render
+from bot.replies.render import render
 
 log = logging.getLogger(__name__)
 

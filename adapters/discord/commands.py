@@ -22,8 +22,8 @@ def cmd_discord(args: argparse.Namespace) -> int:
 
     from adapters.discord.client import run_discord
     from bot.config import load_settings
-    from bot.core import Core
-    from bot.watch import run_with_background_jobs
+    from bot.conversation.core import Core
+    from bot.conversation.watch import run_with_background_jobs
 
     print("Loading outsourcebot...", file=sys.stderr, flush=True)
     core = Core.start(load_settings(), say=lambda line: print(line, file=sys.stderr, flush=True))

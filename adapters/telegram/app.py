@@ -18,7 +18,7 @@ from adapters.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, Telegram
 from adapters.telegram.logs import install_redaction
 from adapters.telegram.retry import RetryingRateLimiter
 from bot.config import ConfigError
-from bot.core import Core
+from bot.conversation.core import Core
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ def cmd_telegram(args: argparse.Namespace) -> int:
 
     from adapters.telegram.app import serve
     from bot.config import load_settings
-    from bot.core import Core
-    from bot.watch import run_with_background_jobs
+    from bot.conversation.core import Core
+    from bot.conversation.watch import run_with_background_jobs
 
     print("Loading outsourcebot...", file=sys.stderr, flush=True)
     core = Core.start(load_settings(), say=lambda line: print(line, file=sys.stderr, flush=True))

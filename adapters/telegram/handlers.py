@@ -15,9 +15,9 @@ from adapters.telegram.callbacks import parse_press, resolve_topic
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.pacing import Admission, ChatLocks, typing
 from adapters.telegram.render import render_reply, without_feedback
-from bot.core import Core
+from bot.conversation.core import Core
 from bot.messages import Message, Reply
-from bot.render import render
+from bot.replies.render import render
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
-from bot.core import Core
+from bot.conversation.core import Core
 
 log = logging.getLogger(__name__)
 

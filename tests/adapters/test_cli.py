@@ -14,7 +14,7 @@ import pytest
 
 from adapters.cli import build_parser
 from bot.config import REPO_DIR, Settings
-from bot.core import Core
+from bot.conversation.core import Core
 from tests.conftest import write_note
 
 EXE = Path(sys.executable).parent / "outsourcebot"
@@ -185,7 +185,7 @@ def test_kb_stats_json(cli_env: dict[str, str]) -> None:
 
 def test_forget(cli_env: dict[str, str], tmp_path: Path) -> None:
     env = {**cli_env, "OUTSOURCEBOT_DATA_DIR": str(tmp_path / "d")}
-    from bot.store import Store
+    from bot.storage.store import Store
 
     store = Store(tmp_path / "d" / "outsourcebot.db", "cli-test-salt")
     for user in ("123", "123", "456"):
@@ -252,7 +252,7 @@ def test_ask_json_over_stdin_is_not_rate_limited_and_lines_share_one_chat(cli_en
 
 
 def test_each_ask_run_is_its_own_conversation(cli_env: dict[str, str], real_settings: Settings) -> None:
-    from bot.store import Store
+    from bot.storage.store import Store
 
     first = run(cli_env, "ask", "--json", "what is crossing the chasm")
     assert first.returncode == 0 and json.loads(first.stdout)["answered"]

@@ -6,7 +6,7 @@ import io
 from collections.abc import Callable, Iterable
 
 from adapters.console import COMMANDS, render_reply, run_console
-from bot.core import Core
+from bot.conversation.core import Core
 from bot.messages import Reply, Source, Suggestion
 
 

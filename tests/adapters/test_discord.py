@@ -25,9 +25,9 @@ from adapters.discord.render import render_reply
 from adapters.discord.views import build_view
 from adapters.serve import PLATFORMS, configured, serve_platforms
 from bot.config import ConfigError
-from bot.core import Core
+from bot.conversation.core import Core
 from bot.messages import Reply, Suggestion
-from bot.store import Store
+from bot.storage.store import Store
 from tests.adapters.fake_discord import (
     ADMIN_ROLE_ID,
     ADMIN_ROLE_NAME,

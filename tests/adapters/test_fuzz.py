@@ -15,7 +15,7 @@ from adapters.discord.render import render_reply as render_discord
 from adapters.discord.views import build_view
 from adapters.telegram.render import MAX_MESSAGE_LENGTH, telegram_length
 from adapters.telegram.render import render_reply as render_telegram
-from bot.core import Core
+from bot.conversation.core import Core
 from bot.messages import Message
 from tests.adapters.fake_discord import message_errors
 from tests.adapters.fake_telegram import parse_html

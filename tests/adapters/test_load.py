@@ -10,8 +10,8 @@ from collections import Counter
 from pathlib import Path
 
 from bot.config import Settings
-from bot.core import Core
-from bot.store import Store
+from bot.conversation.core import Core
+from bot.storage.store import Store
 from tests.adapters.fake_telegram import FakeTelegram
 from tests.adapters.test_telegram import bot_running, bounded, button
 

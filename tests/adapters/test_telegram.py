@@ -31,9 +31,9 @@ from adapters.telegram.logs import REDACTED, install_redaction, remove_redaction
 from adapters.telegram.render import MAX_MESSAGE_LENGTH, render_reply, telegram_length
 from adapters.telegram.retry import RetryingRateLimiter
 from bot.config import ConfigError
-from bot.core import Core
+from bot.conversation.core import Core
 from bot.messages import Message, Reply, Suggestion
-from bot.store import Store
+from bot.storage.store import Store
 from tests.adapters.fake_telegram import (
     BOT_USERNAME,
     TOKEN,

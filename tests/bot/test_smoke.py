@@ -1,6 +1,6 @@
 """A first end-to-end check of the real core."""
 
-from bot.core import Core
+from bot.conversation.core import Core
 from bot.messages import Message
 
 

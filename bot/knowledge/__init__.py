@@ -1,0 +1,1 @@
+"""The curated notes: parsing and validating them, and importing or exporting them."""

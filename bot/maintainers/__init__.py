@@ -1,0 +1,1 @@
+"""The maintainers' tools: report, note drafts, evaluation and the benchmark."""

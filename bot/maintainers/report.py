@@ -1,0 +1,465 @@
+"""The maintainers' report: what users asked, what the bot answered, and which notes to write or fix.
+
+`build_report` reads the store (never its user or chat hashes) and groups the
+unanswered questions by embedding similarity; `bot.maintainers.report_html` renders the
+result as one self-contained HTML file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bot.knowledge.notes import stale_notes
+
+if TYPE_CHECKING:
+    from bot.conversation.core import Core
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SIMILARITY = 0.45  # mean cosine; with MiniLM, paraphrases sit above it and neighbouring topics below
+MAX_DISTINCT_QUESTIONS = 1500
+QUESTIONS_PER_GROUP = 25
+EXAMPLES = 5
+EMBED_BATCH = 64
+LATEST = "latest.json"
+
+
+@dataclass
+class NoteFeedback:
+    """👍 and 👎 counts of one note."""
+
+    note_id: str
+    title: str
+    up: int
+    down: int
+
+
+@dataclass
+class UnansweredGroup:
+    """Unanswered questions that mean much the same thing.
+
+    Attributes:
+        number: 1-based position in the report (biggest group first); `kb draft` takes it.
+        size: How many times questions of the group were asked.
+        questions: Distinct questions, most asked first (at most `QUESTIONS_PER_GROUP`).
+        nearest_note: Id of the existing note closest to the group ("" when none).
+        nearest_title: That note's title.
+        similarity: Cosine similarity between the group's centre and that note.
+    """
+
+    number: int
+    size: int
+    questions: list[str]
+    nearest_note: str = ""
+    nearest_title: str = ""
+    similarity: float = 0.0
+
+    @property
+    def examples(self) -> list[str]:
+        """The few questions shown for the group."""
+        return self.questions[:EXAMPLES]
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows; contains no user or chat ids, hashed or not."""
+
+    generated: str
+    since: str | None
+    questions: int = 0
+    answered: int = 0
+    up: int = 0
+    down: int = 0
+    per_day: list[dict[str, Any]] = field(default_factory=list)
+    answered_by_day: list[dict[str, Any]] = field(default_factory=list)
+    feedback: list[NoteFeedback] = field(default_factory=list)
+    never_hit: list[dict[str, str]] = field(default_factory=list)
+    past_review: list[dict[str, str]] = field(default_factory=list)
+    groups: list[UnansweredGroup] = field(default_factory=list)
+    oldest_question: str | None = None
+    """When the oldest unanswered question the report quotes was asked (None: it quotes none)."""
+
+    @property
+    def answered_share(self) -> float:
+        """Answered questions as a share of all (0 when none)."""
+        return self.answered / self.questions if self.questions else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data."""
+        data = asdict(self)
+        data["answered_share"] = round(self.answered_share, 4)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReportData:
+        """Rebuild a report saved with `to_dict`."""
+        values = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        values["feedback"] = [NoteFeedback(**f) for f in data.get("feedback", [])]
+        values["groups"] = [UnansweredGroup(**g) for g in data.get("groups", [])]
+        return cls(**values)
+
+
+# ----- clustering ---------------------------------------------------------------------------------
+
+
+def cluster_vectors(vectors: np.ndarray, threshold: float = DEFAULT_SIMILARITY) -> list[list[int]]:
+    """Group unit vectors by average-linkage agglomerative clustering on cosine similarity.
+
+    Two groups merge while the mean similarity between their members is at least
+    `threshold`, so every group stays coherent as a whole, not merely chained.
+
+    Args:
+        vectors: (n, dim) unit-length rows.
+        threshold: Lowest mean cosine similarity at which groups merge.
+
+    Returns:
+        Groups of row numbers, biggest first (ties by first row).
+    """
+    n = len(vectors)
+    if n == 0:
+        return []
+    sim = np.asarray(vectors, dtype=np.float64) @ np.asarray(vectors, dtype=np.float64).T
+    np.fill_diagonal(sim, -np.inf)
+    sizes = np.ones(n)
+    members: list[list[int]] = [[i] for i in range(n)]
+    while n > 1:
+        i, j = divmod(int(np.argmax(sim)), n)
+        if sim[i, j] < threshold:
+            break
+        # Lance-Williams update for average linkage: the merged group's similarity to k
+        # is the size-weighted mean of its parts' similarities to k.
+        merged = (sizes[i] * sim[i] + sizes[j] * sim[j]) / (sizes[i] + sizes[j])
+        sim[i, :] = merged
+        sim[:, i] = merged
+        sim[j, :] = -np.inf
+        sim[:, j] = -np.inf
+        sim[i, i] = -np.inf
+        sizes[i] += sizes[j]
+        members[i].extend(members[j])
+        members[j] = []
+    groups = [sorted(m) for m in members if m]
+    return sorted(groups, key=lambda g: (-len(g), g[0]))
+
+
+def _normalise(question: str) -> str:
+    return re.sub(r"\s+", " ", question.strip().lower()).rstrip("?!. ")
+
+
+def group_unanswered(core: Core, questions: list[str], similarity: float = DEFAULT_SIMILARITY) -> list[UnansweredGroup]:
+    """Group unanswered questions by meaning and find each group's nearest existing note.
+
+    Args:
+        core: The core whose embedder and index are used.
+        questions: Every unanswered question (repeats count towards group size).
+        similarity: Clustering threshold (see `cluster_vectors`).
+
+    Returns:
+        The groups, biggest first, numbered from 1.
+    """
+    counts: dict[str, int] = {}
+    shown: dict[str, str] = {}
+    for question in questions:
+        key = _normalise(question)
+        if key:
+            counts[key] = counts.get(key, 0) + 1
+            shown.setdefault(key, question.strip())
+    keys = sorted(counts, key=lambda k: (-counts[k], k))
+    if len(keys) > MAX_DISTINCT_QUESTIONS:
+        log.warning("grouping the %d most asked of %d distinct unanswered questions", MAX_DISTINCT_QUESTIONS, len(keys))
+        keys = keys[:MAX_DISTINCT_QUESTIONS]
+    if not keys:
+        return []
+    texts = [shown[k] for k in keys]
+    vectors = np.concatenate(
+        [core.embedder.embed(texts[s : s + EMBED_BATCH]) for s in range(0, len(texts), EMBED_BATCH)]
+    )
+    kb, index = core.kb, core.index
+    groups: list[UnansweredGroup] = []
+    for rows in cluster_vectors(vectors, similarity):
+        rows = sorted(rows, key=lambda r: (-counts[keys[r]], keys[r]))
+        centre = vectors[rows].mean(axis=0)
+        norm = float(np.linalg.norm(centre))
+        centre = centre / norm if norm else centre
+        hits = index.semantic(centre[None, :].astype(np.float32), k=5)[0]
+        nearest, score = next(((nid, s) for nid, s in hits if nid in kb.notes), ("", 0.0))
+        groups.append(
+            UnansweredGroup(
+                number=0,
+                size=sum(counts[keys[r]] for r in rows),
+                questions=[texts[r] for r in rows[:QUESTIONS_PER_GROUP]],
+                nearest_note=nearest,
+                nearest_title=kb.notes[nearest].title if nearest else "",
+                similarity=round(float(score), 4),
+            )
+        )
+    groups.sort(key=lambda g: (-g.size, g.questions[0].lower()))
+    for number, group in enumerate(groups, 1):
+        group.number = number
+    return groups
+
+
+# ----- building -----------------------------------------------------------------------------------
+
+
+def build_report(
+    core: Core,
+    since: dt.date | None = None,
+    *,
+    today: dt.date | None = None,
+    similarity: float = DEFAULT_SIMILARITY,
+) -> ReportData:
+    """Gather the report's figures from the core's store and knowledge.
+
+    Only aggregate figures and question texts are read; user and chat hashes never
+    leave the database.
+
+    Args:
+        core: The core (store, notes in service, embedder and index).
+        since: First day to include (default: everything stored).
+        today: The date notes' `review_by` is compared with (default today).
+        similarity: Clustering threshold for unanswered questions.
+
+    Returns:
+        The report data.
+    """
+    db = core.store.db
+    start = since.isoformat() if since else ""
+    kb = core.kb
+    data = ReportData(generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), since=start or None)
+
+    totals = db.execute("select count(*), coalesce(sum(answered), 0) from questions where ts >= ?", [start]).fetchone()
+    data.questions, data.answered = int(totals[0]), int(totals[1])
+    votes = db.execute(
+        "select coalesce(sum(rating > 0), 0), coalesce(sum(rating < 0), 0) from feedback where ts >= ?", [start]
+    ).fetchone()
+    data.up, data.down = int(votes[0]), int(votes[1])
+
+    data.per_day = [
+        {"day": day, "platform": platform, "questions": int(count)}
+        for day, platform, count in db.execute(
+            "select substr(ts, 1, 10) as day, platform, count(*) from questions where ts >= ? "
+            "group by day, platform order by day, platform",
+            [start],
+        ).fetchall()
+    ]
+    data.answered_by_day = [
+        {
+            "day": day,
+            "questions": int(asked),
+            "answered": int(answered),
+            "share": round(answered / asked, 4) if asked else 0.0,
+        }
+        for day, asked, answered in db.execute(
+            "select substr(ts, 1, 10) as day, count(*), coalesce(sum(answered), 0) from questions where ts >= ? "
+            "group by day order by day",
+            [start],
+        ).fetchall()
+    ]
+
+    feedback = [
+        NoteFeedback(
+            note_id,
+            kb.notes[note_id].title if note_id in kb.notes else "(no longer in the knowledge)",
+            int(up),
+            int(down),
+        )
+        for note_id, up, down in db.execute(
+            "select note_id, coalesce(sum(rating > 0), 0), coalesce(sum(rating < 0), 0) from feedback "
+            "where ts >= ? and note_id != '' group by note_id",
+            [start],
+        ).fetchall()
+    ]
+    data.feedback = sorted(feedback, key=lambda f: (f.up - f.down, -f.down, f.note_id))
+
+    hit = {
+        row[0] for row in db.execute("select distinct note_id from questions where answered = 1 and ts >= ?", [start])
+    }
+    data.never_hit = [
+        {"id": n.id, "title": n.title} for n in sorted(kb.notes.values(), key=lambda n: n.id) if n.id not in hit
+    ]
+    data.past_review = [
+        {"id": n.id, "title": n.title, "review_by": n.review_by, "owner": n.owner}
+        for n in sorted(stale_notes(kb, today), key=lambda n: (n.review_by, n.id))
+    ]
+
+    rows = db.execute("select question, ts from unanswered where ts >= ? order by ts", [start]).fetchall()
+    data.groups = group_unanswered(core, [row[0] for row in rows], similarity)
+    data.oldest_question = rows[0][1] if rows else None
+    return data
+
+
+# ----- output ---------------------------------------------------------------------------------------
+
+
+def render_summary(data: ReportData, top: int = 5) -> str:
+    """A short plain-text summary of the report, for the terminal.
+
+    Args:
+        data: The report.
+        top: How many notes and groups to list.
+
+    Returns:
+        A few lines of text.
+    """
+    period = f"since {data.since}" if data.since else "all stored history"
+    platforms: dict[str, int] = {}
+    for row in data.per_day:
+        platforms[row["platform"]] = platforms.get(row["platform"], 0) + row["questions"]
+    by_platform = ", ".join(f"{p} {n}" for p, n in sorted(platforms.items(), key=lambda kv: -kv[1])) or "none"
+    lines = [
+        f"Report ({period}): {data.questions} questions, {round(100 * data.answered_share)}% answered; "
+        f"feedback 👍 {data.up} / 👎 {data.down}",
+        f"By platform: {by_platform}",
+    ]
+    worst = [f for f in data.feedback if f.down][:top]
+    if worst:
+        lines.append("Worst-rated notes: " + "; ".join(f"{f.note_id} (👍 {f.up} / 👎 {f.down})" for f in worst))
+    lines.append(
+        f"Notes never hit: {len(data.never_hit)}"
+        + (
+            f" ({', '.join(n['id'] for n in data.never_hit[:top])}{', ...' if len(data.never_hit) > top else ''})"
+            if data.never_hit
+            else ""
+        )
+    )
+    lines.append(
+        f"Notes past review: {len(data.past_review)}"
+        + (f" ({', '.join(n['id'] for n in data.past_review[:top])})" if data.past_review else "")
+    )
+    lines.append(f"Unanswered question groups: {len(data.groups)}")
+    for group in data.groups[:top]:
+        nearest = (
+            f"nearest note: {group.nearest_note} ({group.similarity:.2f})" if group.nearest_note else "no near note"
+        )
+        lines.append(f"  {group.number:>3}. ×{group.size} “{group.questions[0]}” — {nearest}")
+    if data.groups:
+        lines.append("Draft a note from a group with: outsourcebot kb draft NUMBER")
+    return "\n".join(lines)
+
+
+def reports_dir(data_dir: Path) -> Path:
+    """Where reports and the latest report's data are kept."""
+    return data_dir / "reports"
+
+
+def save_latest(data: ReportData, data_dir: Path) -> Path:
+    """Keep the report's data as the latest report, for `kb draft`.
+
+    Returns:
+        The JSON file written.
+    """
+    folder = reports_dir(data_dir)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / LATEST
+    tmp = path.with_suffix(".tmp")
+    _write_private(tmp, json.dumps(data.to_dict(), ensure_ascii=False, indent=1))
+    tmp.replace(path)
+    return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a file only its owner can read (0600 whatever the umask): reports quote users."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(fd, 0o600)  # also when the file existed with a wider mode
+        out.write(text)
+
+
+def save_report(data: ReportData, data_dir: Path, output: Path | None = None) -> Path:
+    """Save the report's data as the latest report and write its HTML page.
+
+    Args:
+        data: The report.
+        data_dir: The data folder (the page goes to `<data>/reports/report-DATE.html` by default).
+        output: Another HTML file to write instead.
+
+    Returns:
+        The HTML file written.
+    """
+    from bot.maintainers.report_html import render_html
+
+    save_latest(data, data_dir)
+    output = output or reports_dir(data_dir) / f"report-{dt.date.today().isoformat()}.html"
+    output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _write_private(output, render_html(data))
+    return output
+
+
+def _quoted_span(path: Path) -> tuple[str, str] | None:
+    """(oldest question quoted, generated) of a saved report; None when it quotes no question.
+
+    A report whose dates cannot be read (an older format) is treated as quoting
+    questions of any date, so privacy deletions always reach it.
+    """
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "", "9999"
+    if path.suffix == ".json":
+        try:
+            data = json.loads(head)
+        except ValueError:
+            return "", "9999"
+        if "oldest_question" not in data:
+            return ("", "9999") if data.get("groups") else None
+        oldest, generated = data["oldest_question"], data.get("generated") or "9999"
+    else:
+        found = dict(
+            re.findall(r'<meta name="outsourcebot-(oldest-question|generated)" content="([^"]*)">', head[:4000])
+        )
+        if "oldest-question" not in found:
+            return "", "9999"
+        oldest, generated = found["oldest-question"], found.get("generated") or "9999"
+    return (oldest, generated) if oldest else None
+
+
+def purge_reports(data_dir: Path, *, asked_before: str | None = None, asked_since: str | None = None) -> list[Path]:
+    """Delete the saved reports in `<data>/reports/` that may quote questions being deleted.
+
+    Reports are regenerated by `outsourcebot report`; a page written elsewhere with
+    `--output` is the maintainer's to delete.
+
+    Args:
+        data_dir: The data folder.
+        asked_before: Retention: delete reports quoting a question asked before this time (ISO).
+        asked_since: `/forget`: delete reports made at or after this time (the user's first
+            unanswered question), which may quote it.
+
+    Returns:
+        The files deleted.
+    """
+    folder = reports_dir(data_dir)
+    if not folder.is_dir():
+        return []
+    deleted = []
+    for path in sorted([*folder.glob(LATEST), *folder.glob("report-*.html")]):
+        span = _quoted_span(path)
+        if span is None:
+            continue
+        oldest, generated = span
+        if (asked_before is not None and oldest < asked_before) or (
+            asked_since is not None and generated >= asked_since
+        ):
+            path.unlink(missing_ok=True)
+            deleted.append(path)
+    if deleted:
+        log.info("deleted %d saved report(s) quoting deleted questions", len(deleted))
+    return deleted
+
+
+def load_latest(data_dir: Path) -> ReportData | None:
+    """The latest saved report, or None when no report was made yet."""
+    path = reports_dir(data_dir) / LATEST
+    try:
+        return ReportData.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,93 @@
+"""What to search for a question: as typed, with abbreviations spelled out, and in the chat's context.
+
+Each variant is embedded once (the core batches them) and ranked; the rankings are then
+merged into one list of candidates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.search.followup import combine, is_anaphoric, is_bare_question, is_follow_up, is_short_question
+from bot.search.index import LoadedIndex
+from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, merge_rankings, rank_notes
+from bot.search.text import expand_abbreviations, has_words
+
+log = logging.getLogger(__name__)
+
+CONTEXT_DEPTH = 10
+"""Deeper than the usual five, so the question's own top note is usually scored in context too."""
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """The texts to embed and rank for one question.
+
+    Attributes:
+        texts: Texts to embed, in order: the question's own variants, then the contextual one if any.
+        own: How many of `texts` are the question itself (as typed; abbreviations spelled out).
+        contextual: True when the last text is the question read in the previous topic's context.
+        anaphoric: The question is a very short one about the previous topic itself.
+        bare: The question is only a word or two and a "?", so it reads in context only when
+            it is on our subject at all.
+    """
+
+    texts: list[str]
+    own: int
+    contextual: bool = False
+    anaphoric: bool = False
+    bare: bool = False
+
+
+def plan_queries(text: str, previous_title: str | None = None) -> QueryPlan:
+    """Decide what to search for a cleaned question.
+
+    The question as typed is always searched: "is my VA an employee?" is better
+    matched as typed, "should I hire a VA" once "VA" is spelled out. With a previous
+    topic, a follow-up ("how much does that cost?") or a very short question
+    ("how much?") is also searched as "<previous title>: <question>".
+
+    Args:
+        text: The cleaned question.
+        previous_title: Title of the chat's previous topic, if any.
+
+    Returns:
+        The plan.
+    """
+    if not has_words(text):
+        return QueryPlan([text], 1)
+    expanded = expand_abbreviations(text)
+    texts = [text] if expanded == text else [text, expanded]
+    own = len(texts)
+    if previous_title and (is_follow_up(text) or is_short_question(text)):
+        return QueryPlan(
+            [*texts, f"{previous_title}: {expanded}"], own, True, is_anaphoric(text), is_bare_question(text)
+        )
+    return QueryPlan(texts, own)
+
+
+def rank_plan(plan: QueryPlan, vectors: np.ndarray, index: LoadedIndex, mode: str, threshold: float) -> list[Candidate]:
+    """Rank notes for a planned question.
+
+    Args:
+        plan: From `plan_queries`.
+        vectors: One embedding per text of the plan (zeros in lexical mode).
+        index: The loaded index.
+        mode: "fused", "semantic" or "lexical".
+        threshold: The answer threshold (decides when the context may overrule).
+
+    Returns:
+        Candidates, best first (at most five).
+    """
+    if not has_words(plan.texts[0]):
+        return []
+    rankings = [rank_notes(index, vectors[i], plan.texts[i], mode) for i in range(plan.own)]
+    own = rankings[0] if len(rankings) == 1 else merge_rankings(rankings)
+    if not plan.contextual or (plan.bare and (not own or own[0].confidence < SUGGESTION_FLOOR)):
+        # "pizza?" after a question on freelancers is about pizza, not freelancers.
+        return own
+    contextual = rank_notes(index, vectors[-1], plan.texts[-1], mode, limit=CONTEXT_DEPTH)
+    return combine(own, contextual, threshold, plan.anaphoric)[:5]

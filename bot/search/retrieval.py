@@ -1,0 +1,147 @@
+"""Note-level retrieval: semantic (FAISS) and lexical (FTS5) rankings, fused.
+
+Rankings are made per note (a note's best chunk counts) and fused by score:
+the best cosine plus a small weight times the note's BM25 score relative to the
+query's best lexical match. The answer decision uses a confidence built from the
+best cosine similarity, nudged up when the lexical ranking agrees. The
+threshold is chosen from the evaluation set's sweep (`outsourcebot eval`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.config import DEFAULT_THRESHOLD
+from bot.search.index import LoadedIndex
+
+MODES = ("fused", "semantic", "lexical")
+LEXICAL_WEIGHT = 0.1  # chosen from a sweep on the evaluation set: 0.08-0.15 is a plateau
+AGREEMENT_BONUS = 0.04
+LEXICAL_SCALE = 8.0
+THRESHOLDS = {"fused": DEFAULT_THRESHOLD, "semantic": DEFAULT_THRESHOLD, "lexical": 0.5}
+CLOSE_MARGIN = 0.08
+"""Runners-up within this much cosine of the best note are offered first, as "did you mean"."""
+SUGGESTION_FLOOR = 0.35
+"""Below this confidence a note is not offered as a "closest topic" when declining: for clearly
+off-topic input every note is equally far, and listing three of them only looks like nonsense."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One note proposed for a question.
+
+    Attributes:
+        note_id: The note.
+        score: Ranking score in the retriever's mode (fused score, cosine or lexical).
+        confidence: Calibrated 0..1-ish score compared with the threshold.
+        cosine: Best cosine similarity of the note's chunks (0 when unknown).
+        lexical: Best -bm25 of the note's chunks (0 when no match).
+    """
+
+    note_id: str
+    score: float
+    confidence: float
+    cosine: float
+    lexical: float
+
+
+def _best_per_note(hits: list[tuple[str, float]]) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for note_id, score in hits:
+        if note_id not in best or score > best[note_id]:
+            best[note_id] = score
+    return best
+
+
+def _ranked(best: dict[str, float]) -> list[str]:
+    return sorted(best, key=lambda n: -best[n])
+
+
+def rank_notes(
+    index: LoadedIndex, vector: np.ndarray | None, text: str, mode: str = "fused", limit: int = 5
+) -> list[Candidate]:
+    """Rank notes for one question.
+
+    Args:
+        index: The loaded index.
+        vector: The question's embedding (may be None in lexical mode).
+        text: The cleaned question, for the lexical search.
+        mode: "fused", "semantic" or "lexical".
+        limit: How many candidates to return.
+
+    Returns:
+        Candidates, best first.
+    """
+    cos = _best_per_note(index.semantic(vector[None, :])[0]) if vector is not None and mode != "lexical" else {}
+    lex = _best_per_note(index.lexical(text)) if mode != "semantic" else {}
+    lex_rank = {n: r for r, n in enumerate(_ranked(lex))}
+
+    def lexical_confidence(note_id: str) -> float:
+        s = lex.get(note_id, 0.0)
+        return s / (s + LEXICAL_SCALE) if s > 0 else 0.0
+
+    if mode == "semantic":
+        order = _ranked(cos)
+        scores = cos
+    elif mode == "lexical":
+        order = _ranked(lex)
+        scores = lex
+    else:
+        # Score fusion: cosine plus the lexical score relative to this query's best lexical
+        # match. Unlike rank fusion it keeps the size of semantic gaps, so a lexical hit
+        # breaks near-ties without overturning a clear semantic winner.
+        top_lex = max(lex.values(), default=0.0)
+        fused = {
+            n: cos.get(n, 0.0) + (LEXICAL_WEIGHT * lex[n] / top_lex if n in lex and top_lex > 0 else 0.0)
+            for n in set(cos) | set(lex)
+        }
+        order = sorted(fused, key=lambda n: (-fused[n], -cos.get(n, 0.0)))
+        scores = fused
+    result = []
+    for note_id in order[:limit]:
+        if mode == "lexical":
+            confidence = lexical_confidence(note_id)
+        else:
+            confidence = cos.get(note_id, 0.0)
+            if mode == "fused" and lex_rank.get(note_id) == 0:
+                confidence += AGREEMENT_BONUS
+        result.append(Candidate(note_id, scores[note_id], confidence, cos.get(note_id, 0.0), lex.get(note_id, 0.0)))
+    return result
+
+
+def close_alternatives(candidates: list[Candidate], margin: float = CLOSE_MARGIN) -> list[Candidate]:
+    """Candidates after the first that are within `margin` of the best ("did you mean").
+
+    Closeness is measured on the cosine scale (the lexical agreement bonus only
+    decides which of two near-equal notes is answered), or on the confidence in
+    lexical mode where there is no cosine.
+    """
+    if not candidates:
+        return []
+
+    def closeness(c: Candidate) -> float:
+        return c.cosine if candidates[0].cosine > 0 else c.confidence
+
+    top = closeness(candidates[0])
+    return [c for c in candidates[1:] if top - closeness(c) <= margin]
+
+
+def merge_rankings(rankings: list[list[Candidate]], limit: int = 5) -> list[Candidate]:
+    """Merge rankings of variants of one question: each note keeps its best-scoring candidate.
+
+    Args:
+        rankings: Candidates per variant (for example as typed and with abbreviations spelled out).
+        limit: How many candidates to return.
+
+    Returns:
+        Candidates, best score first.
+    """
+    best: dict[str, Candidate] = {}
+    for ranking in rankings:
+        for candidate in ranking:
+            kept = best.get(candidate.note_id)
+            if kept is None or (candidate.score, candidate.confidence) > (kept.score, kept.confidence):
+                best[candidate.note_id] = candidate
+    return sorted(best.values(), key=lambda c: (-c.score, -c.confidence))[:limit]

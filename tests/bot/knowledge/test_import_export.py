@@ -1,0 +1,223 @@
+"""Import and export of notes (CSV and JSON) round-trip, and never overwrite without force."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from adapters.cli import main
+from bot.knowledge.faq_io import ImportError_, export_notes, import_notes
+from bot.knowledge.notes import KnowledgeNote, load_knowledge, parse_note
+from bot.maintainers.report import ReportData, UnansweredGroup, save_latest
+
+
+def _fields(note: KnowledgeNote) -> tuple[object, ...]:
+    return (
+        note.id,
+        note.title,
+        note.questions,
+        note.answer,
+        note.key_points,
+        note.sections,
+        note.tags,
+        note.related,
+        note.sources,
+        note.updated,
+        note.review_by,
+        note.owner,
+        note.disclaimer,
+    )
+
+
+@pytest.fixture
+def rich_knowledge(tiny_knowledge: Path) -> Path:
+    """The tiny folder plus a note in a subfolder with review_by, owner, commas, quotes and unicode."""
+    sub = tiny_knowledge / "legal"
+    sub.mkdir()
+    (sub / "tax.md").write_text(
+        """---
+id: legal/tax-basics
+title: "Tax basics: VAT, GST & \\"sales tax\\""
+questions:
+  - do I charge VAT to a freelancer, or do they?
+  - GST for contractors
+  - sales tax — who pays
+tags: [tax, legal]
+related: [contracts]
+sources:
+  - "HMRC, VAT guide (gov.uk), 2026"
+updated: 2026-11-27
+review_by: 2026-12-31
+owner: ana
+disclaimer: true
+---
+Who charges VAT depends on where each of you is registered.
+
+## Key points
+
+- A registered supplier charges VAT; a reverse charge may apply across borders.
+- Keep invoices for six years.
+
+## Good to know
+
+Rules differ by country, "so" check.
+""",
+        encoding="utf-8",
+    )
+    return tiny_knowledge
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_export_then_import_round_trips_every_note(rich_knowledge: Path, tmp_path: Path, fmt: str) -> None:
+    original = load_knowledge(rich_knowledge)
+    assert original.ok
+    exported = tmp_path / f"notes.{fmt}"
+    exported.write_text(export_notes(rich_knowledge, fmt), encoding="utf-8")
+    target = tmp_path / "imported"
+    result = import_notes(exported, target)
+    assert result.skipped == [] and result.problems == []
+    assert len(result.written) == len(original.notes)
+    copy = load_knowledge(target)
+    assert copy.ok, copy.problems
+    assert {i: _fields(n) for i, n in copy.notes.items()} == {i: _fields(n) for i, n in original.notes.items()}
+    assert (target / "legal" / "tax.md").is_file()
+    # And again: an export of the copy is the same text.
+    assert export_notes(target, fmt) == export_notes(rich_knowledge, fmt)
+
+
+def test_csv_export_has_the_faq_spreadsheet_columns(tiny_knowledge: Path) -> None:
+    rows = list(csv.DictReader(io.StringIO(export_notes(tiny_knowledge, "csv"))))
+    assert len(rows) == 3
+    pricing = next(r for r in rows if r["id"] == "pricing")
+    assert pricing["question"] == "how much does a freelancer cost"
+    assert pricing["title"] == "Pricing and costs"
+    assert pricing["answer"].startswith("Freelancers charge hourly")
+
+
+def test_import_a_plain_faq_spreadsheet(tmp_path: Path) -> None:
+    faq = tmp_path / "faq.csv"
+    faq.write_text(
+        "\ufeffQuestion,Answer,Title\n"
+        '"Do you sign NDAs?","Yes, we sign mutual NDAs before any project starts.",NDAs\n'
+        '"How fast do you reply?","Within one working day.",\n',
+        encoding="utf-8",
+    )
+    target = tmp_path / "knowledge"
+    result = import_notes(faq, target)
+    assert [p.name for p in result.written] == ["ndas.md", "how-fast-do-you-reply.md"]
+    # One phrasing and no sources are too little for kb check: the notes go to drafts/, which the
+    # bot never serves, so they cannot block reloads; the import says what to finish.
+    assert result.drafted == result.written and all(p.parent == target / "drafts" for p in result.written)
+    assert any("alternate questions" in p for p in result.problems)
+    assert load_knowledge(target).notes == {}
+    ndas, _ = parse_note(result.written[0])
+    assert ndas is not None and ndas.answer == "Yes, we sign mutual NDAs before any project starts."
+    assert ndas.updated and ndas.review_by > ndas.updated
+    reply, _ = parse_note(result.written[1])
+    assert reply is not None and reply.title == "How fast do you reply?"
+
+
+def test_import_never_overwrites_without_force(tiny_knowledge: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "notes.json"
+    data = json.loads(export_notes(tiny_knowledge, "json"))
+    for note in data["notes"]:
+        note["answer"] = note["answer"].replace("Freelancers charge", "Freelancers bill")
+    exported.write_text(json.dumps(data), encoding="utf-8")
+    before = (tiny_knowledge / "pricing.md").read_text(encoding="utf-8")
+
+    result = import_notes(exported, tiny_knowledge)
+    assert result.written == [] and len(result.skipped) == 3
+    assert "--force" in result.skipped[0]
+    assert (tiny_knowledge / "pricing.md").read_text(encoding="utf-8") == before
+
+    result = import_notes(exported, tiny_knowledge, force=True)
+    assert len(result.written) == 3
+    assert load_knowledge(tiny_knowledge).notes["pricing"].answer.startswith("Freelancers bill")
+
+
+def test_import_rejects_files_without_question_and_answer(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,email\nann,a@example.org\n", encoding="utf-8")
+    with pytest.raises(ImportError_, match="question"):
+        import_notes(bad, tmp_path / "k")
+
+
+def test_cli_export_import_and_draft(
+    tiny_knowledge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("OUTSOURCEBOT_KNOWLEDGE_DIR", str(tiny_knowledge))
+    monkeypatch.setenv("OUTSOURCEBOT_DATA_DIR", str(data_dir))
+    out = tmp_path / "faq.csv"
+    assert main(["kb", "export", "--format", "csv", "--output", str(out)]) == 0
+    assert main(["kb", "import", str(out)]) == 1  # everything exists already
+    assert "--force" in capsys.readouterr().err
+    copy = tmp_path / "copy"
+    assert main(["kb", "import", str(out), "--into", str(copy)]) == 0
+    assert load_knowledge(copy).ok
+
+    assert main(["kb", "draft", "1"]) == 1
+    assert "run `outsourcebot report` first" in capsys.readouterr().err
+    group = UnansweredGroup(
+        1,
+        4,
+        ["how do I pay a contractor in india", "paying indian contractors", "send money to india"],
+        "pricing",
+        "Pricing and costs",
+        0.5,
+    )
+    save_latest(ReportData(generated="2026-01-01T00:00:00+00:00", since=None, groups=[group]), data_dir)
+    assert main(["kb", "draft", "1"]) == 0
+    path = tiny_knowledge / "drafts" / "how-do-i-pay-a-contractor.md"
+    assert path.is_file()
+    # Drafts are checked and their problems listed, but they are never served, so the check passes.
+    assert main(["kb", "check"]) == 0
+    out = capsys.readouterr().out
+    assert f"{path}:13: draft, not served: note still marked TODO" in out
+    assert "3 notes OK" in out
+    assert main(["kb", "draft", "2"]) == 1
+
+
+def test_csv_rows_without_question_or_answer_are_rejected_and_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    faq = tmp_path / "faq.csv"
+    faq.write_text(
+        "question,answer,title\n"
+        '"Do you sign NDAs?","Yes, we sign mutual NDAs.",NDAs\n'
+        ',"An answer nobody asked for.",Orphan answer\n'
+        '"A question nobody answered?",,\n'
+        ",,Only a title\n",
+        encoding="utf-8",
+    )
+    target = tmp_path / "knowledge"
+    result = import_notes(faq, target)
+    assert [p.name for p in result.written] == ["ndas.md"]
+    assert result.rejected == [
+        "row 3: no question (Orphan answer)",
+        "row 4: no answer (A question nobody answered?)",
+        "row 5: no question and no answer (Only a title)",
+    ]
+    assert [p.name for p in (target / "drafts").iterdir()] == ["ndas.md"]  # no note with zero questions
+    for path in result.written:
+        text = path.read_text(encoding="utf-8")
+        assert text.endswith("\n") and not text.endswith("\n\n")
+        note, _ = parse_note(path)
+        assert note is not None and note.questions == ["Do you sign NDAs?"]
+
+    monkeypatch.setenv("OUTSOURCEBOT_DATA_DIR", str(tmp_path / "data"))
+    assert main(["kb", "import", str(faq), "--into", str(tmp_path / "cli")]) == 1
+    out, err = capsys.readouterr()
+    assert "1 note(s) written (1 as drafts), 0 skipped, 3 rejected" in out
+    assert "rejected row 3: no question (Orphan answer)" in err
+
+
+def test_imported_answer_with_trailing_blank_space_ends_with_one_newline(tmp_path: Path) -> None:
+    faq = tmp_path / "faq.json"
+    faq.write_text(json.dumps([{"question": "q one", "answer": "An answer.\n\n   \n", "title": "T"}]), encoding="utf-8")
+    [path] = import_notes(faq, tmp_path / "k").written
+    assert path.read_text(encoding="utf-8").endswith("---\nAn answer.\n")

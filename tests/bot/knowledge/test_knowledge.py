@@ -1,0 +1,147 @@
+"""Meta-tests of the knowledge base (issue 3): required topics, note quality, evaluation floors."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.config import REPO_DIR, Settings
+from bot.conversation.core import Core
+from bot.knowledge.notes import KnowledgeBase, KnowledgeNote, load_knowledge
+from bot.maintainers.evaluation import ModeResult, evaluate, format_report, load_cases
+
+TOPICS_DOC = REPO_DIR / "docs" / "topics.md"
+REQUIRED_IDS = re.findall(r"^\|\s*`([a-z0-9-]+)`\s*\|", TOPICS_DOC.read_text(encoding="utf-8"), re.MULTILINE)
+DISCLAIMED = ("contracts-and-ip", "contractor-vs-employee")
+
+# Slightly below the targets of issue 3 (0.92, 0.98, 0.95, 0.95), so only a real regression fails.
+FLOORS = {"top1": 0.90, "top3": 0.96, "answered": 0.93, "declined": 0.93}
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge(REPO_DIR / "knowledge")
+
+
+def notes_for(kb: KnowledgeBase, topic: str) -> list[KnowledgeNote]:
+    return [n for i, n in kb.notes.items() if i == topic or i.startswith(f"{topic}/")]
+
+
+def body_words(note: KnowledgeNote) -> int:
+    text = note.path.read_text(encoding="utf-8")
+    body = text.split("\n---\n", 1)[1]
+    return len(re.findall(r"\w[\w'’-]*", body))
+
+
+def test_topics_doc_lists_every_required_topic() -> None:
+    assert len(REQUIRED_IDS) == 35
+    assert len(set(REQUIRED_IDS)) == len(REQUIRED_IDS)
+    assert {"when-to-outsource", "geoffrey-moore", "about-this-bot"} <= set(REQUIRED_IDS)
+
+
+def test_knowledge_validates(kb: KnowledgeBase) -> None:
+    assert kb.ok, "\n".join(str(p) for p in kb.problems)
+
+
+@pytest.mark.parametrize("topic", REQUIRED_IDS)
+def test_required_topic_exists_and_is_complete(kb: KnowledgeBase, topic: str) -> None:
+    notes = notes_for(kb, topic)
+    assert notes, f"no note with id {topic!r} (or {topic}/...)"
+    for note in notes:
+        assert len(note.questions) >= 5, f"{note.id}: {len(note.questions)} alternate questions"
+        assert 150 <= body_words(note) <= 450, f"{note.id}: {body_words(note)} words"
+        assert note.related, f"{note.id}: no related notes"
+        assert note.sources, f"{note.id}: no sources"
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", note.updated), f"{note.id}: updated {note.updated!r}"
+        assert note.answer and len(note.answer.split()) >= 15, f"{note.id}: the direct answer is missing or too short"
+        assert note.key_points, f"{note.id}: no key points"
+
+
+def test_alternate_questions_are_unique_across_notes(kb: KnowledgeBase) -> None:
+    seen: dict[str, str] = {}
+    for note in kb.notes.values():
+        for question in note.questions:
+            key = question.lower().strip(" ?")
+            assert key not in seen, f"{question!r} in both {seen[key]} and {note.id}"
+            seen[key] = note.id
+
+
+@pytest.mark.parametrize("topic", DISCLAIMED)
+def test_country_dependent_notes_carry_the_disclaimer(kb: KnowledgeBase, topic: str) -> None:
+    for note in notes_for(kb, topic):
+        assert note.disclaimer, note.id
+
+
+def test_freelance_marketplaces_says_elance_became_upwork(kb: KnowledgeBase) -> None:
+    [note] = notes_for(kb, "freelance-marketplaces")
+    text = note.path.read_text(encoding="utf-8")
+    assert re.search(r"Elance.{0,120}oDesk.{0,120}Upwork", text, re.DOTALL)
+    assert "2015" in text
+    assert re.search(r"ifreelance", text, re.IGNORECASE)
+
+
+def test_evaluation_set_shape() -> None:
+    cases = load_cases()
+    on = [c for c in cases if c.expected]
+    off = [c for c in cases if not c.expected]
+    assert len(off) >= 60
+    for topic in REQUIRED_IDS:
+        assert sum(c.expected == topic for c in on) >= 5, topic
+    assert {c.expected for c in on} <= set(load_knowledge(REPO_DIR / "knowledge").notes)
+    assert len({c.question for c in cases}) == len(cases)
+
+
+def test_evaluation_questions_are_not_copied_from_the_notes(kb: KnowledgeBase) -> None:
+    alternates = {q.lower().strip(" ?!.") for n in kb.notes.values() for q in n.questions}
+    copied = [c.question for c in load_cases() if c.question.lower().strip(" ?!.") in alternates]
+    assert copied == []
+
+
+@pytest.fixture(scope="module")
+def results(real_core: Core, real_settings: Settings) -> dict[str, ModeResult]:
+    return evaluate(real_core.index, real_core.embedder, load_cases(), {"fused": real_settings.threshold})
+
+
+@pytest.mark.parametrize("metric", sorted(FLOORS))
+def test_fused_retrieval_stays_above_the_floors(results: dict[str, ModeResult], metric: str) -> None:
+    value = getattr(results["fused"], metric)
+    assert value >= FLOORS[metric], f"fused {metric} = {value:.3f} < {FLOORS[metric]}\n{format_report(results)}"
+
+
+def test_fused_beats_both_single_retrievers(results: dict[str, ModeResult]) -> None:
+    fused = results["fused"].top1
+    assert fused >= results["semantic"].top1
+    assert fused >= results["lexical"].top1
+
+
+def test_every_topic_is_found_at_least_once(results: dict[str, ModeResult]) -> None:
+    assert set(REQUIRED_IDS) <= set(results["fused"].by_topic)
+    assert [t for t, acc in results["fused"].by_topic.items() if acc == 0] == []
+
+
+def test_report_has_all_sections(results: dict[str, ModeResult]) -> None:
+    text = format_report(results)
+    for part in (
+        "top-1",
+        "top-3",
+        "MRR",
+        "on-topic answered",
+        "off-topic declined",
+        "top-1 by topic",
+        "misses",
+        "threshold sweep",
+    ):
+        assert part in text
+    sweep = results["fused"].sweep
+    assert sweep[0]["answered"] >= sweep[-1]["answered"]
+    assert sweep[0]["declined"] <= sweep[-1]["declined"]
+
+
+def test_disclaimer_is_said_once(kb: KnowledgeBase) -> None:
+    from bot.knowledge.preview import render_note_text
+
+    for note in kb.notes.values():
+        text = render_note_text(note).lower()
+        said = text.count("not legal") + text.count("legal advice")
+        assert said == (1 if note.disclaimer else 0), (note.id, said)  # the template's "Not legal or tax advice" only

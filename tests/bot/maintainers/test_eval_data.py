@@ -1,0 +1,30 @@
+"""The evaluation set must be written independently of the notes' own alternate questions."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from bot.config import REPO_DIR
+from bot.knowledge.notes import load_knowledge
+from bot.maintainers.evaluation import load_cases
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
+
+
+def test_no_evaluation_question_is_a_near_copy_of_its_notes_questions() -> None:
+    kb = load_knowledge(REPO_DIR / "knowledge")
+    copies = []
+    for case in load_cases():
+        if not case.expected:
+            continue
+        for note in kb.notes.values():
+            if note.id != case.expected and not note.id.startswith(f"{case.expected}/"):
+                continue
+            for question in note.questions:
+                ratio = difflib.SequenceMatcher(None, _norm(case.question), _norm(question)).ratio()
+                if ratio >= 0.8:
+                    copies.append((case.question, question, round(ratio, 2)))
+    assert copies == []

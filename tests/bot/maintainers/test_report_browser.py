@@ -1,0 +1,45 @@
+"""The report opened in headless Chromium (Debian's `chromium`): the page renders with its charts and groups.
+
+Skipped only where /usr/bin/chromium is absent; test_report.py checks the HTML itself everywhere.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import REPO_DIR
+from bot.conversation.core import Core
+from bot.maintainers.report import build_report
+from bot.maintainers.report_html import render_html
+from tests.bot.maintainers.seeding import seed_store
+
+sys.path.insert(0, str(REPO_DIR / "scripts"))
+import screenshot_report
+
+pytestmark = pytest.mark.skipif(
+    not Path(screenshot_report.CHROMIUM).exists(), reason="Debian's chromium is not installed"
+)
+
+
+def test_report_renders_in_headless_chromium(core: Core, tmp_path: Path) -> None:
+    seed_store(
+        core.store,
+        ["pricing", "contracts", "chasm"],
+        groups=[["pay contractor india", "pay contractor in india by bank"]],
+        singles=["weather tomorrow"],
+    )
+    page = tmp_path / "report.html"
+    page.write_text(render_html(build_report(core)), encoding="utf-8")
+    dom = screenshot_report.dump_dom(page, tmp_path / "profile")
+    assert dom.count("<svg") == 3
+    assert "pay contractor india" in dom and "weather tomorrow" in dom
+    png = tmp_path / "report.png"
+    screenshot_report.screenshot(page, png, tmp_path / "profile", size="1000,1200")
+    from PIL import Image
+
+    with Image.open(png) as image:
+        assert image.size == (1000, 1200)
+    assert screenshot_report.distinct_colours(png) > 10, "the screenshot is blank"

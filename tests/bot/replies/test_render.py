@@ -1,0 +1,140 @@
+"""Templates: every reply template renders; answers carry the disclaimer when the note asks."""
+
+from __future__ import annotations
+
+import jinja2
+import pytest
+
+from bot.conversation.core import Core
+from bot.knowledge.notes import KnowledgeNote
+from bot.knowledge.preview import render_note_text
+from bot.messages import Message, Reply, Suggestion
+from bot.replies.render import DISCLAIMER, render, render_answer, template_names
+
+SAMPLES: dict[str, dict[str, object]] = {
+    "answer": dict(
+        title="Pricing",
+        answer="Compare total cost.",
+        key_points=["Hourly", "Fixed"],
+        references=["A book"],
+        disclaimer="",
+        notice="",
+    ),
+    "suggestions": dict(label="Related topics", suggestions=["Contracts", "Pricing"]),
+    "error": {},
+    "expired_button": {},
+    "refused": dict(command="reload"),
+    "fallback": dict(suggestions=["Pricing", "Contracts"], notice="", closest=True, english_only=False),
+    "thanks": {},
+    "acknowledgement": {},
+    "feedback": dict(rating=1),
+    "forgotten": dict(count=7),
+    "help": dict(commands="/topics lists topics"),
+    "rate_limited": dict(seconds=12),
+    "stats": dict(questions=10, answered_pct=80, up=3, down=1, unanswered=[{"question": "what is x", "count": 2}]),
+    "too_long": dict(length=5000, limit=1000),
+    "topics": dict(topics=[Suggestion("a", "Alpha"), Suggestion("b", "Beta")]),
+}
+EXPECTED = {
+    "answer": "Pricing\n\nCompare total cost.",
+    "suggestions": "Related topics: Contracts, Pricing",
+    "error": "something went wrong",
+    "expired_button": "That button has expired",
+    "refused": "Sorry, /reload is only for the bot's maintainers",
+    "fallback": "The closest topics I know are: Pricing, Contracts.",
+    "thanks": "You're welcome",
+    "acknowledgement": "Anything else?",
+    "feedback": "👍",
+    "forgotten": "(7 records)",
+    "help": "/topics lists topics",
+    "rate_limited": "wait 12 seconds",
+    "stats": "• what is x (2×)",
+    "too_long": "(5000 characters), so I read only the first 1000",
+    "topics": "• Alpha\n• Beta",
+}
+
+
+def test_every_template_has_a_sample() -> None:
+    assert set(template_names()) == set(SAMPLES)
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_every_template_renders(name: str) -> None:
+    text = render(name, **SAMPLES.get(name, {}))
+    assert text and text == text.strip()
+    assert EXPECTED[name] in text
+    assert "{{" not in text and "{%" not in text
+
+
+@pytest.mark.parametrize("name", [n for n in template_names() if SAMPLES.get(n)])
+def test_a_missing_value_fails_loudly(name: str) -> None:
+    with pytest.raises(jinja2.UndefinedError):
+        render(name)
+
+
+def test_answer_shows_the_disclaimer_only_when_asked() -> None:
+    context = dict(SAMPLES["answer"])
+    assert DISCLAIMER not in render("answer", **context)
+    context["disclaimer"] = DISCLAIMER
+    text = render("answer", **context)
+    assert f"\n\n{DISCLAIMER}\n\n" in text
+    assert text.index("• Fixed") < text.index(DISCLAIMER) < text.index("Sources: A book")
+
+
+def test_answer_layout() -> None:
+    context = dict(SAMPLES["answer"], notice="Your message was long.", references=["A", "B"])
+    body, text = render_answer("Related topics", ["Contracts"], **context)
+    assert body == (
+        "Your message was long.\n\nPricing\n\nCompare total cost.\n\nKey points:\n• Hourly\n• Fixed\n\nSources: A; B"
+    )
+    assert text == body + "\n\nRelated topics: Contracts"
+    assert render_answer("Related topics", [], **context) == (body, body)
+
+
+def test_templates_do_not_escape_markup() -> None:
+    # Adapters escape for their platform; the core renders plain text.
+    assert render("forgotten", count="<b>&amp;</b>").count("<b>&amp;</b>") == 1
+
+
+def test_feedback_thanks_for_down_vote() -> None:
+    assert "👎" in render("feedback", rating=-1)
+
+
+def test_render_note_text_lists_related_by_default() -> None:
+    note = KnowledgeNote(id="n", title="T", questions=[], answer="A.", related=["x"], disclaimer=True)
+    text = render_note_text(note)
+    assert text.endswith("Related topics: x")
+    assert DISCLAIMER in text
+    assert render_note_text(note, suggestions=[]).endswith(DISCLAIMER)
+
+
+def test_core_answer_with_disclaimer_note(core: Core) -> None:
+    reply = core.answer(Message("what goes in a freelance contract", "u", "c"))
+    assert reply.sources[0].id == "contracts"
+    assert reply.disclaimer == DISCLAIMER
+    assert DISCLAIMER in reply.text and DISCLAIMER in reply.body
+    other = core.answer(Message("visionaries and pragmatists", "u", "c2"))
+    assert other.sources[0].id == "chasm"
+    assert other.disclaimer == "" and DISCLAIMER not in other.text
+
+
+def test_reply_body_defaults_to_text_and_serialises() -> None:
+    reply = Reply("help", "hello", suggestions=[Suggestion("a", "A")])
+    assert reply.body == "hello"
+    data = reply.to_dict()
+    assert data["suggestions"] == [{"id": "a", "title": "A"}]
+    assert data["kind"] == "help"
+
+
+def test_answer_body_leaves_out_suggestions(core: Core) -> None:
+    reply = core.answer(Message("what goes in a freelance contract", "u", "c"))
+    assert "Related topics: Pricing and costs" in reply.text
+    assert "Related topics" not in reply.body
+    assert reply.text.startswith(reply.body)
+
+
+def test_real_notes_render_within_the_chat_limit(real_core: Core) -> None:
+    from bot.knowledge.notes import MAX_REPLY_CHARS
+
+    for note in real_core.kb.notes.values():
+        assert len(render_note_text(note)) <= MAX_REPLY_CHARS, note.id

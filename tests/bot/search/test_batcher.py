@@ -1,0 +1,104 @@
+"""The micro-batcher: concurrent questions share model calls and get the same replies."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import numpy as np
+import pytest
+
+from bot.conversation.core import Core
+from bot.messages import Message
+from bot.search.batcher import MicroBatcher
+from tests.fakes import HashingEmbedder
+
+QUESTIONS = [
+    "do I need an NDA",
+    "how much does a freelancer cost",
+    "visionaries and pragmatists",
+    "who owns the IP",
+    "hourly or fixed price",
+    "what is the chasm",
+    "what's the weather like",
+    "zqx fnord blorp",
+    "freelancer rates for design",
+    "moore chasm book",
+]
+
+
+async def test_concurrent_messages_share_model_calls(core: Core, fake_embedder: HashingEmbedder) -> None:
+    messages = [Message(QUESTIONS[i % len(QUESTIONS)], f"user{i}", f"async-{i}") for i in range(50)]
+    fake_embedder.calls.clear()
+    replies = await asyncio.gather(*(core.handle(m) for m in messages))
+    calls = len(fake_embedder.calls)
+    assert fake_embedder.embedded_texts == 50
+    assert 1 <= calls <= 10, fake_embedder.calls
+    assert max(len(c) for c in fake_embedder.calls) > 1
+    for message, reply in zip(messages, replies):
+        expected = core.answer(Message(message.text, message.user, f"sync-{message.chat}"))
+        assert reply.kind == expected.kind
+        assert reply.answered == expected.answered
+        assert reply.sources == expected.sources
+        assert reply.suggestions == expected.suggestions
+        assert reply.text == expected.text
+        assert reply.answer_id and reply.answer_id != expected.answer_id
+
+
+def _echo(texts: list[str]) -> np.ndarray:
+    return np.array([[float(len(t)), float(sum(map(ord, t)))] for t in texts], dtype=np.float32)
+
+
+async def test_each_text_gets_its_own_vector() -> None:
+    sizes: list[int] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        sizes.append(len(texts))
+        return _echo(texts)
+
+    batcher = MicroBatcher(embed, max_batch=8)
+    texts = [f"text number {i}" * (i % 4 + 1) for i in range(30)]
+    vectors = await asyncio.gather(*(batcher.embed(t) for t in texts))
+    for text, vector in zip(texts, vectors):
+        np.testing.assert_array_equal(vector, _echo([text])[0])
+    assert sum(sizes) == 30
+    assert max(sizes) <= 8
+    assert len(sizes) < 30
+
+
+async def test_a_failing_model_call_fails_its_waiters_and_the_next_call_works() -> None:
+    fail = threading.Event()
+    fail.set()
+
+    def embed(texts: list[str]) -> np.ndarray:
+        if fail.is_set():
+            raise RuntimeError("model exploded")
+        return _echo(texts)
+
+    batcher = MicroBatcher(embed)
+    results = await asyncio.gather(*(batcher.embed(t) for t in ["a", "b", "c"]), return_exceptions=True)
+    assert all(isinstance(r, RuntimeError) for r in results)
+    fail.clear()
+    np.testing.assert_array_equal(await batcher.embed("ok"), _echo(["ok"])[0])
+
+
+async def test_a_lone_text_is_embedded_alone() -> None:
+    sizes: list[int] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        sizes.append(len(texts))
+        return _echo(texts)
+
+    batcher = MicroBatcher(embed)
+    for text in ["one", "two"]:
+        await batcher.embed(text)
+    assert sizes == [1, 1]
+
+
+async def test_handle_error_propagates_to_the_caller(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(texts: list[str]) -> np.ndarray:
+        raise RuntimeError("no model")
+
+    monkeypatch.setattr(core, "batcher", MicroBatcher(broken))
+    with pytest.raises(RuntimeError, match="no model"):
+        await core.handle(Message("do I need an NDA", "u", "c"))
