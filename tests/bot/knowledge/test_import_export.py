@@ -221,3 +221,48 @@ def test_imported_answer_with_trailing_blank_space_ends_with_one_newline(tmp_pat
     faq.write_text(json.dumps([{"question": "q one", "answer": "An answer.\n\n   \n", "title": "T"}]), encoding="utf-8")
     [path] = import_notes(faq, tmp_path / "k").written
     assert path.read_text(encoding="utf-8").endswith("---\nAn answer.\n")
+
+
+def _json_file(tmp_path: Path, records: list[dict[str, object]]) -> Path:
+    path = tmp_path / "import.json"
+    path.write_text(json.dumps({"kind": "outsourcebot-notes", "version": 1, "notes": records}), encoding="utf-8")
+    return path
+
+
+def _record(note_id: str, **extra: object) -> dict[str, object]:
+    return dict(
+        id=note_id, title=f"Title {note_id}", questions=[f"question about {note_id}"], answer="An answer.", **extra
+    )
+
+
+def test_force_never_replaces_a_different_note_through_its_path(tiny_knowledge: Path, tmp_path: Path) -> None:
+    before = (tiny_knowledge / "pricing.md").read_bytes()
+    result = import_notes(_json_file(tmp_path, [_record("rates", path="pricing.md")]), tiny_knowledge, force=True)
+    assert result.written == []
+    assert len(result.skipped) == 1 and "holds another note (pricing)" in result.skipped[0]
+    assert (tiny_knowledge / "pricing.md").read_bytes() == before
+    assert set(load_knowledge(tiny_knowledge).notes) == {"pricing", "contracts", "chasm"}
+
+
+@pytest.mark.parametrize("path", ["README.md", "guides/readme.md", "notes.txt", "../outside.md", "/tmp/abs.md"])
+def test_a_path_outside_the_note_files_is_refused(path: str, tiny_knowledge: Path, tmp_path: Path) -> None:
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = import_notes(_json_file(tmp_path, [_record("guide", path=path)]), tiny_knowledge, force=True)
+    assert result.written == [] and len(result.skipped) == 1 and "not a note file" in result.skipped[0]
+    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.name != "import.json")
+    assert after == [p for p in before if p.name != "import.json"]
+
+
+def test_every_row_is_checked_before_any_is_written(tiny_knowledge: Path, tmp_path: Path) -> None:
+    records = [_record(f"note-{n}") for n in range(11)] + [_record("bad\x00id"), _record("note-12")]
+    result = import_notes(_json_file(tmp_path, records), tiny_knowledge)
+    assert len(result.skipped) == 1 and result.skipped[0].startswith("'bad\\x00id'")
+    assert len(result.written) == 12, "the good rows are written and listed"
+    assert all(p.exists() for p in result.written)
+
+
+def test_two_rows_for_one_file_write_neither_over_the_other(tiny_knowledge: Path, tmp_path: Path) -> None:
+    records = [_record("one", path="shared.md"), _record("two", path="shared.md")]
+    result = import_notes(_json_file(tmp_path, records), tiny_knowledge)
+    assert [p.name for p in result.written] == ["shared.md"] and len(result.skipped) == 1
+    assert "shared.md" in result.skipped[0]
