@@ -46,6 +46,7 @@ LIST_FIELDS = ("tags", "related", "sources")
 TODAY = dt.date.today
 JSON_KIND = "outsourcebot-notes"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ImportError_(ValueError):
@@ -174,8 +175,25 @@ def export_notes(folder: Path, fmt: str) -> str:
         row = dict(r, question=r["questions"][0] if r["questions"] else "", questions="\n".join(r["questions"][1:]))
         row.update({k: "\n".join(r[k]) for k in LIST_FIELDS})
         row["disclaimer"] = "yes" if r["disclaimer"] else ""
-        writer.writerow(row)
+        writer.writerow({k: _safe_cell(v) for k, v in row.items()})
     return out.getvalue()
+
+
+def _safe_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula: a leading = + - @ tab or CR gets a `'` before it.
+
+    Titles and phrasings can come from users' questions (`kb draft`); import strips the `'` again.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _unsafe_cell(value: Any) -> Any:
+    """Undo `_safe_cell` on a cell read from CSV."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
 # ----- import ---------------------------------------------------------------------------------------
@@ -220,7 +238,7 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         columns = {(c or "").strip().lower() for c in reader.fieldnames or []}
         if "answer" not in columns or not columns & {"question", "questions"}:
             raise ImportError_(f"{path}: the CSV needs 'question' and 'answer' columns (and usually 'title')")
-        raw = [{(k or "").strip().lower(): v for k, v in row.items()} for row in reader]
+        raw = [{(k or "").strip().lower(): _unsafe_cell(v) for k, v in row.items()} for row in reader]
     records = []
     rejected = []
     is_json = path.suffix.lower() == ".json"

@@ -13,6 +13,7 @@ from adapters.cli import main
 from bot.knowledge.faq_io import ImportError_, export_notes, import_notes
 from bot.knowledge.notes import KnowledgeNote, load_knowledge, parse_note
 from bot.maintainers.report import ReportData, UnansweredGroup, save_latest
+from tests.conftest import write_note
 
 
 def _fields(note: KnowledgeNote) -> tuple[object, ...]:
@@ -266,3 +267,35 @@ def test_two_rows_for_one_file_write_neither_over_the_other(tiny_knowledge: Path
     result = import_notes(_json_file(tmp_path, records), tiny_knowledge)
     assert [p.name for p in result.written] == ["shared.md"] and len(result.skipped) == 1
     assert "shared.md" in result.skipped[0]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run(start: str, tiny_knowledge: Path) -> None:
+    title = f'{start}HYPERLINK("https://evil.example","click")'
+    write_note(tiny_knowledge, "formula", json.dumps(title), ["a question", "another question"], "Body.")
+    assert load_knowledge(tiny_knowledge).notes["formula"].title == title
+    rows = list(csv.DictReader(io.StringIO(export_notes(tiny_knowledge, "csv"))))
+    row = next(r for r in rows if r["id"] == "formula")
+    assert row["title"] == "'" + title
+    for r in rows:
+        assert all(not (v or "").startswith(("=", "+", "-", "@", "\t", "\r")) for v in r.values()), r
+
+
+def test_neutralised_cells_import_back_unchanged(tiny_knowledge: Path, tmp_path: Path) -> None:
+    title = '=HYPERLINK("https://evil.example","click")'
+    questions = ["+44 20 7946 0000 who is it", "@mention me"]
+    write_note(tiny_knowledge, "formula", json.dumps(title), [json.dumps(q) for q in questions], "Body.")
+    exported = tmp_path / "faq.csv"
+    exported.write_text(export_notes(tiny_knowledge, "csv"), encoding="utf-8")
+    target = tmp_path / "again"
+    written = next(p for p in import_notes(exported, target).written if p.name == "formula.md")
+    note, _ = parse_note(written)
+    assert note is not None and note.title == title and note.questions[:2] == questions
+
+
+@pytest.mark.parametrize("cell", ["\tcmd", "\rcmd", "=1+1", "-2+3", "@SUM(A1)", "+1"])
+def test_every_formula_start_is_neutralised(cell: str) -> None:
+    from bot.knowledge.faq_io import _safe_cell, _unsafe_cell
+
+    assert _safe_cell(cell) == "'" + cell and _unsafe_cell(_safe_cell(cell)) == cell
+    assert _safe_cell("plain text") == "plain text" and _unsafe_cell("'quoted") == "'quoted"
