@@ -124,6 +124,12 @@ def load_settings() -> Settings:
         raise ConfigError(
             "OUTSOURCEBOT_RATE_LIMIT must be 0 (off) or more and OUTSOURCEBOT_RATE_WINDOW more than 0 seconds"
         )
+    retention_days = _int("OUTSOURCEBOT_RETENTION_DAYS", 180)
+    if retention_days < 0:
+        raise ConfigError(
+            f"OUTSOURCEBOT_RETENTION_DAYS={retention_days} cannot be negative; set the days to keep stored "
+            "questions (0 keeps everything), like OUTSOURCEBOT_RETENTION_DAYS=180"
+        )
     return Settings(
         data_dir=_writable_folder(data_dir),
         knowledge_dir=knowledge_dir,
@@ -131,7 +137,7 @@ def load_settings() -> Settings:
         threshold=threshold,
         rate_limit=rate_limit,
         rate_window=rate_window,
-        retention_days=_int("OUTSOURCEBOT_RETENTION_DAYS", 180),
+        retention_days=retention_days,
         salt=os.environ.get("OUTSOURCEBOT_SALT", ""),
     )
 

@@ -220,6 +220,11 @@ def test_config_requires_token_and_parses_the_rest() -> None:
         load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_ADMIN_IDS": "12, alice"})
     with pytest.raises(ConfigError, match="https://"):
         load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": "http://example.com/hook"})
+    for url in ("https://bot.example.com:8080/hook", "https://bot.example.com:99999/hook", "https:///hook"):
+        with pytest.raises(ConfigError, match=r"TELEGRAM_WEBHOOK_URL=.*(443, 80, 88 or 8443|host)"):
+            load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": url})
+    for url in ("https://bot.example.com/hook", "https://bot.example.com:8443/hook", "https://bot.example.com:88/h"):
+        assert load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": url}).webhook_url == url
 
     config = load_telegram_config(
         {

@@ -40,6 +40,7 @@ def test_defaults_load_and_create_the_data_folder(env: pytest.MonkeyPatch, tmp_p
         ("OUTSOURCEBOT_LOG_LEVEL", "LOUD", "OUTSOURCEBOT_LOG_LEVEL='LOUD' is unknown"),
         ("OUTSOURCEBOT_ENCODER", "bogus", "OUTSOURCEBOT_ENCODER='bogus' is unknown"),
         ("OUTSOURCEBOT_RATE_WINDOW", "0", "OUTSOURCEBOT_RATE_WINDOW"),
+        ("OUTSOURCEBOT_RETENTION_DAYS", "-5", r"OUTSOURCEBOT_RETENTION_DAYS=-5 .*0 keeps everything.*=180"),
     ],
 )
 def test_bad_values_say_how_to_fix_them(env: pytest.MonkeyPatch, key: str, value: str, message: str) -> None:
