@@ -354,7 +354,7 @@ def import_notes(path: Path, folder: Path, force: bool = False) -> ImportResult:
             continue
         claimed[target.resolve()] = note_id
         planned.append((target, text, [str(p) for p in problems], drafted))
-    for target, text, problems, drafted in planned:
+    for target, text, messages, drafted in planned:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
@@ -364,5 +364,5 @@ def import_notes(path: Path, folder: Path, force: bool = False) -> ImportResult:
         result.written.append(target)
         if drafted:
             result.drafted.append(target)
-        result.problems.extend(problems)
+        result.problems.extend(messages)
     return result
