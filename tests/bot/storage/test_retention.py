@@ -105,7 +105,7 @@ def file_core(tiny_knowledge: Path, tmp_path: Path) -> Core:
 
 
 def _report(core: Core) -> None:
-    save_report(build_report(core), core.settings.data_dir)
+    save_report(build_report(core.store, core.settings, embedder=core.embedder), core.settings.data_dir)
 
 
 def test_forget_removes_the_users_questions_from_every_file_the_bot_wrote(file_core: Core) -> None:
@@ -115,7 +115,7 @@ def test_forget_removes_the_users_questions_from_every_file_the_bot_wrote(file_c
     _report(file_core)
     assert {"reports/latest.json"} <= set(_disk_holds(data, SECRET))
     assert any(p.startswith("reports/report-") for p in _disk_holds(data, SECRET))
-    file_core.forget("telegram", "u1")
+    file_core.memory.forget("telegram", "u1")
     assert _disk_holds(data, SECRET) == []
     # A report that can no longer be trusted is gone, and a new one is made without the forgotten user.
     _report(file_core)
@@ -126,7 +126,7 @@ def test_forgetting_a_user_with_no_unanswered_question_keeps_the_reports(file_co
     file_core.answer(Message(SECRET, "u1", "c1", "telegram"))
     _report(file_core)
     reports = sorted(p.name for p in (file_core.settings.data_dir / "reports").iterdir())
-    file_core.forget("telegram", "someone-else")
+    file_core.memory.forget("telegram", "someone-else")
     assert sorted(p.name for p in (file_core.settings.data_dir / "reports").iterdir()) == reports
 
 
