@@ -771,7 +771,9 @@ def test_serve_never_prints_a_token_from_a_failing_platform(
     monkeypatch.setattr("bot.config.load_settings", lambda: core.settings)
     assert main(["serve"]) == 1
     err = capsys.readouterr().err
-    assert "error: RuntimeError: could not connect to wss://gateway.example/?token=[REDACTED]" in err
+    assert (
+        "error: discord failed first: RuntimeError: could not connect to wss://gateway.example/?token=[REDACTED]" in err
+    )
     assert TOKEN not in err and TOKEN not in caplog.text
 
 
