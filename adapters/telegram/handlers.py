@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Any
 
 from telegram import (
     Bot,
@@ -51,6 +52,8 @@ COMMANDS_TEXT = (
     "In a group, mention me, reply to me or write /ask followed by your question."
 )
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+"""The application with python-telegram-bot's default bot, context and data types."""
 PRESS_ACKNOWLEDGED = (ReplyKind.FEEDBACK, ReplyKind.RATE_LIMITED, ReplyKind.EXPIRED)
 """Replies to a button press shown as the press's own little notice, not as a message."""
 
@@ -224,7 +227,7 @@ class TelegramHandlers:
         self.config = config
         core.platform_commands[PLATFORM] = COMMANDS_TEXT
 
-    def attach(self, app: Application) -> None:  # type: ignore[type-arg]
+    def attach(self, app: TelegramApp) -> None:
         """Register every handler and the error handler on `app`."""
         new = filters.UpdateType.MESSAGE
         for name, callback in (

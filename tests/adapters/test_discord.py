@@ -401,7 +401,7 @@ async def test_two_shards_each_identify_with_their_shard_id(tiny_knowledge: Path
             await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="an answer via shard 1")
     assert fake.heartbeats >= 2  # each shard beats at once and gets op 11
     assert all(q.get("compress") == "zlib-stream" for q in fake.query_strings)
-    assert all(i["intents"] & discord.Intents.members.flag == 0 for i in fake.identifies)  # type: ignore[attr-defined]
+    assert all(i["intents"] & discord.Intents.members.flag == 0 for i in fake.identifies)
 
 
 async def test_a_dropped_connection_resumes_and_replays_missed_events(core: Core, fake: FakeDiscord) -> None:
@@ -787,7 +787,7 @@ def test_the_token_filter_scrubs_stack_info(caplog: pytest.LogCaptureFixture) ->
             __file__,
             1,
             "connecting",
-            None,
+            (),
             None,
             sinfo=f'Stack (most recent call last):\n  File "x.py", line 1, in start\n    login("{TOKEN}")',
         )

@@ -22,11 +22,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
-from telegram.ext import Application
 
 from adapters.telegram.app import build_application, running
 from adapters.telegram.callbacks import feedback_data, parse_press, resolve_topic, topic_data
 from adapters.telegram.config import TelegramConfig, load_telegram_config
+from adapters.telegram.handlers import TelegramApp
 from adapters.telegram.logs import REDACTED, install_redaction, remove_redaction
 from adapters.telegram.render import MAX_MESSAGE_LENGTH, render_reply, telegram_length
 from adapters.telegram.retry import RetryingRateLimiter
@@ -131,7 +131,7 @@ def redaction() -> Iterator[None]:
 @asynccontextmanager
 async def bot_running(
     core: Core, fake: FakeTelegram, sleeps: Sleeps | None = None, **overrides: Any
-) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+) -> AsyncIterator[TelegramApp]:
     """Run the bot over `core` against the fake for the duration of a `with` block (its waits go to `sleeps`)."""
     config = config_for(fake, **overrides)
     app = build_application(core, config, fast_limiter(sleeps))
@@ -143,7 +143,7 @@ async def bot_running(
 
 
 @pytest.fixture
-async def bot(core: Core, fake: FakeTelegram) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def bot(core: Core, fake: FakeTelegram) -> AsyncIterator[TelegramApp]:
     """The bot over the tiny-knowledge core, long polling the fake."""
     async with bot_running(core, fake) as app:
         yield app
@@ -161,7 +161,7 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 def button(message: dict[str, Any], text: str) -> str:
     """The callback data of the button labelled `text`."""
-    return next(b["callback_data"] for b in buttons(message) if b["text"] == text)
+    return str(next(b["callback_data"] for b in buttons(message) if b["text"] == text))
 
 
 def build_core(knowledge: Path, data: Path, **overrides: Any) -> Core:
@@ -182,7 +182,7 @@ def free_port() -> int:
 
 
 @bounded(20)
-async def test_start_registers_commands_and_greets(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+async def test_start_registers_commands_and_greets(bot: TelegramApp, fake: FakeTelegram) -> None:
     menus = {
         str((c.params.get("scope") or {}).get("type", "default")): c.params["commands"]
         for c in fake.calls_to("setMyCommands")
@@ -267,7 +267,7 @@ async def test_token_never_appears_in_logs(core: Core, fake: FakeTelegram, caplo
 
 
 @bounded(20)
-async def test_private_question_is_answered_with_typing_and_buttons(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+async def test_private_question_is_answered_with_typing_and_buttons(bot: TelegramApp, fake: FakeTelegram) -> None:
     fake.push_private(USER, "how much does a freelancer cost?")
     answer = (await answers(fake, USER))[0]
     assert answer["text"].startswith("Pricing and costs\n\nFreelancers charge hourly")
@@ -283,8 +283,8 @@ async def test_private_question_is_answered_with_typing_and_buttons(bot: Applica
 
 @bounded(25)
 async def test_group_answers_mentions_replies_and_ask_and_ignores_chatter(
-    bot: Application, fake: FakeTelegram, core: Core
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, core: Core
+) -> None:
     fake.push_group(USER, "morning all, anyone tried the new coffee place?")
     mention = fake.push_group(USER, f"@{BOT_USERNAME} what is the chasm")["message"]
     first = (await answers(fake, GROUP))[0]
@@ -318,7 +318,7 @@ async def test_group_answers_mentions_replies_and_ask_and_ignores_chatter(
 
 
 @bounded(20)
-async def test_empty_question_gets_the_help_with_the_commands(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_empty_question_gets_the_help_with_the_commands(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "/ask")
     fake.push_group(USER, f"@{BOT_USERNAME}")
     fake.push_group(USER, f"/ask@{BOT_USERNAME}   ")
@@ -334,8 +334,8 @@ async def test_empty_question_gets_the_help_with_the_commands(bot: Application, 
 
 @bounded(20)
 async def test_feedback_buttons_record_the_rating_and_acknowledge(
-    bot: Application, fake: FakeTelegram, core: Core
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, core: Core
+) -> None:
     fake.push_private(USER, "what goes in a freelance contract")
     answer = (await answers(fake, USER))[0]
     fake.press(answer, button(answer, "👍"), USER)
@@ -351,8 +351,8 @@ async def test_feedback_buttons_record_the_rating_and_acknowledge(
 
 @bounded(20)
 async def test_group_rating_buttons_stay_so_every_member_can_rate(
-    bot: Application, fake: FakeTelegram, core: Core
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, core: Core
+) -> None:
     fake.push_group(USER, f"@{BOT_USERNAME} what goes in a freelance contract")
     answer = (await answers(fake, GROUP))[0]
     fake.press(answer, button(answer, "👍"), USER)
@@ -374,7 +374,7 @@ async def test_group_rating_buttons_stay_so_every_member_can_rate(
 
 
 @bounded(20)
-async def test_feedback_on_a_no_confident_answer_reply(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_feedback_on_a_no_confident_answer_reply(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "zqx fnord 🤷")  # nothing close: the core declines
     fallback = (await answers(fake, USER))[0]
     assert "I don't have a confident answer" in fallback["text"]
@@ -385,7 +385,7 @@ async def test_feedback_on_a_no_confident_answer_reply(bot: Application, fake: F
 
 
 @bounded(20)
-async def test_topics_list_and_topic_button(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_topics_list_and_topic_button(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "/topics")
     topics = (await answers(fake, USER))[0]
     assert [b["text"] for b in buttons(topics)] == ["Contracts", "Crossing the chasm", "Pricing and costs"]
@@ -399,7 +399,7 @@ async def test_topics_list_and_topic_button(bot: Application, fake: FakeTelegram
 
 
 @bounded(20)
-async def test_expired_button_is_answered_politely(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_expired_button_is_answered_politely(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "/topics")
     topics = (await answers(fake, USER))[0]
     fake.press(topics, "t:a-note-that-was-deleted", USER)
@@ -408,7 +408,7 @@ async def test_expired_button_is_answered_politely(bot: Application, fake: FakeT
 
 
 @bounded(20)
-async def test_forget_deletes_the_users_records(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_forget_deletes_the_users_records(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "what is the chasm")
     await answers(fake, USER)
     fake.push_private(USER + 1, "what is the chasm")
@@ -420,7 +420,7 @@ async def test_forget_deletes_the_users_records(bot: Application, fake: FakeTele
 
 
 @bounded(30)
-async def test_reload_for_admins_only(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_reload_for_admins_only(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     folder = core.settings.knowledge_dir
     write_note(
         folder,
@@ -451,7 +451,7 @@ async def test_reload_for_admins_only(bot: Application, fake: FakeTelegram, core
 
 
 @bounded(20)
-async def test_stats_for_admins_only(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_stats_for_admins_only(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "/stats")
     assert (await answers(fake, USER))[0]["text"] == refusal_reply("stats").text
     fake.push_private(ADMIN, "/stats")
@@ -644,7 +644,7 @@ async def test_429_without_a_chat_pauses_every_chat(core: Core, fake: FakeTelegr
 
 
 @bounded(20)
-async def test_rejected_html_is_resent_as_plain_text(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+async def test_rejected_html_is_resent_as_plain_text(bot: TelegramApp, fake: FakeTelegram) -> None:
     fake.fail("sendMessage", cant_parse())
     fake.push_private(USER, "what is the chasm")
     answer = (await answers(fake, USER))[0]
@@ -657,8 +657,8 @@ async def test_rejected_html_is_resent_as_plain_text(bot: Application, fake: Fak
 
 @bounded(20)
 async def test_one_failing_update_does_not_stop_the_bot(
-    bot: Application, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
     fake.fail("sendMessage", bot_blocked())
     failing = fake.push_private(USER, "what is the chasm")
     apology = (await answers(fake, USER))[0]
@@ -735,13 +735,13 @@ async def test_topic_buttons_are_rate_limited_like_questions(
     acks = {c.params["callback_query_id"]: c.params.get("text") for c in fake.calls_to("answerCallbackQuery")}
     assert len(acks) == 3, "every press is answered once"
     first, second, third = (acks[p] for p in presses)
-    assert first is None and second.startswith(NOTICE) and third is None, "one notice, then silence"
+    assert first is None and str(second).startswith(NOTICE) and third is None, "one notice, then silence"
 
 
 @bounded(20)
 async def test_database_work_never_runs_on_the_event_loop(
-    bot: Application, fake: FakeTelegram, core: Core, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
     on_loop: list[str] = []
     for name in ("record_question", "record_feedback", "set_last_note", "forget_user", "stats"):
         method = getattr(core.store, name)
@@ -776,7 +776,7 @@ async def test_database_work_never_runs_on_the_event_loop(
 @bounded(25)
 async def test_webhook_mode_receives_an_update(core: Core, fake: FakeTelegram) -> None:
     port = free_port()
-    overrides = dict(
+    overrides: dict[str, Any] = dict(
         webhook_url="https://bot.example.invalid/telegram/hook",
         webhook_listen="127.0.0.1",
         webhook_port=port,

@@ -127,7 +127,8 @@ def test_rate_limit(tiny_knowledge: Path, tmp_path: Path) -> None:
 
 def test_answers_are_recorded_with_an_answer_id(core: Core) -> None:
     reply = core.answer(Message("do I need an NDA", "u", "c", "telegram"))
-    row = core.store.db["questions"].get(reply.answer_id)
+    assert reply.answer_id is not None
+    row = core.store.db.table("questions").get(reply.answer_id)
     assert row["note_id"] == "contracts" and row["answered"] == 1 and row["platform"] == "telegram"
     assert row["question"] == "do I need an NDA"
 

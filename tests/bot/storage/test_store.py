@@ -225,7 +225,7 @@ async def test_locked_database_still_answers_and_logs(
     assert core.answer(Message("do I need an NDA", "u", "c")).answer_id
 
 
-def test_questions_keep_the_reply_text_and_old_conversations_expire(core) -> None:
+def test_questions_keep_the_reply_text_and_old_conversations_expire(core: Core) -> None:
     from bot.messages import Message
 
     reply = core.answer(Message("what is the chasm", "u9", "c9"))
@@ -237,7 +237,7 @@ def test_questions_keep_the_reply_text_and_old_conversations_expire(core) -> Non
     assert core.store.last_note("console", "c9") is None
 
 
-def test_migrations_bring_an_old_database_up_to_date(tmp_path) -> None:
+def test_migrations_bring_an_old_database_up_to_date(tmp_path: Path) -> None:
     import sqlite_utils
 
     from bot.storage.store import Store, migrations
