@@ -1,7 +1,8 @@
 """The benchmark behind `outsourcebot bench`: latency, throughput, cold start, memory, builds.
 
-Figures are measured on the machine it runs on and written as a Markdown table
-(docs/benchmarks.md by default). Each figure sits beside its target, and the
+Figures are measured on the machine it runs on and printed as a Markdown table
+(written to docs/benchmarks.md only with `outsourcebot bench --write`). The load average
+is recorded beside them, with a warning when the machine is busy. Each figure sits beside its target, and the
 single retrievers and encoders beside the ones the bot uses, as ratios.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.config import Settings
+from bot.config import REPO_DIR, Settings
 from bot.conversation.core import Core
 from bot.knowledge.notes import KnowledgeBase
 from bot.maintainers.evaluation import evaluate, load_cases
@@ -34,6 +35,9 @@ from bot.storage.store import Store
 
 Say = Callable[[str], None]
 LATENCY_RUNS = 3
+DOCS_TABLE = REPO_DIR / "docs" / "benchmarks.md"  # written by `outsourcebot bench --write`
+# Above this 1-minute load average per core, other processes share the CPU and the figures are noisy.
+BUSY_LOAD_PER_CORE = 0.5
 TARGETS = {
     "p50_ms": 5.0,
     "p99_ms": 15.0,
@@ -56,6 +60,24 @@ class BenchResult:
     encoders: dict[str, dict[str, float]] = field(default_factory=dict)
     machine: dict[str, Any] = field(default_factory=dict)
     command: str = "outsourcebot bench"
+
+
+def load_average() -> tuple[float, float, float]:
+    """The 1, 5 and 15-minute load averages (zeros where the system does not report them)."""
+    try:
+        return os.getloadavg()
+    except OSError:
+        return (0.0, 0.0, 0.0)
+
+
+def busy_warning(load: float, cores: int, threshold: float = BUSY_LOAD_PER_CORE) -> str:
+    """A warning when the load average says other work shares the CPU, else ""."""
+    if load <= threshold * max(cores, 1):
+        return ""
+    return (
+        f"warning: the machine is busy (load average {load:.2f} on {cores} cores, above {threshold * max(cores, 1):.1f}); "
+        "timings will be slower and noisier than on an idle machine"
+    )
 
 
 def _percentiles(samples_ms: list[float]) -> dict[str, float]:
@@ -209,9 +231,19 @@ def run_bench(settings: Settings, say: Say = print, encoders: bool = True) -> Be
     Returns:
         The figures.
     """
+    started = time.perf_counter()
+    cores = os.cpu_count() or 0
     result = BenchResult(
-        machine={"cores": os.cpu_count() or 0, "python": sys.version.split()[0], "platform": sys.platform}
+        machine={
+            "cores": cores,
+            "python": sys.version.split()[0],
+            "platform": sys.platform,
+            "load_before": list(load_average()),
+        }
     )
+    warning = busy_warning(result.machine["load_before"][0], cores)
+    if warning:
+        say(warning)
     cases = load_cases()
     questions = [clean_text(c.question) for c in cases]
     say("loading the core (building the index if needed)...")
@@ -253,6 +285,11 @@ def run_bench(settings: Settings, say: Say = print, encoders: bool = True) -> Be
     if encoders:
         say("encoders side by side...")
         result.encoders = measure_encoders(questions, say, settings.model_cache_dir)
+    result.machine["load_after"] = list(load_average())
+    result.machine["seconds"] = time.perf_counter() - started
+    warning = busy_warning(max(result.machine["load_before"][0], result.machine["load_after"][0]), cores)
+    if warning:
+        say(warning)
     return result
 
 
@@ -260,6 +297,20 @@ def _spread(figures: dict[str, float], key: str) -> str:
     median = figures[f"{key}_ms"]
     low, high = figures.get(f"{key}_min_ms", median), figures.get(f"{key}_max_ms", median)
     return f"{median:.2f} ms (median of {LATENCY_RUNS} runs: {low:.2f}-{high:.2f})"
+
+
+def _load_line(machine: dict[str, Any]) -> str:
+    before, after = machine.get("load_before"), machine.get("load_after")
+    if not before:
+        return ""
+    line = f"Load average (1 / 5 / 15 min) at the start: {' / '.join(f'{x:.2f}' for x in before)}"
+    if after:
+        line += f"; at the end: {' / '.join(f'{x:.2f}' for x in after)}"
+    peak = max(before[0], after[0] if after else 0.0)
+    warning = busy_warning(peak, int(machine.get("cores") or 1))
+    return line + (
+        ". **The machine was busy: these figures are slower and noisier than on an idle machine.**" if warning else "."
+    )
 
 
 def format_markdown(result: BenchResult) -> str:
@@ -306,8 +357,10 @@ def format_markdown(result: BenchResult) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Measured with `{result.command}` on {m.get('cores')} cores, Python {m.get('python')}, {time.strftime('%Y-%m-%d')}.",
+        f"Measured with `{result.command}` on {m.get('cores')} cores, Python {m.get('python')}, {time.strftime('%Y-%m-%d')}"
+        + (f", in {m['seconds'] / 60:.1f} minutes." if "seconds" in m else "."),
         "Latency is the core's `handle` per question over the evaluation questions, warm, one at a time.",
+        _load_line(m),
         "",
         "| Measure | Result | Target | Met |",
         "|---|---|---|---|",
