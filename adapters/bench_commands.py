@@ -31,7 +31,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr, flush=True)
 
     say(f"benchmarking: about {EXPECTED_MINUTES} minutes on an idle 2-core machine, longer when it is busy")
-    result = bench.run_bench(load_settings(), say, encoders=not args.no_encoders)
+    result = bench.run_bench(load_settings(), say, encoders=not args.no_encoders, telegram=not args.no_telegram)
     markdown = bench.format_markdown(result)
     say(f"benchmark took {result.machine.get('seconds', 0) / 60:.1f} minutes")
     output = Path(args.output) if args.output else bench.DOCS_TABLE if args.write else None
@@ -49,6 +49,9 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--write", action="store_true", help="also write the table to docs/benchmarks.md")
     parser.add_argument("--output", help="write the table to this Markdown file instead (implies --write)")
+    parser.add_argument(
+        "--no-telegram", action="store_true", help="skip the end-to-end run of `outsourcebot telegram` against the fake"
+    )
     parser.add_argument(
         "--no-encoders", action="store_true", help="skip the side-by-side encoder timings (no torch import)"
     )

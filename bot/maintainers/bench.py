@@ -48,6 +48,7 @@ TARGETS = {
     "rss_mb": 400.0,
     "build_s_per_1000": 15.0,
     "incremental_s": 1.0,
+    "e2e_throughput": 200.0,
 }
 
 
@@ -220,13 +221,14 @@ def measure_encoders(questions: list[str], say: Say, cache_dir: Path) -> dict[st
     return results
 
 
-def run_bench(settings: Settings, say: Say = print, encoders: bool = True) -> BenchResult:
+def run_bench(settings: Settings, say: Say = print, encoders: bool = True, telegram: bool = True) -> BenchResult:
     """Run every measurement and return the figures.
 
     Args:
         settings: Where the real index and data live (the index is built if needed).
         say: Progress lines.
         encoders: Also time the alternative encoders (imports torch for the reference).
+        telegram: Also run `outsourcebot telegram` against the fake Bot API in another process (needs the tests).
 
     Returns:
         The figures.
@@ -263,6 +265,19 @@ def run_bench(settings: Settings, say: Say = print, encoders: bool = True) -> Be
     rate, calls = measure_throughput(core, questions)
     result.figures["throughput"] = rate
     result.figures["throughput_model_calls"] = float(calls)
+    if telegram:
+        from bot.maintainers import bench_e2e
+
+        if bench_e2e.available():
+            say("Telegram end to end...")
+            e2e = bench_e2e.measure_telegram_end_to_end(settings, questions, say)
+            result.figures.update({f"e2e_{k}": v for k, v in e2e.items() if not isinstance(v, dict)})
+            for key, run in e2e.items():
+                if isinstance(run, dict):
+                    result.figures[f"e2e_{key}_rate"] = run["rate"]
+                    result.figures[f"e2e_{key}_p50_ms"] = run["p50_ms"]
+        else:
+            say("Telegram end to end: skipped (the fake Bot API lives in tests/, absent here)")
     say("peak memory of a serving process...")
     result.figures["rss_mb"] = measure_serving_rss(settings)
     say("accuracy of each retriever...")
@@ -313,6 +328,32 @@ def _load_line(machine: dict[str, Any]) -> str:
     )
 
 
+def _e2e_rows(f: dict[str, float]) -> list[tuple[str, str, str, bool | None]]:
+    """The end-to-end Telegram rows (none when that run was skipped)."""
+    if "e2e_p50_ms" not in f:
+        return []
+    rows: list[tuple[str, str, str, bool | None]] = [
+        (
+            "Telegram end to end, one message at a time (update to sendMessage) p50 / p99",
+            f"{f['e2e_p50_ms']:.1f} / {f['e2e_p99_ms']:.1f} ms",
+            "",
+            None,
+        )
+    ]
+    sizes = sorted(int(k.split("_")[2]) for k in f if k.startswith("e2e_chats_") and k.endswith("_rate"))
+    for size in sizes:
+        rate = f[f"e2e_chats_{size}_rate"]
+        rows.append(
+            (
+                f"Telegram end to end, {size} chats at once",
+                f"{rate:.0f} answers/s (p50 {f[f'e2e_chats_{size}_p50_ms']:.0f} ms per answer)",
+                "≥ 200/s",
+                rate >= TARGETS["e2e_throughput"],
+            )
+        )
+    return rows
+
+
 def format_markdown(result: BenchResult) -> str:
     """The benchmark as a Markdown document."""
     f = result.figures
@@ -353,6 +394,7 @@ def format_markdown(result: BenchResult) -> str:
             f["incremental_s"] <= TARGETS["incremental_s"],
         ),
     ]
+    rows[2:2] = _e2e_rows(f)
     m = result.machine
     lines = [
         "# Benchmarks",
@@ -360,6 +402,7 @@ def format_markdown(result: BenchResult) -> str:
         f"Measured with `{result.command}` on {m.get('cores')} cores, Python {m.get('python')}, {time.strftime('%Y-%m-%d')}"
         + (f", in {m['seconds'] / 60:.1f} minutes." if "seconds" in m else "."),
         "Latency is the core's `handle` per question over the evaluation questions, warm, one at a time.",
+        "End to end is `outsourcebot telegram` in its own process against the fake Bot API on 127.0.0.1 in another.",
         _load_line(m),
         "",
         "| Measure | Result | Target | Met |",

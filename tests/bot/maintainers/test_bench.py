@@ -71,8 +71,8 @@ def test_bench_writes_the_docs_table_only_with_write(
     docs = tmp_path / "docs" / "benchmarks.md"
     monkeypatch.setattr(bench, "DOCS_TABLE", docs)
     _settings(monkeypatch, tmp_path)
-    monkeypatch.setattr(bench, "run_bench", lambda settings, say, encoders: _result(0.1))
-    args = argparse.Namespace(write=write, output=None, json=False, no_encoders=True)
+    monkeypatch.setattr(bench, "run_bench", lambda settings, say, encoders, telegram: _result(0.1))
+    args = argparse.Namespace(write=write, output=None, json=False, no_encoders=True, no_telegram=True)
     assert bench_commands.cmd_bench(args) == 0
     out = capsys.readouterr()
     assert "| Warm answer latency p50 |" in out.out
@@ -82,10 +82,33 @@ def test_bench_writes_the_docs_table_only_with_write(
 
 def test_bench_output_writes_the_given_file_and_not_the_docs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _settings(monkeypatch, tmp_path)
-    monkeypatch.setattr(bench, "run_bench", lambda settings, say, encoders: _result(0.1))
+    monkeypatch.setattr(bench, "run_bench", lambda settings, say, encoders, telegram: _result(0.1))
     target = tmp_path / "elsewhere.md"
     monkeypatch.setattr(bench, "DOCS_TABLE", tmp_path / "docs" / "benchmarks.md")
-    args = argparse.Namespace(write=False, output=str(target), json=False, no_encoders=True)
+    args = argparse.Namespace(write=False, output=str(target), json=False, no_encoders=True, no_telegram=True)
     assert bench_commands.cmd_bench(args) == 0
     assert target.read_text(encoding="utf-8").startswith("# Benchmarks")
     assert not (tmp_path / "docs").exists()
+
+
+def test_markdown_has_the_end_to_end_rows_in_order_when_measured() -> None:
+    result = _result(0.1)
+    assert "Telegram end to end" not in format_markdown(result)
+    result.figures.update(
+        {
+            "e2e_p50_ms": 12.0,
+            "e2e_p95_ms": 15.0,
+            "e2e_p99_ms": 20.0,
+            "e2e_chats_400_rate": 150.0,
+            "e2e_chats_400_p50_ms": 900.0,
+            "e2e_chats_100_rate": 250.0,
+            "e2e_chats_100_p50_ms": 300.0,
+        }
+    )
+    table = format_markdown(result)
+    assert "| Telegram end to end, one message at a time (update to sendMessage) p50 / p99 | 12.0 / 20.0 ms |" in table
+    hundred = table.index("| Telegram end to end, 100 chats at once | 250 answers/s")
+    four = table.index("| Telegram end to end, 400 chats at once | 150 answers/s")
+    assert hundred < four
+    assert table[four:].split("\n")[0].endswith("| NO |")
+    assert table[hundred:].split("\n")[0].endswith("| yes |")
