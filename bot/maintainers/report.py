@@ -286,6 +286,11 @@ def build_report(
 # ----- output ---------------------------------------------------------------------------------------
 
 
+def _showing(top: int, total: int) -> str:
+    """ ", showing 5 of 7" when a list is cut, else nothing."""
+    return f", showing {top} of {total}" if total > top else ""
+
+
 def render_summary(data: ReportData, top: int = 5) -> str:
     """A short plain-text summary of the report, for the terminal.
 
@@ -301,27 +306,21 @@ def render_summary(data: ReportData, top: int = 5) -> str:
     for row in data.per_day:
         platforms[row["platform"]] = platforms.get(row["platform"], 0) + row["questions"]
     by_platform = ", ".join(f"{p} {n}" for p, n in sorted(platforms.items(), key=lambda kv: -kv[1])) or "none"
-    lines = [
-        f"Report ({period}): {data.questions} questions, {round(100 * data.answered_share)}% answered; "
-        f"feedback 👍 {data.up} / 👎 {data.down}",
-        f"By platform: {by_platform}",
-    ]
-    worst = [f for f in data.feedback if f.down][:top]
+    if not data.questions:
+        head = f"Report ({period}): no questions in this period"
+    else:
+        head = f"Report ({period}): {data.questions} questions, {round(100 * data.answered_share)}% answered"
+    lines = [f"{head}; feedback 👍 {data.up} / 👎 {data.down}", f"By platform: {by_platform}"]
+    worst = [f for f in data.feedback if f.down]
     if worst:
-        lines.append("Worst-rated notes: " + "; ".join(f"{f.note_id} (👍 {f.up} / 👎 {f.down})" for f in worst))
-    lines.append(
-        f"Notes never hit: {len(data.never_hit)}"
-        + (
-            f" ({', '.join(n['id'] for n in data.never_hit[:top])}{', ...' if len(data.never_hit) > top else ''})"
-            if data.never_hit
-            else ""
+        lines.append(
+            f"Worst-rated notes{_showing(top, len(worst))}: "
+            + "; ".join(f"{f.note_id} (👍 {f.up} / 👎 {f.down})" for f in worst[:top])
         )
-    )
-    lines.append(
-        f"Notes past review: {len(data.past_review)}"
-        + (f" ({', '.join(n['id'] for n in data.past_review[:top])})" if data.past_review else "")
-    )
-    lines.append(f"Unanswered question groups: {len(data.groups)}")
+    for label, notes in (("Notes never hit", data.never_hit), ("Notes past review", data.past_review)):
+        listed = f" ({', '.join(n['id'] for n in notes[:top])})" if notes else ""
+        lines.append(f"{label}: {len(notes)}{_showing(top, len(notes)) if notes else ''}{listed}")
+    lines.append(f"Unanswered question groups: {len(data.groups)}{_showing(top, len(data.groups))}")
     for group in data.groups[:top]:
         nearest = (
             f"nearest note: {group.nearest_note} ({group.similarity:.2f})" if group.nearest_note else "no near note"
