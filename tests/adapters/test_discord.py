@@ -32,7 +32,6 @@ from bot.replies.blocks import Block, BlockKind
 from bot.storage.store import Store
 from tests.adapters.fake_discord import (
     ADMIN_ROLE_ID,
-    ADMIN_ROLE_NAME,
     APP_ID,
     BOT_ID,
     GUILD_ID,
@@ -42,6 +41,7 @@ from tests.adapters.fake_discord import (
     bot_role_for,
     channel_for,
     message_errors,
+    same_name_role_for,
     user_payload,
 )
 from tests.conftest import make_settings, write_note
@@ -232,9 +232,7 @@ async def test_reload_by_an_admin_loads_the_new_notes(core: Core, fake: FakeDisc
 
 
 async def test_stats_for_members_of_the_admin_role(core: Core, fake: FakeDiscord) -> None:
-    async with running(
-        core, fake, admin_ids=frozenset(), admin_role=ADMIN_ROLE_NAME, admin_guild_ids=frozenset({GUILD_ID})
-    ):
+    async with running(core, fake, admin_ids=frozenset(), admin_role_ids=frozenset({ADMIN_ROLE_ID})):
         await ask(fake, PRICING_QUESTION)
         refused = await fake.slash("stats", BOB)
         allowed = await fake.slash("stats", BOB, roles=[ADMIN_ROLE_ID])
@@ -440,8 +438,7 @@ def test_a_missing_token_stops_start_up_with_a_clear_message() -> None:
             "DISCORD_ADMIN_IDS": "1, 2",
             "DISCORD_GUILD_IDS": "3",
             "DISCORD_MESSAGE_CONTENT": "0",
-            "DISCORD_ADMIN_ROLE": "Mods",
-            "DISCORD_ADMIN_GUILD_IDS": "4,5",
+            "DISCORD_ADMIN_ROLE_IDS": "4,5",
         }
     )
     assert (
@@ -450,9 +447,13 @@ def test_a_missing_token_stops_start_up_with_a_clear_message() -> None:
         and config.guild_ids == (3,)
         and not config.message_content
     )
-    assert config.admin_role == "Mods" and config.admin_guild_ids == {4, 5}
-    with pytest.raises(ConfigError, match="DISCORD_ADMIN_GUILD_IDS has 'here'"):
-        load_discord_config({"DISCORD_BOT_TOKEN": shaped, "DISCORD_ADMIN_GUILD_IDS": "here"})
+    assert config.admin_role_ids == {4, 5}
+    with pytest.raises(ConfigError, match="DISCORD_ADMIN_ROLE_IDS has 'Mods'"):
+        load_discord_config({"DISCORD_BOT_TOKEN": shaped, "DISCORD_ADMIN_ROLE_IDS": "Mods"})
+    with pytest.raises(
+        ConfigError, match=r"DISCORD_ADMIN_ROLE \(a role name\) is no longer read.*DISCORD_ADMIN_ROLE_IDS"
+    ):
+        load_discord_config({"DISCORD_BOT_TOKEN": shaped, "DISCORD_ADMIN_ROLE": "Mods"})
     assert "s3cret" not in repr(replace(config, token="s3cret"))
 
 
@@ -566,18 +567,16 @@ def test_serve_drives_telegram_through_its_public_entry_points() -> None:
 # ----- review fixes: admins, the event loop, paging, deferral, role mentions, redaction ---------------
 
 
-async def test_the_admin_role_counts_only_in_the_listed_servers(core: Core) -> None:
+async def test_the_admin_role_of_one_server_grants_nothing_in_another(core: Core) -> None:
     other_guild = GUILD_ID + (1 << 22)  # a server anyone could create, with a role of the same name
     async with FakeDiscord(guild_ids=(GUILD_ID, other_guild)) as fake:
-        async with running(
-            core, fake, admin_ids=frozenset(), admin_role=ADMIN_ROLE_NAME, admin_guild_ids=frozenset({GUILD_ID})
-        ):
+        async with running(core, fake, admin_ids=frozenset(), admin_role_ids=frozenset({ADMIN_ROLE_ID})):
             faked = await fake.slash("stats", BOB, guild_id=other_guild, roles=[admin_role_for(other_guild)])
             trusted = await fake.slash("stats", BOB, guild_id=GUILD_ID, roles=[admin_role_for(GUILD_ID)])
             await fake.wait_until(
                 lambda: bool(fake.sent_for(faked)) and bool(fake.sent_for(trusted)), what="/stats twice"
             )
-        async with running(core, fake, admin_role=ADMIN_ROLE_NAME):  # no trusted servers; ADMIN is in DISCORD_ADMIN_IDS
+        async with running(core, fake):  # no admin roles; ADMIN is in DISCORD_ADMIN_IDS
             unlisted = await fake.slash("stats", BOB, guild_id=GUILD_ID, roles=[admin_role_for(GUILD_ID)])
             by_id = await fake.slash("reload", ADMIN, guild_id=other_guild)
             await fake.wait_until(
@@ -594,6 +593,17 @@ async def test_the_admin_role_counts_only_in_the_listed_servers(core: Core) -> N
     manage_guild = str(discord.Permissions(manage_guild=True).value)
     assert str(permissions["reload"]) == str(permissions["stats"]) == manage_guild
     assert permissions["ask"] is None and permissions["topics"] is None
+
+
+async def test_a_role_with_the_admin_roles_name_grants_nothing(core: Core, fake: FakeDiscord) -> None:
+    """Only the configured role id counts: a second "Outsource Admins" role in the same server is just a name."""
+    async with running(core, fake, admin_ids=frozenset(), admin_role_ids=frozenset({ADMIN_ROLE_ID})):
+        same_name = await fake.slash("stats", BOB, roles=[same_name_role_for(GUILD_ID)])
+        by_id = await fake.slash("stats", ALICE, roles=[ADMIN_ROLE_ID])
+        await fake.wait_until(lambda: bool(fake.sent_for(same_name)) and bool(fake.sent_for(by_id)), what="/stats")
+    [sent] = fake.sent_for(same_name)
+    assert sent.text == refusal_reply("stats").text
+    assert "Questions: 0" in fake.sent_for(by_id)[0].text
 
 
 class Gate:
