@@ -51,6 +51,8 @@ COMMANDS_TEXT = (
     "In a group, mention me, reply to me or write /ask followed by your question."
 )
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+SENDER_CHAT_PREFIX = "chat:"
+"""Marks a core user key that is a sender chat, not a user (they could share a number)."""
 PRESS_ACKNOWLEDGED = (ReplyKind.FEEDBACK, ReplyKind.RATE_LIMITED, ReplyKind.EXPIRED)
 """Replies to a button press shown as the press's own little notice, not as a message."""
 
@@ -246,8 +248,18 @@ class TelegramHandlers:
 
     @staticmethod
     def _who(update: Update) -> tuple[str, str]:
+        """The (user, chat) an update is from, as the core keys them.
+
+        A message sent on behalf of a chat (an anonymous group admin, a linked channel) comes
+        from one account Telegram shares among all of them (GroupAnonymousBot, 1087968824), so
+        it is keyed by its `sender_chat` instead: each group's anonymous admins get their own
+        rate limit and their own `/forget`, and never another group's.
+        """
         user, chat = update.effective_user, update.effective_chat
-        return str(user.id if user else ""), str(chat.id if chat else "")
+        message = update.effective_message
+        sender = message.sender_chat if message is not None else None
+        who = f"{SENDER_CHAT_PREFIX}{sender.id}" if sender is not None else str(user.id if user else "")
+        return who, str(chat.id if chat else "")
 
     async def _serve(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
         """Hand one event to the core; its reply goes to the message's chat."""

@@ -37,6 +37,7 @@ from bot.messages import Message, Reply, ReplyKind, Suggestion
 from bot.replies.blocks import Block, BlockKind
 from bot.storage.store import Store
 from tests.adapters.fake_telegram import (
+    ANONYMOUS_ADMIN,
     BOT_USERNAME,
     TOKEN,
     FakeTelegram,
@@ -731,6 +732,29 @@ async def test_topic_buttons_are_rate_limited_like_questions(
     assert len(acks) == 3, "every press is answered once"
     first, second, third = (acks[p] for p in presses)
     assert first is None and second.startswith(NOTICE) and third is None, "one notice, then silence"
+
+
+@bounded(30)
+async def test_anonymous_admins_of_two_groups_are_two_people(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
+) -> None:
+    """Anonymous admins all write as one shared account; each is keyed by its `sender_chat`, the group."""
+    core = build_core(tiny_knowledge, tmp_path / "anon-data", rate_limit=2, rate_window=60)
+    other_group = GROUP - 1
+    async with bot_running(core, fake):
+        fake.push_anonymous_admin(f"@{BOT_USERNAME} what is the chasm", GROUP)
+        await answers(fake, GROUP)
+        fake.push_anonymous_admin(f"@{BOT_USERNAME} do I need an NDA", other_group)
+        fake.push_anonymous_admin(f"@{BOT_USERNAME} what goes in a freelance contract", other_group)
+        theirs = await answers(fake, other_group, 2)
+        assert [m["text"].split("\n")[0] for m in theirs] == ["Contracts"] * 2, "one rate-limit bucket per group"
+        fake.push_anonymous_admin("/forget", GROUP)
+        assert (await answers(fake, GROUP, 2))[1]["text"].startswith("Done: I deleted everything stored about you")
+    questions = sorted(r["question"] for r in core.store.db.query("select question from questions"))
+    assert questions == ["do I need an NDA", "what goes in a freelance contract"], "/forget in one group only"
+    assert core.store.hash_id("telegram", str(ANONYMOUS_ADMIN)) not in {
+        r["user_hash"] for r in core.store.db.query("select user_hash from questions")
+    }
 
 
 @bounded(20)
