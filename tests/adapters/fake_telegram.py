@@ -400,6 +400,8 @@ class FakeTelegram:
         except (TypeError, ValueError):
             raise Rejected(Fault(400, "Bad Request: chat not found")) from None
         if chat_id not in self.chats:
+            if chat_id > 0:  # a user who never started a chat with the bot
+                raise Rejected(Fault(403, "Forbidden: bot can't initiate conversation with a user"))
             raise Rejected(Fault(400, "Bad Request: chat not found"))
         return self.chats[chat_id]
 

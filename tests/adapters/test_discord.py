@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 import threading
 from collections.abc import AsyncIterator
@@ -240,6 +241,22 @@ async def test_stats_for_members_of_the_admin_role(core: Core, fake: FakeDiscord
     assert fake.sent_for(refused)[0].text == refusal_reply("stats").text
     [stats] = fake.sent_for(allowed)
     assert stats.ephemeral and "Questions: 1" in stats.text
+
+
+async def test_markdown_in_users_questions_never_renders_in_stats(core: Core, fake: FakeDiscord) -> None:
+    """A question is shown as typed: its masked link, bold or spoiler stay text in the /stats embed."""
+    phish = "[your bot token leaked, rotate it here](https://evil.example/rotate)"
+    async with running(core, fake):
+        await ask(fake, phish)
+        await ask(fake, "zqx ||fnord|| qwv")
+        interaction = await fake.slash("stats", ADMIN)
+        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="/stats")
+    [stats] = fake.sent_for(interaction)
+    description = stats.payload["embeds"][0]["description"]
+    assert stats.ephemeral and "Top unanswered questions" in description
+    assert re.search(r"(?<!\\)\[[^\]]*\]\(", description) is None, "no masked link Discord would render"
+    assert "\\[your bot token leaked, rotate it here](https://evil.example/rotate)" in description
+    assert "\\|\\|fnord\\|\\|" in description  # a spoiler stays text too
 
 
 # ----- mentions and DMs ---------------------------------------------------------------------------

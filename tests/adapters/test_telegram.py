@@ -454,6 +454,29 @@ async def test_stats_for_admins_only(bot: Application, fake: FakeTelegram, core:
     assert (await answers(fake, ADMIN))[0]["text"].startswith("Questions: 0")
 
 
+@bounded(30)
+async def test_admin_output_asked_in_a_group_goes_to_the_admins_private_chat(fake: FakeTelegram, core: Core) -> None:
+    """/stats quotes users' questions and /reload lists file paths: neither is posted to a group."""
+    unstarted_admin = ADMIN + 1  # an admin who never opened a private chat with the bot
+    async with bot_running(core, fake, admin_ids=frozenset({ADMIN, unstarted_admin})):
+        fake.push_private(USER, "jane@example.com zqx fnord 🤷")
+        await answers(fake, USER)
+        fake.push_group(ADMIN, "/stats")
+        [stats] = await answers(fake, ADMIN)
+        [pointer] = await answers(fake, GROUP)
+        fake.push_group(ADMIN, "/reload")
+        reloaded = (await answers(fake, ADMIN, 2))[1]
+        fake.push_group(unstarted_admin, "/stats")
+        group = await answers(fake, GROUP, 3)
+    assert stats["text"].startswith("Questions: 1") and "jane@example.com" in stats["text"]
+    assert reloaded["text"].startswith("Knowledge reloaded")
+    assert "private chat" in pointer["text"]
+    assert "Start" in group[2]["text"] and f"@{BOT_USERNAME}" in group[2]["text"]
+    for message in group:
+        assert "Questions:" not in message["text"] and "jane" not in message["text"].lower()
+        assert "Knowledge reloaded" not in message["text"] and ".md" not in message["text"]
+
+
 # ----- rendering ------------------------------------------------------------------------------------
 
 
