@@ -130,10 +130,7 @@ async def send_reply(bot: Bot, chat: Chat, reply: Reply, reply_to: int | None = 
             if "can't parse entities" not in exc.message.lower():
                 raise
             log.warning(
-                "Telegram rejected the HTML of a %s reply in chat %s (%s); sending it as plain text",
-                reply.kind,
-                chat.id,
-                exc.message,
+                "Telegram rejected the HTML of a %s reply (%s); sending it as plain text", reply.kind, exc.message
             )
             sent.append(
                 await bot.send_message(
@@ -396,4 +393,5 @@ class TelegramHandlers:
         try:
             await send_reply(context.bot, chat, error_reply())
         except Exception as exc:  # the chat may be gone or the bot blocked; nothing more to do
-            log.warning("could not tell chat %s about the error in update %s: %s", chat.id, update_id, exc)
+            who = self.core.log_name(PLATFORM, str(chat.id))
+            log.warning("could not tell the chat of %s about the error in update %s: %s", who, update_id, exc)

@@ -477,6 +477,58 @@ async def test_admin_output_asked_in_a_group_goes_to_the_admins_private_chat(fak
         assert "Knowledge reloaded" not in message["text"] and ".md" not in message["text"]
 
 
+PLATFORM_LOGGERS = ("telegram", "httpx", "httpcore", "discord", "aiohttp", "websockets", "apscheduler")
+
+
+@pytest.fixture
+def logger_levels() -> Iterator[None]:
+    """Put the platform libraries' log levels back after a test that configures logging."""
+    levels = {name: logging.getLogger(name).level for name in (*PLATFORM_LOGGERS, "")}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@bounded(30)
+async def test_debug_logs_hold_no_raw_ids_no_user_text_and_no_platform_debug(
+    tiny_knowledge: Path,
+    tmp_path: Path,
+    fake: FakeTelegram,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    logger_levels: None,
+) -> None:
+    """At OUTSOURCEBOT_LOG_LEVEL=DEBUG: salted hashes instead of ids, and the platform libraries stay at INFO."""
+    from adapters.cli import setup_logging
+
+    user = 7349215  # an id that cannot turn up in a log line by chance
+    monkeypatch.setenv("OUTSOURCEBOT_LOG_LEVEL", "DEBUG")
+    monkeypatch.delenv("OUTSOURCEBOT_PLATFORM_DEBUG", raising=False)
+    setup_logging()
+    caplog.set_level(logging.DEBUG)
+    core = build_core(tiny_knowledge, tmp_path / "log-data", rate_limit=3, rate_window=60)
+    fake.fail("sendMessage", cant_parse())
+    async with bot_running(core, fake):
+        fake.push_private(user, "jane@example.com zqx fnord 🤷")
+        await answers(fake, user)
+        fake.push_private(user, "/stats")
+        fake.push_private(user, "what is the chasm")
+        fake.push_private(user, "what is the chasm")
+        fake.push_private(user, "what is the chasm")
+        await answers(fake, user, 4)
+        await fake.wait_for(lambda: "dropping a message" in caplog.text)
+    assert "rejected the HTML" in caplog.text and "refused /stats" in caplog.text
+    assert str(user) not in caplog.text, "no raw user or chat id"
+    assert core.store.hash_id("telegram", str(user))[:12] in caplog.text, "a salted hash names the user instead"
+    assert "jane@example.com" not in caplog.text and f"User{user}" not in caplog.text, "no user text or names"
+    debug = [r for r in caplog.records if r.name.split(".")[0] in PLATFORM_LOGGERS and r.levelno < logging.INFO]
+    assert debug == [], "the platform libraries log at INFO or above"
+    monkeypatch.setenv("OUTSOURCEBOT_PLATFORM_DEBUG", "1")  # the separate, documented-as-unsafe setting
+    setup_logging()
+    assert logging.getLogger("telegram").getEffectiveLevel() == logging.DEBUG
+    assert "OUTSOURCEBOT_PLATFORM_DEBUG is on" in caplog.text
+
+
 # ----- rendering ------------------------------------------------------------------------------------
 
 
