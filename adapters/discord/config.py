@@ -102,13 +102,6 @@ def load_discord_config(environ: Mapping[str, str] | None = None) -> DiscordConf
     flag = environ.get("DISCORD_MESSAGE_CONTENT", "1").strip().lower()
     if flag not in ("1", "0", "true", "false", "yes", "no", "on", "off", ""):
         raise ConfigError(f"DISCORD_MESSAGE_CONTENT={flag!r} is not a yes/no value; use 1 or 0")
-    if environ.get("DISCORD_ADMIN_ROLE", "").strip():
-        # The old setting matched a role by name; ignoring it silently would leave its members puzzled.
-        raise ConfigError(
-            "DISCORD_ADMIN_ROLE (a role name) is no longer read: any role with that name granted admin. "
-            "Put the role's id in DISCORD_ADMIN_ROLE_IDS instead (Server Settings > Roles > ... > Copy Role ID, "
-            "with Developer Mode on) and remove DISCORD_ADMIN_ROLE and DISCORD_ADMIN_GUILD_IDS from .env"
-        )
     return DiscordConfig(
         token=token,
         api_url=api_url,
