@@ -45,7 +45,7 @@ def setup_logging() -> None:
     numeric = getattr(logging, level, logging.WARNING)
     logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(numeric)
-    unsafe = os.environ.get(PLATFORM_DEBUG_VAR, "").strip().lower() in ("1", "true", "yes", "on")
+    unsafe = os.environ.get("OUTSOURCEBOT_PLATFORM_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
     if unsafe:
         log.warning("%s is on: platform libraries log users' names and messages at DEBUG", PLATFORM_DEBUG_VAR)
     for name in PLATFORM_LOGGERS:
