@@ -403,6 +403,34 @@ async def test_a_per_user_rate_limit_answers_privately(tiny_knowledge: Path, tmp
     assert other_user.payload["embeds"][0]["title"] == "Pricing and costs"
 
 
+async def test_presses_forget_and_mentions_are_rate_limited_with_one_notice(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeDiscord
+) -> None:
+    """Every kind of event passes the core's one pacing gate; a limited user gets one notice per window."""
+    strict = Core.start(
+        make_settings(tiny_knowledge, tmp_path / "d", rate_limit=2), embedder=HashingEmbedder(), store=Store(None, "s")
+    )
+    async with running(strict, fake):
+        [answer] = await ask(fake, PRICING_QUESTION, user=BOB)
+        presses = [await fake.press(answer.custom_ids[i % 2], ALICE, on=answer) for i in range(12)]
+        forgets = [await fake.slash("forget", BOB) for _ in range(6)]
+        for _ in range(12):
+            await fake.send_message(f"<@{BOT_ID}> what is the chasm", ADMIN, mentions=[BOT_USER])
+        await fake.wait_until(
+            lambda: sum(s.route == "channel" for s in fake.sent) >= 3, what="the mention answers and the notice"
+        )
+        await asyncio.sleep(1.0)  # room for replies that should not come
+    pressed = [fake.sent_for(p) for p in presses]
+    assert sum("Thanks" in s[0].text for s in pressed if s) == 2
+    assert sum("faster than I can keep up" in s[0].text for s in pressed if s) == 1
+    forgot = [fake.sent_for(f) for f in forgets]
+    assert sum("deleted everything" in s[0].text for s in forgot if s) == 1  # BOB's /ask was his first event
+    assert sum("faster than I can keep up" in s[0].text for s in forgot if s) == 1
+    posts = [s for s in fake.sent if s.route == "channel"]
+    assert len(posts) == 3, "two answers and one notice; the other nine mentions get nothing"
+    assert [("faster than I can keep up" in p.text) for p in posts] == [False, False, True]
+
+
 async def test_two_shards_each_identify_with_their_shard_id(tiny_knowledge: Path, tmp_path: Path) -> None:
     guild_on_0 = next(g for g in range(GUILD_ID, GUILD_ID + 10**9, 1 << 22) if (g >> 22) % 2 == 0)
     guild_on_1 = guild_on_0 + (1 << 22)

@@ -832,6 +832,28 @@ async def test_anonymous_admins_of_two_groups_are_two_people(
     }
 
 
+@bounded(30)
+async def test_rating_presses_and_forget_are_rate_limited_like_questions(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
+) -> None:
+    """Every kind of event passes the core's one pacing gate: 20 👍/👎 presses, then 10 /forget."""
+    core = build_core(tiny_knowledge, tmp_path / "rl-press-data", rate_limit=3, rate_window=60)
+    async with bot_running(core, fake) as app:
+        fake.push_private(USER, "what goes in a freelance contract")
+        answer = (await answers(fake, USER))[0]
+        presses = [fake.press(answer, button(answer, "👍" if i % 2 else "👎"), USER) for i in range(20)]
+        await fake.wait_for(lambda: len(fake.calls_to("answerCallbackQuery")) >= len(presses))
+        for _ in range(10):
+            fake.push_private(USER + 1, "/forget")
+        await answers(fake, USER + 1, 3)
+        await app.stop()  # lets every handler finish: more replies would be here by now
+    acks = [c.params.get("text") or "" for c in fake.calls_to("answerCallbackQuery")]
+    assert len(acks) == 20, "every press is answered once (or its button keeps spinning)"
+    assert sum(t.startswith("Thanks") for t in acks) == 2 and sum(t.startswith(NOTICE) for t in acks) == 1
+    forgets = [m["text"] for m in fake.sent_to(USER + 1)]
+    assert len(forgets) == 4 and forgets[3].startswith(NOTICE), "three /forget, one notice, then silence"
+
+
 @bounded(20)
 async def test_database_work_never_runs_on_the_event_loop(
     bot: Application, fake: FakeTelegram, core: Core, monkeypatch: pytest.MonkeyPatch
