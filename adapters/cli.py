@@ -25,13 +25,33 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-def _setup_logging() -> None:
+PLATFORM_LOGGERS = ("telegram", "discord", "aiohttp", "websockets", "apscheduler")
+"""Platform libraries that log whole updates (names, usernames, message text) at DEBUG."""
+URL_LOGGERS = ("httpx", "httpcore", "urllib3")
+"""HTTP libraries that log every request URL (Telegram's holds the token) at INFO."""
+PLATFORM_DEBUG_VAR = "OUTSOURCEBOT_PLATFORM_DEBUG"
+
+
+def setup_logging() -> None:
+    """Configure logging from OUTSOURCEBOT_LOG_LEVEL (default WARNING).
+
+    The bot's own modules log at that level and never log raw user or chat ids (salted
+    hashes instead). The platform libraries stay at INFO or above, HTTP libraries at
+    WARNING or above, whatever the level: at DEBUG they log users' names and messages.
+    OUTSOURCEBOT_PLATFORM_DEBUG=1 lets their debug logs through, which is unsafe (see
+    docs/telegram.md): for debugging a platform connection only.
+    """
     level = os.environ.get("OUTSOURCEBOT_LOG_LEVEL", "WARNING").upper()
-    logging.basicConfig(
-        level=getattr(logging, level, logging.WARNING), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("httpx", "httpcore", "urllib3", "sentence_transformers", "transformers"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    numeric = getattr(logging, level, logging.WARNING)
+    logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(numeric)
+    unsafe = os.environ.get("OUTSOURCEBOT_PLATFORM_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+    if unsafe:
+        log.warning("%s is on: platform libraries log users' names and messages at DEBUG", PLATFORM_DEBUG_VAR)
+    for name in PLATFORM_LOGGERS:
+        logging.getLogger(name).setLevel(numeric if unsafe else max(logging.INFO, numeric))
+    for name in (*URL_LOGGERS, "sentence_transformers", "transformers"):
+        logging.getLogger(name).setLevel(numeric if unsafe else max(logging.WARNING, numeric))
 
 
 def _err(text: str) -> None:
@@ -354,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.parse_args(["kb", "--help"])
         parser.print_help()
         return 0 if args.command is None else 2
-    _setup_logging()
+    setup_logging()
     from bot.config import ConfigError
 
     try:

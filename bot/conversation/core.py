@@ -77,7 +77,7 @@ class Core:
         self.store = store
         self.library = Library(settings, embedder, kb, index)
         self.memory = Memory(store, settings.data_dir)
-        self.pacing = Pacing(settings.rate_limit, settings.rate_window)
+        self.pacing = Pacing(settings.rate_limit, settings.rate_window, name=self.log_name)
         self.batcher = MicroBatcher(embedder.embed)
         self.mode = "fused"
         self.platform_commands: dict[str, str] = {}
@@ -127,6 +127,10 @@ class Core:
     def index(self) -> LoadedIndex:
         """The index currently in service."""
         return self.library.edition.index
+
+    def log_name(self, platform: str, raw_id: str) -> str:
+        """How logs name a user or chat: the platform and a salted hash, never the raw id (issue 13)."""
+        return f"{platform} user {self.store.hash_id(platform, raw_id)[:12]}"
 
     def note(self, note_id: str) -> KnowledgeNote | None:
         """A note in service, by id."""
@@ -300,7 +304,7 @@ class Core:
 
     async def _command(self, command: Command) -> Reply:
         if command.name in ADMIN_COMMANDS and not command.admin:
-            log.info("refused /%s to non-admin %s user %s", command.name, command.platform, command.user)
+            log.info("refused /%s to non-admin %s", command.name, self.log_name(command.platform, command.user))
             return answers.refusal_reply(command.name)
         if command.name == CommandName.HELP:
             return self._help(command.platform)

@@ -37,6 +37,7 @@ from bot.messages import Message, Reply, ReplyKind, Suggestion
 from bot.replies.blocks import Block, BlockKind
 from bot.storage.store import Store
 from tests.adapters.fake_telegram import (
+    ANONYMOUS_ADMIN,
     BOT_USERNAME,
     TOKEN,
     FakeTelegram,
@@ -458,6 +459,81 @@ async def test_stats_for_admins_only(bot: TelegramApp, fake: FakeTelegram, core:
     assert (await answers(fake, ADMIN))[0]["text"].startswith("Questions: 0")
 
 
+@bounded(30)
+async def test_admin_output_asked_in_a_group_goes_to_the_admins_private_chat(fake: FakeTelegram, core: Core) -> None:
+    """/stats quotes users' questions and /reload lists file paths: neither is posted to a group."""
+    unstarted_admin = ADMIN + 1  # an admin who never opened a private chat with the bot
+    async with bot_running(core, fake, admin_ids=frozenset({ADMIN, unstarted_admin})):
+        fake.push_private(USER, "jane@example.com zqx fnord 🤷")
+        await answers(fake, USER)
+        fake.push_group(ADMIN, "/stats")
+        [stats] = await answers(fake, ADMIN)
+        [pointer] = await answers(fake, GROUP)
+        fake.push_group(ADMIN, "/reload")
+        reloaded = (await answers(fake, ADMIN, 2))[1]
+        fake.push_group(unstarted_admin, "/stats")
+        group = await answers(fake, GROUP, 3)
+    assert stats["text"].startswith("Questions: 1") and "jane@example.com" in stats["text"]
+    assert reloaded["text"].startswith("Knowledge reloaded")
+    assert "private chat" in pointer["text"]
+    assert "Start" in group[2]["text"] and f"@{BOT_USERNAME}" in group[2]["text"]
+    for message in group:
+        assert "Questions:" not in message["text"] and "jane" not in message["text"].lower()
+        assert "Knowledge reloaded" not in message["text"] and ".md" not in message["text"]
+
+
+PLATFORM_LOGGERS = ("telegram", "httpx", "httpcore", "discord", "aiohttp", "websockets", "apscheduler")
+
+
+@pytest.fixture
+def logger_levels() -> Iterator[None]:
+    """Put the platform libraries' log levels back after a test that configures logging."""
+    levels = {name: logging.getLogger(name).level for name in (*PLATFORM_LOGGERS, "")}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@bounded(30)
+async def test_debug_logs_hold_no_raw_ids_no_user_text_and_no_platform_debug(
+    tiny_knowledge: Path,
+    tmp_path: Path,
+    fake: FakeTelegram,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    logger_levels: None,
+) -> None:
+    """At OUTSOURCEBOT_LOG_LEVEL=DEBUG: salted hashes instead of ids, and the platform libraries stay at INFO."""
+    from adapters.cli import setup_logging
+
+    user = 7349215  # an id that cannot turn up in a log line by chance
+    monkeypatch.setenv("OUTSOURCEBOT_LOG_LEVEL", "DEBUG")
+    monkeypatch.delenv("OUTSOURCEBOT_PLATFORM_DEBUG", raising=False)
+    setup_logging()
+    caplog.set_level(logging.DEBUG)
+    core = build_core(tiny_knowledge, tmp_path / "log-data", rate_limit=3, rate_window=60)
+    fake.fail("sendMessage", cant_parse())
+    async with bot_running(core, fake):
+        fake.push_private(user, "jane@example.com zqx fnord 🤷")
+        await answers(fake, user)
+        fake.push_private(user, "/stats")
+        fake.push_private(user, "what is the chasm")
+        fake.push_private(user, "what is the chasm")
+        fake.push_private(user, "what is the chasm")
+        await answers(fake, user, 4)
+        await fake.wait_for(lambda: "dropping a message" in caplog.text)
+    assert "rejected the HTML" in caplog.text and "refused /stats" in caplog.text
+    assert str(user) not in caplog.text, "no raw user or chat id"
+    assert core.store.hash_id("telegram", str(user))[:12] in caplog.text, "a salted hash names the user instead"
+    assert "jane@example.com" not in caplog.text and f"User{user}" not in caplog.text, "no user text or names"
+    debug = [r for r in caplog.records if r.name.split(".")[0] in PLATFORM_LOGGERS and r.levelno < logging.INFO]
+    assert debug == [], "the platform libraries log at INFO or above"
+    monkeypatch.setenv("OUTSOURCEBOT_PLATFORM_DEBUG", "1")  # the separate, documented-as-unsafe setting
+    setup_logging()
+    assert logging.getLogger("telegram").getEffectiveLevel() == logging.DEBUG
+    assert "OUTSOURCEBOT_PLATFORM_DEBUG is on" in caplog.text
+
+
 # ----- rendering ------------------------------------------------------------------------------------
 
 
@@ -736,6 +812,51 @@ async def test_topic_buttons_are_rate_limited_like_questions(
     assert len(acks) == 3, "every press is answered once"
     first, second, third = (acks[p] for p in presses)
     assert first is None and str(second).startswith(NOTICE) and third is None, "one notice, then silence"
+
+
+@bounded(30)
+async def test_anonymous_admins_of_two_groups_are_two_people(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
+) -> None:
+    """Anonymous admins all write as one shared account; each is keyed by its `sender_chat`, the group."""
+    core = build_core(tiny_knowledge, tmp_path / "anon-data", rate_limit=2, rate_window=60)
+    other_group = GROUP - 1
+    async with bot_running(core, fake):
+        fake.push_anonymous_admin(f"@{BOT_USERNAME} what is the chasm", GROUP)
+        await answers(fake, GROUP)
+        fake.push_anonymous_admin(f"@{BOT_USERNAME} do I need an NDA", other_group)
+        fake.push_anonymous_admin(f"@{BOT_USERNAME} what goes in a freelance contract", other_group)
+        theirs = await answers(fake, other_group, 2)
+        assert [m["text"].split("\n")[0] for m in theirs] == ["Contracts"] * 2, "one rate-limit bucket per group"
+        fake.push_anonymous_admin("/forget", GROUP)
+        assert (await answers(fake, GROUP, 2))[1]["text"].startswith("Done: I deleted everything stored about you")
+    questions = sorted(r["question"] for r in core.store.db.query("select question from questions"))
+    assert questions == ["do I need an NDA", "what goes in a freelance contract"], "/forget in one group only"
+    assert core.store.hash_id("telegram", str(ANONYMOUS_ADMIN)) not in {
+        r["user_hash"] for r in core.store.db.query("select user_hash from questions")
+    }
+
+
+@bounded(30)
+async def test_rating_presses_and_forget_are_rate_limited_like_questions(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
+) -> None:
+    """Every kind of event passes the core's one pacing gate: 20 👍/👎 presses, then 10 /forget."""
+    core = build_core(tiny_knowledge, tmp_path / "rl-press-data", rate_limit=3, rate_window=60)
+    async with bot_running(core, fake) as app:
+        fake.push_private(USER, "what goes in a freelance contract")
+        answer = (await answers(fake, USER))[0]
+        presses = [fake.press(answer, button(answer, "👍" if i % 2 else "👎"), USER) for i in range(20)]
+        await fake.wait_for(lambda: len(fake.calls_to("answerCallbackQuery")) >= len(presses))
+        for _ in range(10):
+            fake.push_private(USER + 1, "/forget")
+        await answers(fake, USER + 1, 3)
+        await app.stop()  # lets every handler finish: more replies would be here by now
+    acks = [c.params.get("text") or "" for c in fake.calls_to("answerCallbackQuery")]
+    assert len(acks) == 20, "every press is answered once (or its button keeps spinning)"
+    assert sum(t.startswith("Thanks") for t in acks) == 2 and sum(t.startswith(NOTICE) for t in acks) == 1
+    forgets = [m["text"] for m in fake.sent_to(USER + 1)]
+    assert len(forgets) == 4 and forgets[3].startswith(NOTICE), "three /forget, one notice, then silence"
 
 
 @bounded(20)

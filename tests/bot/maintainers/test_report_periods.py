@@ -33,7 +33,7 @@ def _report(core: Core, days: int) -> ReportData:
 
 
 def _tick_labels(fig: Figure, axis: str) -> list[str]:
-    FigureCanvasAgg(fig).draw()
+    FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]
     ax = fig.axes[0]
     labels = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
     return [label.get_text() for label in labels if label.get_text()]
@@ -41,8 +41,8 @@ def _tick_labels(fig: Figure, axis: str) -> list[str]:
 
 def _legend_clear_of_plot(fig: Figure) -> bool:
     canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    renderer = canvas.get_renderer()
+    canvas.draw()  # type: ignore[no-untyped-call]
+    renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
     ax = fig.axes[0]
     legend = ax.get_legend()
     assert legend is not None
