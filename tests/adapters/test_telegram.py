@@ -22,17 +22,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
-from telegram.ext import Application
 
 from adapters.telegram.app import build_application, running
 from adapters.telegram.callbacks import feedback_data, parse_press, resolve_topic, topic_data
 from adapters.telegram.config import TelegramConfig, load_telegram_config
+from adapters.telegram.handlers import TelegramApp
 from adapters.telegram.logs import REDACTED, install_redaction, remove_redaction
 from adapters.telegram.render import MAX_MESSAGE_LENGTH, render_reply, telegram_length
 from adapters.telegram.retry import RetryingRateLimiter
 from bot.config import ConfigError
+from bot.conversation.answers import expired_reply, refusal_reply
 from bot.conversation.core import Core
-from bot.messages import Message, Reply, Suggestion
+from bot.messages import Message, Reply, ReplyKind, Suggestion
+from bot.replies.blocks import Block, BlockKind
 from bot.storage.store import Store
 from tests.adapters.fake_telegram import (
     BOT_USERNAME,
@@ -129,7 +131,7 @@ def redaction() -> Iterator[None]:
 @asynccontextmanager
 async def bot_running(
     core: Core, fake: FakeTelegram, sleeps: Sleeps | None = None, **overrides: Any
-) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+) -> AsyncIterator[TelegramApp]:
     """Run the bot over `core` against the fake for the duration of a `with` block (its waits go to `sleeps`)."""
     config = config_for(fake, **overrides)
     app = build_application(core, config, fast_limiter(sleeps))
@@ -141,7 +143,7 @@ async def bot_running(
 
 
 @pytest.fixture
-async def bot(core: Core, fake: FakeTelegram) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def bot(core: Core, fake: FakeTelegram) -> AsyncIterator[TelegramApp]:
     """The bot over the tiny-knowledge core, long polling the fake."""
     async with bot_running(core, fake) as app:
         yield app
@@ -159,7 +161,7 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 def button(message: dict[str, Any], text: str) -> str:
     """The callback data of the button labelled `text`."""
-    return next(b["callback_data"] for b in buttons(message) if b["text"] == text)
+    return str(next(b["callback_data"] for b in buttons(message) if b["text"] == text))
 
 
 def build_core(knowledge: Path, data: Path, **overrides: Any) -> Core:
@@ -180,7 +182,7 @@ def free_port() -> int:
 
 
 @bounded(20)
-async def test_start_registers_commands_and_greets(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+async def test_start_registers_commands_and_greets(bot: TelegramApp, fake: FakeTelegram) -> None:
     menus = {
         str((c.params.get("scope") or {}).get("type", "default")): c.params["commands"]
         for c in fake.calls_to("setMyCommands")
@@ -260,7 +262,7 @@ async def test_token_never_appears_in_logs(core: Core, fake: FakeTelegram, caplo
 
 
 @bounded(20)
-async def test_private_question_is_answered_with_typing_and_buttons(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+async def test_private_question_is_answered_with_typing_and_buttons(bot: TelegramApp, fake: FakeTelegram) -> None:
     fake.push_private(USER, "how much does a freelancer cost?")
     answer = (await answers(fake, USER))[0]
     assert answer["text"].startswith("Pricing and costs\n\nFreelancers charge hourly")
@@ -276,8 +278,8 @@ async def test_private_question_is_answered_with_typing_and_buttons(bot: Applica
 
 @bounded(25)
 async def test_group_answers_mentions_replies_and_ask_and_ignores_chatter(
-    bot: Application, fake: FakeTelegram, core: Core
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, core: Core
+) -> None:
     fake.push_group(USER, "morning all, anyone tried the new coffee place?")
     mention = fake.push_group(USER, f"@{BOT_USERNAME} what is the chasm")["message"]
     first = (await answers(fake, GROUP))[0]
@@ -311,7 +313,7 @@ async def test_group_answers_mentions_replies_and_ask_and_ignores_chatter(
 
 
 @bounded(20)
-async def test_empty_question_gets_the_help_with_the_commands(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_empty_question_gets_the_help_with_the_commands(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "/ask")
     fake.push_group(USER, f"@{BOT_USERNAME}")
     fake.push_group(USER, f"/ask@{BOT_USERNAME}   ")
@@ -327,8 +329,8 @@ async def test_empty_question_gets_the_help_with_the_commands(bot: Application, 
 
 @bounded(20)
 async def test_feedback_buttons_record_the_rating_and_acknowledge(
-    bot: Application, fake: FakeTelegram, core: Core
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, core: Core
+) -> None:
     fake.push_private(USER, "what goes in a freelance contract")
     answer = (await answers(fake, USER))[0]
     fake.press(answer, button(answer, "👍"), USER)
@@ -344,8 +346,8 @@ async def test_feedback_buttons_record_the_rating_and_acknowledge(
 
 @bounded(20)
 async def test_group_rating_buttons_stay_so_every_member_can_rate(
-    bot: Application, fake: FakeTelegram, core: Core
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, core: Core
+) -> None:
     fake.push_group(USER, f"@{BOT_USERNAME} what goes in a freelance contract")
     answer = (await answers(fake, GROUP))[0]
     fake.press(answer, button(answer, "👍"), USER)
@@ -367,7 +369,7 @@ async def test_group_rating_buttons_stay_so_every_member_can_rate(
 
 
 @bounded(20)
-async def test_feedback_on_a_no_confident_answer_reply(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_feedback_on_a_no_confident_answer_reply(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "zqx fnord 🤷")  # nothing close: the core declines
     fallback = (await answers(fake, USER))[0]
     assert "I don't have a confident answer" in fallback["text"]
@@ -378,7 +380,7 @@ async def test_feedback_on_a_no_confident_answer_reply(bot: Application, fake: F
 
 
 @bounded(20)
-async def test_topics_list_and_topic_button(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_topics_list_and_topic_button(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "/topics")
     topics = (await answers(fake, USER))[0]
     assert [b["text"] for b in buttons(topics)] == ["Contracts", "Crossing the chasm", "Pricing and costs"]
@@ -392,16 +394,16 @@ async def test_topics_list_and_topic_button(bot: Application, fake: FakeTelegram
 
 
 @bounded(20)
-async def test_expired_button_is_answered_politely(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_expired_button_is_answered_politely(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "/topics")
     topics = (await answers(fake, USER))[0]
     fake.press(topics, "t:a-note-that-was-deleted", USER)
     call = await fake.wait_for(lambda: fake.calls_to("answerCallbackQuery"))
-    assert call[0].params["text"] == core.expired_button_reply().text, "the words come from the core's template"
+    assert call[0].params["text"] == expired_reply().text, "the words come from the core's template"
 
 
 @bounded(20)
-async def test_forget_deletes_the_users_records(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_forget_deletes_the_users_records(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "what is the chasm")
     await answers(fake, USER)
     fake.push_private(USER + 1, "what is the chasm")
@@ -413,7 +415,7 @@ async def test_forget_deletes_the_users_records(bot: Application, fake: FakeTele
 
 
 @bounded(30)
-async def test_reload_for_admins_only(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_reload_for_admins_only(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     folder = core.settings.knowledge_dir
     write_note(
         folder,
@@ -425,7 +427,7 @@ async def test_reload_for_admins_only(bot: Application, fake: FakeTelegram, core
 
     fake.push_private(USER, "/reload")
     refusal = (await answers(fake, USER))[0]
-    assert refusal["text"] == core.refusal("reload").text, "the refusal's words come from the core's template"
+    assert refusal["text"] == refusal_reply("reload").text, "the refusal's words come from the core's template"
     assert "vat" not in core.kb.notes
 
     fake.push_private(ADMIN, "/reload")
@@ -444,9 +446,9 @@ async def test_reload_for_admins_only(bot: Application, fake: FakeTelegram, core
 
 
 @bounded(20)
-async def test_stats_for_admins_only(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_stats_for_admins_only(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "/stats")
-    assert (await answers(fake, USER))[0]["text"] == core.refusal("stats").text
+    assert (await answers(fake, USER))[0]["text"] == refusal_reply("stats").text
     fake.push_private(ADMIN, "/stats")
     assert (await answers(fake, ADMIN))[0]["text"].startswith("Questions: 0")
 
@@ -548,12 +550,11 @@ async def test_markup_characters_and_emoji_are_escaped(
 @settings(max_examples=150, deadline=None)
 def test_rendered_chunks_always_parse_fit_and_keep_the_text(paragraphs: list[str]) -> None:
     body = "\n\n".join(paragraphs)
+    blocks = [Block(BlockKind.HEADING, paragraphs[0].strip())] + [Block(BlockKind.PARAGRAPH, p) for p in paragraphs[1:]]
     reply = Reply(
-        "answer",
-        body,
-        title=paragraphs[0].strip(),
+        ReplyKind.ANSWER,
+        [*blocks, Block(BlockKind.SUGGESTIONS, label="Related topics")],
         suggestions=[Suggestion("x", "X")],
-        suggestion_label="Related topics",
     )
     rendered = render_reply(reply, limit=120)
     for chunk in rendered.chunks:
@@ -638,7 +639,7 @@ async def test_429_without_a_chat_pauses_every_chat(core: Core, fake: FakeTelegr
 
 
 @bounded(20)
-async def test_rejected_html_is_resent_as_plain_text(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+async def test_rejected_html_is_resent_as_plain_text(bot: TelegramApp, fake: FakeTelegram) -> None:
     fake.fail("sendMessage", cant_parse())
     fake.push_private(USER, "what is the chasm")
     answer = (await answers(fake, USER))[0]
@@ -651,8 +652,8 @@ async def test_rejected_html_is_resent_as_plain_text(bot: Application, fake: Fak
 
 @bounded(20)
 async def test_one_failing_update_does_not_stop_the_bot(
-    bot: Application, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
     fake.fail("sendMessage", bot_blocked())
     failing = fake.push_private(USER, "what is the chasm")
     apology = (await answers(fake, USER))[0]
@@ -679,7 +680,7 @@ async def test_rate_limited_user_gets_a_polite_reply(tiny_knowledge: Path, tmp_p
 async def test_a_flooding_user_gets_one_notice_and_stalls_nobody(
     tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="adapters.telegram")
+    caplog.set_level(logging.DEBUG, logger="bot.conversation.pacing")
     core = build_core(tiny_knowledge, tmp_path / "flood-data", rate_limit=3, rate_window=60)
     sleeps = Sleeps(open=False)
     # Telegram's flood control on the flooder's chat: its first answer gets a 429 that lasts until the test ends it.
@@ -719,19 +720,23 @@ async def test_topic_buttons_are_rate_limited_like_questions(
     async with bot_running(core, fake) as app:
         fake.push_private(USER, "/topics")
         topics = (await answers(fake, USER))[0]
-        for title in ("Contracts", "Crossing the chasm", "Pricing and costs"):
-            fake.press(topics, button(topics, title), USER)
+        presses = [
+            fake.press(topics, button(topics, title), USER)["callback_query"]["id"]
+            for title in ("Contracts", "Crossing the chasm", "Pricing and costs")
+        ]
         await fake.wait_for(lambda: len(fake.calls_to("answerCallbackQuery")) >= 3)
         await app.stop()
     assert [m["text"].split("\n")[0] for m in fake.sent_to(USER)][1:] == ["Contracts"]
-    acks = [c.params.get("text") for c in fake.calls_to("answerCallbackQuery")]
-    assert acks[0] is None and acks[1].startswith(NOTICE) and acks[2] is None, "one notice, then silence"
+    acks = {c.params["callback_query_id"]: c.params.get("text") for c in fake.calls_to("answerCallbackQuery")}
+    assert len(acks) == 3, "every press is answered once"
+    first, second, third = (acks[p] for p in presses)
+    assert first is None and str(second).startswith(NOTICE) and third is None, "one notice, then silence"
 
 
 @bounded(20)
 async def test_database_work_never_runs_on_the_event_loop(
-    bot: Application, fake: FakeTelegram, core: Core, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
     on_loop: list[str] = []
     for name in ("record_question", "record_feedback", "set_last_note", "forget_user", "stats"):
         method = getattr(core.store, name)
@@ -766,7 +771,7 @@ async def test_database_work_never_runs_on_the_event_loop(
 @bounded(25)
 async def test_webhook_mode_receives_an_update(core: Core, fake: FakeTelegram) -> None:
     port = free_port()
-    overrides = dict(
+    overrides: dict[str, Any] = dict(
         webhook_url="https://bot.example.invalid/telegram/hook",
         webhook_listen="127.0.0.1",
         webhook_port=port,

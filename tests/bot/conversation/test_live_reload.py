@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import bot.conversation.core
+import bot.conversation.library
 from bot.conversation.core import Core, ReloadResult
 from bot.conversation.watch import folder_fingerprint, start_background_jobs, watch_knowledge
 from bot.messages import Message
@@ -41,13 +41,13 @@ def ask(core: Core, text: str = PRICING_Q, user: str = "u1") -> Any:
 async def test_reload_while_answering_loses_no_question_and_later_ones_use_the_new_note(
     core: Core, tiny_knowledge: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original_build = bot.conversation.core.build_index
+    original_build = getattr(bot.conversation.library, "build_index")  # noqa: B009 (not re-exported)
 
     def slow_build(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.3)  # keep the reload running while questions are answered
         return original_build(*args, **kwargs)
 
-    monkeypatch.setattr(bot.conversation.core, "build_index", slow_build)
+    monkeypatch.setattr(bot.conversation.library, "build_index", slow_build)
     edit_pricing(tiny_knowledge)
     reload_task = asyncio.create_task(asyncio.to_thread(core.reload))
     during: list[Any] = []
@@ -186,7 +186,9 @@ async def test_background_jobs_start_and_stop_together(core: Core) -> None:
     await asyncio.wait_for(asyncio.gather(*tasks), 2)
 
 
-async def test_run_with_background_jobs_reloads_while_serving_and_stops_its_jobs(core, tiny_knowledge) -> None:
+async def test_run_with_background_jobs_reloads_while_serving_and_stops_its_jobs(
+    core: Core, tiny_knowledge: Path
+) -> None:
     """The platform commands wrap their run coroutine in this: an edit is picked up while serving."""
     import asyncio
 
@@ -199,7 +201,8 @@ async def test_run_with_background_jobs_reloads_while_serving_and_stops_its_jobs
             note.read_text(encoding="utf-8").replace("Crossing the chasm", "Crossing the great chasm"), encoding="utf-8"
         )
         for _ in range(100):
-            if core.note("chasm") and core.note("chasm").title == "Crossing the great chasm":
+            chasm = core.note("chasm")
+            if chasm is not None and chasm.title == "Crossing the great chasm":
                 return "reloaded"
             await asyncio.sleep(0.05)
         return "not reloaded"

@@ -176,9 +176,9 @@ def test_cli_export_import_and_draft(
     assert path.is_file()
     # Drafts are checked and their problems listed, but they are never served, so the check passes.
     assert main(["kb", "check"]) == 0
-    out = capsys.readouterr().out
-    assert f"{path}:13: draft, not served: note still marked TODO" in out
-    assert "3 notes OK" in out
+    printed = capsys.readouterr().out
+    assert f"{path}:13: draft, not served: note still marked TODO" in printed
+    assert "3 notes OK" in printed
     assert main(["kb", "draft", "2"]) == 1
 
 

@@ -338,7 +338,12 @@ def test_build_waits_for_another_processs_build_lock(
     done = threading.Event()
     with open(index_dir / LOCK, "a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # as another process building into the same folder would
-        thread = threading.Thread(target=lambda: (build_index(kb, index_dir, fake_embedder), done.set()))
+
+        def build() -> None:
+            build_index(kb, index_dir, fake_embedder)
+            done.set()
+
+        thread = threading.Thread(target=build)
         thread.start()
         assert not done.wait(0.5), "the build must wait for the lock"
         assert current_folder(index_dir) is None
@@ -352,7 +357,7 @@ def test_reload_closes_the_replaced_index_after_the_grace_period(core: Core, tin
 
     from bot.messages import Message
 
-    core.retire_after = 0.2
+    core.library.retire_after = 0.2
     old = core.index
     write_note(tiny_knowledge, "extra", "Extra", ["a one", "a two", "a three"], "Extra answer.")
     assert core.reload().ok and core.index is not old

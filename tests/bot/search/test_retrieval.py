@@ -326,7 +326,8 @@ def test_tell_me_more_answers_the_previous_note_with_its_next_section(real_core:
     assert reply.answered and reply.sources[0].id == "core-vs-context"
     assert "\n\nExample:\nFor a small accounting firm" in reply.text and "Example:" in reply.answer
     assert len(reply.text) <= 4096
-    assert real_core.store.db["questions"].get(reply.answer_id)["note_id"] == "core-vs-context"
+    assert reply.answer_id is not None
+    assert real_core.store.db.table("questions").get(reply.answer_id)["note_id"] == "core-vs-context"
 
 
 def test_tell_me_more_without_a_topic_is_not_an_answer(real_core: Core) -> None:
