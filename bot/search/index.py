@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
 LOCK = "build.lock"
+INDEX_FORMAT = 2
+"""Bumped when what a build stores changes (2: each chunk names the passage it belongs to), so older builds are rebuilt."""
+ANSWER_PART = "answer"
+"""The passage of a note's title, its own alternate questions and its opening answer."""
 EMBED_BATCH = 64
 STOPWORDS = frozenset(
     [
@@ -110,11 +114,31 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class Chunk:
-    """One searchable text of a note: its title, an alternate question, the answer or a section."""
+    """One searchable text of a note: its title, an alternate question, the answer, a key point or a section.
+
+    Attributes:
+        note_id: The note.
+        kind: "title", "question", "answer", "point" or "section".
+        text: What is embedded and indexed.
+        part: The passage of the note this text stands for: "answer" (the title, the note's own
+            questions and its opening answer), "point:<i>" (the i-th key point) or "section:<i>"
+            (the i-th entry of `KnowledgeNote.sections`). A reply shows the passage that matched.
+    """
 
     note_id: str
     kind: str
     text: str
+    part: str = ANSWER_PART
+
+
+def point_part(number: int) -> str:
+    """The passage name of a note's key point `number` (0-based)."""
+    return f"point:{number}"
+
+
+def section_part(number: int) -> str:
+    """The passage name of a note's section `number` (0-based, into `KnowledgeNote.sections`)."""
+    return f"section:{number}"
 
 
 @dataclass
@@ -145,11 +169,20 @@ def note_chunks(note: KnowledgeNote) -> list[Chunk]:
     chunks += [Chunk(note.id, "question", q) for q in note.questions]
     if note.answer:
         chunks.append(Chunk(note.id, "answer", note.answer))
-    chunks += [Chunk(note.id, "point", p) for p in note.key_points]
-    for heading, text in note.sections:
+    chunks += [Chunk(note.id, "point", p, point_part(i)) for i, p in enumerate(note.key_points)]
+    for i, (heading, text) in enumerate(note.sections):
         if text and not text.lstrip().startswith(("-", "*")):
-            chunks.append(Chunk(note.id, "section", f"{heading}: {text}"))
+            chunks.append(Chunk(note.id, "section", f"{heading}: {text}", section_part(i)))
     return chunks
+
+
+def is_passage_text(chunk: Chunk) -> bool:
+    """True for a chunk that says which passage of its note answers: its text, or a question of a section.
+
+    The title and the note's own alternate questions say which note a question is about,
+    not which part of it answers, so they are left out when passages are compared.
+    """
+    return chunk.kind in ("answer", "point", "section") or (chunk.kind == "question" and chunk.part != ANSWER_PART)
 
 
 def fts_query(text: str) -> str:
@@ -233,6 +266,14 @@ class LoadedIndex:
         if self.vectors.ntotal != len(self.chunks):
             raise ValueError(f"index {folder} has {self.vectors.ntotal} vectors for {len(self.chunks)} chunks")
         self.chunk_notes = [c.note_id for c in self.chunks]
+        self.passage_chunks: dict[str, list[int]] = {}
+        """Per note, the positions of the chunks that stand for a passage (see `is_passage_text`)."""
+        for i, chunk in enumerate(self.chunks):
+            if is_passage_text(chunk):
+                self.passage_chunks.setdefault(chunk.note_id, []).append(i)
+        self.matrix = (
+            self.vectors.reconstruct_n(0, self.vectors.ntotal) if self.vectors.ntotal else np.zeros((0, 1), np.float32)
+        )
         uri = f"file:{folder / 'lexical.db'}?mode=ro&immutable=1"
         self._lexical = sqlite3.connect(uri, uri=True, check_same_thread=False)
         try:
@@ -250,20 +291,33 @@ class LoadedIndex:
 
     def semantic(self, vectors: np.ndarray, k: int = 40) -> list[list[tuple[str, float]]]:
         """Nearest chunks for each query vector, as (note id, cosine) best first."""
+        return [[(self.chunk_notes[i], s) for i, s in row] for row in self.semantic_chunks(vectors, k)]
+
+    def semantic_chunks(self, vectors: np.ndarray, k: int = 40) -> list[list[tuple[int, float]]]:
+        """Nearest chunks for each query vector, as (position in `chunks`, cosine) best first."""
         k = min(k, len(self.chunks))
         scores, ids = self.vectors.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
-        return [
-            [(self.chunk_notes[i], float(s)) for s, i in zip(row_s, row_i) if i >= 0]
-            for row_s, row_i in zip(scores, ids)
-        ]
+        return [[(int(i), float(s)) for s, i in zip(row_s, row_i) if i >= 0] for row_s, row_i in zip(scores, ids)]
+
+    def passage_cosines(self, note_id: str, vector: np.ndarray) -> list[tuple[int, float]]:
+        """Cosine of one query vector with each passage chunk of a note, as (position in `chunks`, cosine)."""
+        ids = self.passage_chunks.get(note_id, [])
+        if not ids:
+            return []
+        scores = self.matrix[ids] @ np.asarray(vector, dtype=np.float32)
+        return [(i, float(s)) for i, s in zip(ids, scores)]
 
     def lexical(self, text: str, k: int = 40) -> list[tuple[str, float]]:
         """Best FTS5 matches for free text, as (note id, -bm25) best first."""
+        return [(self.chunk_notes[i], s) for i, s in self.lexical_chunks(text, k)]
+
+    def lexical_chunks(self, text: str, k: int = 40) -> list[tuple[int, float]]:
+        """Best FTS5 matches for free text, as (position in `chunks`, -bm25) best first."""
         query = fts_query(text)
         if not query:
             return []
         sql = (
-            "select chunks.note_id, bm25(chunks_fts) from chunks_fts join chunks on chunks.rowid = chunks_fts.rowid "
+            "select chunks_fts.rowid, bm25(chunks_fts) from chunks_fts "
             "where chunks_fts match ? order by bm25(chunks_fts) limit ?"
         )
         with self._lock:
@@ -275,7 +329,7 @@ class LoadedIndex:
             ) as exc:  # ProgrammingError: closed after a reload
                 log.warning("lexical query failed (%s); using semantic search only", exc)
                 return []
-        return [(note_id, -float(score)) for note_id, score in rows]
+        return [(int(rowid) - 1, -float(score)) for rowid, score in rows]
 
     def close(self) -> None:
         """Release the lexical database (waiting for a query in progress)."""
@@ -312,6 +366,7 @@ def is_current(index: LoadedIndex | None, kb: KnowledgeBase, embedder: Embedder)
         index is not None
         and index.manifest.get("fingerprint") == kb.fingerprint
         and index.manifest.get("model") == embedder.name
+        and index.manifest.get("format") == INDEX_FORMAT
     )
 
 
@@ -319,9 +374,14 @@ def _write_lexical(path: Path, chunks: list[Chunk]) -> None:
     import sqlite_utils
 
     db = sqlite_utils.Database(path)
-    db["chunks"].create({"rowid": int, "note_id": str, "kind": str, "text": str}, pk="rowid")  # type: ignore[union-attr]
+    db["chunks"].create(  # type: ignore[union-attr]
+        {"rowid": int, "note_id": str, "kind": str, "part": str, "text": str}, pk="rowid"
+    )
     db["chunks"].insert_all(  # type: ignore[union-attr]
-        ({"rowid": i + 1, "note_id": c.note_id, "kind": c.kind, "text": c.text} for i, c in enumerate(chunks)),
+        (
+            {"rowid": i + 1, "note_id": c.note_id, "kind": c.kind, "part": c.part, "text": c.text}
+            for i, c in enumerate(chunks)
+        ),
         pk="rowid",
     )
     db["chunks"].enable_fts(["text"], tokenize="porter", create_triggers=False)  # type: ignore[union-attr]
@@ -402,7 +462,13 @@ def _build_locked(
         faiss.write_index(vectors_index, str(folder / "vectors.faiss"))
         (folder / "chunks.json").write_text(json.dumps([c.__dict__ for c in chunks]))
         _write_lexical(folder / "lexical.db", chunks)
-        manifest = {"fingerprint": kb.fingerprint, "model": embedder.name, "notes": digests, "created": time.time()}
+        manifest = {
+            "fingerprint": kb.fingerprint,
+            "model": embedder.name,
+            "format": INDEX_FORMAT,
+            "notes": digests,
+            "created": time.time(),
+        }
         (folder / "manifest.json").write_text(json.dumps(manifest))
         pointer_tmp.write_text(folder.name)
         os.replace(pointer_tmp, index_dir / POINTER)

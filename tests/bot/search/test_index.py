@@ -10,13 +10,16 @@ import pytest
 from bot.conversation.core import Core
 from bot.knowledge.notes import load_knowledge
 from bot.search.index import (
+    INDEX_FORMAT,
     POINTER,
     BuildReport,
+    Chunk,
     build_index,
     current_folder,
     ensure_index,
     fts_query,
     is_current,
+    is_passage_text,
     load_index,
     note_chunks,
 )
@@ -63,15 +66,50 @@ def test_note_chunks_cover_title_questions_answer_points() -> None:
         key_points=["p"],
         sections=[("Key points", "- p"), ("More", "prose here")],
     )
-    kinds = [(c.kind, c.text) for c in note_chunks(note)]
+    kinds = [(c.kind, c.text, c.part) for c in note_chunks(note)]
     assert kinds == [
-        ("title", "T"),
-        ("question", "q1"),
-        ("question", "q2"),
-        ("answer", "A."),
-        ("point", "p"),
-        ("section", "More: prose here"),
+        ("title", "T", "answer"),
+        ("question", "q1", "answer"),
+        ("question", "q2", "answer"),
+        ("answer", "A.", "answer"),
+        ("point", "p", "point:0"),
+        ("section", "More: prose here", "section:1"),
     ]
+    # The title and the note's own questions pick the note, not a passage of it.
+    assert [c.part for c in note_chunks(note) if is_passage_text(c)] == ["answer", "point:0", "section:1"]
+
+
+def test_an_index_of_an_older_format_is_rebuilt(
+    tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
+    import json
+
+    kb = load_knowledge(tiny_knowledge)
+    build_index(kb, tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index")
+    assert index is not None and index.manifest["format"] == INDEX_FORMAT and is_current(index, kb, fake_embedder)
+    # A build from before chunks named their passage: same notes, same model, no format.
+    manifest = index.folder / "manifest.json"
+    old = json.loads(manifest.read_text())
+    del old["format"]
+    manifest.write_text(json.dumps(old))
+    assert not is_current(load_index(tmp_path / "index"), kb, fake_embedder)
+
+
+def test_chunk_positions_of_both_searches_name_the_same_chunks(
+    tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
+    kb = load_knowledge(tiny_knowledge)
+    build_index(kb, tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index")
+    assert index is not None
+    (position, _), *_ = index.lexical_chunks("retainer")
+    assert index.chunks[position] == Chunk("pricing", "answer", kb.notes["pricing"].answer, "answer")
+    vector = fake_embedder.embed([kb.notes["chasm"].answer])[0]
+    (nearest, cosine), *_ = index.semantic_chunks(vector[None, :])[0]
+    assert index.chunks[nearest].text == kb.notes["chasm"].answer and cosine == pytest.approx(1.0, abs=1e-5)
+    assert dict(index.passage_cosines("chasm", vector))[nearest] == pytest.approx(cosine, abs=1e-5)
+    assert index.passage_cosines("no-such-note", vector) == []
 
 
 def test_rebuild_without_changes_embeds_nothing(

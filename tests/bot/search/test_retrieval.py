@@ -207,6 +207,39 @@ def test_rank_notes_modes(tiny_knowledge: Path, tmp_path: Path, fake_embedder: H
     assert rank_notes(index, vector, text, "fused", limit=2) == fused[:2]
 
 
+def test_candidates_name_the_passage_that_matched(tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    path = write_note(
+        folder,
+        "va",
+        "Virtual assistants",
+        ["what does a VA do", "should I hire a VA", "where to find a VA"],
+        "A virtual assistant works remotely on admin jobs.",
+        point="Onboarding: record screen videos of each task.",
+    )
+    path.write_text(
+        path.read_text() + "\n## Rates by region\n\nManila helpers charge five to fifteen dollars hourly.\n"
+    )
+    write_note(folder, "other", "Other", ["a", "b", "c"], "Nothing about helpers.")
+    build_index(load_knowledge(folder), tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index")
+    assert index is not None
+    for mode in ("fused", "semantic", "lexical"):
+        for question, passage in [
+            ("what do Manila helpers charge hourly", "section:1"),
+            ("record screen videos for onboarding", "point:0"),
+            ("does a virtual assistant work remotely", "answer"),
+        ]:
+            vector = fake_embedder.embed([question])[0] if mode != "lexical" else None
+            best = rank_notes(index, vector, question, mode)[0]
+            assert best.note_id == "va" and best.passage == passage, (mode, question, best.passages)
+            assert [s for _, s in best.passages] == sorted((s for _, s in best.passages), reverse=True)
+            assert len({p for p, _ in best.passages}) == len(best.passages)
+    # A note chosen without a search (a topic button) falls back to its opening answer.
+    assert Candidate("va", 1, 1, 1, 0).passage == "answer"
+
+
 def test_self_contained_question_is_not_pulled_to_the_previous_topic(real_core: Core) -> None:
     real_core.answer(Message("outsourcing accounting and bookkeeping", "retrieval", "hijack"))
     # Short and containing "them", so it is read as a possible follow-up, but it is clear on its own.
