@@ -128,17 +128,19 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
              outsourcebot kb check --stale
              outsourcebot kb check --json
     """
+    from bot.knowledge.abbreviations import check_abbreviations
     from bot.knowledge.notes import load_drafts, load_knowledge, stale_notes
 
     settings = _settings()
     kb = load_knowledge(settings.knowledge_dir)
+    abbreviation_problem = check_abbreviations(settings.knowledge_dir)
     drafts = load_drafts(settings.knowledge_dir, kb)
     stale = stale_notes(kb) if args.stale else []
-    lines = [str(p) for p in kb.problems]
+    lines = [str(p) for p in kb.problems] + ([abbreviation_problem] if abbreviation_problem else [])
     lines += [f"{n.path}:1: past its review date {n.review_by} (owner: {n.owner or 'nobody'})" for n in stale]
     draft_lines = [f"{p.path}:{p.line}: draft, not served: {p.message}" for p in drafts.problems]
-    failed = bool(kb.problems or stale)
-    summary = f"{len(kb.problems)} problem(s), {len(stale)} stale note(s) in {len(kb.notes)} notes"
+    failed = bool(kb.problems or stale or abbreviation_problem)
+    summary = f"{len(kb.problems) + bool(abbreviation_problem)} problem(s), {len(stale)} stale note(s) in {len(kb.notes)} notes"
     if drafts.notes or drafts.problems:
         summary += f"; {len(drafts.problems)} problem(s) in drafts (not served)"
     if args.json:
@@ -146,7 +148,8 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "notes": len(kb.notes),
-                    "problems": [str(p) for p in kb.problems],
+                    "problems": [str(p) for p in kb.problems]
+                    + ([abbreviation_problem] if abbreviation_problem else []),
                     "stale": [n.id for n in stale],
                     "drafts": len(drafts.notes),
                     "draft_problems": [str(p) for p in drafts.problems],
@@ -248,6 +251,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     Example: outsourcebot eval
              outsourcebot eval --file tests/data/real.jsonl --json
     """
+    from bot.knowledge.abbreviations import load_abbreviations
     from bot.knowledge.notes import load_knowledge
     from bot.maintainers.evaluation import EVAL_SETS, evaluate, format_report, load_cases
 
@@ -268,7 +272,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     embedder = make_embedder(settings.encoder, settings.model_cache_dir)
     index = ensure_index(kb, settings, embedder, _err)
     started = time.perf_counter()
-    results = {name: evaluate(index, embedder, cases, {"fused": settings.threshold}) for name, cases in sets.items()}
+    abbreviations = load_abbreviations(settings.knowledge_dir)
+    results = {
+        name: evaluate(index, embedder, cases, {"fused": settings.threshold}, abbreviations)
+        for name, cases in sets.items()
+    }
     if args.json:
         print(json.dumps({name: {m: r.__dict__ for m, r in res.items()} for name, res in results.items()}))
     else:

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.conversation.answers import answer_reply, fallback_reply, small_talk_reply, starter_topics
 from bot.conversation.ratelimit import RateLimiter
 from bot.conversation.smalltalk import small_talk, wants_more
+from bot.knowledge.abbreviations import Abbreviations, load_abbreviations
 from bot.knowledge.notes import KnowledgeBase, KnowledgeNote, Problem, load_knowledge
 from bot.messages import Message, Reply, Suggestion
 from bot.replies.render import render
@@ -55,6 +56,7 @@ class ReloadResult:
 class _State:
     kb: KnowledgeBase
     index: LoadedIndex
+    abbreviations: Abbreviations = field(default_factory=Abbreviations)
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ class Core:
         self.settings = settings
         self.embedder = embedder
         self.store = store
-        self._state = _State(kb, index)
+        self._state = _State(kb, index, load_abbreviations(settings.knowledge_dir))
         self._reload_lock = threading.Lock()
         self.batcher = MicroBatcher(embedder.embed)
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_window)
@@ -217,7 +219,7 @@ class Core:
 
     def _plan(self, text: str, previous: str | None, state: _State) -> QueryPlan:
         topic = state.kb.notes.get(previous) if previous else None
-        return plan_queries(text, topic.title if topic else None)
+        return plan_queries(text, topic.title if topic else None, state.abbreviations)
 
     def _finish(
         self, message: Message, text: str, notice: str, plan: QueryPlan, vectors: np.ndarray, state: _State
@@ -402,13 +404,15 @@ class Core:
                 for problem in kb.problems:
                     log.error("reload refused: %s", problem)
                 return ReloadResult(False, kb.problems)
+            abbreviations = load_abbreviations(self.settings.knowledge_dir)
             if kb.fingerprint == self._state.kb.fingerprint:
+                self._state = _State(self._state.kb, self._state.index, abbreviations)
                 return ReloadResult(True)
             report = build_index(kb, self.settings.index_dir, self.embedder)
             index = load_index(self.settings.index_dir)
             if index is None:
                 return ReloadResult(False, [Problem(self.settings.index_dir, 0, "new index could not be loaded")])
-            old, self._state = self._state.index, _State(kb, index)
+            old, self._state = self._state.index, _State(kb, index, abbreviations)
             self._retire(old)
             say(f"knowledge reloaded: {report.summary()}")
             return ReloadResult(True, [], report)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from bot.config import REPO_DIR
+from bot.knowledge.abbreviations import Abbreviations
 from bot.search.embedder import Embedder
 from bot.search.index import LoadedIndex
 from bot.search.queries import plan_queries, rank_plan
@@ -208,7 +209,11 @@ def _score_mode(mode: str, cases: list[EvalCase], ranked: list[list[Candidate]],
 
 
 def evaluate(
-    index: LoadedIndex, embedder: Embedder, cases: list[EvalCase], thresholds: dict[str, float] | None = None
+    index: LoadedIndex,
+    embedder: Embedder,
+    cases: list[EvalCase],
+    thresholds: dict[str, float] | None = None,
+    abbreviations: Abbreviations | None = None,
 ) -> dict[str, ModeResult]:
     """Run every retriever over the cases.
 
@@ -217,13 +222,14 @@ def evaluate(
         embedder: The encoder for questions.
         cases: Labelled questions.
         thresholds: Threshold per mode (defaults to the shipped ones; "fused" follows the settings).
+        abbreviations: The abbreviation list to spell out (default: the shipped one).
 
     Returns:
         Results keyed by mode ("semantic", "lexical", "fused").
     """
     limits = {**THRESHOLDS, **(thresholds or {})}
     # Planned like served questions (abbreviations spelled out too), without a previous topic.
-    plans = [plan_queries(clean_text(c.question)) for c in cases]
+    plans = [plan_queries(clean_text(c.question), None, abbreviations) for c in cases]
     texts = [t for plan in plans for t in plan.texts]
     vectors = np.concatenate([embedder.embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
     starts = np.cumsum([0] + [len(plan.texts) for plan in plans])

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.knowledge.abbreviations import Abbreviations
 from bot.search.followup import combine, is_anaphoric, is_bare_question, is_follow_up, is_short_question
 from bot.search.index import LoadedIndex
 from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, merge_rankings, rank_notes
@@ -42,7 +43,7 @@ class QueryPlan:
     bare: bool = False
 
 
-def plan_queries(text: str, previous_title: str | None = None) -> QueryPlan:
+def plan_queries(text: str, previous_title: str | None = None, abbreviations: Abbreviations | None = None) -> QueryPlan:
     """Decide what to search for a cleaned question.
 
     The question as typed is always searched: "is my VA an employee?" is better
@@ -53,13 +54,14 @@ def plan_queries(text: str, previous_title: str | None = None) -> QueryPlan:
     Args:
         text: The cleaned question.
         previous_title: Title of the chat's previous topic, if any.
+        abbreviations: The abbreviation list in service (default: the shipped one).
 
     Returns:
         The plan.
     """
     if not has_words(text):
         return QueryPlan([text], 1)
-    expanded = expand_abbreviations(text)
+    expanded = expand_abbreviations(text, abbreviations)
     texts = [text] if expanded == text else [text, expanded]
     own = len(texts)
     if previous_title and (is_follow_up(text) or is_short_question(text)):
