@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.conversation.core import Core
-from bot.messages import Message, Reply
+from bot.conversation.events import Command, CommandName, Forget, Rating, TopicPress
+from bot.messages import Message, Reply, ReplyKind
+from bot.replies.blocks import BlockKind
 
 log = logging.getLogger(__name__)
 
@@ -16,20 +18,22 @@ COMMANDS = (
     "/good or /bad to rate the last answer, /forget to delete your data, /quit to leave."
 )
 
-NUMBERED_KINDS = ("answer", "fallback", "topics")
+NUMBERED_KINDS = (ReplyKind.ANSWER, ReplyKind.FALLBACK, ReplyKind.TOPICS)
+PLATFORM = "console"
 
 
 def render_reply(reply: Reply) -> str:
     """Render a reply for the terminal, numbering its suggestions."""
     numbered = bool(reply.suggestions) and reply.kind in NUMBERED_KINDS
     lines = [reply.body if numbered else reply.text]
-    if numbered and reply.kind == "topics":
-        lines = [reply.text.splitlines()[0]]  # the numbered list below replaces the bulleted one
+    listing = reply.block(BlockKind.BULLETS)
+    if numbered and reply.kind == ReplyKind.TOPICS and listing is not None:
+        lines = [f"{listing.label}:"]  # the numbered list below replaces the bulleted one
     if numbered:
         lines.append("")
         lines.append(f"{reply.suggestion_label or 'Topics'}:")
         lines += [f"  [{i}] {s.title}" for i, s in enumerate(reply.suggestions, 1)]
-    if reply.answer_id and reply.kind in ("answer", "fallback"):
+    if reply.answer_id and reply.kind in (ReplyKind.ANSWER, ReplyKind.FALLBACK):
         lines.append("(Was this helpful? /good or /bad)")
     return "\n".join(lines)
 
@@ -55,7 +59,8 @@ def run_console(
     def say(text: str) -> None:
         print(text, file=stream, flush=True)
 
-    say(core.help_reply(COMMANDS).text)
+    core.platform_commands[PLATFORM] = COMMANDS
+    say(core.answer(Command(CommandName.HELP, user, user, PLATFORM)).text)
     numbered: Reply | None = None  # the reply whose suggestions were shown with numbers
     rated: Reply | None = None  # the last reply that can be rated
     while True:
@@ -65,24 +70,24 @@ def run_console(
             say("\nBye!")
             return
         command = line.lower()
-        message = Message(line, user, user, "console")
         if command in ("/quit", "/exit", "quit", "exit"):
             say("Bye!")
             return
         if command in ("/help", "/start"):
-            reply = core.help_reply(COMMANDS)
+            reply = core.answer(Command(CommandName.HELP, user, user, PLATFORM))
         elif command == "/topics":
-            reply = core.topics_reply()
+            reply = core.answer(Command(CommandName.TOPICS, user, user, PLATFORM))
         elif command == "/forget":
-            reply = core.forget("console", user)
+            reply = core.answer(Forget(user, user, PLATFORM))
         elif command in ("/good", "/bad", "+", "-"):
             if rated is None or not rated.answer_id:
                 say("There is no answer to rate yet.")
                 continue
-            say(core.feedback(rated.answer_id, "console", user, 1 if command in ("/good", "+") else -1))
+            rating = Rating(rated.answer_id, 1 if command in ("/good", "+") else -1, user, user, PLATFORM)
+            say(core.answer(rating).text)
             continue
         elif command.isdigit() and numbered is not None and 1 <= int(command) <= len(numbered.suggestions):
-            reply = core.answer_note(message, numbered.suggestions[int(command) - 1].id)
+            reply = core.answer(TopicPress(numbered.suggestions[int(command) - 1].id, user, user, PLATFORM))
         elif command.isdigit() and numbered is not None:
             say(f"Pick a number from 1 to {len(numbered.suggestions)}, or type a question.")
             continue
@@ -91,10 +96,14 @@ def run_console(
             continue
         else:
             try:
-                reply = core.answer(message)
+                reply = core.answer(Message(line, user, user, PLATFORM))
             except Exception:  # the error boundary: one bad message never ends the chat
                 log.exception("console: failed to answer")
-                reply = Reply("error", "Sorry, something went wrong on my side while answering. Please try again.")
+                reply = Reply.of(
+                    ReplyKind.ERROR, "Sorry, something went wrong on my side while answering. Please try again."
+                )
+        if reply.kind == ReplyKind.SILENT:  # rate-limited, and the notice was already shown
+            continue
         say("\nbot> " + render_reply(reply))
         if reply.kind in NUMBERED_KINDS:
             numbered = reply

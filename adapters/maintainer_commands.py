@@ -39,14 +39,15 @@ def cmd_report(args: argparse.Namespace) -> int:
              outsourcebot report --json
     """
     from bot.config import load_settings
-    from bot.conversation.core import Core
     from bot.maintainers.report import DEFAULT_SIMILARITY, build_report, render_summary, reports_dir, save_latest
     from bot.maintainers.report_html import render_html
+    from bot.storage.store import Store
 
     settings = load_settings()
-    core = Core.start(settings, say=_err)
-    _err("Grouping unanswered questions...")
-    data = build_report(core, args.since, similarity=DEFAULT_SIMILARITY if args.similarity is None else args.similarity)
+    store = Store(settings.db_path, settings.salt)
+    _err("Loading the knowledge and grouping unanswered questions...")
+    similarity = DEFAULT_SIMILARITY if args.similarity is None else args.similarity
+    data = build_report(store, settings, args.since, similarity=similarity, say=_err)
     save_latest(data, settings.data_dir)
     output = args.output or reports_dir(settings.data_dir) / f"report-{dt.date.today().isoformat()}.html"
     output.parent.mkdir(parents=True, exist_ok=True)

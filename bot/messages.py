@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
+
+from bot.replies.blocks import Block, BlockKind, block_text, parse_blocks, plain_text
 
 
 @dataclass(frozen=True)
@@ -40,46 +43,105 @@ class Suggestion:
     title: str
 
 
+class ReplyKind(StrEnum):
+    """What a reply is; adapters choose its look (embed, private, buttons) by kind."""
+
+    ANSWER = "answer"
+    """A confident answer from one note."""
+    FALLBACK = "fallback"
+    """No confident answer: the closest or popular topics instead."""
+    HELP = "help"
+    TOPICS = "topics"
+    THANKS = "thanks"
+    ACKNOWLEDGEMENT = "acknowledgement"
+    """The reply to "ok", "bye" and the like."""
+    FEEDBACK = "feedback"
+    """The thanks for a 👍/👎."""
+    FORGOTTEN = "forgotten"
+    STATS = "stats"
+    RELOAD = "reload"
+    REFUSED = "refused"
+    """An admin command asked by someone who is not an admin."""
+    EXPIRED = "expired"
+    """A press on a button whose topic or answer is gone."""
+    RATE_LIMITED = "rate_limited"
+    """The once-a-window "please wait" notice."""
+    SILENT = "silent"
+    """A rate-limited event after the notice: nothing is sent."""
+    ERROR = "error"
+
+
 @dataclass
 class Reply:
-    """What the core answers; adapters render it for their platform.
+    """What the core answers: typed blocks whose words come from the templates; adapters render the blocks.
 
     Attributes:
-        kind: "answer", "fallback", "help", "topics", "forgotten", "rate_limited" or "error".
-        text: The whole reply as plain text, rendered from the core's templates.
-        title: Heading of an answer (the note title), empty otherwise.
-        answer: The direct answer paragraph.
-        key_points: Practical points under the answer.
-        references: Books and articles the note's facts come from.
+        kind: What the reply is.
+        blocks: Its content, in order (see `bot.replies.blocks`).
         sources: Notes behind the answer, best first.
-        suggestions: Topics to offer as buttons.
-        suggestion_label: "Did you mean" or "Related topics".
+        suggestions: Topics to offer as buttons (or numbers on the console).
         answer_id: Id to attach feedback to; None when nothing was stored.
         answered: False when the bot fell back for lack of confidence.
-        notice: A line about the input itself (for example that it was cut).
-        disclaimer: A one-line "not legal or tax advice" caveat, when the note asks for it.
-        body: `text` without the closing line of suggestions, for adapters that show them as buttons.
     """
 
-    kind: str
-    text: str
-    title: str = ""
-    answer: str = ""
-    key_points: list[str] = field(default_factory=list)
-    references: list[str] = field(default_factory=list)
+    kind: ReplyKind
+    blocks: list[Block] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     suggestions: list[Suggestion] = field(default_factory=list)
-    suggestion_label: str = ""
     answer_id: str | None = None
     answered: bool = False
-    notice: str = ""
-    disclaimer: str = ""
-    body: str = ""
 
-    def __post_init__(self) -> None:
-        if not self.body:
-            self.body = self.text
+    @classmethod
+    def of(cls, kind: ReplyKind, text: str, **fields: Any) -> Reply:
+        """A reply of plain paragraphs (text not from a template, such as a reload summary)."""
+        return cls(kind, parse_blocks(text) if text else [], **fields)
+
+    def block(self, kind: BlockKind) -> Block | None:
+        """The reply's first block of a kind, or None."""
+        return next((b for b in self.blocks if b.kind == kind), None)
+
+    def _text_of(self, kind: BlockKind) -> str:
+        block = self.block(kind)
+        return block.text if block else ""
+
+    @property
+    def text(self) -> str:
+        """The whole reply as plain text (what is stored, and what the CLI prints)."""
+        return plain_text(self.blocks)
+
+    @property
+    def body(self) -> str:
+        """The plain text without the suggestions sentence, for adapters that show suggestions as buttons."""
+        return plain_text(self.blocks, with_suggestions=False)
+
+    @property
+    def title(self) -> str:
+        """The heading of an answer (the note title), empty otherwise."""
+        return self._text_of(BlockKind.HEADING)
+
+    @property
+    def answer(self) -> str:
+        """An answer's paragraphs as plain text (the note's answer, and a "more" section); empty otherwise."""
+        if self.kind != ReplyKind.ANSWER:
+            return ""
+        return "\n\n".join(block_text(b) for b in self.blocks if b.kind == BlockKind.PARAGRAPH)
+
+    @property
+    def notice(self) -> str:
+        """A line about the input itself (for example that it was cut), or ""."""
+        return self._text_of(BlockKind.NOTICE)
+
+    @property
+    def disclaimer(self) -> str:
+        """The "not legal or tax advice" caveat when the note asks for it, or ""."""
+        return self._text_of(BlockKind.DISCLAIMER)
+
+    @property
+    def suggestion_label(self) -> str:
+        """What the suggestions are ("Did you mean", "Related topics", ...), or ""."""
+        block = self.block(BlockKind.SUGGESTIONS)
+        return block.label if block else ""
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the reply as plain JSON-ready data."""
-        return asdict(self)
+        """Return the reply as plain JSON-ready data (its blocks, and its plain text)."""
+        return {**asdict(self), "text": self.text}

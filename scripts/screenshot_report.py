@@ -54,7 +54,7 @@ def render_sample_report(folder: Path) -> Path:
     )
     seed_store(core.store, sorted(core.kb.notes))
     page = folder / "report.html"
-    page.write_text(render_html(build_report(core)), encoding="utf-8")
+    page.write_text(render_html(build_report(core.store, core.settings, embedder=core.embedder)), encoding="utf-8")
     return page
 
 

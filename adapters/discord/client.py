@@ -1,7 +1,8 @@
 """The Discord client: mentions and DMs, buttons, sending, one error boundary.
 
-The slash commands live in `adapters.discord.slash`, the buttons in
-`adapters.discord.views`; both hand their work back to `DiscordBot`.
+The slash commands live in `adapters.discord.slash` (a cog the client holds), the
+buttons in `adapters.discord.views`; both hand their work back to `DiscordBot`, which
+turns it into one core event (`Core.handle`) and renders the reply once.
 
 The client is an `AutoShardedClient`, so a bot in thousands of servers needs no
 changes: Discord's `/gateway/bot` says how many shards to open. It asks for the
@@ -23,20 +24,21 @@ import asyncio
 import logging
 import re
 import sys
-from collections.abc import Awaitable
 from typing import Any
 
 import discord
 from discord import app_commands
 
+from adapters.discord.channels import TOPICS_PAGE, InteractionChannel, MessageChannel
 from adapters.discord.config import DiscordConfig
 from adapters.discord.redact import redacting
-from adapters.discord.render import Part, render_reply, render_text
-from adapters.discord.slash import COMMANDS_TEXT, PLATFORM, SLASH_COMMANDS
-from adapters.discord.views import DYNAMIC_ITEMS, build_topics_view, build_view
+from adapters.discord.render import Part, render_text
+from adapters.discord.slash import ADMIN_COMMANDS, COMMANDS_TEXT, PLATFORM, SlashCommands
+from adapters.discord.views import DYNAMIC_ITEMS
 from bot.config import ConfigError
 from bot.conversation.core import Core
-from bot.messages import Message, Reply
+from bot.conversation.events import Command, CommandName, Event, Rating, TopicPress
+from bot.messages import Message
 from bot.replies.render import render
 
 log = logging.getLogger(__name__)
@@ -52,9 +54,6 @@ logging.getLogger("discord.client").addFilter(_not_about_voice)
 __all__ = ["COMMANDS_TEXT", "PLATFORM", "DiscordBot", "make_intents", "point_rest_api_at", "run_bot", "run_discord"]
 
 NO_MENTIONS = discord.AllowedMentions.none()
-PERSONAL_KINDS = ("forgotten", "rate_limited", "error", "refused", "expired", "feedback")
-"""Reply kinds only the asker should see (sent as ephemeral interaction replies)."""
-
 DEFER_AFTER = 1.0
 """Seconds to wait for an answer before deferring: Discord voids an interaction not answered within 3 s,
 and the defer itself is a round trip that can take a second on a busy day."""
@@ -89,8 +88,10 @@ class DiscordBot(discord.AutoShardedClient):
         self.config = config
         self.tree: app_commands.CommandTree[DiscordBot] = app_commands.CommandTree(self)
         self.tree.error(self.on_app_command_error)
-        for command in SLASH_COMMANDS:
+        self.commands = SlashCommands(self)
+        for command in self.commands.get_app_commands():
             self.tree.add_command(command)
+        core.platform_commands[PLATFORM] = COMMANDS_TEXT
 
     # ----- start-up ------------------------------------------------------------------------
 
@@ -148,29 +149,30 @@ class DiscordBot(discord.AutoShardedClient):
 
     # ----- sending -------------------------------------------------------------------------
 
+    def chat_of(self, user: discord.abc.User, chat_id: int | None) -> str:
+        """The conversation id of a channel (or of a DM with `user`)."""
+        return str(chat_id if chat_id is not None else user.id)
+
     async def respond(
-        self, interaction: discord.Interaction[Any], work: Reply | Awaitable[Reply], *, ephemeral: bool | None = None
+        self, interaction: discord.Interaction[Any], event: Event, *, ephemeral: bool | None = None
     ) -> None:
-        """Answer an interaction with a core reply, deferring first when the core is slow.
+        """Answer an interaction through the core, deferring first when the core is slow.
 
         Args:
             interaction: The slash command or button press.
-            work: The reply, or an awaitable producing it.
+            event: The core event it stands for.
             ephemeral: Force private (True) or public (False); by default personal kinds are private.
         """
-        if isinstance(work, Reply):
-            reply = work
-        else:
-            task = asyncio.ensure_future(work)
-            try:
-                done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
-                if not done:
-                    await self.defer(interaction, ephemeral=bool(ephemeral))
-                reply = await task
-            finally:
-                task.cancel()  # a no-op once done; stops orphaned work when the defer itself failed
-        private = ephemeral if ephemeral is not None else reply.kind in PERSONAL_KINDS
-        await self.send_to_interaction(interaction, render_reply(reply), build_view(reply), ephemeral=private)
+        channel = InteractionChannel(self, interaction, ephemeral)
+        task = asyncio.ensure_future(self.core.handle(event, channel))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+            if not done:
+                await channel.defer()
+            await task
+        finally:
+            task.cancel()  # a no-op once done; stops orphaned work when the defer itself failed
+        await channel.close()
 
     async def defer(self, interaction: discord.Interaction[Any], *, ephemeral: bool) -> None:
         """Acknowledge an interaction with "thinking...", remembering when everyone can see it."""
@@ -242,33 +244,24 @@ class DiscordBot(discord.AutoShardedClient):
         text = re.sub(rf"<@!?{me.id}>", " ", message.content)
         if role is not None:
             text = text.replace(f"<@&{role.id}>", " ")
-        async with message.channel.typing():
-            reply = await self.core.handle(self.message_for(message.author, message.channel.id, text.strip()))
-        if reply.kind == "help":
-            reply = self.core.help_reply(COMMANDS_TEXT)
-        await self.send_to_channel(message, render_reply(reply), build_view(reply))
+        question = self.message_for(message.author, message.channel.id, text.strip())
+        await self.core.handle(question, MessageChannel(self, message))
 
     async def on_feedback_press(self, interaction: discord.Interaction[Any], answer_id: str, rating: int) -> None:
-        """Store a 👍/👎 against the answer (in a worker thread) and thank the presser privately."""
-
-        async def store() -> Reply:
-            return Reply("feedback", await self.core.rate(answer_id, PLATFORM, str(interaction.user.id), rating))
-
+        """Store a 👍/👎 against the answer and thank the presser privately."""
         try:
-            await self.respond(interaction, store(), ephemeral=True)
+            user, chat = str(interaction.user.id), self.chat_of(interaction.user, interaction.channel_id)
+            await self.respond(interaction, Rating(answer_id, rating, user, chat, PLATFORM), ephemeral=True)
         except Exception as exc:
             await self.fail_politely(interaction, exc, "feedback button")
 
     async def on_topic_press(self, interaction: discord.Interaction[Any], note_id: str) -> None:
         """Answer with the note behind a topic button, privately when the button was on a private message."""
         try:
-            if self.core.note(note_id) is None:  # removed by a reload since the button was sent
-                await self.respond(interaction, self.core.expired_button_reply(), ephemeral=True)
-                return
             private = bool(interaction.message and interaction.message.flags.ephemeral)
-            message = self.message_for(interaction.user, interaction.channel_id, "")
+            user, chat = str(interaction.user.id), self.chat_of(interaction.user, interaction.channel_id)
             await self.respond(
-                interaction, self.core.press_topic(message, note_id), ephemeral=True if private else None
+                interaction, TopicPress(note_id, user, chat, PLATFORM), ephemeral=True if private else None
             )
         except Exception as exc:
             await self.fail_politely(interaction, exc, "topic button")
@@ -276,8 +269,9 @@ class DiscordBot(discord.AutoShardedClient):
     async def on_topics_page(self, interaction: discord.Interaction[Any], page: int) -> None:
         """Swap the topic buttons on the pressed message for another page of them."""
         try:
-            view = build_topics_view(self.core.topics_reply(), page)
-            await interaction.response.edit_message(view=view)
+            user, chat = str(interaction.user.id), self.chat_of(interaction.user, interaction.channel_id)
+            interaction.extras[TOPICS_PAGE] = page
+            await self.respond(interaction, Command(CommandName.TOPICS, user, chat, PLATFORM), ephemeral=True)
         except Exception as exc:
             await self.fail_politely(interaction, exc, "topics page button")
 
@@ -306,9 +300,13 @@ class DiscordBot(discord.AutoShardedClient):
     async def on_app_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
-        """Slash commands' errors end here."""
-        original = getattr(error, "original", error)
+        """Slash commands' errors end here; a failed admin check gets the core's polite refusal."""
         name = interaction.command.name if interaction.command else "unknown command"
+        if isinstance(error, app_commands.CheckFailure) and name in ADMIN_COMMANDS:
+            user, chat = str(interaction.user.id), self.chat_of(interaction.user, interaction.channel_id)
+            await self.respond(interaction, Command(ADMIN_COMMANDS[name], user, chat, PLATFORM), ephemeral=True)
+            return
+        original = getattr(error, "original", error)
         await self.fail_politely(interaction, original, f"/{name}")
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.messages import Reply
+from bot.messages import Reply, ReplyKind
+from bot.replies.blocks import BlockKind, block_text
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -30,10 +31,15 @@ MORE = "\n*… more below*"
 CUT = "…"
 COLOUR = discord.Colour(0x2B6CB0)
 
-EMBED_KINDS = ("answer", "fallback", "help", "topics", "stats")
+EMBED_KINDS = (ReplyKind.ANSWER, ReplyKind.FALLBACK, ReplyKind.HELP, ReplyKind.TOPICS, ReplyKind.STATS)
 """Reply kinds shown as an embed; the rest (short personal notes) go as plain content."""
 
-_TITLES = {"fallback": "No confident answer", "help": "outsourcebot", "topics": "Topics", "stats": "Usage"}
+_TITLES = {
+    ReplyKind.FALLBACK: "No confident answer",
+    ReplyKind.HELP: "outsourcebot",
+    ReplyKind.TOPICS: "Topics",
+    ReplyKind.STATS: "Usage",
+}
 
 
 @dataclass
@@ -117,17 +123,21 @@ def _new_embed(title: str, description: str | None = None) -> discord.Embed:
 
 
 def render_answer(reply: Reply) -> list[discord.Embed]:
-    """Lay out an answer as embeds: title and answer, key points as fields, sources in the footer."""
+    """Lay out an answer as embeds: heading as title, paragraphs, lists as fields, sources in the footer."""
     title = reply.title or "Answer"
     descriptions = split_text(reply.answer or reply.body, DESCRIPTION_LIMIT)
     embeds = [_new_embed(title, descriptions[0])]
     embeds += [_new_embed(f"{title} (continued)", chunk) for chunk in descriptions[1:]]
-    fields = _fields("Key points", reply.key_points)
-    if reply.disclaimer:
-        fields.append(("Please note", trim(reply.disclaimer, FIELD_VALUE_LIMIT)))
+    fields: list[tuple[str, str]] = []
+    for block in reply.blocks:
+        if block.kind == BlockKind.BULLETS:
+            fields += _fields(block.label, list(block.items))
+        elif block.kind == BlockKind.DISCLAIMER:
+            fields.append(("Please note", trim(block.text, FIELD_VALUE_LIMIT)))
     if reply.suggestions:
         fields.append((trim(reply.suggestion_label or "Related topics", FIELD_NAME_LIMIT), "Pick a button below."))
-    footer = trim("Sources: " + "; ".join(reply.references), FOOTER_LIMIT) if reply.references else ""
+    sources = reply.block(BlockKind.SOURCES)
+    footer = trim(block_text(sources), FOOTER_LIMIT) if sources else ""
     for name, value in fields:
         embed = embeds[-1]
         if (
@@ -151,7 +161,7 @@ def render_reply(reply: Reply) -> list[Part]:
     Returns:
         One or more parts; buttons belong under the last one.
     """
-    if reply.kind == "answer":
+    if reply.kind == ReplyKind.ANSWER:
         embeds = render_answer(reply)
         parts = [Part(embed=e) for e in embeds]
         if reply.notice:

@@ -7,7 +7,7 @@ Modules, one concern each:
 - `callbacks`: the short strings behind inline buttons.
 - `retry`: waiting out 429s and retrying network errors on every Bot API call.
 - `logs`: keeping the token out of every log line.
-- `pacing`: per-user admission (the rate limit), per-chat order, the "typing" indicator.
+- `working`: the "typing" indicator (pacing and per-chat order are the core's, `bot.conversation.pacing`).
 - `handlers`: what the bot does with each update.
 - `app`: building, starting and stopping the python-telegram-bot `Application`.
 - `commands`: the `outsourcebot telegram` command.

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
-from telegram import Bot, BotCommand, Chat, LinkPreviewOptions, MessageEntity, ReplyParameters, Update, User
+from telegram import (
+    Bot,
+    BotCommand,
+    CallbackQuery,
+    Chat,
+    LinkPreviewOptions,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+    User,
+)
 from telegram import Message as TelegramMessage
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
@@ -13,11 +24,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from adapters.telegram.callbacks import parse_press, resolve_topic
 from adapters.telegram.config import TelegramConfig
-from adapters.telegram.pacing import Admission, ChatLocks, typing
 from adapters.telegram.render import render_reply, without_feedback
+from adapters.telegram.working import typing
+from bot.conversation.answers import error_reply
 from bot.conversation.core import Core
-from bot.messages import Message, Reply
-from bot.replies.render import render
+from bot.conversation.events import Command, CommandName, Event, Forget, Rating, TopicPress
+from bot.messages import Message, Reply, ReplyKind
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +51,8 @@ COMMANDS_TEXT = (
     "In a group, mention me, reply to me or write /ask followed by your question."
 )
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-Produce = Callable[[], Awaitable[Reply]]
-"""Makes the reply to an admitted update (runs under the chat's lock)."""
+PRESS_ACKNOWLEDGED = (ReplyKind.FEEDBACK, ReplyKind.RATE_LIMITED, ReplyKind.EXPIRED)
+"""Replies to a button press shown as the press's own little notice, not as a message."""
 
 
 def question_in(message: TelegramMessage, bot_user: User) -> str | None:
@@ -128,11 +139,80 @@ async def send_reply(bot: Bot, chat: Chat, reply: Reply, reply_to: int | None = 
     return sent
 
 
+class ChatChannel:
+    """Where the reply to a message goes: its chat (threaded under the question in groups), with "typing"."""
+
+    def __init__(self, bot: Bot, chat: Chat, reply_to: int | None = None, *, typing: bool = False) -> None:
+        self.bot = bot
+        self.chat = chat
+        self.reply_to = reply_to
+        self.typing = typing
+
+    def working(self) -> AbstractAsyncContextManager[None]:
+        """Show "typing" while the core answers a question."""
+        return typing(self.bot, self.chat.id) if self.typing else nullcontext()  # type: ignore[arg-type]
+
+    async def send(self, reply: Reply) -> None:
+        """Send the reply as HTML messages."""
+        await send_reply(self.bot, self.chat, reply, self.reply_to)
+
+
+class PressChannel:
+    """Where the reply to a button press goes: a short notice on the press itself, or a message in its chat.
+
+    A press must always be answered (answerCallbackQuery), or its button keeps spinning; `close`
+    answers it when the core stayed silent.
+    """
+
+    def __init__(self, bot: Bot, query: CallbackQuery, *, early: bool = False) -> None:
+        self.bot = bot
+        self.query = query
+        self.early = early
+        self.answered = False
+
+    @asynccontextmanager
+    async def working(self) -> AsyncIterator[None]:
+        """An admitted topic press is answered at once, so its button stops spinning while the core works."""
+        if self.early:
+            await self._acknowledge(None)
+        yield
+
+    async def send(self, reply: Reply) -> None:
+        """Thanks, notices and "expired" go on the press; answers go to the chat."""
+        if reply.kind in PRESS_ACKNOWLEDGED:
+            await self._acknowledge(reply.text)
+            if reply.kind == ReplyKind.FEEDBACK:
+                await self._drop_feedback_buttons()
+            return
+        await self._acknowledge(None)
+        message = self.query.message
+        assert message is not None
+        await send_reply(self.bot, message.chat, reply)
+
+    async def close(self) -> None:
+        """Answer the press if nothing did (a silenced press)."""
+        await self._acknowledge(None)
+
+    async def _acknowledge(self, text: str | None) -> None:
+        if not self.answered:
+            self.answered = True
+            await self.query.answer(text)
+
+    async def _drop_feedback_buttons(self) -> None:
+        """In a private chat the rating buttons go once pressed; in a group they stay, so every member can rate."""
+        message = self.query.message
+        if isinstance(message, TelegramMessage) and message.chat.type == ChatType.PRIVATE:
+            try:
+                await self.query.edit_message_reply_markup(without_feedback(message.reply_markup))
+            except BadRequest as exc:  # already edited, or too old to edit: the rating is stored anyway
+                log.info("could not remove the feedback buttons: %s", exc.message)
+
+
 class TelegramHandlers:
     """The bot's handlers, around one core.
 
-    Every update that makes the bot work goes the same way: the user's rate limit first
-    (`Admission`), then the chat's lock (answers in order), then the core, then the reply.
+    Every update becomes one core event (`Core.handle`), which paces it (the user's rate
+    limit, the chat's turn) and hands the reply back through a channel that renders it.
 
     Args:
         core: The shared engine; the handlers only translate and render.
@@ -142,10 +222,9 @@ class TelegramHandlers:
     def __init__(self, core: Core, config: TelegramConfig) -> None:
         self.core = core
         self.config = config
-        self.admission = Admission(core, PLATFORM)
-        self._locks = ChatLocks()
+        core.platform_commands[PLATFORM] = COMMANDS_TEXT
 
-    def attach(self, app: Application) -> None:
+    def attach(self, app: Application) -> None:  # type: ignore[type-arg]
         """Register every handler and the error handler on `app`."""
         new = filters.UpdateType.MESSAGE
         for name, callback in (
@@ -163,79 +242,40 @@ class TelegramHandlers:
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_error_handler(self.on_error)
 
-    # ----- helpers -------------------------------------------------------------------------------
+    # ----- translation ---------------------------------------------------------------------------
 
-    def _message(self, update: Update, text: str) -> Message:
+    @staticmethod
+    def _who(update: Update) -> tuple[str, str]:
         user, chat = update.effective_user, update.effective_chat
-        return Message(text, str(user.id if user else ""), str(chat.id if chat else ""), PLATFORM)
+        return str(user.id if user else ""), str(chat.id if chat else "")
 
-    @staticmethod
-    def _user(update: Update) -> str:
-        return str(update.effective_user.id) if update.effective_user else ""
-
-    @staticmethod
-    def _reply_to(message: TelegramMessage) -> int | None:
-        return None if message.chat.type == ChatType.PRIVATE else message.message_id
-
-    async def _serve(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, produce: Produce, typing_shown: bool = False
-    ) -> None:
-        """Admit the message, then, in the chat's turn, make the reply (showing "typing" if asked) and send it."""
+    async def _serve(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
+        """Hand one event to the core; its reply goes to the message's chat."""
         message = update.effective_message
         assert message is not None
-        user, reply_to = self._user(update), self._reply_to(message)
-        wait = self.admission.check(user)
-        if wait > 0:
-            if self.admission.notice_due(user):
-                async with self._locks.hold(message.chat_id):
-                    await send_reply(context.bot, message.chat, self.core.rate_limited_reply(wait), reply_to)
-            return
-        async with self._locks.hold(message.chat_id):
-            if typing_shown:
-                async with typing(context.bot, message.chat_id):
-                    reply = await produce()
-            else:
-                reply = await produce()
-            await self._deliver(context.bot, message.chat, user, reply, reply_to)
+        reply_to = None if message.chat.type == ChatType.PRIVATE else message.message_id
+        question = isinstance(event, Message) and bool(event.text.strip())
+        await self.core.handle(event, ChatChannel(context.bot, message.chat, reply_to, typing=question))
 
-    async def _deliver(self, bot: Bot, chat: Chat, user: str, reply: Reply, reply_to: int | None = None) -> None:
-        """Send a reply, except a "please wait" the user has already had in this window."""
-        if reply.kind == "rate_limited" and not self.admission.notice_due(user):
-            return
-        await send_reply(bot, chat, reply, reply_to)
+    async def _command(self, update: Update, context: ContextTypes.DEFAULT_TYPE, name: CommandName) -> None:
+        user, chat = self._who(update)
+        admin = self.config.is_admin(update.effective_user.id if update.effective_user else None)
+        await self._serve(update, context, Command(name, user, chat, PLATFORM, admin=admin))
 
     async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
-        if not question.strip():  # an empty /ask or a bare mention: how to ask, with this platform's commands
-            await self._serve(update, context, self._constant(self.core.help_reply(COMMANDS_TEXT)))
-            return
-        await self._serve(
-            update, context, lambda: self.core.handle(self._message(update, question), admitted=True), typing_shown=True
-        )
-
-    @staticmethod
-    def _constant(reply: Reply) -> Produce:
-        async def produce() -> Reply:
-            return reply
-
-        return produce
-
-    async def _admin(self, update: Update, context: ContextTypes.DEFAULT_TYPE, command: str, produce: Produce) -> None:
-        user = update.effective_user
-        if self.config.is_admin(user.id if user else None):
-            await self._serve(update, context, produce)
-            return
-        log.info("refused /%s to non-admin user %s", command, user.id if user else "?")
-        await self._serve(update, context, self._constant(self.core.refusal(command)))
+        user, chat = self._who(update)
+        # An empty /ask or a bare mention is a greeting: the core answers with how to ask.
+        await self._serve(update, context, Message(question, user, chat, PLATFORM))
 
     # ----- handlers ------------------------------------------------------------------------------
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start and /help (and unknown commands in a private chat): the greeting, how to ask, popular topics."""
-        await self._serve(update, context, self._constant(self.core.help_reply(COMMANDS_TEXT)))
+        await self._command(update, context, CommandName.HELP)
 
     async def on_topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/topics: every topic as a button; pressing one answers it."""
-        await self._serve(update, context, self._constant(self.core.topics_reply()))
+        await self._command(update, context, CommandName.TOPICS)
 
     async def on_ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/ask QUESTION (also /ask@botname): answer QUESTION, in any chat; a bare /ask gets the help."""
@@ -252,53 +292,35 @@ class TelegramHandlers:
 
     async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/forget: delete everything stored about the user and confirm."""
-        user = self._user(update)
-        await self._serve(update, context, lambda: self.core.forget_async(PLATFORM, user))
+        await self._serve(update, context, Forget(*self._who(update), PLATFORM))
 
     async def on_reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/reload (admins): reload the knowledge; a broken note keeps the previous index and is reported."""
-
-        async def reload() -> Reply:
-            return Reply("reload", (await self.core.reload_async()).summary())
-
-        await self._admin(update, context, "reload", reload)
+        await self._command(update, context, CommandName.RELOAD)
 
     async def on_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/stats (admins): questions, answered share, feedback, top unanswered questions."""
-        await self._admin(update, context, "stats", self.core.stats_async)
+        await self._command(update, context, CommandName.STATS)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """An inline button: 👍/👎 records feedback and acknowledges it; a topic button answers that topic.
-
-        In a private chat the rating buttons go once pressed; in a group they stay, so every
-        member can rate.
-        """
+        """An inline button: 👍/👎 records feedback and acknowledges it; a topic button answers that topic."""
         query = update.callback_query
         assert query is not None
         press = parse_press(query.data)
-        message = query.message
-        user = str(query.from_user.id)
+        user, chat = str(query.from_user.id), str(query.message.chat.id if query.message else "")
+        event: Event
+        note_id = None
         if press is not None and press.kind == "feedback":
-            await query.answer(await self.core.rate(press.value, PLATFORM, user, press.rating))
-            if isinstance(message, TelegramMessage) and message.chat.type == ChatType.PRIVATE:
-                try:
-                    await query.edit_message_reply_markup(without_feedback(message.reply_markup))
-                except BadRequest as exc:  # already edited, or too old to edit: the rating is stored anyway
-                    log.info("could not remove the feedback buttons: %s", exc.message)
-            return
-        note_id = resolve_topic(press, self.core.kb.notes) if press is not None else None
-        if note_id is None or message is None:
-            await query.answer(self.core.expired_button_reply().text)
-            return
-        wait = self.admission.check(user)
-        if wait > 0:
-            # The press must be answered either way, or the button keeps spinning.
-            await query.answer(self.core.rate_limited_reply(wait).text if self.admission.notice_due(user) else None)
-            return
-        await query.answer()
-        async with self._locks.hold(message.chat.id):
-            reply = await self.core.press_topic(self._message(update, ""), note_id, admitted=True)
-            await self._deliver(context.bot, message.chat, user, reply)
+            event = Rating(press.value, press.rating, user, chat, PLATFORM)
+        else:
+            # A topic that is gone (or data that is not ours) reaches the core as an unknown note: "expired".
+            note_id = resolve_topic(press, self.core.kb.notes) if press is not None and query.message else None
+            event = TopicPress(note_id or "", user, chat, PLATFORM)
+        channel = PressChannel(context.bot, query, early=note_id is not None)
+        try:
+            await self.core.handle(event, channel)
+        finally:
+            await channel.close()
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one error boundary: log the failure with the update id and apologise in the chat."""
@@ -315,6 +337,6 @@ class TelegramHandlers:
         if chat is None:
             return
         try:
-            await send_reply(context.bot, chat, Reply("error", render("error")))
+            await send_reply(context.bot, chat, error_reply())
         except Exception as exc:  # the chat may be gone or the bot blocked; nothing more to do
             log.warning("could not tell chat %s about the error in update %s: %s", chat.id, update_id, exc)

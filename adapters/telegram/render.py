@@ -1,8 +1,9 @@
 """A core `Reply` as Telegram messages: escaped HTML, split under the length limit, with buttons.
 
-The words come from the core's templates; this module only adds Telegram formatting (bold
-headings, italic notices), escapes every piece of text, splits long replies at paragraph
-boundaries and turns suggestions and feedback into inline keyboards.
+The words come from the core's templates, as typed blocks; this module only styles each block
+(bold headings and list labels, italic notices and disclaimers), escapes every piece of text,
+splits long replies at paragraph boundaries and turns suggestions and feedback into inline
+keyboards.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.telegram.callbacks import FEEDBACK, feedback_data, topic_data
-from bot.messages import Reply
+from bot.messages import Reply, ReplyKind
+from bot.replies.blocks import BlockKind, block_text
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_LENGTH = 4096
 """Telegram's limit on a message's text. Telegram counts UTF-16 code units, and so do we."""
 
-FEEDBACK_KINDS = ("answer", "fallback")
+FEEDBACK_KINDS = (ReplyKind.ANSWER, ReplyKind.FALLBACK)
+STYLES = {BlockKind.HEADING: "bold", BlockKind.NOTICE: "italic", BlockKind.DISCLAIMER: "italic"}
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
 
 
@@ -71,21 +74,16 @@ def _block_html(text: str, style: str) -> str:
 
 def _blocks(reply: Reply) -> list[_Block]:
     blocks = []
-    for paragraph in _PARAGRAPH_BREAK.split(reply.body.strip()):
-        paragraph = paragraph.strip("\n")
-        if not paragraph.strip():
+    for block in reply.blocks:
+        if block.kind == BlockKind.SUGGESTIONS:  # shown as buttons, under their label
             continue
-        first_line = paragraph.partition("\n")[0]
-        if reply.title and paragraph == reply.title:
-            style = "bold"
-        elif paragraph in (reply.notice, reply.disclaimer):
-            style = "italic"
-        elif "\n" in paragraph and first_line.rstrip().endswith(":"):
-            style = "heading"
-        else:
-            style = "plain"
-        blocks.append(_Block(paragraph, style))
-    if reply.suggestions and reply.suggestion_label and reply.kind != "topics":
+        labelled = block.kind == BlockKind.BULLETS or (block.kind == BlockKind.PARAGRAPH and bool(block.label))
+        style = "heading" if labelled else STYLES.get(block.kind, "plain")
+        for number, paragraph in enumerate(_PARAGRAPH_BREAK.split(block_text(block).strip())):
+            paragraph = paragraph.strip("\n")
+            if paragraph.strip():
+                blocks.append(_Block(paragraph, "plain" if style == "heading" and number else style))
+    if reply.suggestions and reply.suggestion_label and reply.kind != ReplyKind.TOPICS:
         blocks.append(_Block(f"{reply.suggestion_label}:", "italic"))
     return blocks
 

@@ -1,13 +1,15 @@
-"""Building answer and fallback replies from ranked candidates (the words come from the templates)."""
+"""Building every reply the core sends, as typed blocks whose words come from the templates."""
 
 from __future__ import annotations
 
 import logging
 
 from bot.knowledge.notes import MAX_REPLY_CHARS, KnowledgeBase, KnowledgeNote
-from bot.messages import Reply, Source, Suggestion
-from bot.replies.render import DISCLAIMER, render, render_answer
+from bot.messages import Reply, ReplyKind, Source, Suggestion
+from bot.replies.blocks import plain_text
+from bot.replies.render import DISCLAIMER, render_answer, render_blocks
 from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, close_alternatives
+from bot.storage.store import Stats
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +34,10 @@ def starter_topics(kb: KnowledgeBase, count: int = MAX_SUGGESTIONS) -> list[Sugg
     return [Suggestion(n.id, n.title) for n in notes[:count]]
 
 
-def _more_text(note: KnowledgeNote) -> str:
-    """The note's first section after the key points, as "Heading:\\ntext" (empty when it has none)."""
+def _more_section(note: KnowledgeNote) -> tuple[str, str]:
+    """The note's first section after the key points, as (heading, text); ("", "") when it has none."""
     extra = note.sections[1:] if note.key_points else note.sections
-    return next((f"{heading}:\n{text}" for heading, text in extra if text), "")
+    return next(((heading, text) for heading, text in extra if text), ("", ""))
 
 
 def answer_reply(
@@ -57,37 +59,23 @@ def answer_reply(
     label = "Did you mean" if close else "Related topics"
     offered = close + [kb.notes[r] for r in note.related if r in kb.notes and kb.notes[r] not in close and r != note.id]
     suggestions = [Suggestion(n.id, n.title) for n in offered[:MAX_SUGGESTIONS]]
-    sources = _sources(kb, candidates)
-    disclaimer = DISCLAIMER if note.disclaimer else ""
+    more_label, more_text = _more_section(note) if more else ("", "")
     context = dict(
         title=note.title,
         answer=note.answer,
         key_points=note.key_points,
         references=note.sources,
-        disclaimer=disclaimer,
+        disclaimer=DISCLAIMER if note.disclaimer else "",
         notice=notice,
-        more=_more_text(note) if more else "",
+        more=more_text,
+        more_label=more_label,
     )
     titles = [s.title for s in suggestions]
-    body, text = render_answer(label, titles, **context)
-    if context["more"] and len(text) > MAX_REPLY_CHARS:
-        context["more"] = ""  # the note fits one message by itself (kb check); its extra section may not
-        body, text = render_answer(label, titles, **context)
-    return Reply(
-        "answer",
-        text,
-        body=body,
-        title=note.title,
-        answer=f"{note.answer}\n\n{context['more']}" if context["more"] else note.answer,
-        key_points=list(note.key_points),
-        references=list(note.sources),
-        sources=sources,
-        suggestions=suggestions,
-        suggestion_label=label,
-        answered=True,
-        notice=notice,
-        disclaimer=disclaimer,
-    )
+    blocks = render_answer(label, titles, **context)
+    if more_text and len(plain_text(blocks)) > MAX_REPLY_CHARS:
+        # The note fits one message by itself (kb check); its extra section may not.
+        blocks = render_answer(label, titles, **dict(context, more="", more_label=""))
+    return Reply(ReplyKind.ANSWER, blocks, sources=_sources(kb, candidates), suggestions=suggestions, answered=True)
 
 
 def fallback_reply(kb: KnowledgeBase, candidates: list[Candidate], notice: str, english_only: bool = False) -> Reply:
@@ -105,18 +93,72 @@ def fallback_reply(kb: KnowledgeBase, candidates: list[Candidate], notice: str, 
         if c.note_id in kb.notes and c.confidence >= SUGGESTION_FLOOR
     ]
     suggestions = closest or starter_topics(kb)
-    label = "Closest topics" if closest else "Popular topics"
-    context = dict(notice=notice, english_only=english_only, closest=bool(closest))
-    text = render("fallback", suggestions=[s.title for s in suggestions], **context)
-    body = render("fallback", suggestions=[], **context)
-    sources = _sources(kb, candidates)
-    return Reply(
-        "fallback", text, body=body, sources=sources, suggestions=suggestions, suggestion_label=label, notice=notice
+    blocks = render_blocks(
+        "fallback",
+        suggestions=[s.title for s in suggestions],
+        notice=notice,
+        english_only=english_only,
+        closest=bool(closest),
     )
+    return Reply(ReplyKind.FALLBACK, blocks, sources=_sources(kb, candidates), suggestions=suggestions)
 
 
 def small_talk_reply(kind: str) -> Reply:
     """The short reply to a thank-you ("thanks") or an acknowledgement such as "ok" or "bye" ("acknowledgement")."""
-    return (
-        Reply("thanks", render("thanks")) if kind == "thanks" else Reply("acknowledgement", render("acknowledgement"))
+    if kind == "thanks":
+        return Reply(ReplyKind.THANKS, render_blocks("thanks"))
+    return Reply(ReplyKind.ACKNOWLEDGEMENT, render_blocks("acknowledgement"))
+
+
+def help_reply(kb: KnowledgeBase, commands: str = "") -> Reply:
+    """The greeting and help text, with popular topics; `commands` lists the platform's commands."""
+    return Reply(ReplyKind.HELP, render_blocks("help", commands=commands), suggestions=starter_topics(kb))
+
+
+def topics_reply(kb: KnowledgeBase) -> Reply:
+    """Every topic, in title order, listed and offered as suggestions."""
+    topics = [Suggestion(n.id, n.title) for n in sorted(kb.notes.values(), key=lambda n: n.title.lower())]
+    return Reply(ReplyKind.TOPICS, render_blocks("topics", topics=topics), suggestions=topics)
+
+
+def stats_reply(stats: Stats) -> Reply:
+    """Headline usage figures for admins."""
+    blocks = render_blocks(
+        "stats",
+        questions=stats.questions,
+        answered_pct=round(100 * stats.answered_share),
+        up=stats.up,
+        down=stats.down,
+        unanswered=stats.unanswered,
     )
+    return Reply(ReplyKind.STATS, blocks)
+
+
+def refusal_reply(command: str) -> Reply:
+    """The polite refusal of an admin command to someone who is not an admin."""
+    return Reply(ReplyKind.REFUSED, render_blocks("refused", command=command))
+
+
+def expired_reply() -> Reply:
+    """What a press on a button whose topic or answer no longer exists gets."""
+    return Reply(ReplyKind.EXPIRED, render_blocks("expired_button"))
+
+
+def rate_limited_reply(wait: float) -> Reply:
+    """The polite "please wait" notice for a user who must wait `wait` seconds."""
+    return Reply(ReplyKind.RATE_LIMITED, render_blocks("rate_limited", seconds=max(1, round(wait))))
+
+
+def forgotten_reply(count: int) -> Reply:
+    """The confirmation that everything stored about the user is gone."""
+    return Reply(ReplyKind.FORGOTTEN, render_blocks("forgotten", count=count))
+
+
+def feedback_reply(rating: int) -> Reply:
+    """The thanks for a 👍 (+1) or 👎 (-1)."""
+    return Reply(ReplyKind.FEEDBACK, render_blocks("feedback", rating=rating))
+
+
+def error_reply() -> Reply:
+    """The apology when answering failed."""
+    return Reply(ReplyKind.ERROR, render_blocks("error"))

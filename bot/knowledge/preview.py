@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.replies.blocks import plain_text
 from bot.replies.render import DISCLAIMER, render_answer
 
 if TYPE_CHECKING:
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
 
 def render_note_text(note: KnowledgeNote, suggestions: list[str] | None = None, notice: str = "") -> str:
     """Render a note as the plain-text answer the bot would send."""
-    _, text = render_answer(
+    blocks = render_answer(
         "Related topics",
         suggestions if suggestions is not None else note.related,
         title=note.title,
@@ -22,4 +23,4 @@ def render_note_text(note: KnowledgeNote, suggestions: list[str] | None = None, 
         disclaimer=DISCLAIMER if note.disclaimer else "",
         notice=notice,
     )
-    return text
+    return plain_text(blocks)

@@ -113,7 +113,7 @@ def measure_throughput(core: Core, questions: list[str], chats: int = 64, rounds
 def serving_probe(settings: Settings) -> float:
     """Load a core as a platform would, answer a burst of 64 chats, and return this process's peak RSS in MB."""
     core = Core.start(settings, store=Store(None, "probe"))
-    core.limiter.limit = 0
+    core.pacing.limiter.limit = 0
     measure_throughput(core, [clean_text(c.question) for c in load_cases()])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -216,7 +216,7 @@ def run_bench(settings: Settings, say: Say = print, encoders: bool = True) -> Be
     questions = [clean_text(c.question) for c in cases]
     say("loading the core (building the index if needed)...")
     core = Core.start(settings, store=Store(None, "bench"), say=say)
-    core.limiter.limit = 0  # measure answering, not the per-user rate limit
+    core.pacing.limiter.limit = 0  # measure answering, not the per-user rate limit
     say("warm latency, one question at a time...")
     for mode in ("fused", "semantic", "lexical"):
         result.retrievers[mode] = measure_latency(core, questions, mode)

@@ -11,16 +11,19 @@ import datetime as dt
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from bot.knowledge.notes import stale_notes
-
-if TYPE_CHECKING:
-    from bot.conversation.core import Core
+from bot.config import Settings
+from bot.knowledge.notes import KnowledgeBase, load_knowledge, stale_notes
+from bot.search.embedder import Embedder, make_embedder
+from bot.search.index import LoadedIndex, ensure_index
+from bot.storage.store import Store
+from bot.storage.usage import read_usage
 
 log = logging.getLogger(__name__)
 
@@ -151,11 +154,19 @@ def _normalise(question: str) -> str:
     return re.sub(r"\s+", " ", question.strip().lower()).rstrip("?!. ")
 
 
-def group_unanswered(core: Core, questions: list[str], similarity: float = DEFAULT_SIMILARITY) -> list[UnansweredGroup]:
+def group_unanswered(
+    embedder: Embedder,
+    kb: KnowledgeBase,
+    index: LoadedIndex,
+    questions: list[str],
+    similarity: float = DEFAULT_SIMILARITY,
+) -> list[UnansweredGroup]:
     """Group unanswered questions by meaning and find each group's nearest existing note.
 
     Args:
-        core: The core whose embedder and index are used.
+        embedder: The encoder the questions are embedded with.
+        kb: The knowledge (for the nearest notes' titles).
+        index: The index the nearest notes are searched in.
         questions: Every unanswered question (repeats count towards group size).
         similarity: Clustering threshold (see `cluster_vectors`).
 
@@ -176,10 +187,7 @@ def group_unanswered(core: Core, questions: list[str], similarity: float = DEFAU
     if not keys:
         return []
     texts = [shown[k] for k in keys]
-    vectors = np.concatenate(
-        [core.embedder.embed(texts[s : s + EMBED_BATCH]) for s in range(0, len(texts), EMBED_BATCH)]
-    )
-    kb, index = core.kb, core.index
+    vectors = np.concatenate([embedder.embed(texts[s : s + EMBED_BATCH]) for s in range(0, len(texts), EMBED_BATCH)])
     groups: list[UnansweredGroup] = []
     for rows in cluster_vectors(vectors, similarity):
         rows = sorted(rows, key=lambda r: (-counts[keys[r]], keys[r]))
@@ -208,88 +216,66 @@ def group_unanswered(core: Core, questions: list[str], similarity: float = DEFAU
 
 
 def build_report(
-    core: Core,
+    store: Store,
+    settings: Settings,
     since: dt.date | None = None,
     *,
     today: dt.date | None = None,
     similarity: float = DEFAULT_SIMILARITY,
+    embedder: Embedder | None = None,
+    say: Callable[[str], None] = lambda line: log.info("%s", line),
 ) -> ReportData:
-    """Gather the report's figures from the core's store and knowledge.
+    """Gather the report's figures from the store and the knowledge in the settings' folder.
 
     Only aggregate figures and question texts are read; user and chat hashes never
     leave the database.
 
     Args:
-        core: The core (store, notes in service, embedder and index).
+        store: The database.
+        settings: Where the knowledge and its index are (the index is built if missing or stale).
         since: First day to include (default: everything stored).
         today: The date notes' `review_by` is compared with (default today).
         similarity: Clustering threshold for unanswered questions.
+        embedder: The encoder to use (default: the configured one).
+        say: Where progress lines go (an index build, when one is needed).
 
     Returns:
         The report data.
     """
-    db = core.store.db
+    kb = load_knowledge(settings.knowledge_dir).servable()
+    embedder = embedder or make_embedder(settings.encoder, settings.model_cache_dir)
+    index = ensure_index(kb, settings, embedder, say)
     start = since.isoformat() if since else ""
-    kb = core.kb
+    usage = read_usage(store, start)
     data = ReportData(generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), since=start or None)
-
-    totals = db.execute("select count(*), coalesce(sum(answered), 0) from questions where ts >= ?", [start]).fetchone()
-    data.questions, data.answered = int(totals[0]), int(totals[1])
-    votes = db.execute(
-        "select coalesce(sum(rating > 0), 0), coalesce(sum(rating < 0), 0) from feedback where ts >= ?", [start]
-    ).fetchone()
-    data.up, data.down = int(votes[0]), int(votes[1])
-
-    data.per_day = [
-        {"day": day, "platform": platform, "questions": int(count)}
-        for day, platform, count in db.execute(
-            "select substr(ts, 1, 10) as day, platform, count(*) from questions where ts >= ? "
-            "group by day, platform order by day, platform",
-            [start],
-        ).fetchall()
-    ]
+    data.questions, data.answered, data.up, data.down = usage.questions, usage.answered, usage.up, usage.down
+    data.per_day = [{"day": day, "platform": platform, "questions": count} for day, platform, count in usage.per_day]
     data.answered_by_day = [
         {
             "day": day,
-            "questions": int(asked),
-            "answered": int(answered),
+            "questions": asked,
+            "answered": answered,
             "share": round(answered / asked, 4) if asked else 0.0,
         }
-        for day, asked, answered in db.execute(
-            "select substr(ts, 1, 10) as day, count(*), coalesce(sum(answered), 0) from questions where ts >= ? "
-            "group by day order by day",
-            [start],
-        ).fetchall()
+        for day, asked, answered in usage.answered_by_day
     ]
-
     feedback = [
         NoteFeedback(
-            note_id,
-            kb.notes[note_id].title if note_id in kb.notes else "(no longer in the knowledge)",
-            int(up),
-            int(down),
+            note_id, kb.notes[note_id].title if note_id in kb.notes else "(no longer in the knowledge)", up, down
         )
-        for note_id, up, down in db.execute(
-            "select note_id, coalesce(sum(rating > 0), 0), coalesce(sum(rating < 0), 0) from feedback "
-            "where ts >= ? and note_id != '' group by note_id",
-            [start],
-        ).fetchall()
+        for note_id, up, down in usage.note_feedback
     ]
     data.feedback = sorted(feedback, key=lambda f: (f.up - f.down, -f.down, f.note_id))
-
-    hit = {
-        row[0] for row in db.execute("select distinct note_id from questions where answered = 1 and ts >= ?", [start])
-    }
     data.never_hit = [
-        {"id": n.id, "title": n.title} for n in sorted(kb.notes.values(), key=lambda n: n.id) if n.id not in hit
+        {"id": n.id, "title": n.title}
+        for n in sorted(kb.notes.values(), key=lambda n: n.id)
+        if n.id not in usage.answered_notes
     ]
     data.past_review = [
         {"id": n.id, "title": n.title, "review_by": n.review_by, "owner": n.owner}
         for n in sorted(stale_notes(kb, today), key=lambda n: (n.review_by, n.id))
     ]
-
-    unanswered = [row[0] for row in db.execute("select question from unanswered where ts >= ? order by ts", [start])]
-    data.groups = group_unanswered(core, unanswered, similarity)
+    data.groups = group_unanswered(embedder, kb, index, usage.unanswered, similarity)
     return data
 
 

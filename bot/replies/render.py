@@ -1,4 +1,4 @@
-"""Rendering of replies from the Jinja2 templates in `bot/templates/`."""
+"""Rendering of replies from the Jinja2 templates in `bot/replies/templates/`, to typed blocks or plain text."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+
+from bot.replies.blocks import Block, parse_blocks, plain_text
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 DISCLAIMER = "Not legal or tax advice: rules differ by country, so check local rules or ask a professional."
@@ -25,8 +27,21 @@ def environment() -> jinja2.Environment:
     )
 
 
+def render_blocks(name: str, **context: Any) -> list[Block]:
+    """Render one template to the typed blocks of a reply.
+
+    Args:
+        name: Template file name without the `.txt.j2` ending, such as "answer".
+        **context: Values the template uses.
+
+    Returns:
+        The blocks, in order (a template marks them with `::kind` lines; see `bot.replies.blocks`).
+    """
+    return parse_blocks(environment().get_template(f"{name}.txt.j2").render(**context))
+
+
 def render(name: str, **context: Any) -> str:
-    """Render one template to plain text.
+    """Render one template to plain text (its blocks, one blank line apart).
 
     Args:
         name: Template file name without the `.txt.j2` ending, such as "answer".
@@ -35,7 +50,7 @@ def render(name: str, **context: Any) -> str:
     Returns:
         The text, stripped of surrounding blank lines.
     """
-    return environment().get_template(f"{name}.txt.j2").render(**context).strip()
+    return plain_text(render_blocks(name, **context)).strip()
 
 
 def template_names() -> list[str]:
@@ -43,18 +58,18 @@ def template_names() -> list[str]:
     return sorted(p.name.removesuffix(".txt.j2") for p in TEMPLATE_DIR.glob("*.txt.j2"))
 
 
-def render_answer(label: str, suggestions: list[str], **context: Any) -> tuple[str, str]:
-    """Render an answer once: its body, and the body with the closing line of suggestions.
+def render_answer(label: str, suggestions: list[str], **context: Any) -> list[Block]:
+    """Render an answer once: its blocks, then the suggestions block when there are suggestions.
 
     Args:
         label: "Related topics" or "Did you mean".
-        suggestions: Topic titles to offer (none: both texts are the body).
+        suggestions: Topic titles to offer.
         **context: The `answer` template's values.
 
     Returns:
-        (body, text): adapters that show suggestions as buttons send the body.
+        The blocks; `plain_text(blocks, with_suggestions=False)` is the body.
     """
-    body = render("answer", **context)
-    if not suggestions:
-        return body, body
-    return body, f"{body}\n\n" + render("suggestions", label=label, suggestions=suggestions)
+    blocks = render_blocks("answer", **context)
+    if suggestions:
+        blocks += render_blocks("suggestions", label=label, suggestions=suggestions)
+    return blocks

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 
 from adapters.console import COMMANDS, render_reply, run_console
 from bot.conversation.core import Core
-from bot.messages import Reply, Source, Suggestion
+from bot.messages import Message, Reply, ReplyKind, Source, Suggestion
+from bot.replies.blocks import Block, BlockKind
 
 
 def script(lines: Iterable[str]) -> tuple[Callable[[str], str], list[str]]:
@@ -110,8 +111,12 @@ def test_fallback_offers_numbered_popular_topics(core: Core) -> None:
 
 
 def test_an_error_while_answering_does_not_end_the_chat(core: Core, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    def broken(message: object) -> Reply:
-        raise RuntimeError("boom")
+    real = core.answer
+
+    def broken(event: object) -> Reply:
+        if isinstance(event, Message):  # questions fail; commands still work
+            raise RuntimeError("boom")
+        return real(event)  # type: ignore[arg-type]
 
     monkeypatch.setattr(core, "answer", broken)
     output, prompts = converse(core, "do I need an NDA", "/topics")
@@ -122,17 +127,19 @@ def test_an_error_while_answering_does_not_end_the_chat(core: Core, monkeypatch)
 
 def test_render_reply_numbers_suggestions() -> None:
     reply = Reply(
-        "answer",
-        "full text with Related topics: B",
-        body="Title\n\nBody",
+        ReplyKind.ANSWER,
+        [
+            Block(BlockKind.HEADING, "Title"),
+            Block(BlockKind.PARAGRAPH, "Body"),
+            Block(BlockKind.SUGGESTIONS, "Did you mean: A, B", label="Did you mean"),
+        ],
         suggestions=[Suggestion("a", "A"), Suggestion("b", "B")],
-        suggestion_label="Did you mean",
         sources=[Source("x", "X", 0.9)],
         answer_id="id1",
         answered=True,
     )
     assert render_reply(reply) == "Title\n\nBody\n\nDid you mean:\n  [1] A\n  [2] B\n(Was this helpful? /good or /bad)"
-    assert render_reply(Reply("help", "hello", suggestions=[Suggestion("a", "A")])) == "hello"
+    assert render_reply(Reply.of(ReplyKind.HELP, "hello", suggestions=[Suggestion("a", "A")])) == "hello"
 
 
 def test_unknown_commands_and_out_of_range_numbers_are_not_questions(core) -> None:

@@ -25,8 +25,10 @@ from adapters.discord.render import render_reply
 from adapters.discord.views import build_view
 from adapters.serve import PLATFORMS, configured, serve_platforms
 from bot.config import ConfigError
+from bot.conversation.answers import expired_reply, refusal_reply
 from bot.conversation.core import Core
-from bot.messages import Reply, Suggestion
+from bot.messages import Reply, ReplyKind, Suggestion
+from bot.replies.blocks import Block, BlockKind
 from bot.storage.store import Store
 from tests.adapters.fake_discord import (
     ADMIN_ROLE_ID,
@@ -207,7 +209,7 @@ async def test_reload_is_refused_politely_to_non_admins(core: Core, fake: FakeDi
         interaction = await fake.slash("reload", BOB)
         await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="the refusal")
     [sent] = fake.sent_for(interaction)
-    assert sent.ephemeral and sent.text == core.refusal("reload").text  # the words come from the core's template
+    assert sent.ephemeral and sent.text == refusal_reply("reload").text  # the words come from the core's template
     assert "retainers" not in core.kb.notes
 
 
@@ -237,7 +239,7 @@ async def test_stats_for_members_of_the_admin_role(core: Core, fake: FakeDiscord
         refused = await fake.slash("stats", BOB)
         allowed = await fake.slash("stats", BOB, roles=[ADMIN_ROLE_ID])
         await fake.wait_until(lambda: bool(fake.sent_for(refused)) and bool(fake.sent_for(allowed)), what="/stats")
-    assert fake.sent_for(refused)[0].text == core.refusal("stats").text
+    assert fake.sent_for(refused)[0].text == refusal_reply("stats").text
     [stats] = fake.sent_for(allowed)
     assert stats.ephemeral and "Questions: 1" in stats.text
 
@@ -313,17 +315,21 @@ async def test_a_reply_longer_than_a_message_is_split_into_several(
 ) -> None:
     paragraphs = "\n\n".join(f"Paragraph {i}: " + "long advice words " * 40 for i in range(14))
     huge = Reply(
-        "answer",
-        paragraphs,
-        title="A very long answer",
-        answer=paragraphs,
-        key_points=["point " * 150] * 12,
-        references=["Test source"],
+        ReplyKind.ANSWER,
+        [
+            Block(BlockKind.HEADING, "A very long answer"),
+            Block(BlockKind.PARAGRAPH, paragraphs),
+            Block(BlockKind.BULLETS, items=("point " * 150,) * 12, label="Key points"),
+            Block(BlockKind.SOURCES, items=("Test source",), label="Sources"),
+            Block(BlockKind.SUGGESTIONS, "Related topics: Contracts", label="Related topics"),
+        ],
         suggestions=[Suggestion("contracts", "Contracts")],
         answer_id="a1b2c3",
     )
 
-    async def long_answer(message: Any) -> Reply:
+    async def long_answer(event: Any, channel: Any = None) -> Reply:
+        if channel is not None:
+            await channel.send(huge)
         return huge
 
     monkeypatch.setattr(core, "handle", long_answer)
@@ -353,7 +359,7 @@ async def test_a_429_is_waited_out_and_retried(core: Core, fake: FakeDiscord) ->
 async def test_an_error_in_one_handler_is_answered_politely(
     core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(message: Any) -> Reply:
+    async def broken(event: Any, channel: Any = None) -> Reply:
         raise RuntimeError("index exploded")
 
     async with running(core, fake):
@@ -525,16 +531,17 @@ def test_every_rendered_part_is_within_discords_limits(
     answer: str, points: list[str], refs: list[str], kind: str
 ) -> None:
     reply = Reply(
-        kind,
-        answer or "x",
-        title="T" * 300,
-        answer=answer,
-        key_points=points,
-        references=refs,
+        ReplyKind(kind),
+        [
+            Block(BlockKind.HEADING, "T" * 300),
+            Block(BlockKind.PARAGRAPH, answer or "x"),
+            Block(BlockKind.BULLETS, items=tuple(points), label="Key points"),
+            Block(BlockKind.DISCLAIMER, "Not advice."),
+            Block(BlockKind.SOURCES, items=tuple(refs), label="Sources"),
+            Block(BlockKind.SUGGESTIONS, label="Related topics"),
+        ],
         suggestions=[Suggestion(f"n{i}", "topic " * 30) for i in range(30)],
-        suggestion_label="Related topics",
         answer_id="abc123",
-        disclaimer="Not advice.",
     )
     parts = render_reply(reply)
     view = build_view(reply)
@@ -578,7 +585,7 @@ async def test_the_admin_role_counts_only_in_the_listed_servers(core: Core) -> N
                 timeout=15,
                 what="/stats and /reload",
             )
-    refusal = core.refusal("stats").text
+    refusal = refusal_reply("stats").text
     assert fake.sent_for(faked)[0].text == refusal
     assert "Questions: 0" in fake.sent_for(trusted)[0].text
     assert fake.sent_for(unlisted)[0].text == refusal
@@ -682,7 +689,7 @@ async def test_a_button_whose_topic_is_gone_says_it_expired(core: Core, fake: Fa
         press = await fake.press("ob:t:removed-note", ALICE)
         await fake.wait_until(lambda: bool(fake.sent_for(press)), what="the expired-button reply")
     [sent] = fake.sent_for(press)
-    assert sent.ephemeral and sent.text == core.expired_button_reply().text
+    assert sent.ephemeral and sent.text == expired_reply().text
     assert core.store.count("questions") == 0
 
 
@@ -690,11 +697,11 @@ def slowly(monkeypatch: pytest.MonkeyPatch, core: Core, fail: bool = False) -> N
     """Make core.handle take longer than the bot waits before deferring (and optionally fail after that)."""
     real = core.handle
 
-    async def slow(message: Any) -> Reply:
+    async def slow(event: Any, channel: Any = None) -> Reply:
         await asyncio.sleep(DEFER_AFTER + 0.5)
         if fail:
             raise RuntimeError("index exploded late")
-        return await real(message)
+        return await real(event, channel)
 
     monkeypatch.setattr(core, "handle", slow)
 

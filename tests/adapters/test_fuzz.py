@@ -77,7 +77,7 @@ def _check_discord(reply: Any) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=USER_TEXT)
 def test_any_text_gets_a_reply_both_platforms_can_send(core: Core, text: str) -> None:
-    core.limiter.limit = 0
+    core.pacing.limiter.limit = 0
     reply = core.answer(Message(text, "fuzz", "fuzz", "telegram"))
     assert reply.kind in ("answer", "fallback", "help", "thanks", "acknowledgement")
     assert reply.text.strip()

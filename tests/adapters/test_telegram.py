@@ -31,8 +31,10 @@ from adapters.telegram.logs import REDACTED, install_redaction, remove_redaction
 from adapters.telegram.render import MAX_MESSAGE_LENGTH, render_reply, telegram_length
 from adapters.telegram.retry import RetryingRateLimiter
 from bot.config import ConfigError
+from bot.conversation.answers import expired_reply, refusal_reply
 from bot.conversation.core import Core
-from bot.messages import Message, Reply, Suggestion
+from bot.messages import Message, Reply, ReplyKind, Suggestion
+from bot.replies.blocks import Block, BlockKind
 from bot.storage.store import Store
 from tests.adapters.fake_telegram import (
     BOT_USERNAME,
@@ -397,7 +399,7 @@ async def test_expired_button_is_answered_politely(bot: Application, fake: FakeT
     topics = (await answers(fake, USER))[0]
     fake.press(topics, "t:a-note-that-was-deleted", USER)
     call = await fake.wait_for(lambda: fake.calls_to("answerCallbackQuery"))
-    assert call[0].params["text"] == core.expired_button_reply().text, "the words come from the core's template"
+    assert call[0].params["text"] == expired_reply().text, "the words come from the core's template"
 
 
 @bounded(20)
@@ -425,7 +427,7 @@ async def test_reload_for_admins_only(bot: Application, fake: FakeTelegram, core
 
     fake.push_private(USER, "/reload")
     refusal = (await answers(fake, USER))[0]
-    assert refusal["text"] == core.refusal("reload").text, "the refusal's words come from the core's template"
+    assert refusal["text"] == refusal_reply("reload").text, "the refusal's words come from the core's template"
     assert "vat" not in core.kb.notes
 
     fake.push_private(ADMIN, "/reload")
@@ -446,7 +448,7 @@ async def test_reload_for_admins_only(bot: Application, fake: FakeTelegram, core
 @bounded(20)
 async def test_stats_for_admins_only(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
     fake.push_private(USER, "/stats")
-    assert (await answers(fake, USER))[0]["text"] == core.refusal("stats").text
+    assert (await answers(fake, USER))[0]["text"] == refusal_reply("stats").text
     fake.push_private(ADMIN, "/stats")
     assert (await answers(fake, ADMIN))[0]["text"].startswith("Questions: 0")
 
@@ -548,12 +550,11 @@ async def test_markup_characters_and_emoji_are_escaped(
 @settings(max_examples=150, deadline=None)
 def test_rendered_chunks_always_parse_fit_and_keep_the_text(paragraphs: list[str]) -> None:
     body = "\n\n".join(paragraphs)
+    blocks = [Block(BlockKind.HEADING, paragraphs[0].strip())] + [Block(BlockKind.PARAGRAPH, p) for p in paragraphs[1:]]
     reply = Reply(
-        "answer",
-        body,
-        title=paragraphs[0].strip(),
+        ReplyKind.ANSWER,
+        [*blocks, Block(BlockKind.SUGGESTIONS, label="Related topics")],
         suggestions=[Suggestion("x", "X")],
-        suggestion_label="Related topics",
     )
     rendered = render_reply(reply, limit=120)
     for chunk in rendered.chunks:
@@ -679,7 +680,7 @@ async def test_rate_limited_user_gets_a_polite_reply(tiny_knowledge: Path, tmp_p
 async def test_a_flooding_user_gets_one_notice_and_stalls_nobody(
     tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="adapters.telegram")
+    caplog.set_level(logging.DEBUG, logger="bot.conversation.pacing")
     core = build_core(tiny_knowledge, tmp_path / "flood-data", rate_limit=3, rate_window=60)
     sleeps = Sleeps(open=False)
     # Telegram's flood control on the flooder's chat: its first answer gets a 429 that lasts until the test ends it.
@@ -719,13 +720,17 @@ async def test_topic_buttons_are_rate_limited_like_questions(
     async with bot_running(core, fake) as app:
         fake.push_private(USER, "/topics")
         topics = (await answers(fake, USER))[0]
-        for title in ("Contracts", "Crossing the chasm", "Pricing and costs"):
-            fake.press(topics, button(topics, title), USER)
+        presses = [
+            fake.press(topics, button(topics, title), USER)["callback_query"]["id"]
+            for title in ("Contracts", "Crossing the chasm", "Pricing and costs")
+        ]
         await fake.wait_for(lambda: len(fake.calls_to("answerCallbackQuery")) >= 3)
         await app.stop()
     assert [m["text"].split("\n")[0] for m in fake.sent_to(USER)][1:] == ["Contracts"]
-    acks = [c.params.get("text") for c in fake.calls_to("answerCallbackQuery")]
-    assert acks[0] is None and acks[1].startswith(NOTICE) and acks[2] is None, "one notice, then silence"
+    acks = {c.params["callback_query_id"]: c.params.get("text") for c in fake.calls_to("answerCallbackQuery")}
+    assert len(acks) == 3, "every press is answered once"
+    first, second, third = (acks[p] for p in presses)
+    assert first is None and second.startswith(NOTICE) and third is None, "one notice, then silence"
 
 
 @bounded(20)

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.conversation.answers import rate_limited_reply
 from bot.conversation.core import Core
+from bot.conversation.events import Command, CommandName, Forget, Rating, TopicPress
 from bot.messages import Message, Reply
 from bot.search.text import MAX_QUESTION_CHARS
 from bot.storage.store import Store
@@ -132,28 +134,30 @@ def test_answers_are_recorded_with_an_answer_id(core: Core) -> None:
 def test_feedback_and_forget(core: Core) -> None:
     reply = core.answer(Message("do I need an NDA", "u", "c"))
     assert reply.answer_id
-    assert "👍" in core.feedback(reply.answer_id, "console", "u", 1)
-    assert "👎" in core.feedback(reply.answer_id, "console", "u", -1)
+    assert "👍" in core.answer(Rating(reply.answer_id, 1, "u", "c")).text
+    assert "👎" in core.answer(Rating(reply.answer_id, -1, "u", "c")).text
     assert [r["rating"] for r in core.store.db["feedback"].rows] == [-1]
-    forgotten = core.forget("console", "u")
+    forgotten = core.answer(Forget("u", "c"))
     assert forgotten.kind == "forgotten"
     assert "(3 records)" in forgotten.text  # question, feedback, conversation
     assert core.store.count("questions") == 0
 
 
 def test_answer_note_and_topics(core: Core) -> None:
-    reply = core.answer_note(Message("2", "u", "c"), "chasm")
+    reply = core.answer(TopicPress("chasm", "u", "c"))
     assert reply.kind == "answer" and reply.title == "Crossing the chasm" and reply.answer_id
     assert core.store.last_note("console", "c") == "chasm"
-    assert core.answer_note(Message("2", "u", "c"), "nope").kind == "fallback"
-    topics = core.topics_reply()
+    assert core.answer(TopicPress("nope", "u", "c")).kind == "expired"  # a topic that is gone
+    topics = core.answer(Command(CommandName.TOPICS, "u", "c"))
     assert [s.title for s in topics.suggestions] == ["Contracts", "Crossing the chasm", "Pricing and costs"]
     assert "• Contracts\n• Crossing the chasm\n• Pricing and costs" in topics.text
     assert core.note("pricing") is not None and core.note("nope") is None
 
 
 def test_help_lists_platform_commands(core: Core) -> None:
-    assert "/start to begin" in core.help_reply("/start to begin").text
+    core.platform_commands["console"] = "/start to begin"
+    assert "/start to begin" in core.answer(Command(CommandName.HELP, "u", "c")).text
+    assert "/start to begin" not in core.answer(Command(CommandName.HELP, "u", "c", "telegram")).text
 
 
 def test_reload_refuses_broken_knowledge_and_keeps_serving(core: Core, tiny_knowledge: Path) -> None:
@@ -201,28 +205,27 @@ def test_source_scores_stay_between_0_and_1(core: Core) -> None:
     assert all(0.0 <= s.score <= 1.0 for s in reply.sources)
 
 
-async def test_an_admitted_message_is_counted_once(core: Core) -> None:
-    core.limiter.limit = 2
+async def test_an_event_is_counted_once(core: Core) -> None:
+    core.pacing.limiter.limit = 2
     for _ in range(2):
-        assert core.admit("telegram", "u-admit") == 0
-        reply = await core.handle(Message("what is the chasm", "u-admit", "c", "telegram"), admitted=True)
+        reply = await core.handle(Message("what is the chasm", "u-admit", "c", "telegram"))
         assert reply.kind == "answer"
-    assert core.admit("telegram", "u-admit") > 0
-    assert core.rate_limited_reply(3.2).kind == "rate_limited"
+    assert (await core.handle(Message("what is the chasm", "u-admit", "c", "telegram"))).kind == "rate_limited"
+    assert rate_limited_reply(3.2).kind == "rate_limited" and "3 seconds" in rate_limited_reply(3.2).text
 
 
 def test_rating_an_answer_that_no_longer_exists_says_the_button_expired(core: Core) -> None:
     reply = core.answer(Message("what is the chasm", "u-gone", "c-gone"))
     assert reply.answer_id
-    assert "Thanks" in core.feedback(reply.answer_id, "console", "u-gone", 1)
-    core.forget("console", "u-gone")
-    assert "expired" in core.feedback(reply.answer_id, "console", "u-gone", 1)
+    assert "Thanks" in core.answer(Rating(reply.answer_id, 1, "u-gone", "c")).text
+    core.answer(Forget("u-gone", "c-gone"))
+    assert "expired" in core.answer(Rating(reply.answer_id, 1, "u-gone", "c")).text
 
 
 def test_a_topic_button_answer_is_recorded_against_its_note(core: Core) -> None:
-    reply = core.answer_note(Message("", "u-topic", "c-topic"), "chasm")
+    reply = core.answer(TopicPress("chasm", "u-topic", "c-topic"))
     assert reply.answer_id
     row = next(core.store.db.query("select note_id, question from questions where answer_id = ?", [reply.answer_id]))
     assert row == {"note_id": "chasm", "question": "[topic] Crossing the chasm"}
-    core.feedback(reply.answer_id, "console", "u-topic", -1)
+    core.answer(Rating(reply.answer_id, -1, "u-topic", "c-topic"))
     assert list(core.store.db.query("select note_id, rating from feedback")) == [{"note_id": "chasm", "rating": -1}]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.conversation.core import Core
+from bot.conversation.events import Rating
 from bot.messages import Message
 from bot.storage.store import Store
 from tests.conftest import make_settings
@@ -36,7 +37,7 @@ def test_full_disk_still_answers_and_keeps_earlier_rows(file_core: Core, caplog:
     db.execute("pragma max_page_count = 1073741823")
     stored = [r["answer_id"] for r in db.query("select answer_id from questions")]
     assert first.answer_id in stored
-    assert file_core.feedback(first.answer_id, "console", "u1", 1)
+    assert file_core.answer(Rating(first.answer_id, 1, "u1", "c1")).kind == "feedback"
     assert file_core.store.stats().up == 1
 
 
@@ -47,6 +48,6 @@ def test_feedback_on_a_full_disk_is_acknowledged_and_logged(file_core: Core, cap
     db.execute(f"pragma max_page_count = {db.execute('pragma page_count').fetchone()[0]}")
     db.execute("pragma query_only = on")  # as a read-only database would refuse
     with caplog.at_level(logging.ERROR):
-        ack = file_core.feedback(reply.answer_id, "console", "u1", -1)
+        ack = file_core.answer(Rating(reply.answer_id, -1, "u1", "c1")).text
     assert "Thanks" in ack
     assert any("could not store feedback" in r.getMessage() for r in caplog.records)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import bot.conversation.core
+import bot.conversation.library
 from bot.conversation.core import Core, ReloadResult
 from bot.conversation.watch import folder_fingerprint, start_background_jobs, watch_knowledge
 from bot.messages import Message
@@ -41,13 +41,13 @@ def ask(core: Core, text: str = PRICING_Q, user: str = "u1") -> Any:
 async def test_reload_while_answering_loses_no_question_and_later_ones_use_the_new_note(
     core: Core, tiny_knowledge: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original_build = bot.conversation.core.build_index
+    original_build = bot.conversation.library.build_index
 
     def slow_build(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.3)  # keep the reload running while questions are answered
         return original_build(*args, **kwargs)
 
-    monkeypatch.setattr(bot.conversation.core, "build_index", slow_build)
+    monkeypatch.setattr(bot.conversation.library, "build_index", slow_build)
     edit_pricing(tiny_knowledge)
     reload_task = asyncio.create_task(asyncio.to_thread(core.reload))
     during: list[Any] = []

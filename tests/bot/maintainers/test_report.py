@@ -40,7 +40,7 @@ def test_cluster_vectors_groups_close_vectors_and_keeps_outliers_apart() -> None
 
 
 def test_report_figures_match_the_seeded_store(core: Core, seeded) -> None:  # type: ignore[no-untyped-def]
-    data = build_report(core, similarity=0.45)
+    data = build_report(core.store, core.settings, embedder=core.embedder, similarity=0.45)
     assert data.questions == seeded.questions
     assert data.answered == seeded.answered
     assert sum(r["questions"] for r in data.per_day) == seeded.questions
@@ -54,7 +54,7 @@ def test_report_figures_match_the_seeded_store(core: Core, seeded) -> None:  # t
 
 
 def test_unanswered_questions_are_grouped_with_size_examples_and_nearest_note(core: Core, seeded) -> None:  # type: ignore[no-untyped-def]
-    data = build_report(core, similarity=0.45)
+    data = build_report(core.store, core.settings, embedder=core.embedder, similarity=0.45)
     grouped = [sorted(g.questions) for g in data.groups]
     for group in GROUPS:
         assert sorted(group) in grouped
@@ -70,14 +70,16 @@ def test_unanswered_questions_are_grouped_with_size_examples_and_nearest_note(co
 
 
 def test_since_leaves_out_older_questions(core: Core, seeded) -> None:  # type: ignore[no-untyped-def]
-    everything = build_report(core)
-    recent = build_report(core, since=dt.date.today() - dt.timedelta(days=3))
+    everything = build_report(core.store, core.settings, embedder=core.embedder)
+    recent = build_report(
+        core.store, core.settings, embedder=core.embedder, since=dt.date.today() - dt.timedelta(days=3)
+    )
     assert 0 < recent.questions < everything.questions
     assert all(r["day"] >= (dt.date.today() - dt.timedelta(days=3)).isoformat() for r in recent.per_day)
 
 
 def test_html_report_is_self_contained_and_shows_groups_but_no_user_ids(core: Core, seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    data = build_report(core, similarity=0.45)
+    data = build_report(core.store, core.settings, embedder=core.embedder, similarity=0.45)
     page = render_html(data)
     assert page.startswith("<!DOCTYPE html>")
     assert page.count("<svg") == 3
@@ -98,7 +100,7 @@ def test_html_report_is_self_contained_and_shows_groups_but_no_user_ids(core: Co
 
 
 def test_empty_store_renders_a_report_without_charts_failing(core: Core) -> None:
-    data = build_report(core)
+    data = build_report(core.store, core.settings, embedder=core.embedder)
     assert data.questions == 0 and data.groups == []
     page = render_html(data)
     assert "No questions in this period." in page
@@ -106,7 +108,7 @@ def test_empty_store_renders_a_report_without_charts_failing(core: Core) -> None
 
 
 def test_latest_report_round_trips_and_drafts_a_note_flagged_by_kb_check(core: Core, seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    data = build_report(core, similarity=0.45)
+    data = build_report(core.store, core.settings, embedder=core.embedder, similarity=0.45)
     save_latest(data, tmp_path)
     latest = load_latest(tmp_path)
     assert isinstance(latest, ReportData) and latest.to_dict() == data.to_dict()

@@ -32,7 +32,7 @@ def test_report_renders_in_headless_chromium(core: Core, tmp_path: Path) -> None
         singles=["weather tomorrow"],
     )
     page = tmp_path / "report.html"
-    page.write_text(render_html(build_report(core)), encoding="utf-8")
+    page.write_text(render_html(build_report(core.store, core.settings, embedder=core.embedder)), encoding="utf-8")
     dom = screenshot_report.dump_dom(page, tmp_path / "profile")
     assert dom.count("<svg") == 3
     assert "pay contractor india" in dom and "weather tomorrow" in dom

@@ -8,7 +8,8 @@ import pytest
 from bot.conversation.core import Core
 from bot.knowledge.notes import KnowledgeNote
 from bot.knowledge.preview import render_note_text
-from bot.messages import Message, Reply, Suggestion
+from bot.messages import Message, Reply, ReplyKind, Suggestion
+from bot.replies.blocks import Block, BlockKind, parse_blocks, plain_text
 from bot.replies.render import DISCLAIMER, render, render_answer, template_names
 
 SAMPLES: dict[str, dict[str, object]] = {
@@ -83,12 +84,17 @@ def test_answer_shows_the_disclaimer_only_when_asked() -> None:
 
 def test_answer_layout() -> None:
     context = dict(SAMPLES["answer"], notice="Your message was long.", references=["A", "B"])
-    body, text = render_answer("Related topics", ["Contracts"], **context)
+    blocks = render_answer("Related topics", ["Contracts"], **context)
+    body = plain_text(blocks, with_suggestions=False)
     assert body == (
         "Your message was long.\n\nPricing\n\nCompare total cost.\n\nKey points:\n• Hourly\n• Fixed\n\nSources: A; B"
     )
-    assert text == body + "\n\nRelated topics: Contracts"
-    assert render_answer("Related topics", [], **context) == (body, body)
+    assert plain_text(blocks) == body + "\n\nRelated topics: Contracts"
+    assert plain_text(render_answer("Related topics", [], **context)) == body
+    assert [b.kind for b in blocks] == ["notice", "heading", "paragraph", "bullets", "sources", "suggestions"]
+    assert blocks[3] == Block(BlockKind.BULLETS, items=("Hourly", "Fixed"), label="Key points")
+    assert blocks[4] == Block(BlockKind.SOURCES, items=("A", "B"), label="Sources")
+    assert blocks[5].label == "Related topics"
 
 
 def test_templates_do_not_escape_markup() -> None:
@@ -119,11 +125,34 @@ def test_core_answer_with_disclaimer_note(core: Core) -> None:
 
 
 def test_reply_body_defaults_to_text_and_serialises() -> None:
-    reply = Reply("help", "hello", suggestions=[Suggestion("a", "A")])
-    assert reply.body == "hello"
+    reply = Reply.of(ReplyKind.HELP, "hello", suggestions=[Suggestion("a", "A")])
+    assert reply.body == reply.text == "hello"
     data = reply.to_dict()
     assert data["suggestions"] == [{"id": "a", "title": "A"}]
-    assert data["kind"] == "help"
+    assert data["kind"] == "help" and data["text"] == "hello"
+    assert data["blocks"] == [{"kind": "paragraph", "text": "hello", "items": (), "label": ""}]
+
+
+def test_tags_mark_blocks_and_untagged_text_is_paragraphs() -> None:
+    blocks = parse_blocks("First.\n\nSecond\nline.\n::bullets Steps\none\n\ntwo\n::heading\nTitle\n::nonsense kept\n")
+    assert blocks == [
+        Block(BlockKind.PARAGRAPH, "First."),
+        Block(BlockKind.PARAGRAPH, "Second\nline."),
+        Block(BlockKind.BULLETS, items=("one", "two"), label="Steps"),
+        Block(BlockKind.HEADING, "Title\n::nonsense kept"),
+    ]
+    assert plain_text(blocks) == "First.\n\nSecond\nline.\n\nSteps:\n• one\n• two\n\nTitle\n::nonsense kept"
+
+
+def test_help_and_topics_are_typed_blocks(core: Core) -> None:
+    from bot.conversation.answers import help_reply, topics_reply
+
+    help_ = help_reply(core.kb, "Commands: /x")
+    assert [b.kind for b in help_.blocks] == ["paragraph", "bullets", "paragraph", "paragraph", "suggestions"]
+    assert help_.suggestion_label == "Popular topics" and "Popular topics" not in help_.text
+    topics = topics_reply(core.kb)
+    [listing] = topics.blocks
+    assert listing.kind == "bullets" and listing.items == ("Contracts", "Crossing the chasm", "Pricing and costs")
 
 
 def test_answer_body_leaves_out_suggestions(core: Core) -> None:

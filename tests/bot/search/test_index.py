@@ -314,7 +314,7 @@ def test_reload_closes_the_replaced_index_after_the_grace_period(core: Core, tin
 
     from bot.messages import Message
 
-    core.retire_after = 0.2
+    core.library.retire_after = 0.2
     old = core.index
     write_note(tiny_knowledge, "extra", "Extra", ["a one", "a two", "a three"], "Extra answer.")
     assert core.reload().ok and core.index is not old

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.conversation.core import Core
+from bot.conversation.events import Command, CommandName, Rating
 from bot.messages import Message
 from bot.storage.store import Store
 from tests.conftest import make_settings
@@ -172,7 +173,7 @@ def test_stats(store: Store) -> None:
 
 def test_core_stats_reply(core: Core) -> None:
     core.answer(Message("do I need an NDA", "u", "c"))
-    text = core.stats_reply().text
+    text = core.answer(Command(CommandName.STATS, "u", "c", admin=True)).text
     assert "Questions: 1 (answered 100%)" in text
     assert "No unanswered questions yet." in text
 
@@ -197,7 +198,7 @@ def test_read_only_database_still_answers_and_logs(
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert any("could not store the question" in m and "answering anyway" in m for m in errors)
     assert any("could not store the conversation topic" in m for m in errors)
-    assert "expired" in core.feedback("missing", "console", "u", 1)  # an id the store never kept
+    assert "expired" in core.answer(Rating("missing", 1, "u", "c")).text  # an id the store never kept
 
 
 async def test_locked_database_still_answers_and_logs(

@@ -1,0 +1,45 @@
+"""What a chat shows while the core works: Telegram's "typing" indicator."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+from telegram.ext import ExtBot
+
+log = logging.getLogger(__name__)
+
+TYPING_REFRESH = 4.5
+"""Telegram shows "typing" for 5 seconds; refresh it a little sooner while the core works."""
+
+
+@asynccontextmanager
+async def typing(bot: ExtBot[Any], chat_id: int) -> AsyncIterator[None]:
+    """Show "typing" in the chat until the block ends (best effort: failures are only logged)."""
+    done = asyncio.Event()
+
+    async def keep_typing() -> None:
+        while not done.is_set():
+            try:
+                # No retries: a late "typing" is worse than none.
+                await bot.send_chat_action(chat_id, ChatAction.TYPING, rate_limit_args=0)
+            except TelegramError as exc:
+                log.debug("could not show typing in chat %s: %s", chat_id, exc)
+                return
+            try:
+                await asyncio.wait_for(done.wait(), TYPING_REFRESH)
+            except TimeoutError:
+                pass
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        done.set()
+        # The first action was sent while the core worked; waiting for it keeps it from landing after the answer.
+        await task

@@ -1,0 +1,102 @@
+"""Conversation memory: each chat's last topic (for follow-ups), and the record of each question asked."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections import OrderedDict
+
+from bot.messages import Reply
+from bot.search.retrieval import Candidate
+from bot.storage.store import Store
+
+log = logging.getLogger(__name__)
+
+TOPIC_CACHE_SIZE = 10_000
+
+
+class Memory:
+    """What the core remembers between messages, kept in the store with an in-memory copy of the topics.
+
+    A store that fails to write never costs the user an answer: the error is logged and the
+    answer goes out anyway.
+
+    Args:
+        store: The database.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._topics: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._topics_lock = threading.Lock()  # worker threads remember topics while /forget walks them
+
+    def record(
+        self, platform: str, user: str, chat: str, text: str, reply: Reply, best: Candidate | None
+    ) -> str | None:
+        """Store a question and its reply; returns the answer id feedback attaches to, or None."""
+        try:
+            return self.store.record_question(
+                platform=platform,
+                user=user,
+                chat=chat,
+                question=text,
+                kind=reply.kind,
+                answered=reply.answered,
+                note_id=reply.sources[0].id if reply.sources else (best.note_id if best else None),
+                score=best.confidence if best else (reply.sources[0].score if reply.sources else 0.0),
+                reply=reply.text,
+            )
+        except (sqlite3.Error, OSError) as exc:
+            # The user still gets the answer; only the record is lost, and we say so in the log.
+            log.error("could not store the question (%s: %s); answering anyway", type(exc).__name__, exc)
+            return None
+
+    def remember(self, platform: str, chat: str, user: str, note_id: str) -> None:
+        """Make `note_id` the chat's topic, which follow-ups are read against."""
+        with self._topics_lock:
+            self._topics[(platform, chat)] = note_id
+            self._topics.move_to_end((platform, chat))
+            while len(self._topics) > TOPIC_CACHE_SIZE:
+                self._topics.popitem(last=False)
+        try:
+            self.store.set_last_note(platform, chat, user, note_id)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("could not store the conversation topic (%s: %s)", type(exc).__name__, exc)
+
+    def cached_topic(self, platform: str, chat: str) -> str | None:
+        """The chat's topic if it is in memory (no database read), else None."""
+        with self._topics_lock:
+            return self._topics.get((platform, chat))
+
+    def last_note(self, platform: str, chat: str) -> str | None:
+        """The chat's topic, or None (read from the store when it is not in memory: call it off the loop)."""
+        # The store is the lasting copy; the in-memory one spares the event loop a read per message.
+        cached = self.cached_topic(platform, chat)
+        if cached is not None:
+            return cached
+        try:
+            return self.store.last_note(platform, chat)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("could not read the conversation topic (%s: %s)", type(exc).__name__, exc)
+            return None
+
+    def forget(self, platform: str, user: str) -> int:
+        """Delete everything stored about a user; returns how many records went."""
+        count = self.store.forget_user(platform, user)
+        with self._topics_lock:
+            for key in [k for k in self._topics if k[0] == platform]:
+                # Chats are not keyed by user; dropping this platform's cache is cheap and never wrong.
+                del self._topics[key]
+        return count
+
+    def rate(self, answer_id: str, platform: str, user: str, rating: int) -> bool | None:
+        """Store 👍 (+1) or 👎 (-1); True when stored, False for an unknown answer, None when the store failed."""
+        try:
+            stored = self.store.record_feedback(answer_id, platform, user, rating)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("could not store feedback (%s: %s)", type(exc).__name__, exc)
+            return None
+        if not stored:
+            log.warning("feedback for an unknown answer %s", answer_id)
+        return stored
