@@ -38,6 +38,8 @@ class Candidate:
         confidence: Calibrated 0..1-ish score compared with the threshold.
         cosine: Best cosine similarity of the note's chunks (0 when unknown).
         lexical: Best -bm25 of the note's chunks (0 when no match).
+        uncovered: Words of the question that name a subject this note does not cover (see
+            `bot.search.queries`); the confidence is already lowered for them.
     """
 
     note_id: str
@@ -45,6 +47,7 @@ class Candidate:
     confidence: float
     cosine: float
     lexical: float
+    uncovered: tuple[str, ...] = ()
 
 
 def _best_per_note(hits: list[tuple[str, float]]) -> dict[str, float]:
