@@ -20,6 +20,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -147,17 +148,19 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
              outsourcebot kb check --stale
              outsourcebot kb check --json
     """
+    from bot.knowledge.abbreviations import check_abbreviations
     from bot.knowledge.notes import load_drafts, load_knowledge, stale_notes
 
     settings = _settings()
     kb = load_knowledge(settings.knowledge_dir)
+    abbreviation_problem = check_abbreviations(settings.knowledge_dir)
     drafts = load_drafts(settings.knowledge_dir, kb)
     stale = stale_notes(kb) if args.stale else []
-    lines = [str(p) for p in kb.problems]
+    lines = [str(p) for p in kb.problems] + ([abbreviation_problem] if abbreviation_problem else [])
     lines += [f"{n.path}:1: past its review date {n.review_by} (owner: {n.owner or 'nobody'})" for n in stale]
     draft_lines = [f"{p.path}:{p.line}: draft, not served: {p.message}" for p in drafts.problems]
-    failed = bool(kb.problems or stale)
-    summary = f"{len(kb.problems)} problem(s), {len(stale)} stale note(s) in {len(kb.notes)} notes"
+    failed = bool(kb.problems or stale or abbreviation_problem)
+    summary = f"{len(kb.problems) + bool(abbreviation_problem)} problem(s), {len(stale)} stale note(s) in {len(kb.notes)} notes"
     if drafts.notes or drafts.problems:
         summary += f"; {len(drafts.problems)} problem(s) in drafts (not served)"
     if args.json:
@@ -165,7 +168,8 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "notes": len(kb.notes),
-                    "problems": [str(p) for p in kb.problems],
+                    "problems": [str(p) for p in kb.problems]
+                    + ([abbreviation_problem] if abbreviation_problem else []),
                     "stale": [n.id for n in stale],
                     "drafts": len(drafts.notes),
                     "draft_problems": [str(p) for p in drafts.problems],
@@ -260,13 +264,27 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Measure retrieval on the labelled evaluation set, for three retrievers side by side.
+    """Measure retrieval on the labelled evaluation sets, three retrievers side by side, each set on its own.
+
+    By default both tests/data/eval.jsonl (the project's own) and tests/data/real.jsonl
+    (real-style questions, with its odd-line tuning and even-line held-out halves) are reported.
 
     Example: outsourcebot eval
-             outsourcebot eval --json
+             outsourcebot eval --file tests/data/real.jsonl --json
     """
+    from bot.knowledge.abbreviations import load_abbreviations
     from bot.knowledge.notes import load_knowledge
-    from bot.maintainers.evaluation import EVAL_FILE, evaluate, format_report, load_cases
+    from bot.maintainers.evaluation import EVAL_SETS, evaluate, format_report, load_cases
+
+    files = [Path(args.file)] if args.file else list(EVAL_SETS)
+    try:
+        sets = {str(f): load_cases(f) for f in files}
+    except OSError as exc:
+        _err(f"cannot read {exc.filename}: {exc.strerror}")
+        return 2
+    except ValueError as exc:
+        _err(str(exc))
+        return 2
     from bot.search.embedder import make_embedder
     from bot.search.index import ensure_index
 
@@ -275,12 +293,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     embedder = make_embedder(settings.encoder, settings.model_cache_dir)
     index = ensure_index(kb, settings, embedder, _err)
     started = time.perf_counter()
-    results = evaluate(index, embedder, load_cases(args.file or EVAL_FILE), {"fused": settings.threshold})
+    abbreviations = load_abbreviations(settings.knowledge_dir)
+    results = {
+        name: evaluate(index, embedder, cases, {"fused": settings.threshold}, abbreviations)
+        for name, cases in sets.items()
+    }
     if args.json:
-        print(json.dumps({m: r.__dict__ for m, r in results.items()}))
+        print(json.dumps({name: {m: r.__dict__ for m, r in res.items()} for name, res in results.items()}))
     else:
-        print(format_report(results))
-        print(f"\n({time.perf_counter() - started:.1f} s)")
+        for name, res in results.items():
+            print(f"=== {name} ({len(sets[name])} cases)\n{format_report(res)}\n")
+        print(f"({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -337,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev = _add(sub, "eval", cmd_eval)
     ev.add_argument("--json", action="store_true", help="machine-readable output")
-    ev.add_argument("--file", help="a JSONL evaluation file (default tests/data/eval.jsonl)")
+    ev.add_argument("--file", help="one JSONL evaluation file (default: tests/data/eval.jsonl and real.jsonl)")
     for module_name in COMMAND_MODULES:
         try:
             module = importlib.import_module(module_name)

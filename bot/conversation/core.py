@@ -254,7 +254,7 @@ class Core:
 
     def _plan(self, text: str, previous: str | None, edition: Edition) -> QueryPlan:
         topic = edition.kb.notes.get(previous) if previous else None
-        return plan_queries(text, topic.title if topic else None)
+        return plan_queries(text, topic.title if topic else None, edition.abbreviations)
 
     def _finish(
         self, message: Message, text: str, notice: str, plan: QueryPlan, vectors: np.ndarray, edition: Edition

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -32,6 +33,7 @@ from bot.search.embedder import Embedder
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.search.grounding import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +285,13 @@ class LoadedIndex:
             raise sqlite3.DatabaseError(f"{folder / 'lexical.db'}: {exc}") from exc
         self._lock = threading.Lock()
         self.closed = False
+
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The notes' words and which notes use each (built on first use, then kept)."""
+        from bot.search.grounding import Vocabulary
+
+        return Vocabulary((c.note_id, c.text) for c in self.chunks)
 
     @property
     def model(self) -> str:
