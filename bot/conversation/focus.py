@@ -157,7 +157,7 @@ def more_parts(note: KnowledgeNote, shown: frozenset[str], request: str, budget:
     if not left:
         return []
     # The opening answer first (when a point led), then the further sections, then the points left.
-    left.sort(key=lambda n: (0 if n == ANSWER_PART else 1 if n.startswith("section:") else 2))
+    left.sort(key=lambda n: 0 if n == ANSWER_PART else 1 if n.startswith("section:") else 2)
 
     def heading(name: str) -> str:
         part = part_of(note, name)

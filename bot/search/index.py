@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -32,6 +33,7 @@ from bot.search.embedder import Embedder
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.search.grounding import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -203,8 +205,28 @@ class EmbeddingCache:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path)
-        self._db.execute("create table if not exists vectors (key text primary key, vector blob not null)")
+        self.path = path
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            self._db = self._reset(exc)
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path)
+        try:
+            db.execute("create table if not exists vectors (key text primary key, vector blob not null)")
+            db.execute("select count(*) from vectors").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _reset(self, exc: Exception) -> sqlite3.Connection:
+        """Replace an unreadable cache with an empty one: it only saves embedding time."""
+        log.warning("embedding cache %s is unreadable (%s); starting a new one", self.path, exc)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        return self._open()
 
     @staticmethod
     def key(model: str, text: str) -> str:
@@ -214,10 +236,15 @@ class EmbeddingCache:
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
         """Return the cached vectors among `keys`."""
         found: dict[str, np.ndarray] = {}
-        for start in range(0, len(keys), 500):
-            part = keys[start : start + 500]
-            rows = self._db.execute(f"select key, vector from vectors where key in ({','.join('?' * len(part))})", part)
-            found.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
+        try:
+            for start in range(0, len(keys), 500):
+                part = keys[start : start + 500]
+                sql = f"select key, vector from vectors where key in ({','.join('?' * len(part))})"
+                found.update({k: np.frombuffer(v, dtype=np.float32) for k, v in self._db.execute(sql, part)})
+        except sqlite3.DatabaseError as exc:  # damaged past its first pages: embed everything again
+            self._db.close()
+            self._db = self._reset(exc)
+            return {}
         return found
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
@@ -258,9 +285,20 @@ class LoadedIndex:
         )
         uri = f"file:{folder / 'lexical.db'}?mode=ro&immutable=1"
         self._lexical = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        self._lexical.execute("select count(*) from chunks").fetchone()
+        try:
+            self._lexical.execute("select count(*) from chunks").fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._lexical.close()
+            raise sqlite3.DatabaseError(f"{folder / 'lexical.db'}: {exc}") from exc
         self._lock = threading.Lock()
         self.closed = False
+
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The notes' words and which notes use each (built on first use, then kept)."""
+        from bot.search.grounding import Vocabulary
+
+        return Vocabulary((c.note_id, c.text) for c in self.chunks)
 
     @property
     def model(self) -> str:
@@ -430,25 +468,31 @@ def _build_locked(
 
     matrix = np.stack([found[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, embedder.dim), np.float32)
     folder = index_dir / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.perf_counter_ns() % 10**6}"
-    folder.mkdir()
-    vectors_index = faiss.IndexFlatIP(embedder.dim)
-    if len(matrix):
-        vectors_index.add(matrix)
-    faiss.write_index(vectors_index, str(folder / "vectors.faiss"))
-    (folder / "chunks.json").write_text(json.dumps([c.__dict__ for c in chunks]))
-    _write_lexical(folder / "lexical.db", chunks)
-    digests = {n.id: n.digest for n in notes}
-    manifest = {
-        "fingerprint": kb.fingerprint,
-        "model": embedder.name,
-        "format": INDEX_FORMAT,
-        "notes": digests,
-        "created": time.time(),
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest))
     pointer_tmp = index_dir / f"{POINTER}.tmp-{os.getpid()}"
-    pointer_tmp.write_text(folder.name)
-    os.replace(pointer_tmp, index_dir / POINTER)
+    digests = {n.id: n.digest for n in notes}
+    folder.mkdir()
+    try:
+        vectors_index = faiss.IndexFlatIP(embedder.dim)
+        if len(matrix):
+            vectors_index.add(matrix)
+        faiss.write_index(vectors_index, str(folder / "vectors.faiss"))
+        (folder / "chunks.json").write_text(json.dumps([c.__dict__ for c in chunks]))
+        _write_lexical(folder / "lexical.db", chunks)
+        manifest = {
+            "fingerprint": kb.fingerprint,
+            "model": embedder.name,
+            "format": INDEX_FORMAT,
+            "notes": digests,
+            "created": time.time(),
+        }
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        pointer_tmp.write_text(folder.name)
+        os.replace(pointer_tmp, index_dir / POINTER)
+    except BaseException:
+        # A failed build (a full disk, say) leaves nothing behind; the previous index stays in service.
+        pointer_tmp.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     _remove_old_builds(index_dir, folder)
 
     report = BuildReport(notes=len(notes), chunks=len(chunks), embedded=len(new), reused=len(set(keys)) - len(new))
@@ -472,6 +516,8 @@ def _remove_old_builds(index_dir: Path, new: Path) -> None:
     """Delete build folders older than `new`, never the current one nor a newer one."""
     current = current_folder(index_dir)
     newest = new.stat().st_mtime_ns
+    for stale in index_dir.glob(f"{POINTER}.tmp-*"):  # left by a killed build (builds hold the lock)
+        stale.unlink(missing_ok=True)
     for child in index_dir.iterdir():
         if not (child.is_dir() and child.name.startswith("build-")) or child in (new, current):
             continue

@@ -43,6 +43,8 @@ class Candidate:
         passages: The note's matched passages (`Chunk.part`: "answer", "point:2", "section:3") with
             their score in the retriever's mode, best first, each passage once. Empty when the note
             was chosen without a search (a topic button).
+        uncovered: Words of the question that name a subject this note does not cover (see
+            `bot.search.queries`); the confidence is already lowered for them.
     """
 
     note_id: str
@@ -56,6 +58,8 @@ class Candidate:
     def passage(self) -> str:
         """The passage of the note that matched best ("answer" when nothing more specific is known)."""
         return self.passages[0][0] if self.passages else ANSWER_PART
+
+    uncovered: tuple[str, ...] = ()
 
 
 def _best_per_note(hits: list[tuple[str, float]]) -> dict[str, float]:

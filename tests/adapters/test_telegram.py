@@ -37,6 +37,7 @@ from bot.messages import Message, Reply, ReplyKind, Suggestion
 from bot.replies.blocks import Block, BlockKind
 from bot.storage.store import Store
 from tests.adapters.fake_telegram import (
+    ANONYMOUS_ADMIN,
     BOT_USERNAME,
     TOKEN,
     FakeTelegram,
@@ -222,6 +223,11 @@ def test_config_requires_token_and_parses_the_rest() -> None:
         load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_ADMIN_IDS": "12, alice"})
     with pytest.raises(ConfigError, match="https://"):
         load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": "http://example.com/hook"})
+    for url in ("https://bot.example.com:8080/hook", "https://bot.example.com:99999/hook", "https:///hook"):
+        with pytest.raises(ConfigError, match=r"TELEGRAM_WEBHOOK_URL=.*(443, 80, 88 or 8443|host)"):
+            load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": url})
+    for url in ("https://bot.example.com/hook", "https://bot.example.com:8443/hook", "https://bot.example.com:88/h"):
+        assert load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": url}).webhook_url == url
 
     config = load_telegram_config(
         {
@@ -453,6 +459,81 @@ async def test_stats_for_admins_only(bot: TelegramApp, fake: FakeTelegram, core:
     assert (await answers(fake, ADMIN))[0]["text"].startswith("Questions: 0")
 
 
+@bounded(30)
+async def test_admin_output_asked_in_a_group_goes_to_the_admins_private_chat(fake: FakeTelegram, core: Core) -> None:
+    """/stats quotes users' questions and /reload lists file paths: neither is posted to a group."""
+    unstarted_admin = ADMIN + 1  # an admin who never opened a private chat with the bot
+    async with bot_running(core, fake, admin_ids=frozenset({ADMIN, unstarted_admin})):
+        fake.push_private(USER, "jane@example.com zqx fnord 🤷")
+        await answers(fake, USER)
+        fake.push_group(ADMIN, "/stats")
+        [stats] = await answers(fake, ADMIN)
+        [pointer] = await answers(fake, GROUP)
+        fake.push_group(ADMIN, "/reload")
+        reloaded = (await answers(fake, ADMIN, 2))[1]
+        fake.push_group(unstarted_admin, "/stats")
+        group = await answers(fake, GROUP, 3)
+    assert stats["text"].startswith("Questions: 1") and "jane@example.com" in stats["text"]
+    assert reloaded["text"].startswith("Knowledge reloaded")
+    assert "private chat" in pointer["text"]
+    assert "Start" in group[2]["text"] and f"@{BOT_USERNAME}" in group[2]["text"]
+    for message in group:
+        assert "Questions:" not in message["text"] and "jane" not in message["text"].lower()
+        assert "Knowledge reloaded" not in message["text"] and ".md" not in message["text"]
+
+
+PLATFORM_LOGGERS = ("telegram", "httpx", "httpcore", "discord", "aiohttp", "websockets", "apscheduler")
+
+
+@pytest.fixture
+def logger_levels() -> Iterator[None]:
+    """Put the platform libraries' log levels back after a test that configures logging."""
+    levels = {name: logging.getLogger(name).level for name in (*PLATFORM_LOGGERS, "")}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@bounded(30)
+async def test_debug_logs_hold_no_raw_ids_no_user_text_and_no_platform_debug(
+    tiny_knowledge: Path,
+    tmp_path: Path,
+    fake: FakeTelegram,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    logger_levels: None,
+) -> None:
+    """At OUTSOURCEBOT_LOG_LEVEL=DEBUG: salted hashes instead of ids, and the platform libraries stay at INFO."""
+    from adapters.cli import setup_logging
+
+    user = 7349215  # an id that cannot turn up in a log line by chance
+    monkeypatch.setenv("OUTSOURCEBOT_LOG_LEVEL", "DEBUG")
+    monkeypatch.delenv("OUTSOURCEBOT_PLATFORM_DEBUG", raising=False)
+    setup_logging()
+    caplog.set_level(logging.DEBUG)
+    core = build_core(tiny_knowledge, tmp_path / "log-data", rate_limit=3, rate_window=60)
+    fake.fail("sendMessage", cant_parse())
+    async with bot_running(core, fake):
+        fake.push_private(user, "jane@example.com zqx fnord 🤷")
+        await answers(fake, user)
+        fake.push_private(user, "/stats")
+        fake.push_private(user, "what is the chasm")
+        fake.push_private(user, "what is the chasm")
+        fake.push_private(user, "what is the chasm")
+        await answers(fake, user, 4)
+        await fake.wait_for(lambda: "dropping a message" in caplog.text)
+    assert "rejected the HTML" in caplog.text and "refused /stats" in caplog.text
+    assert str(user) not in caplog.text, "no raw user or chat id"
+    assert core.store.hash_id("telegram", str(user))[:12] in caplog.text, "a salted hash names the user instead"
+    assert "jane@example.com" not in caplog.text and f"User{user}" not in caplog.text, "no user text or names"
+    debug = [r for r in caplog.records if r.name.split(".")[0] in PLATFORM_LOGGERS and r.levelno < logging.INFO]
+    assert debug == [], "the platform libraries log at INFO or above"
+    monkeypatch.setenv("OUTSOURCEBOT_PLATFORM_DEBUG", "1")  # the separate, documented-as-unsafe setting
+    setup_logging()
+    assert logging.getLogger("telegram").getEffectiveLevel() == logging.DEBUG
+    assert "OUTSOURCEBOT_PLATFORM_DEBUG is on" in caplog.text
+
+
 # ----- rendering ------------------------------------------------------------------------------------
 
 
@@ -464,8 +545,11 @@ def long_core(tiny_knowledge: Path, tmp_path: Path) -> Core:
     every emoji here counts twice, so the reply still has to be split.
     """
     note_id = "statement-of-work-for-an-offshore-development-team-in-detail"
-    points = "\n".join(f"- Point {i}: " + "📄📝📦🚀🔍✅📅🎯" * 4 for i in range(40))
-    answer = " ".join(f"Sentence {i} 📄📝📦🚀🔍✅📅🎯📌🧾." for i in range(60))
+    # A focused reply shows the opening answer and up to two points within about 110 words; emoji
+    # runs are one word each but two UTF-16 units per emoji, so this reply is still over Telegram's
+    # 4,096 units and has to be split.
+    points = "\n".join(f"- Point {i}: " + " ".join(["📄📝📦🚀🔍✅📅🎯📌🧾" * 10] * 9) for i in range(3))
+    answer = " ".join(f"Sentence {i} 📄📝📦🚀🔍✅📅🎯📌🧾." for i in range(25))
     (tiny_knowledge / "sow.md").write_text(
         f"---\nid: {note_id}\ntitle: Statements of work\nquestions:\n  - how do I write a statement of work\n"
         f"  - what goes in a statement of work\n  - statement of work template\nrelated: [contracts]\n"
@@ -494,7 +578,10 @@ async def test_long_reply_is_split_at_paragraphs(long_core: Core, fake: FakeTele
         assert [bool(buttons(p)) for p in parts] == [False] * (len(parts) - 1) + [True]
         text = "\n\n".join(p["text"] for p in parts)
         assert text.startswith("Statements of work\n\nSentence 0 ")
-        assert [text.index(f"Point {i}:") for i in range(40)] == sorted(text.index(f"Point {i}:") for i in range(40))
+        assert [text.index(f"Sentence {i} ") for i in range(25)] == sorted(
+            text.index(f"Sentence {i} ") for i in range(25)
+        )
+        assert text.index("Sentence 24 ") < text.index("Point ")
         expected = long_core.answer(Message("how do I write a statement of work", "other", "other", "test"))
         assert text.split() == f"{expected.body}\n\n{expected.suggestion_label}:".split(), (
             "nothing lost, no word cut in two"
@@ -530,13 +617,19 @@ async def test_markup_characters_and_emoji_are_escaped(
         fake.push_private(USER, question)
         answer = (await answers(fake, USER))[0]
         assert answer["parse_mode"] == "HTML"
-        assert answer["text"].startswith(
-            "Tools <b>&</b> tips 🚀\n\nUse <Slack> & <Notion> for async work; 5 > 3 & 2 < 4 😀."
-        )
-        assert "• Try <script>alert('x')</script> &amp; more 🎉" in answer["text"]
+        # The fake decodes Telegram's HTML as Telegram would: what the person sees is the note's text as written.
+        assert answer["text"].startswith("Tools <b>&</b> tips 🚀\n\n")
+        assert "Try <script>alert('x')</script> &amp; more 🎉" in answer["text"]
+        opening = "Use <Slack> & <Notion> for async work; 5 > 3 & 2 < 4 😀."
+        if opening not in answer["text"]:  # a focused reply may leave the opening answer for "more"
+            fake.push_private(USER, "more")
+            answer = (await answers(fake, USER, 2))[1]
+            assert answer["parse_mode"] == "HTML"
+        assert opening in answer["text"]
 
+        sent = len(fake.sent_to(USER))
         fake.push_private(USER, "qwv & ✨ plorf")  # nothing close: unanswered
-        await answers(fake, USER, 2)
+        await answers(fake, USER, sent + 1)
         fake.push_private(ADMIN, "/stats")
         stats = (await answers(fake, ADMIN))[0]
         assert stats["parse_mode"] == "HTML" and "• qwv & ✨ plorf (1×)" in stats["text"]
@@ -731,6 +824,51 @@ async def test_topic_buttons_are_rate_limited_like_questions(
     assert len(acks) == 3, "every press is answered once"
     first, second, third = (acks[p] for p in presses)
     assert first is None and str(second).startswith(NOTICE) and third is None, "one notice, then silence"
+
+
+@bounded(30)
+async def test_anonymous_admins_of_two_groups_are_two_people(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
+) -> None:
+    """Anonymous admins all write as one shared account; each is keyed by its `sender_chat`, the group."""
+    core = build_core(tiny_knowledge, tmp_path / "anon-data", rate_limit=2, rate_window=60)
+    other_group = GROUP - 1
+    async with bot_running(core, fake):
+        fake.push_anonymous_admin(f"@{BOT_USERNAME} what is the chasm", GROUP)
+        await answers(fake, GROUP)
+        fake.push_anonymous_admin(f"@{BOT_USERNAME} do I need an NDA", other_group)
+        fake.push_anonymous_admin(f"@{BOT_USERNAME} what goes in a freelance contract", other_group)
+        theirs = await answers(fake, other_group, 2)
+        assert [m["text"].split("\n")[0] for m in theirs] == ["Contracts"] * 2, "one rate-limit bucket per group"
+        fake.push_anonymous_admin("/forget", GROUP)
+        assert (await answers(fake, GROUP, 2))[1]["text"].startswith("Done: I deleted everything stored about you")
+    questions = sorted(r["question"] for r in core.store.db.query("select question from questions"))
+    assert questions == ["do I need an NDA", "what goes in a freelance contract"], "/forget in one group only"
+    assert core.store.hash_id("telegram", str(ANONYMOUS_ADMIN)) not in {
+        r["user_hash"] for r in core.store.db.query("select user_hash from questions")
+    }
+
+
+@bounded(30)
+async def test_rating_presses_and_forget_are_rate_limited_like_questions(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
+) -> None:
+    """Every kind of event passes the core's one pacing gate: 20 👍/👎 presses, then 10 /forget."""
+    core = build_core(tiny_knowledge, tmp_path / "rl-press-data", rate_limit=3, rate_window=60)
+    async with bot_running(core, fake) as app:
+        fake.push_private(USER, "what goes in a freelance contract")
+        answer = (await answers(fake, USER))[0]
+        presses = [fake.press(answer, button(answer, "👍" if i % 2 else "👎"), USER) for i in range(20)]
+        await fake.wait_for(lambda: len(fake.calls_to("answerCallbackQuery")) >= len(presses))
+        for _ in range(10):
+            fake.push_private(USER + 1, "/forget")
+        await answers(fake, USER + 1, 3)
+        await app.stop()  # lets every handler finish: more replies would be here by now
+    acks = [c.params.get("text") or "" for c in fake.calls_to("answerCallbackQuery")]
+    assert len(acks) == 20, "every press is answered once (or its button keeps spinning)"
+    assert sum(t.startswith("Thanks") for t in acks) == 2 and sum(t.startswith(NOTICE) for t in acks) == 1
+    forgets = [m["text"] for m in fake.sent_to(USER + 1)]
+    assert len(forgets) == 4 and forgets[3].startswith(NOTICE), "three /forget, one notice, then silence"
 
 
 @bounded(20)

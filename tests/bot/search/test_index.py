@@ -370,3 +370,56 @@ def test_reload_closes_the_replaced_index_after_the_grace_period(core: Core, tin
     assert old.lexical("freelancer cost") == []  # late use of a closed index degrades, never raises
     assert not core.index.closed
     assert core.answer(Message("how much does a freelancer cost", "u", "c")).sources[0].id == "pricing"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_an_unreadable_embedding_cache_is_rebuilt_naming_the_file(
+    damage: str, tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tiny_knowledge, tmp_path / "data")
+    build_index(load_knowledge(tiny_knowledge), settings.index_dir, fake_embedder)
+    cache = settings.data_dir / "embeddings.db"
+    if damage == "garbage":
+        cache.write_bytes(b"this is not a database at all" * 200)
+    else:
+        cache.write_bytes(cache.read_bytes()[: 4096 + 100])
+    (settings.index_dir / POINTER).unlink()  # the next start must build, so it reads the cache
+    with caplog.at_level(logging.WARNING):
+        core = Core.start(settings, embedder=fake_embedder, store=Store(None, "s"))
+    assert core.answer(_msg("do I need an NDA")).sources[0].id == "contracts"
+    assert any(str(cache) in r.getMessage() for r in caplog.records), "the warning names the file"
+    build_index(load_knowledge(tiny_knowledge), settings.index_dir, fake_embedder)  # the new cache works
+
+
+@pytest.mark.parametrize("stage", ["lexical", "pointer"])
+def test_a_failed_build_leaves_no_temporary_files_and_the_old_index_in_service(
+    stage: str,
+    tiny_knowledge: Path,
+    tmp_path: Path,
+    fake_embedder: HashingEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    import bot.search.index
+
+    index_dir = tmp_path / "data" / "index"
+    build_index(load_knowledge(tiny_knowledge), index_dir, fake_embedder)
+    before = sorted(p.name for p in index_dir.iterdir())
+    write_note(tiny_knowledge, "extra", "Extra", ["an extra question"], "An extra answer.")
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    real_replace = os.replace
+    if stage == "lexical":
+        monkeypatch.setattr(bot.search.index, "_write_lexical", full_disk)
+    else:
+        monkeypatch.setattr(os, "replace", lambda a, b: full_disk() if Path(b).name == POINTER else real_replace(a, b))
+    with pytest.raises(OSError, match="No space"):
+        build_index(load_knowledge(tiny_knowledge), index_dir, fake_embedder)
+    monkeypatch.undo()
+    assert sorted(p.name for p in index_dir.iterdir()) == before
+    index = load_index(index_dir)
+    assert index is not None and "extra" not in index.chunk_notes
+    index.close()

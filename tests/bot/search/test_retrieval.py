@@ -388,3 +388,37 @@ def test_a_bare_off_topic_word_is_not_read_as_a_follow_up(real_core: Core) -> No
     assert not pizza.answered, "a bare word with nothing to do with our topics is declined, not tied to the last topic"
     how_much = real_core.answer(Message("how much?", "u-bare", "c-bare"))
     assert how_much.answered and how_much.sources[0].id in {"outsourcing-web-and-design", "pricing-and-costs"}
+
+
+# ----- questions near our subject that no note covers (issue 11) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        ("should I franchise my cafe", "franchise"),
+        ("what is a good mortgage rate for my shop", "mortgage"),
+        ("how do I patent my invention", "patent"),
+    ],
+)
+def test_uncovered_subjects_are_declined_in_the_askers_words(real_core: Core, question: str, named: str) -> None:
+    reply = real_core.answer(Message(question, "retrieval", f"near-{named}"))
+    assert not reply.answered
+    assert f"I don't have a note on {named}" in reply.text
+    assert "unrelated" in reply.text
+
+
+def test_off_topic_is_declined_in_the_middle_of_a_conversation(real_core: Core) -> None:
+    chat = "mid-conversation"
+    assert real_core.answer(Message("what does a virtual assistant do", "retrieval", chat)).answered
+    for off_topic in (
+        "what's the weather in Lisbon",
+        "what's 7+5",
+        "who won the world cup",
+        "how many ounces in a cup",
+    ):
+        reply = real_core.answer(Message(off_topic, "retrieval", chat))
+        assert not reply.answered, (off_topic, reply.sources[:1])
+        assert "I don't have a note on" not in reply.text  # nothing close: no odd "note on weather"
+    follow = real_core.answer(Message("how much does that cost?", "retrieval", chat))
+    assert follow.answered and follow.sources[0].id == "virtual-assistants"
