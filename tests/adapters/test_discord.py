@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from adapters.discord.client import DEFER_AFTER, DiscordBot, run_bot
 from adapters.discord.config import DiscordConfig, load_discord_config
-from adapters.discord.redact import redacting
 from adapters.discord.render import render_reply
 from adapters.discord.views import build_view
+from adapters.redaction import redacting
 from adapters.serve import PLATFORMS, configured, serve_platforms
 from bot.config import ConfigError
 from bot.conversation.answers import expired_reply, refusal_reply
@@ -834,7 +834,7 @@ def test_serve_never_prints_a_token_from_a_failing_platform(
 def test_the_token_filter_scrubs_stack_info(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     logger = logging.getLogger("discord.client")
-    with redacting(TOKEN):
+    with redacting([TOKEN]):
         record = logger.makeRecord(
             logger.name,
             logging.WARNING,
@@ -854,7 +854,7 @@ async def test_serve_runs_telegram_and_discord_for_real_on_one_core(
     core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("telegram")
-    from adapters.telegram.logs import install_redaction, remove_redaction
+    from adapters.redaction import install_redaction, remove_redaction
     from tests.adapters.fake_telegram import TOKEN as TELEGRAM_TOKEN
     from tests.adapters.fake_telegram import FakeTelegram
 

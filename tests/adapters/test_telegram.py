@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
+from adapters.redaction import REDACTED, install_redaction, remove_redaction
 from adapters.telegram.app import build_application, running
 from adapters.telegram.callbacks import feedback_data, parse_press, resolve_topic, topic_data
 from adapters.telegram.config import TelegramConfig, load_telegram_config
 from adapters.telegram.handlers import TelegramApp
-from adapters.telegram.logs import REDACTED, install_redaction, remove_redaction
 from adapters.telegram.render import MAX_MESSAGE_LENGTH, render_reply, telegram_length
 from adapters.telegram.retry import RetryingRateLimiter
 from bot.config import ConfigError
