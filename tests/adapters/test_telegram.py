@@ -35,7 +35,6 @@ from bot.conversation.answers import expired_reply, refusal_reply
 from bot.conversation.core import Core
 from bot.messages import Message, Reply, ReplyKind, Suggestion
 from bot.replies.blocks import Block, BlockKind
-from bot.storage.store import Store
 from tests.adapters.fake_telegram import (
     ANONYMOUS_ADMIN,
     BOT_USERNAME,
@@ -47,8 +46,7 @@ from tests.adapters.fake_telegram import (
     parse_html,
     too_many_requests,
 )
-from tests.conftest import make_settings, write_note
-from tests.fakes import HashingEmbedder
+from tests.conftest import make_core, write_note
 
 ADMIN = 4242
 USER = 1001
@@ -163,13 +161,6 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 def button(message: dict[str, Any], text: str) -> str:
     """The callback data of the button labelled `text`."""
     return str(next(b["callback_data"] for b in buttons(message) if b["text"] == text))
-
-
-def build_core(knowledge: Path, data: Path, **overrides: Any) -> Core:
-    """A fresh core over `knowledge` with the fake embedder and an in-memory store."""
-    return Core.start(
-        make_settings(knowledge, data, **overrides), embedder=HashingEmbedder(), store=Store(None, "test-salt")
-    )
 
 
 def free_port() -> int:
@@ -511,7 +502,7 @@ async def test_debug_logs_hold_no_raw_ids_no_user_text_and_no_platform_debug(
     monkeypatch.delenv("OUTSOURCEBOT_PLATFORM_DEBUG", raising=False)
     setup_logging()
     caplog.set_level(logging.DEBUG)
-    core = build_core(tiny_knowledge, tmp_path / "log-data", rate_limit=3, rate_window=60)
+    core = make_core(tiny_knowledge, tmp_path / "log-data", rate_limit=3, rate_window=60)
     fake.fail("sendMessage", cant_parse())
     async with bot_running(core, fake):
         fake.push_private(user, "jane@example.com zqx fnord 🤷")
@@ -564,7 +555,7 @@ def long_core(tiny_knowledge: Path, tmp_path: Path) -> Core:
         "A freelance contract covers scope, payment, IP and confidentiality.",
         related=note_id,
     )
-    return build_core(tiny_knowledge, tmp_path / "long-data")
+    return make_core(tiny_knowledge, tmp_path / "long-data")
 
 
 @bounded(20)
@@ -611,7 +602,7 @@ async def test_markup_characters_and_emoji_are_escaped(
         "Use <Slack> & <Notion> for async work; 5 > 3 & 2 < 4 😀.",
         point="Try <script>alert('x')</script> &amp; more 🎉",
     )
-    core = build_core(tiny_knowledge, tmp_path / "esc-data")
+    core = make_core(tiny_knowledge, tmp_path / "esc-data")
     question = "<b>which</b> tools for remote teams & <i>async</i>?? 🤔 &lt;"
     async with bot_running(core, fake):
         fake.push_private(USER, question)
@@ -759,7 +750,7 @@ async def test_one_failing_update_does_not_stop_the_bot(
 
 @bounded(20)
 async def test_rate_limited_user_gets_a_polite_reply(tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram) -> None:
-    core = build_core(tiny_knowledge, tmp_path / "rl-data", rate_limit=2, rate_window=60)
+    core = make_core(tiny_knowledge, tmp_path / "rl-data", rate_limit=2, rate_window=60)
     async with bot_running(core, fake):
         for _ in range(3):
             fake.push_private(USER, "what is the chasm")
@@ -774,7 +765,7 @@ async def test_a_flooding_user_gets_one_notice_and_stalls_nobody(
     tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="bot.conversation.pacing")
-    core = build_core(tiny_knowledge, tmp_path / "flood-data", rate_limit=3, rate_window=60)
+    core = make_core(tiny_knowledge, tmp_path / "flood-data", rate_limit=3, rate_window=60)
     sleeps = Sleeps(open=False)
     # Telegram's flood control on the flooder's chat: its first answer gets a 429 that lasts until the test ends it.
     fake.fail("sendMessage", too_many_requests(retry_after=30), chat_id=USER)
@@ -809,7 +800,7 @@ async def test_a_flooding_user_gets_one_notice_and_stalls_nobody(
 async def test_topic_buttons_are_rate_limited_like_questions(
     tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
 ) -> None:
-    core = build_core(tiny_knowledge, tmp_path / "rl-topic-data", rate_limit=2, rate_window=60)
+    core = make_core(tiny_knowledge, tmp_path / "rl-topic-data", rate_limit=2, rate_window=60)
     async with bot_running(core, fake) as app:
         fake.push_private(USER, "/topics")
         topics = (await answers(fake, USER))[0]
@@ -831,7 +822,7 @@ async def test_anonymous_admins_of_two_groups_are_two_people(
     tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
 ) -> None:
     """Anonymous admins all write as one shared account; each is keyed by its `sender_chat`, the group."""
-    core = build_core(tiny_knowledge, tmp_path / "anon-data", rate_limit=2, rate_window=60)
+    core = make_core(tiny_knowledge, tmp_path / "anon-data", rate_limit=2, rate_window=60)
     other_group = GROUP - 1
     async with bot_running(core, fake):
         fake.push_anonymous_admin(f"@{BOT_USERNAME} what is the chasm", GROUP)
@@ -854,7 +845,7 @@ async def test_rating_presses_and_forget_are_rate_limited_like_questions(
     tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
 ) -> None:
     """Every kind of event passes the core's one pacing gate: 20 👍/👎 presses, then 10 /forget."""
-    core = build_core(tiny_knowledge, tmp_path / "rl-press-data", rate_limit=3, rate_window=60)
+    core = make_core(tiny_knowledge, tmp_path / "rl-press-data", rate_limit=3, rate_window=60)
     async with bot_running(core, fake) as app:
         fake.push_private(USER, "what goes in a freelance contract")
         answer = (await answers(fake, USER))[0]

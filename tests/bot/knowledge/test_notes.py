@@ -20,7 +20,7 @@ from bot.knowledge.notes import (
     parse_note,
     stale_notes,
 )
-from tests.conftest import write_note
+from tests.conftest import make_core, write_note
 
 GOOD = """---
 id: good-note
@@ -255,16 +255,10 @@ def test_readme_is_not_a_note_and_empty_folder_is_a_problem(tmp_path: Path) -> N
 
 
 def test_core_start_logs_broken_notes(tmp_path: Path, tiny_knowledge: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from bot.conversation.core import Core
-    from bot.storage.store import Store
-    from tests.conftest import make_settings
-    from tests.fakes import HashingEmbedder
 
     (tiny_knowledge / "broken.md").write_text("---\nid: a: b\n---\nBody\n", encoding="utf-8")
     with caplog.at_level(logging.WARNING):
-        core = Core.start(
-            make_settings(tiny_knowledge, tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s")
-        )
+        core = make_core(tiny_knowledge, tmp_path / "d")
     assert set(core.kb.notes) == {"pricing", "contracts", "chasm"}
     assert any("broken.md:2: bad YAML" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
 
@@ -272,11 +266,7 @@ def test_core_start_logs_broken_notes(tmp_path: Path, tiny_knowledge: Path, capl
 def test_core_start_serves_only_notes_without_problems(
     tmp_path: Path, tiny_knowledge: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot.conversation.core import Core
     from bot.messages import Message
-    from bot.storage.store import Store
-    from tests.conftest import make_settings
-    from tests.fakes import HashingEmbedder
 
     # An unfinished note (TODO, no sources) that a served note links to.
     todo = write_note(
@@ -297,9 +287,7 @@ def test_core_start_serves_only_notes_without_problems(
         related="tornado",
     )
     with caplog.at_level(logging.ERROR):
-        core = Core.start(
-            make_settings(tiny_knowledge, tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s")
-        )
+        core = make_core(tiny_knowledge, tmp_path / "d")
     assert set(core.kb.notes) == {"pricing", "contracts", "chasm"}
     assert {i for c in core.index.chunks for i in [c.note_id]} == {"pricing", "contracts", "chasm"}
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
