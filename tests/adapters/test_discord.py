@@ -499,6 +499,8 @@ async def test_the_token_never_reaches_the_logs(
     core: Core, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # The CLI's logging set-up (run in-process by other tests) keeps the "discord" loggers at INFO.
+    caplog.set_level(logging.DEBUG, logger="discord.http")
     async with running(core, fake):
         logging.getLogger("discord.http").debug("request with Authorization: Bot %s", TOKEN)
         await ask(fake, PRICING_QUESTION)
