@@ -24,6 +24,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from adapters.redaction import REDACTED, install_redaction, remove_redaction
+from adapters.telegram import working
 from adapters.telegram.app import build_application, running
 from adapters.telegram.callbacks import feedback_data, parse_press, resolve_topic, topic_data
 from adapters.telegram.config import TelegramConfig, load_telegram_config
@@ -259,7 +260,17 @@ async def test_token_never_appears_in_logs(core: Core, fake: FakeTelegram, caplo
 
 
 @bounded(20)
-async def test_private_question_is_answered_with_typing_and_buttons(bot: TelegramApp, fake: FakeTelegram) -> None:
+async def test_a_quick_answer_comes_without_typing(bot: TelegramApp, fake: FakeTelegram) -> None:
+    fake.push_private(USER, "how much does a freelancer cost?")
+    assert (await answers(fake, USER))[0]["text"].startswith("Pricing and costs")
+    assert fake.calls_to("sendChatAction") == [], "answered within TYPING_DELAY: no typing call"
+
+
+@bounded(20)
+async def test_private_question_is_answered_with_typing_and_buttons(
+    bot: TelegramApp, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(working, "TYPING_DELAY", 0.0)  # as if the answer took longer than the delay
     fake.push_private(USER, "how much does a freelancer cost?")
     answer = (await answers(fake, USER))[0]
     assert answer["text"].startswith("Pricing and costs\n\nFreelancers charge hourly")
@@ -762,9 +773,14 @@ async def test_rate_limited_user_gets_a_polite_reply(tiny_knowledge: Path, tmp_p
 
 @bounded(30)
 async def test_a_flooding_user_gets_one_notice_and_stalls_nobody(
-    tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+    tiny_knowledge: Path,
+    tmp_path: Path,
+    fake: FakeTelegram,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="bot.conversation.pacing")
+    monkeypatch.setattr(working, "TYPING_DELAY", 0.0)  # every admitted question shows typing at once
     core = make_core(tiny_knowledge, tmp_path / "flood-data", rate_limit=3, rate_window=60)
     sleeps = Sleeps(open=False)
     # Telegram's flood control on the flooder's chat: its first answer gets a 429 that lasts until the test ends it.
