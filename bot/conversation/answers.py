@@ -202,9 +202,20 @@ def forgotten_reply(count: int) -> Reply:
     return Reply(ReplyKind.FORGOTTEN, render_blocks("forgotten", count=count))
 
 
-def feedback_reply(rating: int) -> Reply:
-    """The thanks for a 👍 (+1) or 👎 (-1)."""
-    return Reply(ReplyKind.FEEDBACK, render_blocks("feedback", rating=rating))
+def feedback_reply(rating: int, previous: int | None = None, answered: bool = True) -> Reply:
+    """The thanks for a 👍 (+1) or 👎 (-1).
+
+    Args:
+        rating: The rating given.
+        previous: The same person's earlier rating of this reply, which this one replaced (None: first).
+        answered: False for a rating of a decline: it is feedback on the unanswered question.
+    """
+    rating = 1 if rating > 0 else -1
+    again = previous == rating
+    changed = previous is not None and not again
+    return Reply(
+        ReplyKind.FEEDBACK, render_blocks("feedback", rating=rating, again=again, changed=changed, answered=answered)
+    )
 
 
 def error_reply() -> Reply:
