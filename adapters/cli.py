@@ -57,9 +57,9 @@ def _progress(label: str) -> Callable[[int, int], None]:
 def _core(**overrides: Any) -> Any:
     import dataclasses
 
-    from bot.conversation.core import Core
+    from adapters.startup import start_core
 
-    return Core.start(dataclasses.replace(_settings(), **overrides), say=_err)
+    return start_core(dataclasses.replace(_settings(), **overrides), say=_err)
 
 
 # ----- commands ---------------------------------------------------------------------------------
@@ -72,7 +72,6 @@ def cmd_chat(args: argparse.Namespace) -> int:
     """
     from adapters.console import run_console
 
-    _err("Loading outsourcebot...")
     run_console(_core())
     return 0
 
@@ -337,6 +336,16 @@ COMMAND_MODULES = (
 )
 
 
+# Libraries of the optional extras (pyproject.toml), for a one-line hint when one is missing.
+OPTIONAL_EXTRAS = {
+    "matplotlib": "report",
+    "telegram": "telegram",
+    "discord": "discord",
+    "torch": "reference",
+    "sentence_transformers": "reference",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
@@ -363,6 +372,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:
+        extra = OPTIONAL_EXTRAS.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            log.debug("command failed", exc_info=True)
+            _err(f"error: {type(exc).__name__}: {exc}")
+            return 1
+        _err(f"error: this command needs the {extra!r} extra: pip install 'outsourcebot[{extra}]'")
+        return 2
     except BrokenPipeError:
         # The reader went away (`outsourcebot ask ... | head`): stop quietly, and keep Python
         # from failing again while flushing stdout at exit.

@@ -36,7 +36,15 @@ class SentenceTransformerEmbedder:
     def __init__(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            from bot.config import ConfigError
+
+            raise ConfigError(
+                "OUTSOURCEBOT_ENCODER=sentence-transformers needs the reference extra: "
+                "pip install torch==2.13.0 'outsourcebot[reference]' (or unset it to serve with onnx)"
+            ) from None
 
         from bot.search.minilm import packaged_model_dir
 
