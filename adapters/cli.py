@@ -70,9 +70,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     Example: outsourcebot chat
     """
-    from adapters.console import run_console
+    from adapters.console import own_terminal, run_console
 
-    run_console(_core())
+    with own_terminal():
+        run_console(_core())
     return 0
 
 
@@ -227,7 +228,11 @@ def cmd_kb_stats(args: argparse.Namespace) -> int:
 def cmd_forget(args: argparse.Namespace) -> int:
     """Delete everything stored about one user of one platform.
 
+    The console's user is console-user; every `outsourcebot ask` run is the one user
+    cli on platform cli, so `forget cli --platform cli` deletes the history of all of them.
+
     Example: outsourcebot forget 123456789 --platform telegram
+             outsourcebot forget cli --platform cli
     """
     from bot.storage.store import Store
 
@@ -306,7 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats = _add(kb_sub, "stats", cmd_kb_stats)
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     forget = _add(sub, "forget", cmd_forget)
-    forget.add_argument("user", help="the user's platform id (the console's user is console-user)")
+    forget.add_argument(
+        "user", help="the user's platform id (the console's user is console-user; every `ask` run is cli)"
+    )
     forget.add_argument(
         "--platform",
         default="telegram",
@@ -386,8 +393,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:
+        from adapters.startup import network_hint
+
         log.debug("command failed", exc_info=True)
         _err(f"error: {type(exc).__name__}: {exc}")
+        hint = network_hint(exc)
+        if hint:
+            _err(hint)
         return 1
 
 
