@@ -9,7 +9,7 @@ FULL := $(VENV)/.installed-full
 WHEELHOUSE := $(VENV)/wheelhouse
 EXTRAS := reference,report,telegram,discord,dev
 
-.PHONY: chat test lint install install-serve build eval check clean
+.PHONY: chat test lint format install install-serve build eval check clean
 
 $(BIN)/python:
 	$(STEP) "creating the virtual environment $(VENV)" sh -c '$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)'
@@ -42,8 +42,15 @@ chat: $(SERVE)
 test: $(FULL)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
+# ruff (lint, then formatting) and mypy; any finding fails. `make format` applies ruff's fixes.
 lint: $(FULL)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m mypy bot adapters
+
+format: $(FULL)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 check: $(SERVE)
 	$(BIN)/outsourcebot kb check

@@ -8,3 +8,4 @@ from bot.messages import Message, Reply, Source, Suggestion
 
 __all__ = ["Message", "Reply", "Source", "Suggestion"]
 __version__ = "0.1.0"
+"""The release version; pyproject.toml reads it from here (its only source)."""
