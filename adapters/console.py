@@ -43,17 +43,18 @@ def render_reply(reply: Reply) -> str:
 
 @contextlib.contextmanager
 def own_terminal() -> Iterator[None]:
-    """While the chat runs under make, take the terminal's foreground so Ctrl-C reaches the chat alone.
+    """Under another program (make), take the terminal's foreground so Ctrl-C reaches the chat alone.
 
     The terminal sends Ctrl-C's SIGINT to its whole foreground process group; under `make chat`
     that includes make, which then prints "make: *** [Makefile] Interrupt" after the chat's own
     goodbye. Moving the chat into a process group of its own, made the foreground one, keeps make
-    out of it (a job-control shell does the same for each job). Outside make nothing changes.
+    out of it (a job-control shell does the same for each job). Started by the shell itself, the
+    chat already leads its own group and nothing changes.
     """
     import signal
 
     fd = sys.stdin.fileno() if sys.stdin.isatty() else -1
-    if "MAKELEVEL" not in os.environ or fd < 0 or os.tcgetpgrp(fd) != os.getpgrp():
+    if fd < 0 or os.getpgrp() == os.getpid() or os.tcgetpgrp(fd) != os.getpgrp():
         yield
         return
     previous = os.getpgrp()

@@ -19,7 +19,7 @@ import pytest
 from bot.config import REPO_DIR
 
 WHEELHOUSE = REPO_DIR / ".venv" / "wheelhouse"
-SOURCES = ("pyproject.toml", "README.md", "bot", "adapters", "knowledge")
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "bot", "adapters", "knowledge")
 
 
 def _run(args: list[str | Path], **kwargs: object) -> subprocess.CompletedProcess[str]:
