@@ -9,7 +9,7 @@ FULL := $(VENV)/.installed-full
 WHEELHOUSE := $(VENV)/wheelhouse
 EXTRAS := reference,report,telegram,discord,dev
 
-.PHONY: chat test lint format install install-serve build eval check clean
+.PHONY: chat test test-install lint format install install-serve build eval check clean
 
 $(BIN)/python:
 	$(STEP) "creating the virtual environment $(VENV)" sh -c '$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)'
@@ -41,6 +41,10 @@ chat: $(SERVE)
 
 test: $(FULL)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+# The plain install: a wheel, installed non-editable into a fresh venv without torch, answers (minutes).
+test-install: $(FULL)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m install tests/test_install.py
 
 # ruff (lint, then formatting) and mypy; any finding fails. `make format` applies ruff's fixes.
 lint: $(FULL)

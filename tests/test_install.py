@@ -18,6 +18,8 @@ import pytest
 
 from bot.config import REPO_DIR
 
+pytestmark = pytest.mark.install  # minutes, so not in `make test`: `make test-install` (and CI) runs it
+
 WHEELHOUSE = REPO_DIR / ".venv" / "wheelhouse"
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "bot", "adapters", "knowledge")
 
