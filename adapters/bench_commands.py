@@ -9,27 +9,36 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+EXPECTED_MINUTES = 5
+
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Measure latency, throughput, cold start, memory and build times; write docs/benchmarks.md.
+    """Measure latency, throughput, cold start, memory and build times; print them (and write them with --write).
+
+    Takes about 5 minutes on an idle 2-core machine (longer when busy; --no-encoders saves about one).
+    The load average is reported beside the figures, with a warning when the machine is busy.
 
     Example: outsourcebot bench
+             outsourcebot bench --write
              outsourcebot bench --json --output /tmp/bench.md --no-encoders
     """
     from dataclasses import asdict
 
-    from bot.config import REPO_DIR, load_settings
-    from bot.maintainers.bench import format_markdown, run_bench
+    from bot.config import load_settings
+    from bot.maintainers import bench
 
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    result = run_bench(load_settings(), say, encoders=not args.no_encoders)
-    markdown = format_markdown(result)
-    output = Path(args.output) if args.output else REPO_DIR / "docs" / "benchmarks.md"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(markdown, encoding="utf-8")
-    say(f"wrote {output}")
+    say(f"benchmarking: about {EXPECTED_MINUTES} minutes on an idle 2-core machine, longer when it is busy")
+    result = bench.run_bench(load_settings(), say, encoders=not args.no_encoders, telegram=not args.no_telegram)
+    markdown = bench.format_markdown(result)
+    say(f"benchmark took {result.machine.get('seconds', 0) / 60:.1f} minutes")
+    output = Path(args.output) if args.output else bench.DOCS_TABLE if args.write else None
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(markdown, encoding="utf-8")
+        say(f"wrote {output}")
     print(json.dumps(asdict(result)) if args.json else markdown)
     return 0
 
@@ -38,7 +47,11 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     """Add `bench` to the CLI."""
     parser = add(sub, "bench", cmd_bench)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--output", help="Markdown file to write (default docs/benchmarks.md)")
+    parser.add_argument("--write", action="store_true", help="also write the table to docs/benchmarks.md")
+    parser.add_argument("--output", help="write the table to this Markdown file instead (implies --write)")
+    parser.add_argument(
+        "--no-telegram", action="store_true", help="skip the end-to-end run of `outsourcebot telegram` against the fake"
+    )
     parser.add_argument(
         "--no-encoders", action="store_true", help="skip the side-by-side encoder timings (no torch import)"
     )

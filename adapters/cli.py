@@ -20,18 +20,39 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 
-def _setup_logging() -> None:
+PLATFORM_LOGGERS = ("telegram", "discord", "aiohttp", "websockets", "apscheduler")
+"""Platform libraries that log whole updates (names, usernames, message text) at DEBUG."""
+URL_LOGGERS = ("httpx", "httpcore", "urllib3")
+"""HTTP libraries that log every request URL (Telegram's holds the token) at INFO."""
+PLATFORM_DEBUG_VAR = "OUTSOURCEBOT_PLATFORM_DEBUG"
+
+
+def setup_logging() -> None:
+    """Configure logging from OUTSOURCEBOT_LOG_LEVEL (default WARNING).
+
+    The bot's own modules log at that level and never log raw user or chat ids (salted
+    hashes instead). The platform libraries stay at INFO or above, HTTP libraries at
+    WARNING or above, whatever the level: at DEBUG they log users' names and messages.
+    OUTSOURCEBOT_PLATFORM_DEBUG=1 lets their debug logs through, which is unsafe (see
+    docs/telegram.md): for debugging a platform connection only.
+    """
     level = os.environ.get("OUTSOURCEBOT_LOG_LEVEL", "WARNING").upper()
-    logging.basicConfig(
-        level=getattr(logging, level, logging.WARNING), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("httpx", "httpcore", "urllib3", "sentence_transformers", "transformers"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    numeric = getattr(logging, level, logging.WARNING)
+    logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(numeric)
+    unsafe = os.environ.get("OUTSOURCEBOT_PLATFORM_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+    if unsafe:
+        log.warning("%s is on: platform libraries log users' names and messages at DEBUG", PLATFORM_DEBUG_VAR)
+    for name in PLATFORM_LOGGERS:
+        logging.getLogger(name).setLevel(numeric if unsafe else max(logging.INFO, numeric))
+    for name in (*URL_LOGGERS, "sentence_transformers", "transformers"):
+        logging.getLogger(name).setLevel(numeric if unsafe else max(logging.WARNING, numeric))
 
 
 def _err(text: str) -> None:
@@ -127,17 +148,19 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
              outsourcebot kb check --stale
              outsourcebot kb check --json
     """
+    from bot.knowledge.abbreviations import check_abbreviations
     from bot.knowledge.notes import load_drafts, load_knowledge, stale_notes
 
     settings = _settings()
     kb = load_knowledge(settings.knowledge_dir)
+    abbreviation_problem = check_abbreviations(settings.knowledge_dir)
     drafts = load_drafts(settings.knowledge_dir, kb)
     stale = stale_notes(kb) if args.stale else []
-    lines = [str(p) for p in kb.problems]
+    lines = [str(p) for p in kb.problems] + ([abbreviation_problem] if abbreviation_problem else [])
     lines += [f"{n.path}:1: past its review date {n.review_by} (owner: {n.owner or 'nobody'})" for n in stale]
     draft_lines = [f"{p.path}:{p.line}: draft, not served: {p.message}" for p in drafts.problems]
-    failed = bool(kb.problems or stale)
-    summary = f"{len(kb.problems)} problem(s), {len(stale)} stale note(s) in {len(kb.notes)} notes"
+    failed = bool(kb.problems or stale or abbreviation_problem)
+    summary = f"{len(kb.problems) + bool(abbreviation_problem)} problem(s), {len(stale)} stale note(s) in {len(kb.notes)} notes"
     if drafts.notes or drafts.problems:
         summary += f"; {len(drafts.problems)} problem(s) in drafts (not served)"
     if args.json:
@@ -145,7 +168,8 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "notes": len(kb.notes),
-                    "problems": [str(p) for p in kb.problems],
+                    "problems": [str(p) for p in kb.problems]
+                    + ([abbreviation_problem] if abbreviation_problem else []),
                     "stale": [n.id for n in stale],
                     "drafts": len(drafts.notes),
                     "draft_problems": [str(p) for p in drafts.problems],
@@ -234,22 +258,37 @@ def cmd_forget(args: argparse.Namespace) -> int:
     Example: outsourcebot forget 123456789 --platform telegram
              outsourcebot forget cli --platform cli
     """
+    from bot.storage.retention import forget_user
     from bot.storage.store import Store
 
     settings = _settings()
-    count = Store(settings.db_path, settings.salt).forget_user(args.platform, args.user)
+    count = forget_user(Store(settings.db_path, settings.salt), settings.data_dir, args.platform, args.user)
     print(f"Deleted {count} record(s) for {args.platform} user {args.user}.")
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Measure retrieval on the labelled evaluation set, for three retrievers side by side.
+    """Measure retrieval on the labelled evaluation sets, three retrievers side by side, each set on its own.
+
+    By default both tests/data/eval.jsonl (the project's own) and tests/data/real.jsonl
+    (real-style questions, with its odd-line tuning and even-line held-out halves) are reported.
 
     Example: outsourcebot eval
-             outsourcebot eval --json
+             outsourcebot eval --file tests/data/real.jsonl --json
     """
+    from bot.knowledge.abbreviations import load_abbreviations
     from bot.knowledge.notes import load_knowledge
-    from bot.maintainers.evaluation import EVAL_FILE, evaluate, format_report, load_cases
+    from bot.maintainers.evaluation import EVAL_SETS, evaluate, format_report, load_cases
+
+    files = [Path(args.file)] if args.file else list(EVAL_SETS)
+    try:
+        sets = {str(f): load_cases(f) for f in files}
+    except OSError as exc:
+        _err(f"cannot read {exc.filename}: {exc.strerror}")
+        return 2
+    except ValueError as exc:
+        _err(str(exc))
+        return 2
     from bot.search.embedder import make_embedder
     from bot.search.index import ensure_index
 
@@ -258,12 +297,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     embedder = make_embedder(settings.encoder, settings.model_cache_dir)
     index = ensure_index(kb, settings, embedder, _err)
     started = time.perf_counter()
-    results = evaluate(index, embedder, load_cases(args.file or EVAL_FILE), {"fused": settings.threshold})
+    abbreviations = load_abbreviations(settings.knowledge_dir)
+    results = {
+        name: evaluate(index, embedder, cases, {"fused": settings.threshold}, abbreviations)
+        for name, cases in sets.items()
+    }
     if args.json:
-        print(json.dumps({m: r.__dict__ for m, r in results.items()}))
+        print(json.dumps({name: {m: r.__dict__ for m, r in res.items()} for name, res in results.items()}))
     else:
-        print(format_report(results))
-        print(f"\n({time.perf_counter() - started:.1f} s)")
+        for name, res in results.items():
+            print(f"=== {name} ({len(sets[name])} cases)\n{format_report(res)}\n")
+        print(f"({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -322,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev = _add(sub, "eval", cmd_eval)
     ev.add_argument("--json", action="store_true", help="machine-readable output")
-    ev.add_argument("--file", help="a JSONL evaluation file (default tests/data/eval.jsonl)")
+    ev.add_argument("--file", help="one JSONL evaluation file (default: tests/data/eval.jsonl and real.jsonl)")
     for module_name in COMMAND_MODULES:
         try:
             module = importlib.import_module(module_name)
@@ -369,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.parse_args(["kb", "--help"])
         parser.print_help()
         return 0 if args.command is None else 2
-    _setup_logging()
+    setup_logging()
     from bot.config import ConfigError
 
     try:

@@ -39,8 +39,7 @@ def cmd_report(args: argparse.Namespace) -> int:
              outsourcebot report --json
     """
     from bot.config import load_settings
-    from bot.maintainers.report import DEFAULT_SIMILARITY, build_report, render_summary, reports_dir, save_latest
-    from bot.maintainers.report_html import render_html
+    from bot.maintainers.report import DEFAULT_SIMILARITY, build_report, render_summary, save_report
     from bot.storage.store import Store
 
     settings = load_settings()
@@ -48,10 +47,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     _err("Loading the knowledge and grouping unanswered questions...")
     similarity = DEFAULT_SIMILARITY if args.similarity is None else args.similarity
     data = build_report(store, settings, args.since, similarity=similarity, say=_err)
-    save_latest(data, settings.data_dir)
-    output = args.output or reports_dir(settings.data_dir) / f"report-{dt.date.today().isoformat()}.html"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_html(data), encoding="utf-8")
+    output = save_report(data, settings.data_dir, args.output)
     if args.json:
         print(json.dumps(dict(data.to_dict(), html=str(output)), ensure_ascii=False))
     else:
@@ -101,7 +97,8 @@ def cmd_kb_draft(args: argparse.Namespace) -> int:
     print(f"Draft written: {path}")
     _err(
         "Write the answer in place of every TODO and add sources, check it with `outsourcebot kb check`, "
-        "then move it out of drafts/ to publish it (drafts are never served)."
+        "then move it out of drafts/ to publish it (drafts are never served). Its questions and title are users' "
+        "words as they asked them: reword them before publishing (/forget and retention do not reach drafts)."
     )
     return 0
 

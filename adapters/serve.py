@@ -102,6 +102,23 @@ def secrets_of(platforms: Sequence[Platform], environ: Mapping[str, str] | None 
     return [value for value in (env.get(name, "").strip() for name in names) if value]
 
 
+class PlatformFailed(RuntimeError):
+    """A platform failed while serving; it was the first to fail, and the others were stopped.
+
+    Attributes:
+        platform: The platform that failed first.
+        error: Its exception (also the `__cause__`).
+        later: (platform, exception) of the ones that failed after it, often while stopping.
+    """
+
+    def __init__(self, platform: str, error: BaseException, later: list[tuple[str, BaseException]]) -> None:
+        self.platform, self.error, self.later = platform, error, later
+        text = f"{platform} failed first: {type(error).__name__}: {error}"
+        for name, exc in later:
+            text += f"\n  then {name} stopped with {type(exc).__name__}: {exc}"
+        super().__init__(text)
+
+
 def configured(platforms: Sequence[Platform] = PLATFORMS, environ: Mapping[str, str] | None = None) -> list[Platform]:
     """The platforms whose token variable is set."""
     env = os.environ if environ is None else environ
@@ -117,7 +134,8 @@ async def serve_platforms(core: Core, runners: Mapping[str, Runner], stop: async
         stop: Set it to shut everything down (default: a new event set by SIGINT/SIGTERM).
 
     Raises:
-        Exception: The first platform's failure, after the others have stopped.
+        PlatformFailed: Naming the platform that failed first and its error (not merely the
+            first in `runners`' order), after the others have stopped.
     """
     if stop is None:
         stop = asyncio.Event()
@@ -126,21 +144,27 @@ async def serve_platforms(core: Core, runners: Mapping[str, Runner], stop: async
             with suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
 
+    failures: list[tuple[str, BaseException]] = []  # in the order they happened
+
     async def guarded(name: str, run: Runner) -> None:
         try:
             await run(core, stop)
-        except BaseException:
-            log.error("%s stopped with an error; stopping the other platforms", name)
+        except BaseException as exc:
+            failures.append((name, exc))
+            if len(failures) == 1:
+                log.error("%s stopped with an error; stopping the other platforms", name)
             stop.set()
             raise
         if not stop.is_set():
             log.warning("%s stopped by itself; stopping the other platforms", name)
             stop.set()
 
-    results = await asyncio.gather(*(guarded(name, run) for name, run in runners.items()), return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
+    await asyncio.gather(*(guarded(name, run) for name, run in runners.items()), return_exceptions=True)
+    if failures:
+        (name, first), later = failures[0], failures[1:]
+        if isinstance(first, (KeyboardInterrupt, SystemExit)):
+            raise first
+        raise PlatformFailed(name, first, later) from first
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -174,6 +198,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(f"configuration error: {redact(str(exc), secrets)}", file=sys.stderr, flush=True)
             return 2
+        except PlatformFailed as exc:
+            log.debug("serve failed", exc_info=True)  # the filters above redact the traceback
+            if isinstance(exc.error, ConfigError):  # a token the platform rejected, say
+                print(f"configuration error: {redact(str(exc.error), secrets)}", file=sys.stderr, flush=True)
+                return 2
+            print(f"error: {redact(str(exc), secrets)}", file=sys.stderr, flush=True)
+            return 1
         except Exception as exc:
             # Not left to the CLI's handler, which prints the exception's text as it is.
             log.debug("serve failed", exc_info=True)  # the filters above redact the traceback

@@ -124,6 +124,12 @@ def load_settings() -> Settings:
         raise ConfigError(
             "OUTSOURCEBOT_RATE_LIMIT must be 0 (off) or more and OUTSOURCEBOT_RATE_WINDOW more than 0 seconds"
         )
+    retention_days = _int("OUTSOURCEBOT_RETENTION_DAYS", 180)
+    if retention_days < 0:
+        raise ConfigError(
+            f"OUTSOURCEBOT_RETENTION_DAYS={retention_days} cannot be negative; set the days to keep stored "
+            "questions (0 keeps everything), like OUTSOURCEBOT_RETENTION_DAYS=180"
+        )
     return Settings(
         data_dir=_writable_folder(data_dir),
         knowledge_dir=knowledge_dir,
@@ -131,7 +137,7 @@ def load_settings() -> Settings:
         threshold=threshold,
         rate_limit=rate_limit,
         rate_window=rate_window,
-        retention_days=_int("OUTSOURCEBOT_RETENTION_DAYS", 180),
+        retention_days=retention_days,
         salt=os.environ.get("OUTSOURCEBOT_SALT", ""),
     )
 
@@ -139,7 +145,8 @@ def load_settings() -> Settings:
 def _writable_folder(folder: Path) -> Path:
     """Create the data folder if needed and make sure files can be written in it."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        # Private to this user: the database holds users' questions (an existing folder is left as it is).
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         probe = folder / f".write-test-{os.getpid()}"
         probe.write_text("ok")
         probe.unlink()

@@ -4,7 +4,7 @@ Usage: .venv/bin/python scripts/screenshot_report.py [--output docs/report-sampl
 
 Needs Debian's `chromium` package (`apt-get install -y chromium`). The sample uses
 the real knowledge folder and the packaged MiniLM model, a throw-away database
-seeded with two weeks of made-up traffic, and exits non-zero when the page does
+seeded with a first week of made-up traffic, and exits non-zero when the page does
 not render (no SVG charts in the DOM, or a blank screenshot).
 """
 
@@ -52,7 +52,7 @@ def render_sample_report(folder: Path) -> Path:
     core = Core.start(
         settings, store=Store(folder / "sample.db", "sample-salt"), say=lambda line: print(line, file=sys.stderr)
     )
-    seed_store(core.store, sorted(core.kb.notes))
+    seed_store(core.store, sorted(core.kb.notes), days=7)
     page = folder / "report.html"
     page.write_text(render_html(build_report(core.store, core.settings, embedder=core.embedder)), encoding="utf-8")
     return page

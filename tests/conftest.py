@@ -126,7 +126,7 @@ def core(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings over the real knowledge folder with a session-wide data folder."""
-    from bot.search.retrieval import DEFAULT_THRESHOLD
+    from bot.config import DEFAULT_THRESHOLD
 
     return make_settings(REPO_DIR / "knowledge", tmp_path_factory.mktemp("real-data"), threshold=DEFAULT_THRESHOLD)
 

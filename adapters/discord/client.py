@@ -128,11 +128,11 @@ class DiscordBot(discord.AutoShardedClient):
         return Message(text, str(user.id), str(chat_id if chat_id is not None else user.id), PLATFORM)
 
     def is_admin(self, user: discord.abc.User, guild_id: int | None) -> bool:
-        """True for DISCORD_ADMIN_IDS users, and for DISCORD_ADMIN_ROLE members in DISCORD_ADMIN_GUILD_IDS servers.
+        """True for DISCORD_ADMIN_IDS users, and for members of a DISCORD_ADMIN_ROLE_IDS role.
 
-        A role is only a name: anyone can create "Outsource Admins" in a server of
-        their own and invite the bot there, so the role counts only in servers the
-        operator listed.
+        Roles are compared by id, never by name: anyone who may manage roles (in the
+        operator's server, or in a server of their own that the bot joined) can make a
+        role called "Outsource Admins", but Discord gives each role its own id.
 
         Args:
             user: Who ran the command (a `Member` in a server).
@@ -140,12 +140,11 @@ class DiscordBot(discord.AutoShardedClient):
         """
         if user.id in self.config.admin_ids:
             return True
-        role = self.config.admin_role
-        if not role or guild_id is None or guild_id not in self.config.admin_guild_ids:
+        if not self.config.admin_role_ids or guild_id is None:
             return False
-        return (
-            isinstance(user, discord.Member) and user.guild.id == guild_id and any(r.name == role for r in user.roles)
-        )
+        if not isinstance(user, discord.Member) or user.guild.id != guild_id:
+            return False
+        return any(role.id in self.config.admin_role_ids for role in user.roles)
 
     # ----- sending -------------------------------------------------------------------------
 

@@ -24,8 +24,8 @@ class DiscordConfig:
         token: The bot token from the developer portal (Bot > Reset Token).
         api_url: Base URL of the REST API (a rate-limit proxy); None for Discord's own.
         admin_ids: User ids allowed to run /reload and /stats.
-        admin_role: Name of a server role whose members may run them too, in `admin_guild_ids` only.
-        admin_guild_ids: Servers where `admin_role` counts; empty means the role grants nothing.
+        admin_role_ids: Server roles, by id, whose members may run them too (a role id belongs to one
+            server; a role's name proves nothing, since anyone who may manage roles can copy it).
         guild_ids: Servers to sync slash commands to at start-up (development); empty syncs globally.
         message_content: Request the privileged message content intent.
     """
@@ -33,8 +33,7 @@ class DiscordConfig:
     token: str
     api_url: str | None = None
     admin_ids: frozenset[int] = field(default_factory=frozenset)
-    admin_role: str | None = None
-    admin_guild_ids: frozenset[int] = field(default_factory=frozenset)
+    admin_role_ids: frozenset[int] = field(default_factory=frozenset)
     guild_ids: tuple[int, ...] = ()
     message_content: bool = True
 
@@ -42,7 +41,8 @@ class DiscordConfig:
         # Keep the token out of tracebacks and debug prints.
         return (
             f"DiscordConfig(token='***', api_url={self.api_url!r}, admin_ids={sorted(self.admin_ids)!r}, "
-            f"admin_role={self.admin_role!r}, admin_guild_ids={sorted(self.admin_guild_ids)!r}, guild_ids={self.guild_ids!r}, message_content={self.message_content!r})"
+            f"admin_role_ids={sorted(self.admin_role_ids)!r}, guild_ids={self.guild_ids!r}, "
+            f"message_content={self.message_content!r})"
         )
 
 
@@ -102,20 +102,11 @@ def load_discord_config(environ: Mapping[str, str] | None = None) -> DiscordConf
     flag = environ.get("DISCORD_MESSAGE_CONTENT", "1").strip().lower()
     if flag not in ("1", "0", "true", "false", "yes", "no", "on", "off", ""):
         raise ConfigError(f"DISCORD_MESSAGE_CONTENT={flag!r} is not a yes/no value; use 1 or 0")
-    admin_role = environ.get("DISCORD_ADMIN_ROLE", "").strip() or None
-    admin_guilds = _ids(environ, "DISCORD_ADMIN_GUILD_IDS")
-    if admin_role and not admin_guilds:
-        # Not an error: the ids alone still work. But a role that silently grants nothing would puzzle.
-        log.warning(
-            "DISCORD_ADMIN_ROLE is set but DISCORD_ADMIN_GUILD_IDS is empty, so the role grants nothing; "
-            "list the ids of the servers you trust in DISCORD_ADMIN_GUILD_IDS"
-        )
     return DiscordConfig(
         token=token,
         api_url=api_url,
         admin_ids=frozenset(_ids(environ, "DISCORD_ADMIN_IDS")),
-        admin_role=admin_role,
-        admin_guild_ids=frozenset(admin_guilds),
+        admin_role_ids=frozenset(_ids(environ, "DISCORD_ADMIN_ROLE_IDS")),
         guild_ids=tuple(_ids(environ, "DISCORD_GUILD_IDS")),
         message_content=flag in ("1", "true", "yes", "on", ""),
     )

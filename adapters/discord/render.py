@@ -5,13 +5,20 @@ pass their limits (title 256, description 4,096, field 1,024, footer 2,048,
 25 fields, 6,000 characters in all). Long text is split at paragraph, line or
 word boundaries into several messages, each non-final part marked "more"; a
 single key point too long for a field is trimmed, also marked.
+
+The core's text is plain (`bot.replies`), and some of it is users' own words (the
+unanswered questions in /stats): Discord would read Markdown in it, so a question
+like `[rotate your token](https://evil.example)` would become a masked link. Every
+block's text is escaped before it is laid out; only this module's own markers
+("more below") are Markdown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import discord
+from discord.utils import escape_markdown
 
 from bot.messages import Reply, ReplyKind
 from bot.replies.blocks import BlockKind, block_text
@@ -152,15 +159,30 @@ def render_answer(reply: Reply) -> list[discord.Embed]:
     return embeds
 
 
+def escape_reply(reply: Reply) -> Reply:
+    """The reply with Markdown escaped in every block's text and items, so Discord shows them as typed.
+
+    Headings stay as they are: they are note titles (never users' words) and become embed titles.
+    """
+    blocks = [
+        block
+        if block.kind == BlockKind.HEADING
+        else replace(block, text=escape_markdown(block.text), items=tuple(escape_markdown(i) for i in block.items))
+        for block in reply.blocks
+    ]
+    return replace(reply, blocks=blocks)
+
+
 def render_reply(reply: Reply) -> list[Part]:
     """Turn a core reply into the messages to send, in order, each within Discord's limits.
 
     Args:
-        reply: What the core answered.
+        reply: What the core answered (plain text; Markdown in it is escaped here).
 
     Returns:
         One or more parts; buttons belong under the last one.
     """
+    reply = escape_reply(reply)
     if reply.kind == ReplyKind.ANSWER:
         embeds = render_answer(reply)
         parts = [Part(embed=e) for e in embeds]
@@ -178,5 +200,5 @@ def render_reply(reply: Reply) -> list[Part]:
 
 
 def render_text(text: str) -> list[Part]:
-    """Plain text as one or more content messages."""
-    return _cap([Part(content=chunk) for chunk in split_text(text, CONTENT_LIMIT)])
+    """Plain text as one or more content messages (Markdown in it escaped)."""
+    return _cap([Part(content=chunk) for chunk in split_text(escape_markdown(text), CONTENT_LIMIT)])

@@ -35,7 +35,7 @@ def _is_admin(interaction: discord.Interaction[DiscordBot]) -> bool:
 
 
 admin_only = app_commands.check(_is_admin)
-"""The admin gate: DISCORD_ADMIN_IDS users, or the admin role in the servers listed for it."""
+"""The admin gate: DISCORD_ADMIN_IDS users, or members of a DISCORD_ADMIN_ROLE_IDS role."""
 
 
 class SlashCommands(commands.Cog):

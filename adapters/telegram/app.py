@@ -11,10 +11,10 @@ from contextlib import asynccontextmanager
 
 from telegram import BotCommandScopeChat
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import ApplicationBuilder
 
 from adapters.telegram.config import BOTFATHER_HINT, TelegramConfig
-from adapters.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, TelegramHandlers
+from adapters.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, TelegramApp, TelegramHandlers
 from adapters.telegram.logs import install_redaction
 from adapters.telegram.retry import RetryingRateLimiter
 from bot.config import ConfigError
@@ -27,7 +27,7 @@ POLL_TIMEOUT = 30
 """Seconds a getUpdates long poll waits for news before asking again."""
 
 
-def build_application(core: Core, config: TelegramConfig, limiter: RetryingRateLimiter | None = None) -> Application:
+def build_application(core: Core, config: TelegramConfig, limiter: RetryingRateLimiter | None = None) -> TelegramApp:
     """Build the bot application: the core's handlers on python-telegram-bot's network stack.
 
     Installs token redaction on the configured log handlers first, since python-telegram-bot
@@ -58,7 +58,7 @@ def build_application(core: Core, config: TelegramConfig, limiter: RetryingRateL
     return app
 
 
-async def register_commands(app: Application, config: TelegramConfig) -> None:
+async def register_commands(app: TelegramApp, config: TelegramConfig) -> None:
     """Publish the command menu (setMyCommands): public commands for all, admin commands in admins' chats."""
     await app.bot.set_my_commands(list(PUBLIC_COMMANDS))
     for admin_id in sorted(config.admin_ids):
@@ -68,7 +68,7 @@ async def register_commands(app: Application, config: TelegramConfig) -> None:
             log.info("could not set the admin command menu for %s: %s", admin_id, exc)
 
 
-async def start_bot(app: Application, config: TelegramConfig) -> None:
+async def start_bot(app: TelegramApp, config: TelegramConfig) -> None:
     """Check the token (getMe), publish the commands, and start receiving updates.
 
     Raises:
@@ -96,7 +96,7 @@ async def start_bot(app: Application, config: TelegramConfig) -> None:
     log.info("Telegram bot @%s is running (%s)", app.bot.username, config.mode)
 
 
-async def stop_bot(app: Application) -> None:
+async def stop_bot(app: TelegramApp) -> None:
     """Stop receiving updates, let handlers finish, and close the HTTP clients."""
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
@@ -106,7 +106,7 @@ async def stop_bot(app: Application) -> None:
 
 
 @asynccontextmanager
-async def running(app: Application, config: TelegramConfig) -> AsyncIterator[Application]:
+async def running(app: TelegramApp, config: TelegramConfig) -> AsyncIterator[TelegramApp]:
     """Run the bot for the duration of a `with` block."""
     await start_bot(app, config)
     try:

@@ -101,6 +101,27 @@ def _admin_ids(raw: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+"""The only ports Telegram posts webhook updates to."""
+
+
+def _check_webhook_url(url: str) -> None:
+    """Refuse a webhook URL Telegram cannot post to (no host, or a port it does not allow)."""
+    parts = urlparse(url)
+    try:
+        port = parts.port or 443
+    except ValueError:
+        port = -1
+    if not parts.hostname:
+        raise ConfigError(f"TELEGRAM_WEBHOOK_URL={url!r} has no host; set it like https://bot.example.com/telegram")
+    if port not in WEBHOOK_PORTS:
+        raise ConfigError(
+            f"TELEGRAM_WEBHOOK_URL={url!r} uses port {parts.port if port != -1 else parts.netloc.rsplit(':', 1)[-1]}, "
+            "but Telegram only posts to ports 443, 80, 88 or 8443; put your HTTPS proxy on one of them and use it "
+            "in the URL (TELEGRAM_WEBHOOK_PORT is the bot's own local port behind the proxy and may be any)"
+        )
+
+
 def load_telegram_config(env: Mapping[str, str] | None = None) -> TelegramConfig:
     """Read and check the Telegram settings.
 
@@ -129,6 +150,8 @@ def load_telegram_config(env: Mapping[str, str] | None = None) -> TelegramConfig
         raise ConfigError(
             f"TELEGRAM_WEBHOOK_URL={webhook_url!r} must be an https:// URL (Telegram only posts to HTTPS)"
         )
+    if webhook_url:
+        _check_webhook_url(webhook_url)
     port_raw = env.get("TELEGRAM_WEBHOOK_PORT", "").strip() or "8443"
     try:
         port = int(port_raw)

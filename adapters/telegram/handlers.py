@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Any
 
 from telegram import (
     Bot,
@@ -19,7 +20,7 @@ from telegram import (
 )
 from telegram import Message as TelegramMessage
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from adapters.telegram.callbacks import parse_press, resolve_topic
@@ -51,6 +52,16 @@ COMMANDS_TEXT = (
     "In a group, mention me, reply to me or write /ask followed by your question."
 )
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+"""The application with python-telegram-bot's default bot, context and data types."""
+SENDER_CHAT_PREFIX = "chat:"
+"""Marks a core user key that is a sender chat, not a user (they could share a number)."""
+PRIVATE_ADMIN_KINDS = (ReplyKind.STATS, ReplyKind.RELOAD)
+"""Admin output that is only ever sent in a private chat with the admin."""
+ADMIN_SENT_PRIVATELY = "I sent you the answer in our private chat."
+ADMIN_START_FIRST = (
+    "Admin output is only sent privately. Open a chat with @{bot}, press Start, then run the command again."
+)
 PRESS_ACKNOWLEDGED = (ReplyKind.FEEDBACK, ReplyKind.RATE_LIMITED, ReplyKind.EXPIRED)
 """Replies to a button press shown as the press's own little notice, not as a message."""
 
@@ -122,10 +133,7 @@ async def send_reply(bot: Bot, chat: Chat, reply: Reply, reply_to: int | None = 
             if "can't parse entities" not in exc.message.lower():
                 raise
             log.warning(
-                "Telegram rejected the HTML of a %s reply in chat %s (%s); sending it as plain text",
-                reply.kind,
-                chat.id,
-                exc.message,
+                "Telegram rejected the HTML of a %s reply (%s); sending it as plain text", reply.kind, exc.message
             )
             sent.append(
                 await bot.send_message(
@@ -155,6 +163,39 @@ class ChatChannel:
     async def send(self, reply: Reply) -> None:
         """Send the reply as HTML messages."""
         await send_reply(self.bot, self.chat, reply, self.reply_to)
+
+
+class AdminChannel:
+    """Where admin output asked for in a group goes: the admin's private chat, never the group.
+
+    /stats quotes users' questions (with whatever personal data they hold) and /reload lists
+    file paths; every member of a group would see them. The group gets a one-line pointer, or,
+    when the admin never started a private chat with the bot (so it may not write first), how to.
+    """
+
+    def __init__(self, bot: Bot, group: Chat, admin_id: int, reply_to: int | None) -> None:
+        self.bot = bot
+        self.group = group
+        self.admin_id = admin_id
+        self.reply_to = reply_to
+
+    def working(self) -> AbstractAsyncContextManager[None]:
+        """Nothing to show in the group while the core works."""
+        return nullcontext()
+
+    async def send(self, reply: Reply) -> None:
+        """Send the output privately and point to it in the group; refusals and notices stay in the group."""
+        if reply.kind not in PRIVATE_ADMIN_KINDS:
+            await send_reply(self.bot, self.group, reply, self.reply_to)
+            return
+        try:
+            await send_reply(self.bot, Chat(self.admin_id, ChatType.PRIVATE), reply)
+        except (Forbidden, BadRequest) as exc:  # never started a chat with the bot, or blocked it
+            log.info("could not send %s output to an admin privately: %s", reply.kind, exc.message)
+            note = ADMIN_START_FIRST.format(bot=self.bot.username)
+        else:
+            note = ADMIN_SENT_PRIVATELY
+        await send_reply(self.bot, self.group, Reply.of(ReplyKind.ACKNOWLEDGEMENT, note), self.reply_to)
 
 
 class PressChannel:
@@ -224,7 +265,7 @@ class TelegramHandlers:
         self.config = config
         core.platform_commands[PLATFORM] = COMMANDS_TEXT
 
-    def attach(self, app: Application) -> None:  # type: ignore[type-arg]
+    def attach(self, app: TelegramApp) -> None:
         """Register every handler and the error handler on `app`."""
         new = filters.UpdateType.MESSAGE
         for name, callback in (
@@ -246,8 +287,18 @@ class TelegramHandlers:
 
     @staticmethod
     def _who(update: Update) -> tuple[str, str]:
+        """The (user, chat) an update is from, as the core keys them.
+
+        A message sent on behalf of a chat (an anonymous group admin, a linked channel) comes
+        from one account Telegram shares among all of them (GroupAnonymousBot, 1087968824), so
+        it is keyed by its `sender_chat` instead: each group's anonymous admins get their own
+        rate limit and their own `/forget`, and never another group's.
+        """
         user, chat = update.effective_user, update.effective_chat
-        return str(user.id if user else ""), str(chat.id if chat else "")
+        message = update.effective_message
+        sender = message.sender_chat if message is not None else None
+        who = f"{SENDER_CHAT_PREFIX}{sender.id}" if sender is not None else str(user.id if user else "")
+        return who, str(chat.id if chat else "")
 
     async def _serve(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
         """Hand one event to the core; its reply goes to the message's chat."""
@@ -259,8 +310,14 @@ class TelegramHandlers:
 
     async def _command(self, update: Update, context: ContextTypes.DEFAULT_TYPE, name: CommandName) -> None:
         user, chat = self._who(update)
-        admin = self.config.is_admin(update.effective_user.id if update.effective_user else None)
-        await self._serve(update, context, Command(name, user, chat, PLATFORM, admin=admin))
+        sender = update.effective_user
+        admin = self.config.is_admin(sender.id if sender else None)
+        command = Command(name, user, chat, PLATFORM, admin=admin)
+        message = update.effective_message
+        if admin and sender and message and message.chat.type != ChatType.PRIVATE:
+            await self.core.handle(command, AdminChannel(context.bot, message.chat, sender.id, message.message_id))
+            return
+        await self._serve(update, context, command)
 
     async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
         user, chat = self._who(update)
@@ -339,4 +396,5 @@ class TelegramHandlers:
         try:
             await send_reply(context.bot, chat, error_reply())
         except Exception as exc:  # the chat may be gone or the bot blocked; nothing more to do
-            log.warning("could not tell chat %s about the error in update %s: %s", chat.id, update_id, exc)
+            who = self.core.log_name(PLATFORM, str(chat.id))
+            log.warning("could not tell the chat of %s about the error in update %s: %s", who, update_id, exc)

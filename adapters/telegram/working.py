@@ -29,7 +29,7 @@ async def typing(bot: ExtBot[Any], chat_id: int) -> AsyncIterator[None]:
                 # No retries: a late "typing" is worse than none.
                 await bot.send_chat_action(chat_id, ChatAction.TYPING, rate_limit_args=0)
             except TelegramError as exc:
-                log.debug("could not show typing in chat %s: %s", chat_id, exc)
+                log.debug("could not show typing: %s", exc)
                 return
             try:
                 await asyncio.wait_for(done.wait(), TYPING_REFRESH)

@@ -78,8 +78,26 @@ def answer_reply(
     return Reply(ReplyKind.ANSWER, blocks, sources=_sources(kb, candidates), suggestions=suggestions, answered=True)
 
 
+MAX_UNCOVERED_NAMED = 2
+"""A decline names at most this many of the question's uncovered words ("a note on SBA and loans")."""
+
+
+NAMED_FLOOR = 0.34
+"""Uncovered words are named only for a question this close to the notes (best cosine): "a note on
+franchise" helps a near-domain asker, "a note on weather and Lisbon" only sounds odd."""
+
+
+def _uncovered(candidates: list[Candidate]) -> str:
+    if not candidates or candidates[0].cosine < NAMED_FLOOR:
+        return ""
+    return " and ".join(candidates[0].uncovered[:MAX_UNCOVERED_NAMED])
+
+
 def fallback_reply(kb: KnowledgeBase, candidates: list[Candidate], notice: str, english_only: bool = False) -> Reply:
     """The reply when no note is confident enough: the closest topics, or popular ones when nothing is close.
+
+    When the question's own words name a subject no note covers, the reply says so in those
+    words ("I don't have a note on franchise yet").
 
     Args:
         kb: The knowledge in service.
@@ -99,6 +117,7 @@ def fallback_reply(kb: KnowledgeBase, candidates: list[Candidate], notice: str, 
         notice=notice,
         english_only=english_only,
         closest=bool(closest),
+        uncovered=_uncovered(candidates),
     )
     return Reply(ReplyKind.FALLBACK, blocks, sources=_sources(kb, candidates), suggestions=suggestions)
 

@@ -76,8 +76,8 @@ class Core:
         self.embedder = embedder
         self.store = store
         self.library = Library(settings, embedder, kb, index)
-        self.memory = Memory(store)
-        self.pacing = Pacing(settings.rate_limit, settings.rate_window)
+        self.memory = Memory(store, settings.data_dir)
+        self.pacing = Pacing(settings.rate_limit, settings.rate_window, name=self.log_name)
         self.batcher = MicroBatcher(embedder.embed)
         self.mode = "fused"
         self.platform_commands: dict[str, str] = {}
@@ -129,6 +129,10 @@ class Core:
     def index(self) -> LoadedIndex:
         """The index currently in service."""
         return self.library.edition.index
+
+    def log_name(self, platform: str, raw_id: str) -> str:
+        """How logs name a user or chat: the platform and a salted hash, never the raw id (issue 13)."""
+        return f"{platform} user {self.store.hash_id(platform, raw_id)[:12]}"
 
     def note(self, note_id: str) -> KnowledgeNote | None:
         """A note in service, by id."""
@@ -205,7 +209,10 @@ class Core:
     # ----- questions ---------------------------------------------------------------------------
 
     async def _ask(self, message: Message) -> Reply:
-        question = self._begin(message)
+        if self.memory.cached_topic(message.platform, message.chat) is None:  # a database read: not on the loop
+            question = await asyncio.to_thread(self._begin, message)
+        else:
+            question = self._begin(message)
         if isinstance(question, Reply):
             return question
         texts = question.plan.texts if question.plan and self.mode != "lexical" else []
@@ -249,7 +256,7 @@ class Core:
 
     def _plan(self, text: str, previous: str | None, edition: Edition) -> QueryPlan:
         topic = edition.kb.notes.get(previous) if previous else None
-        return plan_queries(text, topic.title if topic else None)
+        return plan_queries(text, topic.title if topic else None, edition.abbreviations)
 
     def _finish(
         self, message: Message, text: str, notice: str, plan: QueryPlan, vectors: np.ndarray, edition: Edition
@@ -299,7 +306,7 @@ class Core:
 
     async def _command(self, command: Command) -> Reply:
         if command.name in ADMIN_COMMANDS and not command.admin:
-            log.info("refused /%s to non-admin %s user %s", command.name, command.platform, command.user)
+            log.info("refused /%s to non-admin %s", command.name, self.log_name(command.platform, command.user))
             return answers.refusal_reply(command.name)
         if command.name == CommandName.HELP:
             return self._help(command.platform)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import Settings
+from bot.knowledge.abbreviations import Abbreviations, load_abbreviations
 from bot.knowledge.notes import KnowledgeBase, Problem, load_knowledge
 from bot.search.embedder import Embedder
 from bot.search.index import BuildReport, LoadedIndex, build_index, load_index
@@ -40,6 +41,8 @@ class Edition:
 
     kb: KnowledgeBase
     index: LoadedIndex
+    abbreviations: Abbreviations = field(default_factory=Abbreviations)
+    """The folder's abbreviation list (`knowledge/abbreviations.yaml`), spelled out before searching."""
 
 
 class Library:
@@ -55,7 +58,7 @@ class Library:
     def __init__(self, settings: Settings, embedder: Embedder, kb: KnowledgeBase, index: LoadedIndex) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.edition = Edition(kb, index)
+        self.edition = Edition(kb, index, load_abbreviations(settings.knowledge_dir))
         self.retire_after = RETIRE_AFTER
         self._lock = threading.Lock()
 
@@ -71,13 +74,15 @@ class Library:
                 for problem in kb.problems:
                     log.error("reload refused: %s", problem)
                 return ReloadResult(False, kb.problems)
+            abbreviations = load_abbreviations(self.settings.knowledge_dir)
             if kb.fingerprint == self.edition.kb.fingerprint:
+                self.edition = Edition(self.edition.kb, self.edition.index, abbreviations)
                 return ReloadResult(True)
             report = build_index(kb, self.settings.index_dir, self.embedder)
             index = load_index(self.settings.index_dir)
             if index is None:
                 return ReloadResult(False, [Problem(self.settings.index_dir, 0, "new index could not be loaded")])
-            old, self.edition = self.edition.index, Edition(kb, index)
+            old, self.edition = self.edition.index, Edition(kb, index, abbreviations)
             self._retire(old)
             say(f"knowledge reloaded: {report.summary()}")
             return ReloadResult(True, [], report)

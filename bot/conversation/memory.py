@@ -6,6 +6,7 @@ import logging
 import sqlite3
 import threading
 from collections import OrderedDict
+from pathlib import Path
 
 from bot.messages import Reply
 from bot.search.retrieval import Candidate
@@ -24,10 +25,12 @@ class Memory:
 
     Args:
         store: The database.
+        data_dir: The data folder, whose saved reports `/forget` also checks (None: none).
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, data_dir: Path | None = None) -> None:
         self.store = store
+        self.data_dir = data_dir
         self._topics: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._topics_lock = threading.Lock()  # worker threads remember topics while /forget walks them
 
@@ -83,7 +86,12 @@ class Memory:
 
     def forget(self, platform: str, user: str) -> int:
         """Delete everything stored about a user; returns how many records went."""
-        count = self.store.forget_user(platform, user)
+        if self.data_dir is not None:
+            from bot.storage.retention import forget_user
+
+            count = forget_user(self.store, self.data_dir, platform, user)  # also the reports quoting them
+        else:
+            count = self.store.forget_user(platform, user)
         with self._topics_lock:
             for key in [k for k in self._topics if k[0] == platform]:
                 # Chats are not keyed by user; dropping this platform's cache is cheap and never wrong.

@@ -51,12 +51,20 @@ class Pacing:
         limit: Events allowed per user in a window (0 disables the limit).
         window: Window length in seconds.
         clock: Monotonic seconds (for the notices; the limiter keeps its own clock).
+        name: How logs name a (platform, user): a salted hash, never the raw id.
     """
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        clock: Callable[[], float] = time.monotonic,
+        name: Callable[[str, str], str] = lambda platform, user: f"a {platform} user",
+    ) -> None:
         self.limiter = RateLimiter(limit, window)
         self.turns = ChatTurns()
         self._clock = clock
+        self._name = name
         self._quiet_until: dict[str, float] = {}
 
     def admit(self, platform: str, user: str) -> float:
@@ -71,7 +79,7 @@ class Pacing:
         """True once per rate window for a limited user: send the notice now; False: drop silently."""
         key, now = f"{platform}:{user}", self._clock()
         if self._quiet_until.get(key, 0.0) > now:
-            log.debug("dropping a message from rate-limited user %s", key)
+            log.debug("dropping a message from rate-limited user (%s)", self._name(platform, user))
             return False
         if len(self._quiet_until) >= PRUNE_NOTICES_AT:
             self._quiet_until = {u: t for u, t in self._quiet_until.items() if t > now}

@@ -67,7 +67,8 @@ async def watch_knowledge(
 
     The folder is polled every `interval` seconds; a change runs `core.reload` in a
     worker thread, so answering goes on meanwhile. A refused reload (a broken note)
-    keeps the previous index and is logged; the next edit tries again. No error
+    keeps the previous index and is logged; the next edit tries again. A reload
+    that raises (a full disk) is retried at every poll until it runs. No error
     here ever ends the task.
 
     Args:
@@ -80,23 +81,30 @@ async def watch_knowledge(
     folder = core.settings.knowledge_dir
     seen = await asyncio.to_thread(folder_fingerprint, folder)
     log.info("watching %s for note changes every %.1f s", folder, interval)
+    failing = False
     while not await _sleep_or_stop(interval, stop):
         try:
             current = await asyncio.to_thread(folder_fingerprint, folder)
             if not current or current == seen:
                 continue
-            seen = current
-            log.info("knowledge folder changed; reloading")
+            log.info("knowledge folder changed; reloading" if not failing else "retrying the knowledge reload")
             result = await asyncio.to_thread(core.reload)
+            # Only a reload that ran to the end (done or refused) marks this version as seen:
+            # one that raised (a full disk, say) is tried again at the next poll.
+            seen, failing = current, False
             if result.ok:
                 log.info("%s", result.summary())
             else:
                 log.error("%s", result.summary())
             if on_reload is not None:
                 on_reload(result)
-        except Exception:
+        except Exception as exc:
             # A failed reload must never take the bot down; the old index stays in service.
-            log.exception("reloading the knowledge failed; the previous index stays in service")
+            if not failing:
+                log.exception("reloading the knowledge failed; the previous index stays in service")
+            else:
+                log.warning("reloading the knowledge failed again (%s: %s); retrying", type(exc).__name__, exc)
+            failing = True
     log.info("knowledge watcher stopped")
 
 

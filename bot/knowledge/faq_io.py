@@ -46,6 +46,7 @@ LIST_FIELDS = ("tags", "related", "sources")
 TODAY = dt.date.today
 JSON_KIND = "outsourcebot-notes"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ImportError_(ValueError):
@@ -186,8 +187,25 @@ def export_notes(folder: Path, fmt: str) -> str:
         row = dict(r, question=r["questions"][0] if r["questions"] else "", questions="\n".join(r["questions"][1:]))
         row.update({k: "\n".join(r[k]) for k in LIST_FIELDS})
         row["disclaimer"] = "yes" if r["disclaimer"] else ""
-        writer.writerow(row)
+        writer.writerow({k: _safe_cell(v) for k, v in row.items()})
     return out.getvalue()
+
+
+def _safe_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula: a leading = + - @ tab or CR gets a `'` before it.
+
+    Titles and phrasings can come from users' questions (`kb draft`); import strips the `'` again.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _unsafe_cell(value: Any) -> Any:
+    """Undo `_safe_cell` on a cell read from CSV."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
 # ----- import ---------------------------------------------------------------------------------------
@@ -232,7 +250,7 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         columns = {(c or "").strip().lower() for c in reader.fieldnames or []}
         if "answer" not in columns or not columns & {"question", "questions"}:
             raise ImportError_(f"{path}: the CSV needs 'question' and 'answer' columns (and usually 'title')")
-        raw = [{(k or "").strip().lower(): v for k, v in row.items()} for row in reader]
+        raw = [{(k or "").strip().lower(): _unsafe_cell(v) for k, v in row.items()} for row in reader]
     records = []
     rejected = []
     is_json = path.suffix.lower() == ".json"
@@ -268,19 +286,38 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def _target(folder: Path, record: dict[str, Any]) -> Path:
-    relative = (
-        PurePosixPath(record["path"]) if record["path"] else PurePosixPath(f"{record['id'].replace('/', '-')}.md")
-    )
-    if relative.is_absolute() or ".." in relative.parts or relative.suffix != ".md":
-        relative = PurePosixPath(f"{record['id'].replace('/', '-')}.md")
+    """Where a record's note goes: its `path` inside the folder, else a file named after its id.
+
+    Raises:
+        ValueError: When `path` is not a note file of the folder (absolute, outside it, not
+            `.md`, a README), or the id cannot name a file.
+    """
+    if not record["path"]:
+        name = f"{record['id'].replace('/', '-')}.md"
+        if any(ord(ch) < 32 for ch in name) or name.startswith("."):
+            raise ValueError("its id cannot name a file; give it an id like `hiring-a-va`")
+        return folder / name
+    relative = PurePosixPath(record["path"].replace("\\", "/"))
+    if (
+        relative.is_absolute()
+        or ".." in relative.parts
+        or relative.suffix != ".md"
+        or relative.name.lower() == "readme.md"
+        or any(ord(ch) < 32 for ch in record["path"])
+    ):
+        raise ValueError(
+            f"path {record['path']!r} is not a note file of the knowledge folder "
+            "(a relative path ending in .md, not a README)"
+        )
     return folder.joinpath(*relative.parts)
 
 
 def import_notes(path: Path, folder: Path, force: bool = False) -> ImportResult:
     """Write the notes of a CSV or JSON file into a knowledge folder.
 
-    An existing note (same id) or file is never replaced unless `force` is given;
-    a replaced note keeps its file.
+    Every record is checked before any file is written. An existing note (same id)
+    or file is never replaced unless `force` is given; a replaced note keeps its
+    file; a file holding a different note is never replaced, even with `force`.
 
     Args:
         path: The file to import.
@@ -293,8 +330,11 @@ def import_notes(path: Path, folder: Path, force: bool = False) -> ImportResult:
     records, rejected = read_records(path)
     folder.mkdir(parents=True, exist_ok=True)
     existing = load_knowledge(folder).notes
+    holder = {note.path.resolve(): note.id for note in existing.values()}
     result = ImportResult(rejected=rejected)
     seen: set[str] = set()
+    claimed: dict[Path, str] = {}
+    planned: list[tuple[Path, str, list[str], bool]] = []
     for record in records:
         note_id = record["id"]
         if note_id in seen:
@@ -304,23 +344,40 @@ def import_notes(path: Path, folder: Path, force: bool = False) -> ImportResult:
         if note_id in existing and _unchanged(record, existing[note_id], folder):
             result.unchanged.append(note_id)  # never rewritten, so an unchanged file keeps its layout
             continue
-        target = existing[note_id].path if note_id in existing else _target(folder, record)
-        if (note_id in existing or target.exists()) and not force:
-            result.skipped.append(f"{note_id}: already exists ({target}); pass --force to replace it")
-            continue
-        text = note_markdown(record)
-        _, problems = parse_note(target, text)
-        if problems and DRAFTS_DIR not in target.relative_to(folder).parts:
-            # Not ready to serve (a spreadsheet row has one phrasing and no sources): it goes to
-            # drafts/, which kb check lists but the bot never serves, so reloads are not blocked.
-            target = folder / DRAFTS_DIR / target.name
-            if target.exists() and not force:
-                result.skipped.append(f"{note_id}: a draft already exists ({target}); pass --force to replace it")
-                continue
+        try:
+            target = existing[note_id].path if note_id in existing else _target(folder, record)
+            other = holder.get(target.resolve())
+            if other is not None and other != note_id:
+                raise ValueError(f"{target} holds another note ({other}); give this one another path")
+            if (note_id in existing or target.exists()) and not force:
+                raise ValueError(f"already exists ({target}); pass --force to replace it")
+            text = note_markdown(record)
             _, problems = parse_note(target, text)
-            result.drafted.append(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+            drafted = False
+            if problems and DRAFTS_DIR not in target.relative_to(folder).parts:
+                # Not ready to serve (a spreadsheet row has one phrasing and no sources): it goes to
+                # drafts/, which kb check lists but the bot never serves, so reloads are not blocked.
+                target = folder / DRAFTS_DIR / target.name
+                if target.exists() and not force:
+                    raise ValueError(f"a draft already exists ({target}); pass --force to replace it")
+                _, problems = parse_note(target, text)
+                drafted = True
+            if target.resolve() in claimed:
+                raise ValueError(f"{target} is also the file of {claimed[target.resolve()]} in {path.name}")
+        except (ValueError, OSError) as exc:  # OSError: a name the file system refuses
+            result.skipped.append(f"{note_id if note_id.isprintable() else repr(note_id)}: {exc}")
+            continue
+        claimed[target.resolve()] = note_id
+        planned.append((target, text, [str(p) for p in problems], drafted))
+    for target, text, messages, drafted in planned:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:  # a full disk: say what was written before it, and what was not
+            result.skipped.append(f"{claimed[target.resolve()]}: could not write {target}: {exc}")
+            continue
         result.written.append(target)
-        result.problems.extend(str(p) for p in problems)
+        if drafted:
+            result.drafted.append(target)
+        result.problems.extend(messages)
     return result

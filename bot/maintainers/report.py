@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -87,6 +88,8 @@ class ReportData:
     never_hit: list[dict[str, str]] = field(default_factory=list)
     past_review: list[dict[str, str]] = field(default_factory=list)
     groups: list[UnansweredGroup] = field(default_factory=list)
+    oldest_question: str | None = None
+    """When the oldest unanswered question the report quotes was asked (None: it quotes none)."""
 
     @property
     def answered_share(self) -> float:
@@ -276,10 +279,16 @@ def build_report(
         for n in sorted(stale_notes(kb, today), key=lambda n: (n.review_by, n.id))
     ]
     data.groups = group_unanswered(embedder, kb, index, usage.unanswered, similarity)
+    data.oldest_question = usage.oldest_unanswered
     return data
 
 
 # ----- output ---------------------------------------------------------------------------------------
+
+
+def _showing(top: int, total: int) -> str:
+    """ ", showing 5 of 7" when a list is cut, else nothing."""
+    return f", showing {top} of {total}" if total > top else ""
 
 
 def render_summary(data: ReportData, top: int = 5) -> str:
@@ -297,27 +306,21 @@ def render_summary(data: ReportData, top: int = 5) -> str:
     for row in data.per_day:
         platforms[row["platform"]] = platforms.get(row["platform"], 0) + row["questions"]
     by_platform = ", ".join(f"{p} {n}" for p, n in sorted(platforms.items(), key=lambda kv: -kv[1])) or "none"
-    lines = [
-        f"Report ({period}): {data.questions} questions, {round(100 * data.answered_share)}% answered; "
-        f"feedback 👍 {data.up} / 👎 {data.down}",
-        f"By platform: {by_platform}",
-    ]
-    worst = [f for f in data.feedback if f.down][:top]
+    if not data.questions:
+        head = f"Report ({period}): no questions in this period"
+    else:
+        head = f"Report ({period}): {data.questions} questions, {round(100 * data.answered_share)}% answered"
+    lines = [f"{head}; feedback 👍 {data.up} / 👎 {data.down}", f"By platform: {by_platform}"]
+    worst = [f for f in data.feedback if f.down]
     if worst:
-        lines.append("Worst-rated notes: " + "; ".join(f"{f.note_id} (👍 {f.up} / 👎 {f.down})" for f in worst))
-    lines.append(
-        f"Notes never hit: {len(data.never_hit)}"
-        + (
-            f" ({', '.join(n['id'] for n in data.never_hit[:top])}{', ...' if len(data.never_hit) > top else ''})"
-            if data.never_hit
-            else ""
+        lines.append(
+            f"Worst-rated notes{_showing(top, len(worst))}: "
+            + "; ".join(f"{f.note_id} (👍 {f.up} / 👎 {f.down})" for f in worst[:top])
         )
-    )
-    lines.append(
-        f"Notes past review: {len(data.past_review)}"
-        + (f" ({', '.join(n['id'] for n in data.past_review[:top])})" if data.past_review else "")
-    )
-    lines.append(f"Unanswered question groups: {len(data.groups)}")
+    for label, notes in (("Notes never hit", data.never_hit), ("Notes past review", data.past_review)):
+        listed = f" ({', '.join(n['id'] for n in notes[:top])})" if notes else ""
+        lines.append(f"{label}: {len(notes)}{_showing(top, len(notes)) if notes else ''}{listed}")
+    lines.append(f"Unanswered question groups: {len(data.groups)}{_showing(top, len(data.groups))}")
     for group in data.groups[:top]:
         nearest = (
             f"nearest note: {group.nearest_note} ({group.similarity:.2f})" if group.nearest_note else "no near note"
@@ -340,12 +343,102 @@ def save_latest(data: ReportData, data_dir: Path) -> Path:
         The JSON file written.
     """
     folder = reports_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / LATEST
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    _write_private(tmp, json.dumps(data.to_dict(), ensure_ascii=False, indent=1))
     tmp.replace(path)
     return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a file only its owner can read (0600 whatever the umask): reports quote users."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(fd, 0o600)  # also when the file existed with a wider mode
+        out.write(text)
+
+
+def save_report(data: ReportData, data_dir: Path, output: Path | None = None) -> Path:
+    """Save the report's data as the latest report and write its HTML page.
+
+    Args:
+        data: The report.
+        data_dir: The data folder (the page goes to `<data>/reports/report-DATE.html` by default).
+        output: Another HTML file to write instead.
+
+    Returns:
+        The HTML file written.
+    """
+    from bot.maintainers.report_html import render_html
+
+    save_latest(data, data_dir)
+    output = output or reports_dir(data_dir) / f"report-{dt.date.today().isoformat()}.html"
+    output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _write_private(output, render_html(data))
+    return output
+
+
+def _quoted_span(path: Path) -> tuple[str, str] | None:
+    """(oldest question quoted, generated) of a saved report; None when it quotes no question.
+
+    A report whose dates cannot be read (an older format) is treated as quoting
+    questions of any date, so privacy deletions always reach it.
+    """
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "", "9999"
+    if path.suffix == ".json":
+        try:
+            data = json.loads(head)
+        except ValueError:
+            return "", "9999"
+        if "oldest_question" not in data:
+            return ("", "9999") if data.get("groups") else None
+        oldest, generated = data["oldest_question"], data.get("generated") or "9999"
+    else:
+        found = dict(
+            re.findall(r'<meta name="outsourcebot-(oldest-question|generated)" content="([^"]*)">', head[:4000])
+        )
+        if "oldest-question" not in found:
+            return "", "9999"
+        oldest, generated = found["oldest-question"], found.get("generated") or "9999"
+    return (oldest, generated) if oldest else None
+
+
+def purge_reports(data_dir: Path, *, asked_before: str | None = None, asked_since: str | None = None) -> list[Path]:
+    """Delete the saved reports in `<data>/reports/` that may quote questions being deleted.
+
+    Reports are regenerated by `outsourcebot report`; a page written elsewhere with
+    `--output` is the maintainer's to delete.
+
+    Args:
+        data_dir: The data folder.
+        asked_before: Retention: delete reports quoting a question asked before this time (ISO).
+        asked_since: `/forget`: delete reports made at or after this time (the user's first
+            unanswered question), which may quote it.
+
+    Returns:
+        The files deleted.
+    """
+    folder = reports_dir(data_dir)
+    if not folder.is_dir():
+        return []
+    deleted = []
+    for path in sorted([*folder.glob(LATEST), *folder.glob("report-*.html")]):
+        span = _quoted_span(path)
+        if span is None:
+            continue
+        oldest, generated = span
+        if (asked_before is not None and oldest < asked_before) or (
+            asked_since is not None and generated >= asked_since
+        ):
+            path.unlink(missing_ok=True)
+            deleted.append(path)
+    if deleted:
+        log.info("deleted %d saved report(s) quoting deleted questions", len(deleted))
+    return deleted
 
 
 def load_latest(data_dir: Path) -> ReportData | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -32,11 +33,16 @@ from bot.search.embedder import Embedder
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.search.grounding import Vocabulary
 
 log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
 LOCK = "build.lock"
+INDEX_FORMAT = 2
+"""Bumped when what a build stores changes (2: each chunk names the passage it belongs to), so older builds are rebuilt."""
+ANSWER_PART = "answer"
+"""The passage of a note's title, its own alternate questions and its opening answer."""
 EMBED_BATCH = 64
 STOPWORDS = frozenset(
     [
@@ -110,11 +116,31 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class Chunk:
-    """One searchable text of a note: its title, an alternate question, the answer or a section."""
+    """One searchable text of a note: its title, an alternate question, the answer, a key point or a section.
+
+    Attributes:
+        note_id: The note.
+        kind: "title", "question", "answer", "point" or "section".
+        text: What is embedded and indexed.
+        part: The passage of the note this text stands for: "answer" (the title, the note's own
+            questions and its opening answer), "point:<i>" (the i-th key point) or "section:<i>"
+            (the i-th entry of `KnowledgeNote.sections`). A reply shows the passage that matched.
+    """
 
     note_id: str
     kind: str
     text: str
+    part: str = ANSWER_PART
+
+
+def point_part(number: int) -> str:
+    """The passage name of a note's key point `number` (0-based)."""
+    return f"point:{number}"
+
+
+def section_part(number: int) -> str:
+    """The passage name of a note's section `number` (0-based, into `KnowledgeNote.sections`)."""
+    return f"section:{number}"
 
 
 @dataclass
@@ -145,11 +171,20 @@ def note_chunks(note: KnowledgeNote) -> list[Chunk]:
     chunks += [Chunk(note.id, "question", q) for q in note.questions]
     if note.answer:
         chunks.append(Chunk(note.id, "answer", note.answer))
-    chunks += [Chunk(note.id, "point", p) for p in note.key_points]
-    for heading, text in note.sections:
+    chunks += [Chunk(note.id, "point", p, point_part(i)) for i, p in enumerate(note.key_points)]
+    for i, (heading, text) in enumerate(note.sections):
         if text and not text.lstrip().startswith(("-", "*")):
-            chunks.append(Chunk(note.id, "section", f"{heading}: {text}"))
+            chunks.append(Chunk(note.id, "section", f"{heading}: {text}", section_part(i)))
     return chunks
+
+
+def is_passage_text(chunk: Chunk) -> bool:
+    """True for a chunk that says which passage of its note answers: its text, or a question of a section.
+
+    The title and the note's own alternate questions say which note a question is about,
+    not which part of it answers, so they are left out when passages are compared.
+    """
+    return chunk.kind in ("answer", "point", "section") or (chunk.kind == "question" and chunk.part != ANSWER_PART)
 
 
 def fts_query(text: str) -> str:
@@ -163,8 +198,28 @@ class EmbeddingCache:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path)
-        self._db.execute("create table if not exists vectors (key text primary key, vector blob not null)")
+        self.path = path
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            self._db = self._reset(exc)
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path)
+        try:
+            db.execute("create table if not exists vectors (key text primary key, vector blob not null)")
+            db.execute("select count(*) from vectors").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _reset(self, exc: Exception) -> sqlite3.Connection:
+        """Replace an unreadable cache with an empty one: it only saves embedding time."""
+        log.warning("embedding cache %s is unreadable (%s); starting a new one", self.path, exc)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        return self._open()
 
     @staticmethod
     def key(model: str, text: str) -> str:
@@ -174,10 +229,15 @@ class EmbeddingCache:
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
         """Return the cached vectors among `keys`."""
         found: dict[str, np.ndarray] = {}
-        for start in range(0, len(keys), 500):
-            part = keys[start : start + 500]
-            rows = self._db.execute(f"select key, vector from vectors where key in ({','.join('?' * len(part))})", part)
-            found.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
+        try:
+            for start in range(0, len(keys), 500):
+                part = keys[start : start + 500]
+                sql = f"select key, vector from vectors where key in ({','.join('?' * len(part))})"
+                found.update({k: np.frombuffer(v, dtype=np.float32) for k, v in self._db.execute(sql, part)})
+        except sqlite3.DatabaseError as exc:  # damaged past its first pages: embed everything again
+            self._db.close()
+            self._db = self._reset(exc)
+            return {}
         return found
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
@@ -208,11 +268,30 @@ class LoadedIndex:
         if self.vectors.ntotal != len(self.chunks):
             raise ValueError(f"index {folder} has {self.vectors.ntotal} vectors for {len(self.chunks)} chunks")
         self.chunk_notes = [c.note_id for c in self.chunks]
+        self.passage_chunks: dict[str, list[int]] = {}
+        """Per note, the positions of the chunks that stand for a passage (see `is_passage_text`)."""
+        for i, chunk in enumerate(self.chunks):
+            if is_passage_text(chunk):
+                self.passage_chunks.setdefault(chunk.note_id, []).append(i)
+        self.matrix = (
+            self.vectors.reconstruct_n(0, self.vectors.ntotal) if self.vectors.ntotal else np.zeros((0, 1), np.float32)
+        )
         uri = f"file:{folder / 'lexical.db'}?mode=ro&immutable=1"
         self._lexical = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        self._lexical.execute("select count(*) from chunks").fetchone()
+        try:
+            self._lexical.execute("select count(*) from chunks").fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._lexical.close()
+            raise sqlite3.DatabaseError(f"{folder / 'lexical.db'}: {exc}") from exc
         self._lock = threading.Lock()
         self.closed = False
+
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The notes' words and which notes use each (built on first use, then kept)."""
+        from bot.search.grounding import Vocabulary
+
+        return Vocabulary((c.note_id, c.text) for c in self.chunks)
 
     @property
     def model(self) -> str:
@@ -221,20 +300,33 @@ class LoadedIndex:
 
     def semantic(self, vectors: np.ndarray, k: int = 40) -> list[list[tuple[str, float]]]:
         """Nearest chunks for each query vector, as (note id, cosine) best first."""
+        return [[(self.chunk_notes[i], s) for i, s in row] for row in self.semantic_chunks(vectors, k)]
+
+    def semantic_chunks(self, vectors: np.ndarray, k: int = 40) -> list[list[tuple[int, float]]]:
+        """Nearest chunks for each query vector, as (position in `chunks`, cosine) best first."""
         k = min(k, len(self.chunks))
         scores, ids = self.vectors.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
-        return [
-            [(self.chunk_notes[i], float(s)) for s, i in zip(row_s, row_i) if i >= 0]
-            for row_s, row_i in zip(scores, ids)
-        ]
+        return [[(int(i), float(s)) for s, i in zip(row_s, row_i) if i >= 0] for row_s, row_i in zip(scores, ids)]
+
+    def passage_cosines(self, note_id: str, vector: np.ndarray) -> list[tuple[int, float]]:
+        """Cosine of one query vector with each passage chunk of a note, as (position in `chunks`, cosine)."""
+        ids = self.passage_chunks.get(note_id, [])
+        if not ids:
+            return []
+        scores = self.matrix[ids] @ np.asarray(vector, dtype=np.float32)
+        return [(i, float(s)) for i, s in zip(ids, scores)]
 
     def lexical(self, text: str, k: int = 40) -> list[tuple[str, float]]:
         """Best FTS5 matches for free text, as (note id, -bm25) best first."""
+        return [(self.chunk_notes[i], s) for i, s in self.lexical_chunks(text, k)]
+
+    def lexical_chunks(self, text: str, k: int = 40) -> list[tuple[int, float]]:
+        """Best FTS5 matches for free text, as (position in `chunks`, -bm25) best first."""
         query = fts_query(text)
         if not query:
             return []
         sql = (
-            "select chunks.note_id, bm25(chunks_fts) from chunks_fts join chunks on chunks.rowid = chunks_fts.rowid "
+            "select chunks_fts.rowid, bm25(chunks_fts) from chunks_fts "
             "where chunks_fts match ? order by bm25(chunks_fts) limit ?"
         )
         with self._lock:
@@ -246,7 +338,7 @@ class LoadedIndex:
             ) as exc:  # ProgrammingError: closed after a reload
                 log.warning("lexical query failed (%s); using semantic search only", exc)
                 return []
-        return [(note_id, -float(score)) for note_id, score in rows]
+        return [(int(rowid) - 1, -float(score)) for rowid, score in rows]
 
     def close(self) -> None:
         """Release the lexical database (waiting for a query in progress)."""
@@ -283,6 +375,7 @@ def is_current(index: LoadedIndex | None, kb: KnowledgeBase, embedder: Embedder)
         index is not None
         and index.manifest.get("fingerprint") == kb.fingerprint
         and index.manifest.get("model") == embedder.name
+        and index.manifest.get("format") == INDEX_FORMAT
     )
 
 
@@ -290,9 +383,14 @@ def _write_lexical(path: Path, chunks: list[Chunk]) -> None:
     import sqlite_utils
 
     db = sqlite_utils.Database(path)
-    db["chunks"].create({"rowid": int, "note_id": str, "kind": str, "text": str}, pk="rowid")  # type: ignore[union-attr]
+    db["chunks"].create(  # type: ignore[union-attr]
+        {"rowid": int, "note_id": str, "kind": str, "part": str, "text": str}, pk="rowid"
+    )
     db["chunks"].insert_all(  # type: ignore[union-attr]
-        ({"rowid": i + 1, "note_id": c.note_id, "kind": c.kind, "text": c.text} for i, c in enumerate(chunks)),
+        (
+            {"rowid": i + 1, "note_id": c.note_id, "kind": c.kind, "part": c.part, "text": c.text}
+            for i, c in enumerate(chunks)
+        ),
         pk="rowid",
     )
     db["chunks"].enable_fts(["text"], tokenize="porter", create_triggers=False)  # type: ignore[union-attr]
@@ -363,19 +461,31 @@ def _build_locked(
 
     matrix = np.stack([found[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, embedder.dim), np.float32)
     folder = index_dir / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.perf_counter_ns() % 10**6}"
-    folder.mkdir()
-    vectors_index = faiss.IndexFlatIP(embedder.dim)
-    if len(matrix):
-        vectors_index.add(matrix)
-    faiss.write_index(vectors_index, str(folder / "vectors.faiss"))
-    (folder / "chunks.json").write_text(json.dumps([c.__dict__ for c in chunks]))
-    _write_lexical(folder / "lexical.db", chunks)
-    digests = {n.id: n.digest for n in notes}
-    manifest = {"fingerprint": kb.fingerprint, "model": embedder.name, "notes": digests, "created": time.time()}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
     pointer_tmp = index_dir / f"{POINTER}.tmp-{os.getpid()}"
-    pointer_tmp.write_text(folder.name)
-    os.replace(pointer_tmp, index_dir / POINTER)
+    digests = {n.id: n.digest for n in notes}
+    folder.mkdir()
+    try:
+        vectors_index = faiss.IndexFlatIP(embedder.dim)
+        if len(matrix):
+            vectors_index.add(matrix)
+        faiss.write_index(vectors_index, str(folder / "vectors.faiss"))
+        (folder / "chunks.json").write_text(json.dumps([c.__dict__ for c in chunks]))
+        _write_lexical(folder / "lexical.db", chunks)
+        manifest = {
+            "fingerprint": kb.fingerprint,
+            "model": embedder.name,
+            "format": INDEX_FORMAT,
+            "notes": digests,
+            "created": time.time(),
+        }
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        pointer_tmp.write_text(folder.name)
+        os.replace(pointer_tmp, index_dir / POINTER)
+    except BaseException:
+        # A failed build (a full disk, say) leaves nothing behind; the previous index stays in service.
+        pointer_tmp.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     _remove_old_builds(index_dir, folder)
 
     report = BuildReport(notes=len(notes), chunks=len(chunks), embedded=len(new), reused=len(set(keys)) - len(new))
@@ -399,6 +509,8 @@ def _remove_old_builds(index_dir: Path, new: Path) -> None:
     """Delete build folders older than `new`, never the current one nor a newer one."""
     current = current_folder(index_dir)
     newest = new.stat().st_mtime_ns
+    for stale in index_dir.glob(f"{POINTER}.tmp-*"):  # left by a killed build (builds hold the lock)
+        stale.unlink(missing_ok=True)
     for child in index_dir.iterdir():
         if not (child.is_dir() and child.name.startswith("build-")) or child in (new, current):
             continue

@@ -55,17 +55,20 @@ def _erf(x: np.ndarray) -> np.ndarray:
     a = np.abs(x)
     t = 1.0 / (1.0 + 0.3275911 * a)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return sign * (1.0 - poly * np.exp(-a * a))
+    result: np.ndarray = sign * (1.0 - poly * np.exp(-a * a))
+    return result
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
+    result: np.ndarray = 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
+    return result
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + EPS) * weight + bias
+    result: np.ndarray = (x - mean) / np.sqrt(var + EPS) * weight + bias
+    return result
 
 
 def load_tokenizer(folder: Path) -> Tokenizer:
@@ -107,7 +110,8 @@ def tokenize(tokenizer: Tokenizer, texts: list[str]) -> tuple[np.ndarray, np.nda
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
     """Scale each row to length 1 (as sentence-transformers' Normalize module does), as float32."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    rows: np.ndarray = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return rows
 
 
 class MiniLMEncoder:

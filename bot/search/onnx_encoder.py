@@ -149,10 +149,29 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
     )
     model.ir_version = 8
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(target.parent)
     tmp = target.with_suffix(f".tmp-{os.getpid()}")
-    onnx.save(model, str(tmp))
-    os.replace(tmp, target)
+    try:
+        onnx.save(model, str(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk must not leave a 60 MB half-written graph behind
+        raise
     return target
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Delete half-written graphs (`*.tmp-PID`) of processes that no longer run."""
+    for path in folder.glob("*.tmp-*"):
+        pid = path.suffix.removeprefix(".tmp-")
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except OSError:  # running, as another user: not ours
+            pass
 
 
 class OnnxEmbedder:
@@ -182,7 +201,13 @@ class OnnxEmbedder:
         # Idle pool threads that spin would steal the core the event loop needs between calls.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own types; the graph is only a cache
+            log.warning("ONNX graph %s is unreadable (%s); writing it again", path, str(exc).splitlines()[0][:200])
+            path.unlink(missing_ok=True)
+            export_onnx(folder, path)
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = load_tokenizer(folder)
 
     def embed(self, texts: list[str]) -> np.ndarray:

@@ -9,12 +9,12 @@ threshold is chosen from the evaluation set's sweep (`outsourcebot eval`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from bot.config import DEFAULT_THRESHOLD
-from bot.search.index import LoadedIndex
+from bot.search.index import ANSWER_PART, LoadedIndex
 
 MODES = ("fused", "semantic", "lexical")
 LEXICAL_WEIGHT = 0.1  # chosen from a sweep on the evaluation set: 0.08-0.15 is a plateau
@@ -38,6 +38,11 @@ class Candidate:
         confidence: Calibrated 0..1-ish score compared with the threshold.
         cosine: Best cosine similarity of the note's chunks (0 when unknown).
         lexical: Best -bm25 of the note's chunks (0 when no match).
+        passages: The note's matched passages (`Chunk.part`: "answer", "point:2", "section:3") with
+            their score in the retriever's mode, best first, each passage once. Empty when the note
+            was chosen without a search (a topic button).
+        uncovered: Words of the question that name a subject this note does not cover (see
+            `bot.search.queries`); the confidence is already lowered for them.
     """
 
     note_id: str
@@ -45,6 +50,14 @@ class Candidate:
     confidence: float
     cosine: float
     lexical: float
+    passages: tuple[tuple[str, float], ...] = field(default=(), compare=False)
+
+    @property
+    def passage(self) -> str:
+        """The passage of the note that matched best ("answer" when nothing more specific is known)."""
+        return self.passages[0][0] if self.passages else ANSWER_PART
+
+    uncovered: tuple[str, ...] = ()
 
 
 def _best_per_note(hits: list[tuple[str, float]]) -> dict[str, float]:
@@ -57,6 +70,31 @@ def _best_per_note(hits: list[tuple[str, float]]) -> dict[str, float]:
 
 def _ranked(best: dict[str, float]) -> list[str]:
     return sorted(best, key=lambda n: -best[n])
+
+
+def _passages(
+    index: LoadedIndex, note_id: str, vector: np.ndarray | None, lex: dict[int, float], top_lex: float, mode: str
+) -> tuple[tuple[str, float], ...]:
+    """A note's passages ranked for one question, best first, scored like notes are in `mode`.
+
+    Every passage chunk of the note is compared with the question (not only the chunks among
+    the nearest forty), and its fused score is its cosine plus the lexical weight times its
+    BM25 relative to the query's best lexical chunk, the fusion `rank_notes` applies to notes.
+    """
+    cos = dict(index.passage_cosines(note_id, vector)) if vector is not None and mode != "lexical" else {}
+    ids = set(cos) | {i for i in lex if i in index.passage_chunks.get(note_id, ())}
+    best: dict[str, float] = {}
+    for i in ids:
+        lexical = lex[i] / top_lex if i in lex and top_lex > 0 else 0.0
+        score = (
+            lex.get(i, 0.0)
+            if mode == "lexical"
+            else cos.get(i, 0.0) + (LEXICAL_WEIGHT * lexical if mode == "fused" else 0.0)
+        )
+        part = index.chunks[i].part
+        if score > best.get(part, float("-inf")):
+            best[part] = score
+    return tuple(sorted(best.items(), key=lambda item: (-item[1], item[0])))
 
 
 def rank_notes(
@@ -74,8 +112,12 @@ def rank_notes(
     Returns:
         Candidates, best first.
     """
-    cos = _best_per_note(index.semantic(vector[None, :])[0]) if vector is not None and mode != "lexical" else {}
-    lex = _best_per_note(index.lexical(text)) if mode != "semantic" else {}
+    cos_chunks = index.semantic_chunks(vector[None, :])[0] if vector is not None and mode != "lexical" else []
+    lex_chunks = index.lexical_chunks(text) if mode != "semantic" else []
+    cos = _best_per_note([(index.chunk_notes[i], s) for i, s in cos_chunks])
+    lex = _best_per_note([(index.chunk_notes[i], s) for i, s in lex_chunks])
+    lex_by_chunk = dict(lex_chunks)
+    top_lex_chunk = max(lex_by_chunk.values(), default=0.0)
     lex_rank = {n: r for r, n in enumerate(_ranked(lex))}
 
     def lexical_confidence(note_id: str) -> float:
@@ -107,7 +149,16 @@ def rank_notes(
             confidence = cos.get(note_id, 0.0)
             if mode == "fused" and lex_rank.get(note_id) == 0:
                 confidence += AGREEMENT_BONUS
-        result.append(Candidate(note_id, scores[note_id], confidence, cos.get(note_id, 0.0), lex.get(note_id, 0.0)))
+        result.append(
+            Candidate(
+                note_id,
+                scores[note_id],
+                confidence,
+                cos.get(note_id, 0.0),
+                lex.get(note_id, 0.0),
+                _passages(index, note_id, vector, lex_by_chunk, top_lex_chunk, mode),
+            )
+        )
     return result
 
 

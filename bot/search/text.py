@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+
+from bot.config import REPO_DIR
+from bot.knowledge.abbreviations import Abbreviations, load_abbreviations
 
 MAX_QUESTION_CHARS = 1000
 """Questions longer than this are answered from their first part, with a notice."""
@@ -80,24 +84,20 @@ def has_words(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
-_ABBREVIATIONS = [
-    (re.compile(r"\bVAs\b", re.IGNORECASE), "virtual assistants"),
-    (re.compile(r"\bVA\b", re.IGNORECASE), "virtual assistant"),
-    (re.compile(r"\b3PLs\b", re.IGNORECASE), "third-party logistics providers"),
-    (re.compile(r"\b3PL\b", re.IGNORECASE), "third-party logistics"),
-    # Upper case only: "pa" is also a word (and a parent).
-    (re.compile(r"\bPAs\b"), "personal assistants"),
-    (re.compile(r"\bPA\b"), "personal assistant"),
-]
-"""Abbreviations the model reads poorly ("VA" alone is closer to employment law than to assistants).
-NDA and IP stay: the notes use them as words."""
+def expand_abbreviations(text: str, abbreviations: Abbreviations | None = None) -> str:
+    """Spell out abbreviations and old names ("hire a VA" -> "hire a virtual assistant") for retrieval.
+
+    Args:
+        text: The cleaned question.
+        abbreviations: The list in service (default: the shipped `knowledge/abbreviations.yaml`).
+    """
+    return (abbreviations if abbreviations is not None else shipped_abbreviations()).expand(text)
 
 
-def expand_abbreviations(text: str) -> str:
-    """Spell out common abbreviations ("hire a VA" -> "hire a virtual assistant") for retrieval."""
-    for pattern, words in _ABBREVIATIONS:
-        text = pattern.sub(words, text)
-    return text
+@functools.cache
+def shipped_abbreviations() -> Abbreviations:
+    """The abbreviation list of the repository's own knowledge folder, loaded once."""
+    return load_abbreviations(REPO_DIR / "knowledge")
 
 
 def mostly_non_latin(text: str) -> bool:

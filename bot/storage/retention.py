@@ -1,9 +1,14 @@
-"""Privacy: a periodic job deleting stored questions older than OUTSOURCEBOT_RETENTION_DAYS."""
+"""Privacy: deleting a user's data (`/forget`) and a periodic job deleting questions older than OUTSOURCEBOT_RETENTION_DAYS.
+
+Both reach every file the bot writes in its data folder: the database (and its
+write-ahead log) and the saved reports; see docs/data-and-privacy.md.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -39,10 +44,37 @@ def purge_expired(core: RunningCore) -> int:
     if days <= 0:
         log.debug("retention disabled (OUTSOURCEBOT_RETENTION_DAYS=%s)", days)
         return 0
+    from bot.maintainers.report import purge_reports
+    from bot.storage.store import retention_cutoff
+
+    cutoff = retention_cutoff(days)
     deleted = core.store.delete_older_than(days)
     if deleted:
         log.info("retention: deleted %d row(s) older than %d days", deleted, days)
+    # Saved reports quote unanswered questions: those quoting an expired one go too.
+    purge_reports(core.settings.data_dir, asked_before=cutoff)
     return deleted
+
+
+def forget_user(store: Store, data_dir: Path, platform: str, user: str) -> int:
+    """Delete every row about one user, and the saved reports that may quote their questions.
+
+    Args:
+        store: The database.
+        data_dir: The data folder (its `reports/` are checked).
+        platform: The user's platform.
+        user: The platform's user id.
+
+    Returns:
+        How many rows were deleted.
+    """
+    from bot.maintainers.report import purge_reports
+
+    first = store.first_unanswered(platform, user)
+    count = store.forget_user(platform, user)
+    if first is not None:
+        purge_reports(data_dir, asked_since=first)
+    return count
 
 
 async def retention_job(core: RunningCore, every: float = 3600, stop: asyncio.Event | None = None) -> None:

@@ -24,6 +24,7 @@ class Usage:
         note_feedback: (note id, 👍, 👎) rows of rated notes.
         answered_notes: Ids of the notes that answered at least once.
         unanswered: The unanswered questions, oldest first (repeats included).
+        oldest_unanswered: When the oldest of them was asked (None when there are none).
     """
 
     questions: int = 0
@@ -35,6 +36,7 @@ class Usage:
     note_feedback: list[tuple[str, int, int]] = field(default_factory=list)
     answered_notes: set[str] = field(default_factory=set)
     unanswered: list[str] = field(default_factory=list)
+    oldest_unanswered: str | None = None
 
 
 def read_usage(store: Store, since: str = "") -> Usage:
@@ -82,7 +84,7 @@ def read_usage(store: Store, since: str = "") -> Usage:
     usage.answered_notes = {
         row[0] for row in db.execute("select distinct note_id from questions where answered = 1 and ts >= ?", [since])
     }
-    usage.unanswered = [
-        row[0] for row in db.execute("select question from unanswered where ts >= ? order by ts", [since])
-    ]
+    rows = db.execute("select question, ts from unanswered where ts >= ? order by ts", [since]).fetchall()
+    usage.unanswered = [row[0] for row in rows]
+    usage.oldest_unanswered = rows[0][1] if rows else None
     return usage

@@ -43,6 +43,11 @@ def admin_role_for(guild_id: int) -> int:
     return ADMIN_ROLE_ID if guild_id == GUILD_ID else guild_id + 2 * 10**16
 
 
+def same_name_role_for(guild_id: int) -> int:
+    """The id of a second role named "Outsource Admins" in a server (anyone who may manage roles can make one)."""
+    return guild_id + 4 * 10**16
+
+
 def bot_role_for(guild_id: int) -> int:
     """The id of the bot's managed role in a server (Discord creates it when the bot joins)."""
     return guild_id + 3 * 10**16
@@ -131,7 +136,7 @@ def channel_payload(channel_id: int, guild_id: int, name: str = "general") -> di
 
 
 def guild_payload(guild_id: int, channel_id: int, bot_user: dict[str, Any]) -> dict[str, Any]:
-    """A GUILD_CREATE payload: one text channel, @everyone, an "Outsource Admins" role and the bot's managed role."""
+    """A GUILD_CREATE payload: one text channel, @everyone, two roles named "Outsource Admins", the bot's managed role."""
     return {
         "id": str(guild_id),
         "name": f"Test server {guild_id}",
@@ -147,6 +152,7 @@ def guild_payload(guild_id: int, channel_id: int, bot_user: dict[str, Any]) -> d
         "roles": [
             role_payload(guild_id, "@everyone", 0),
             role_payload(admin_role_for(guild_id), ADMIN_ROLE_NAME, 1),
+            role_payload(same_name_role_for(guild_id), ADMIN_ROLE_NAME, 1),
             role_payload(bot_role_for(guild_id), bot_user["username"], 2, bot_id=int(bot_user["id"])),
         ],
         "emojis": [],

@@ -32,6 +32,8 @@ from aiohttp import web
 TOKEN = "123456789:TEST-token_ABCdefGHIjklMNOpqrSTUvwxYZ0"
 BOT_ID = 123456789
 BOT_USERNAME = "outsource_test_bot"
+ANONYMOUS_ADMIN = 1087968824
+"""Telegram's shared account (GroupAnonymousBot) behind every message an anonymous group admin sends."""
 MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
 
@@ -360,6 +362,19 @@ class FakeTelegram:
         """Queue a group message from a user."""
         return self.push({"message": self.message(self.group_chat(chat_id), user_id, text, reply_to)})
 
+    def push_anonymous_admin(self, text: str, chat_id: int = -1001234567890) -> dict[str, Any]:
+        """Queue a group message from an anonymous admin: from Telegram's shared account, `sender_chat` the group."""
+        chat = self.group_chat(chat_id)
+        message = self.message(chat, ANONYMOUS_ADMIN, text)
+        message["from"] = {
+            "id": ANONYMOUS_ADMIN,
+            "is_bot": True,
+            "first_name": "Group",
+            "username": "GroupAnonymousBot",
+        }
+        message["sender_chat"] = chat
+        return self.push({"message": message})
+
     def press(self, message: dict[str, Any], data: str, user_id: int) -> dict[str, Any]:
         """Queue a callback query: `user_id` pressed the button with `data` under the bot's `message`."""
         query_id = str(next(self._query_ids))
@@ -385,6 +400,8 @@ class FakeTelegram:
         except (TypeError, ValueError):
             raise Rejected(Fault(400, "Bad Request: chat not found")) from None
         if chat_id not in self.chats:
+            if chat_id > 0:  # a user who never started a chat with the bot
+                raise Rejected(Fault(403, "Forbidden: bot can't initiate conversation with a user"))
             raise Rejected(Fault(400, "Bad Request: chat not found"))
         return self.chats[chat_id]
 

@@ -332,3 +332,35 @@ def test_network_hint_knows_httpx_aiohttp_and_dns_failures() -> None:
     assert network_hint(dns)
     assert network_hint(socket.gaierror(-2, "Name or service not known"))
     assert network_hint(ValueError("a bug")) is None
+
+
+def test_eval_file_reports_each_kind_of_case(cli_env: dict[str, str], tmp_path: Path) -> None:
+    cases = tmp_path / "mine.jsonl"
+    rows = [
+        {"question": "how much does a virtual assistant cost per hour", "expected": "virtual-assistants"},
+        {"question": "what is the chasm in technology adoption", "expected": "crossing-the-chasm", "style": "short"},
+        {"question": "how do I get a bank loan for my shop", "expected": None, "kind": "near", "style": "short"},
+        {"question": "who won the football match last night", "expected": None, "kind": "far", "style": "short"},
+    ]
+    cases.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    done = run(cli_env, "eval", "--file", str(cases), "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert list(report) == [str(cases)]  # only the file asked for
+    fused = report[str(cases)]["fused"]
+    assert fused["groups"]["covered"]["n"] == 2
+    assert fused["groups"]["near"]["n"] == 1 and fused["groups"]["far"]["n"] == 1
+    assert set(fused["groups"]) >= {"tuning:covered", "held-out:covered", "style:short"}
+    assert fused["groups"]["far"]["declined"] == 1.0
+    human = run(cli_env, "eval", "--file", str(cases))
+    assert human.returncode == 0, human.stderr
+    assert f"=== {cases} (4 cases)" in human.stdout and "near-declined" in human.stdout
+
+
+def test_eval_file_errors_say_what_is_wrong(cli_env: dict[str, str], tmp_path: Path) -> None:
+    missing = run(cli_env, "eval", "--file", str(tmp_path / "nope.jsonl"))
+    assert missing.returncode == 2 and "nope.jsonl" in missing.stderr
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"question": "fine", "expected": null}\n{"expected": "x"}\n', encoding="utf-8")
+    bad = run(cli_env, "eval", "--file", str(broken))
+    assert bad.returncode == 2 and "broken.jsonl:2" in bad.stderr and "Traceback" not in bad.stderr

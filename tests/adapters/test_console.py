@@ -149,7 +149,7 @@ def test_render_reply_numbers_suggestions() -> None:
     assert render_reply(Reply.of(ReplyKind.HELP, "hello", suggestions=[Suggestion("a", "A")])) == "hello"
 
 
-def test_unknown_commands_and_out_of_range_numbers_are_not_questions(core) -> None:
+def test_unknown_commands_and_out_of_range_numbers_are_not_questions(core: Core) -> None:
     import io
 
     from adapters.console import run_console

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 import threading
 from collections.abc import AsyncIterator
@@ -32,7 +33,6 @@ from bot.replies.blocks import Block, BlockKind
 from bot.storage.store import Store
 from tests.adapters.fake_discord import (
     ADMIN_ROLE_ID,
-    ADMIN_ROLE_NAME,
     APP_ID,
     BOT_ID,
     GUILD_ID,
@@ -42,6 +42,7 @@ from tests.adapters.fake_discord import (
     bot_role_for,
     channel_for,
     message_errors,
+    same_name_role_for,
     user_payload,
 )
 from tests.conftest import make_settings, write_note
@@ -232,9 +233,7 @@ async def test_reload_by_an_admin_loads_the_new_notes(core: Core, fake: FakeDisc
 
 
 async def test_stats_for_members_of_the_admin_role(core: Core, fake: FakeDiscord) -> None:
-    async with running(
-        core, fake, admin_ids=frozenset(), admin_role=ADMIN_ROLE_NAME, admin_guild_ids=frozenset({GUILD_ID})
-    ):
+    async with running(core, fake, admin_ids=frozenset(), admin_role_ids=frozenset({ADMIN_ROLE_ID})):
         await ask(fake, PRICING_QUESTION)
         refused = await fake.slash("stats", BOB)
         allowed = await fake.slash("stats", BOB, roles=[ADMIN_ROLE_ID])
@@ -242,6 +241,22 @@ async def test_stats_for_members_of_the_admin_role(core: Core, fake: FakeDiscord
     assert fake.sent_for(refused)[0].text == refusal_reply("stats").text
     [stats] = fake.sent_for(allowed)
     assert stats.ephemeral and "Questions: 1" in stats.text
+
+
+async def test_markdown_in_users_questions_never_renders_in_stats(core: Core, fake: FakeDiscord) -> None:
+    """A question is shown as typed: its masked link, bold or spoiler stay text in the /stats embed."""
+    phish = "[your bot token leaked, rotate it here](https://evil.example/rotate)"
+    async with running(core, fake):
+        await ask(fake, phish)
+        await ask(fake, "zqx ||fnord|| qwv")
+        interaction = await fake.slash("stats", ADMIN)
+        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="/stats")
+    [stats] = fake.sent_for(interaction)
+    description = stats.payload["embeds"][0]["description"]
+    assert stats.ephemeral and "Top unanswered questions" in description
+    assert re.search(r"(?<!\\)\[[^\]]*\]\(", description) is None, "no masked link Discord would render"
+    assert "\\[your bot token leaked, rotate it here](https://evil.example/rotate)" in description
+    assert "\\|\\|fnord\\|\\|" in description  # a spoiler stays text too
 
 
 # ----- mentions and DMs ---------------------------------------------------------------------------
@@ -388,6 +403,34 @@ async def test_a_per_user_rate_limit_answers_privately(tiny_knowledge: Path, tmp
     assert other_user.payload["embeds"][0]["title"] == "Pricing and costs"
 
 
+async def test_presses_forget_and_mentions_are_rate_limited_with_one_notice(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeDiscord
+) -> None:
+    """Every kind of event passes the core's one pacing gate; a limited user gets one notice per window."""
+    strict = Core.start(
+        make_settings(tiny_knowledge, tmp_path / "d", rate_limit=2), embedder=HashingEmbedder(), store=Store(None, "s")
+    )
+    async with running(strict, fake):
+        [answer] = await ask(fake, PRICING_QUESTION, user=BOB)
+        presses = [await fake.press(answer.custom_ids[i % 2], ALICE, on=answer) for i in range(12)]
+        forgets = [await fake.slash("forget", BOB) for _ in range(6)]
+        for _ in range(12):
+            await fake.send_message(f"<@{BOT_ID}> what is the chasm", ADMIN, mentions=[BOT_USER])
+        await fake.wait_until(
+            lambda: sum(s.route == "channel" for s in fake.sent) >= 3, what="the mention answers and the notice"
+        )
+        await asyncio.sleep(1.0)  # room for replies that should not come
+    pressed = [fake.sent_for(p) for p in presses]
+    assert sum("Thanks" in s[0].text for s in pressed if s) == 2
+    assert sum("faster than I can keep up" in s[0].text for s in pressed if s) == 1
+    forgot = [fake.sent_for(f) for f in forgets]
+    assert sum("deleted everything" in s[0].text for s in forgot if s) == 1  # BOB's /ask was his first event
+    assert sum("faster than I can keep up" in s[0].text for s in forgot if s) == 1
+    posts = [s for s in fake.sent if s.route == "channel"]
+    assert len(posts) == 3, "two answers and one notice; the other nine mentions get nothing"
+    assert [("faster than I can keep up" in p.text) for p in posts] == [False, False, True]
+
+
 async def test_two_shards_each_identify_with_their_shard_id(tiny_knowledge: Path, tmp_path: Path) -> None:
     guild_on_0 = next(g for g in range(GUILD_ID, GUILD_ID + 10**9, 1 << 22) if (g >> 22) % 2 == 0)
     guild_on_1 = guild_on_0 + (1 << 22)
@@ -401,7 +444,7 @@ async def test_two_shards_each_identify_with_their_shard_id(tiny_knowledge: Path
             await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="an answer via shard 1")
     assert fake.heartbeats >= 2  # each shard beats at once and gets op 11
     assert all(q.get("compress") == "zlib-stream" for q in fake.query_strings)
-    assert all(i["intents"] & discord.Intents.members.flag == 0 for i in fake.identifies)  # type: ignore[attr-defined]
+    assert all(i["intents"] & discord.Intents.members.flag == 0 for i in fake.identifies)
 
 
 async def test_a_dropped_connection_resumes_and_replays_missed_events(core: Core, fake: FakeDiscord) -> None:
@@ -440,8 +483,7 @@ def test_a_missing_token_stops_start_up_with_a_clear_message() -> None:
             "DISCORD_ADMIN_IDS": "1, 2",
             "DISCORD_GUILD_IDS": "3",
             "DISCORD_MESSAGE_CONTENT": "0",
-            "DISCORD_ADMIN_ROLE": "Mods",
-            "DISCORD_ADMIN_GUILD_IDS": "4,5",
+            "DISCORD_ADMIN_ROLE_IDS": "4,5",
         }
     )
     assert (
@@ -450,9 +492,10 @@ def test_a_missing_token_stops_start_up_with_a_clear_message() -> None:
         and config.guild_ids == (3,)
         and not config.message_content
     )
-    assert config.admin_role == "Mods" and config.admin_guild_ids == {4, 5}
-    with pytest.raises(ConfigError, match="DISCORD_ADMIN_GUILD_IDS has 'here'"):
-        load_discord_config({"DISCORD_BOT_TOKEN": shaped, "DISCORD_ADMIN_GUILD_IDS": "here"})
+    assert config.admin_role_ids == {4, 5}
+    with pytest.raises(ConfigError, match="DISCORD_ADMIN_ROLE_IDS has 'Mods'"):
+        load_discord_config({"DISCORD_BOT_TOKEN": shaped, "DISCORD_ADMIN_ROLE_IDS": "Mods"})
+    assert load_discord_config({"DISCORD_BOT_TOKEN": shaped, "DISCORD_ADMIN_ROLE": "Mods"}).admin_role_ids == set()
     assert "s3cret" not in repr(replace(config, token="s3cret"))
 
 
@@ -566,18 +609,16 @@ def test_serve_drives_telegram_through_its_public_entry_points() -> None:
 # ----- review fixes: admins, the event loop, paging, deferral, role mentions, redaction ---------------
 
 
-async def test_the_admin_role_counts_only_in_the_listed_servers(core: Core) -> None:
+async def test_the_admin_role_of_one_server_grants_nothing_in_another(core: Core) -> None:
     other_guild = GUILD_ID + (1 << 22)  # a server anyone could create, with a role of the same name
     async with FakeDiscord(guild_ids=(GUILD_ID, other_guild)) as fake:
-        async with running(
-            core, fake, admin_ids=frozenset(), admin_role=ADMIN_ROLE_NAME, admin_guild_ids=frozenset({GUILD_ID})
-        ):
+        async with running(core, fake, admin_ids=frozenset(), admin_role_ids=frozenset({ADMIN_ROLE_ID})):
             faked = await fake.slash("stats", BOB, guild_id=other_guild, roles=[admin_role_for(other_guild)])
             trusted = await fake.slash("stats", BOB, guild_id=GUILD_ID, roles=[admin_role_for(GUILD_ID)])
             await fake.wait_until(
                 lambda: bool(fake.sent_for(faked)) and bool(fake.sent_for(trusted)), what="/stats twice"
             )
-        async with running(core, fake, admin_role=ADMIN_ROLE_NAME):  # no trusted servers; ADMIN is in DISCORD_ADMIN_IDS
+        async with running(core, fake):  # no admin roles; ADMIN is in DISCORD_ADMIN_IDS
             unlisted = await fake.slash("stats", BOB, guild_id=GUILD_ID, roles=[admin_role_for(GUILD_ID)])
             by_id = await fake.slash("reload", ADMIN, guild_id=other_guild)
             await fake.wait_until(
@@ -594,6 +635,17 @@ async def test_the_admin_role_counts_only_in_the_listed_servers(core: Core) -> N
     manage_guild = str(discord.Permissions(manage_guild=True).value)
     assert str(permissions["reload"]) == str(permissions["stats"]) == manage_guild
     assert permissions["ask"] is None and permissions["topics"] is None
+
+
+async def test_a_role_with_the_admin_roles_name_grants_nothing(core: Core, fake: FakeDiscord) -> None:
+    """Only the configured role id counts: a second "Outsource Admins" role in the same server is just a name."""
+    async with running(core, fake, admin_ids=frozenset(), admin_role_ids=frozenset({ADMIN_ROLE_ID})):
+        same_name = await fake.slash("stats", BOB, roles=[same_name_role_for(GUILD_ID)])
+        by_id = await fake.slash("stats", ALICE, roles=[ADMIN_ROLE_ID])
+        await fake.wait_until(lambda: bool(fake.sent_for(same_name)) and bool(fake.sent_for(by_id)), what="/stats")
+    [sent] = fake.sent_for(same_name)
+    assert sent.text == refusal_reply("stats").text
+    assert "Questions: 0" in fake.sent_for(by_id)[0].text
 
 
 class Gate:
@@ -771,7 +823,9 @@ def test_serve_never_prints_a_token_from_a_failing_platform(
     monkeypatch.setattr("bot.config.load_settings", lambda: core.settings)
     assert main(["serve"]) == 1
     err = capsys.readouterr().err
-    assert "error: RuntimeError: could not connect to wss://gateway.example/?token=[REDACTED]" in err
+    assert (
+        "error: discord failed first: RuntimeError: could not connect to wss://gateway.example/?token=[REDACTED]" in err
+    )
     assert TOKEN not in err and TOKEN not in caplog.text
 
 
@@ -785,7 +839,7 @@ def test_the_token_filter_scrubs_stack_info(caplog: pytest.LogCaptureFixture) ->
             __file__,
             1,
             "connecting",
-            None,
+            (),
             None,
             sinfo=f'Stack (most recent call last):\n  File "x.py", line 1, in start\n    login("{TOKEN}")',
         )

@@ -22,11 +22,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
-from telegram.ext import Application
 
 from adapters.telegram.app import build_application, running
 from adapters.telegram.callbacks import feedback_data, parse_press, resolve_topic, topic_data
 from adapters.telegram.config import TelegramConfig, load_telegram_config
+from adapters.telegram.handlers import TelegramApp
 from adapters.telegram.logs import REDACTED, install_redaction, remove_redaction
 from adapters.telegram.render import MAX_MESSAGE_LENGTH, render_reply, telegram_length
 from adapters.telegram.retry import RetryingRateLimiter
@@ -37,6 +37,7 @@ from bot.messages import Message, Reply, ReplyKind, Suggestion
 from bot.replies.blocks import Block, BlockKind
 from bot.storage.store import Store
 from tests.adapters.fake_telegram import (
+    ANONYMOUS_ADMIN,
     BOT_USERNAME,
     TOKEN,
     FakeTelegram,
@@ -131,7 +132,7 @@ def redaction() -> Iterator[None]:
 @asynccontextmanager
 async def bot_running(
     core: Core, fake: FakeTelegram, sleeps: Sleeps | None = None, **overrides: Any
-) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+) -> AsyncIterator[TelegramApp]:
     """Run the bot over `core` against the fake for the duration of a `with` block (its waits go to `sleeps`)."""
     config = config_for(fake, **overrides)
     app = build_application(core, config, fast_limiter(sleeps))
@@ -143,7 +144,7 @@ async def bot_running(
 
 
 @pytest.fixture
-async def bot(core: Core, fake: FakeTelegram) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def bot(core: Core, fake: FakeTelegram) -> AsyncIterator[TelegramApp]:
     """The bot over the tiny-knowledge core, long polling the fake."""
     async with bot_running(core, fake) as app:
         yield app
@@ -161,7 +162,7 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 def button(message: dict[str, Any], text: str) -> str:
     """The callback data of the button labelled `text`."""
-    return next(b["callback_data"] for b in buttons(message) if b["text"] == text)
+    return str(next(b["callback_data"] for b in buttons(message) if b["text"] == text))
 
 
 def build_core(knowledge: Path, data: Path, **overrides: Any) -> Core:
@@ -182,7 +183,7 @@ def free_port() -> int:
 
 
 @bounded(20)
-async def test_start_registers_commands_and_greets(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+async def test_start_registers_commands_and_greets(bot: TelegramApp, fake: FakeTelegram) -> None:
     menus = {
         str((c.params.get("scope") or {}).get("type", "default")): c.params["commands"]
         for c in fake.calls_to("setMyCommands")
@@ -222,6 +223,11 @@ def test_config_requires_token_and_parses_the_rest() -> None:
         load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_ADMIN_IDS": "12, alice"})
     with pytest.raises(ConfigError, match="https://"):
         load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": "http://example.com/hook"})
+    for url in ("https://bot.example.com:8080/hook", "https://bot.example.com:99999/hook", "https:///hook"):
+        with pytest.raises(ConfigError, match=r"TELEGRAM_WEBHOOK_URL=.*(443, 80, 88 or 8443|host)"):
+            load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": url})
+    for url in ("https://bot.example.com/hook", "https://bot.example.com:8443/hook", "https://bot.example.com:88/h"):
+        assert load_telegram_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": url}).webhook_url == url
 
     config = load_telegram_config(
         {
@@ -262,7 +268,7 @@ async def test_token_never_appears_in_logs(core: Core, fake: FakeTelegram, caplo
 
 
 @bounded(20)
-async def test_private_question_is_answered_with_typing_and_buttons(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+async def test_private_question_is_answered_with_typing_and_buttons(bot: TelegramApp, fake: FakeTelegram) -> None:
     fake.push_private(USER, "how much does a freelancer cost?")
     answer = (await answers(fake, USER))[0]
     assert answer["text"].startswith("Pricing and costs\n\nFreelancers charge hourly")
@@ -278,8 +284,8 @@ async def test_private_question_is_answered_with_typing_and_buttons(bot: Applica
 
 @bounded(25)
 async def test_group_answers_mentions_replies_and_ask_and_ignores_chatter(
-    bot: Application, fake: FakeTelegram, core: Core
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, core: Core
+) -> None:
     fake.push_group(USER, "morning all, anyone tried the new coffee place?")
     mention = fake.push_group(USER, f"@{BOT_USERNAME} what is the chasm")["message"]
     first = (await answers(fake, GROUP))[0]
@@ -313,7 +319,7 @@ async def test_group_answers_mentions_replies_and_ask_and_ignores_chatter(
 
 
 @bounded(20)
-async def test_empty_question_gets_the_help_with_the_commands(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_empty_question_gets_the_help_with_the_commands(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "/ask")
     fake.push_group(USER, f"@{BOT_USERNAME}")
     fake.push_group(USER, f"/ask@{BOT_USERNAME}   ")
@@ -329,8 +335,8 @@ async def test_empty_question_gets_the_help_with_the_commands(bot: Application, 
 
 @bounded(20)
 async def test_feedback_buttons_record_the_rating_and_acknowledge(
-    bot: Application, fake: FakeTelegram, core: Core
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, core: Core
+) -> None:
     fake.push_private(USER, "what goes in a freelance contract")
     answer = (await answers(fake, USER))[0]
     fake.press(answer, button(answer, "👍"), USER)
@@ -346,8 +352,8 @@ async def test_feedback_buttons_record_the_rating_and_acknowledge(
 
 @bounded(20)
 async def test_group_rating_buttons_stay_so_every_member_can_rate(
-    bot: Application, fake: FakeTelegram, core: Core
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, core: Core
+) -> None:
     fake.push_group(USER, f"@{BOT_USERNAME} what goes in a freelance contract")
     answer = (await answers(fake, GROUP))[0]
     fake.press(answer, button(answer, "👍"), USER)
@@ -369,7 +375,7 @@ async def test_group_rating_buttons_stay_so_every_member_can_rate(
 
 
 @bounded(20)
-async def test_feedback_on_a_no_confident_answer_reply(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_feedback_on_a_no_confident_answer_reply(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "zqx fnord 🤷")  # nothing close: the core declines
     fallback = (await answers(fake, USER))[0]
     assert "I don't have a confident answer" in fallback["text"]
@@ -380,7 +386,7 @@ async def test_feedback_on_a_no_confident_answer_reply(bot: Application, fake: F
 
 
 @bounded(20)
-async def test_topics_list_and_topic_button(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_topics_list_and_topic_button(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "/topics")
     topics = (await answers(fake, USER))[0]
     assert [b["text"] for b in buttons(topics)] == ["Contracts", "Crossing the chasm", "Pricing and costs"]
@@ -394,7 +400,7 @@ async def test_topics_list_and_topic_button(bot: Application, fake: FakeTelegram
 
 
 @bounded(20)
-async def test_expired_button_is_answered_politely(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_expired_button_is_answered_politely(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "/topics")
     topics = (await answers(fake, USER))[0]
     fake.press(topics, "t:a-note-that-was-deleted", USER)
@@ -403,7 +409,7 @@ async def test_expired_button_is_answered_politely(bot: Application, fake: FakeT
 
 
 @bounded(20)
-async def test_forget_deletes_the_users_records(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_forget_deletes_the_users_records(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "what is the chasm")
     await answers(fake, USER)
     fake.push_private(USER + 1, "what is the chasm")
@@ -415,7 +421,7 @@ async def test_forget_deletes_the_users_records(bot: Application, fake: FakeTele
 
 
 @bounded(30)
-async def test_reload_for_admins_only(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_reload_for_admins_only(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     folder = core.settings.knowledge_dir
     write_note(
         folder,
@@ -446,11 +452,86 @@ async def test_reload_for_admins_only(bot: Application, fake: FakeTelegram, core
 
 
 @bounded(20)
-async def test_stats_for_admins_only(bot: Application, fake: FakeTelegram, core: Core) -> None:  # type: ignore[type-arg]
+async def test_stats_for_admins_only(bot: TelegramApp, fake: FakeTelegram, core: Core) -> None:
     fake.push_private(USER, "/stats")
     assert (await answers(fake, USER))[0]["text"] == refusal_reply("stats").text
     fake.push_private(ADMIN, "/stats")
     assert (await answers(fake, ADMIN))[0]["text"].startswith("Questions: 0")
+
+
+@bounded(30)
+async def test_admin_output_asked_in_a_group_goes_to_the_admins_private_chat(fake: FakeTelegram, core: Core) -> None:
+    """/stats quotes users' questions and /reload lists file paths: neither is posted to a group."""
+    unstarted_admin = ADMIN + 1  # an admin who never opened a private chat with the bot
+    async with bot_running(core, fake, admin_ids=frozenset({ADMIN, unstarted_admin})):
+        fake.push_private(USER, "jane@example.com zqx fnord 🤷")
+        await answers(fake, USER)
+        fake.push_group(ADMIN, "/stats")
+        [stats] = await answers(fake, ADMIN)
+        [pointer] = await answers(fake, GROUP)
+        fake.push_group(ADMIN, "/reload")
+        reloaded = (await answers(fake, ADMIN, 2))[1]
+        fake.push_group(unstarted_admin, "/stats")
+        group = await answers(fake, GROUP, 3)
+    assert stats["text"].startswith("Questions: 1") and "jane@example.com" in stats["text"]
+    assert reloaded["text"].startswith("Knowledge reloaded")
+    assert "private chat" in pointer["text"]
+    assert "Start" in group[2]["text"] and f"@{BOT_USERNAME}" in group[2]["text"]
+    for message in group:
+        assert "Questions:" not in message["text"] and "jane" not in message["text"].lower()
+        assert "Knowledge reloaded" not in message["text"] and ".md" not in message["text"]
+
+
+PLATFORM_LOGGERS = ("telegram", "httpx", "httpcore", "discord", "aiohttp", "websockets", "apscheduler")
+
+
+@pytest.fixture
+def logger_levels() -> Iterator[None]:
+    """Put the platform libraries' log levels back after a test that configures logging."""
+    levels = {name: logging.getLogger(name).level for name in (*PLATFORM_LOGGERS, "")}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@bounded(30)
+async def test_debug_logs_hold_no_raw_ids_no_user_text_and_no_platform_debug(
+    tiny_knowledge: Path,
+    tmp_path: Path,
+    fake: FakeTelegram,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    logger_levels: None,
+) -> None:
+    """At OUTSOURCEBOT_LOG_LEVEL=DEBUG: salted hashes instead of ids, and the platform libraries stay at INFO."""
+    from adapters.cli import setup_logging
+
+    user = 7349215  # an id that cannot turn up in a log line by chance
+    monkeypatch.setenv("OUTSOURCEBOT_LOG_LEVEL", "DEBUG")
+    monkeypatch.delenv("OUTSOURCEBOT_PLATFORM_DEBUG", raising=False)
+    setup_logging()
+    caplog.set_level(logging.DEBUG)
+    core = build_core(tiny_knowledge, tmp_path / "log-data", rate_limit=3, rate_window=60)
+    fake.fail("sendMessage", cant_parse())
+    async with bot_running(core, fake):
+        fake.push_private(user, "jane@example.com zqx fnord 🤷")
+        await answers(fake, user)
+        fake.push_private(user, "/stats")
+        fake.push_private(user, "what is the chasm")
+        fake.push_private(user, "what is the chasm")
+        fake.push_private(user, "what is the chasm")
+        await answers(fake, user, 4)
+        await fake.wait_for(lambda: "dropping a message" in caplog.text)
+    assert "rejected the HTML" in caplog.text and "refused /stats" in caplog.text
+    assert str(user) not in caplog.text, "no raw user or chat id"
+    assert core.store.hash_id("telegram", str(user))[:12] in caplog.text, "a salted hash names the user instead"
+    assert "jane@example.com" not in caplog.text and f"User{user}" not in caplog.text, "no user text or names"
+    debug = [r for r in caplog.records if r.name.split(".")[0] in PLATFORM_LOGGERS and r.levelno < logging.INFO]
+    assert debug == [], "the platform libraries log at INFO or above"
+    monkeypatch.setenv("OUTSOURCEBOT_PLATFORM_DEBUG", "1")  # the separate, documented-as-unsafe setting
+    setup_logging()
+    assert logging.getLogger("telegram").getEffectiveLevel() == logging.DEBUG
+    assert "OUTSOURCEBOT_PLATFORM_DEBUG is on" in caplog.text
 
 
 # ----- rendering ------------------------------------------------------------------------------------
@@ -639,7 +720,7 @@ async def test_429_without_a_chat_pauses_every_chat(core: Core, fake: FakeTelegr
 
 
 @bounded(20)
-async def test_rejected_html_is_resent_as_plain_text(bot: Application, fake: FakeTelegram) -> None:  # type: ignore[type-arg]
+async def test_rejected_html_is_resent_as_plain_text(bot: TelegramApp, fake: FakeTelegram) -> None:
     fake.fail("sendMessage", cant_parse())
     fake.push_private(USER, "what is the chasm")
     answer = (await answers(fake, USER))[0]
@@ -652,8 +733,8 @@ async def test_rejected_html_is_resent_as_plain_text(bot: Application, fake: Fak
 
 @bounded(20)
 async def test_one_failing_update_does_not_stop_the_bot(
-    bot: Application, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
     fake.fail("sendMessage", bot_blocked())
     failing = fake.push_private(USER, "what is the chasm")
     apology = (await answers(fake, USER))[0]
@@ -730,13 +811,58 @@ async def test_topic_buttons_are_rate_limited_like_questions(
     acks = {c.params["callback_query_id"]: c.params.get("text") for c in fake.calls_to("answerCallbackQuery")}
     assert len(acks) == 3, "every press is answered once"
     first, second, third = (acks[p] for p in presses)
-    assert first is None and second.startswith(NOTICE) and third is None, "one notice, then silence"
+    assert first is None and str(second).startswith(NOTICE) and third is None, "one notice, then silence"
+
+
+@bounded(30)
+async def test_anonymous_admins_of_two_groups_are_two_people(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
+) -> None:
+    """Anonymous admins all write as one shared account; each is keyed by its `sender_chat`, the group."""
+    core = build_core(tiny_knowledge, tmp_path / "anon-data", rate_limit=2, rate_window=60)
+    other_group = GROUP - 1
+    async with bot_running(core, fake):
+        fake.push_anonymous_admin(f"@{BOT_USERNAME} what is the chasm", GROUP)
+        await answers(fake, GROUP)
+        fake.push_anonymous_admin(f"@{BOT_USERNAME} do I need an NDA", other_group)
+        fake.push_anonymous_admin(f"@{BOT_USERNAME} what goes in a freelance contract", other_group)
+        theirs = await answers(fake, other_group, 2)
+        assert [m["text"].split("\n")[0] for m in theirs] == ["Contracts"] * 2, "one rate-limit bucket per group"
+        fake.push_anonymous_admin("/forget", GROUP)
+        assert (await answers(fake, GROUP, 2))[1]["text"].startswith("Done: I deleted everything stored about you")
+    questions = sorted(r["question"] for r in core.store.db.query("select question from questions"))
+    assert questions == ["do I need an NDA", "what goes in a freelance contract"], "/forget in one group only"
+    assert core.store.hash_id("telegram", str(ANONYMOUS_ADMIN)) not in {
+        r["user_hash"] for r in core.store.db.query("select user_hash from questions")
+    }
+
+
+@bounded(30)
+async def test_rating_presses_and_forget_are_rate_limited_like_questions(
+    tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
+) -> None:
+    """Every kind of event passes the core's one pacing gate: 20 👍/👎 presses, then 10 /forget."""
+    core = build_core(tiny_knowledge, tmp_path / "rl-press-data", rate_limit=3, rate_window=60)
+    async with bot_running(core, fake) as app:
+        fake.push_private(USER, "what goes in a freelance contract")
+        answer = (await answers(fake, USER))[0]
+        presses = [fake.press(answer, button(answer, "👍" if i % 2 else "👎"), USER) for i in range(20)]
+        await fake.wait_for(lambda: len(fake.calls_to("answerCallbackQuery")) >= len(presses))
+        for _ in range(10):
+            fake.push_private(USER + 1, "/forget")
+        await answers(fake, USER + 1, 3)
+        await app.stop()  # lets every handler finish: more replies would be here by now
+    acks = [c.params.get("text") or "" for c in fake.calls_to("answerCallbackQuery")]
+    assert len(acks) == 20, "every press is answered once (or its button keeps spinning)"
+    assert sum(t.startswith("Thanks") for t in acks) == 2 and sum(t.startswith(NOTICE) for t in acks) == 1
+    forgets = [m["text"] for m in fake.sent_to(USER + 1)]
+    assert len(forgets) == 4 and forgets[3].startswith(NOTICE), "three /forget, one notice, then silence"
 
 
 @bounded(20)
 async def test_database_work_never_runs_on_the_event_loop(
-    bot: Application, fake: FakeTelegram, core: Core, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[type-arg]
+    bot: TelegramApp, fake: FakeTelegram, core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
     on_loop: list[str] = []
     for name in ("record_question", "record_feedback", "set_last_note", "forget_user", "stats"):
         method = getattr(core.store, name)
@@ -771,7 +897,7 @@ async def test_database_work_never_runs_on_the_event_loop(
 @bounded(25)
 async def test_webhook_mode_receives_an_update(core: Core, fake: FakeTelegram) -> None:
     port = free_port()
-    overrides = dict(
+    overrides: dict[str, Any] = dict(
         webhook_url="https://bot.example.invalid/telegram/hook",
         webhook_listen="127.0.0.1",
         webhook_port=port,

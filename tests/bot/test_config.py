@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,7 @@ def test_defaults_load_and_create_the_data_folder(env: pytest.MonkeyPatch, tmp_p
         ("OUTSOURCEBOT_LOG_LEVEL", "LOUD", "OUTSOURCEBOT_LOG_LEVEL='LOUD' is unknown"),
         ("OUTSOURCEBOT_ENCODER", "bogus", "OUTSOURCEBOT_ENCODER='bogus' is unknown"),
         ("OUTSOURCEBOT_RATE_WINDOW", "0", "OUTSOURCEBOT_RATE_WINDOW"),
+        ("OUTSOURCEBOT_RETENTION_DAYS", "-5", r"OUTSOURCEBOT_RETENTION_DAYS=-5 .*0 keeps everything.*=180"),
     ],
 )
 def test_bad_values_say_how_to_fix_them(env: pytest.MonkeyPatch, key: str, value: str, message: str) -> None:
@@ -61,3 +63,12 @@ def test_a_knowledge_folder_that_is_a_file_is_named_as_such(env: pytest.MonkeyPa
     env.setenv("OUTSOURCEBOT_KNOWLEDGE_DIR", str(note))
     with pytest.raises(ConfigError, match="is not a folder"):
         load_settings()
+
+
+def test_the_data_folder_is_created_private_whatever_the_umask(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        settings = load_settings()
+    finally:
+        os.umask(old)
+    assert settings.data_dir.stat().st_mode & 0o777 == 0o700

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,7 +127,8 @@ def test_rate_limit(tiny_knowledge: Path, tmp_path: Path) -> None:
 
 def test_answers_are_recorded_with_an_answer_id(core: Core) -> None:
     reply = core.answer(Message("do I need an NDA", "u", "c", "telegram"))
-    row = core.store.db["questions"].get(reply.answer_id)
+    assert reply.answer_id is not None
+    row = core.store.db.table("questions").get(reply.answer_id)
     assert row["note_id"] == "contracts" and row["answered"] == 1 and row["platform"] == "telegram"
     assert row["question"] == "do I need an NDA"
 
@@ -229,3 +231,53 @@ def test_a_topic_button_answer_is_recorded_against_its_note(core: Core) -> None:
     assert row == {"note_id": "chasm", "question": "[topic] Crossing the chasm"}
     core.answer(Rating(reply.answer_id, -1, "u-topic", "c-topic"))
     assert list(core.store.db.query("select note_id, rating from feedback")) == [{"note_id": "chasm", "rating": -1}]
+
+
+def test_topic_memory_survives_concurrent_remembering_and_forgetting(core: Core) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def remember(n: int) -> None:
+        try:
+            i = 0
+            while not done.is_set():
+                core.memory.remember("console", f"chat-{n}-{i % 2000}", f"u{n}", "pricing")
+                i += 1
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=remember, args=(n,)) for n in range(3)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so a missing lock shows in a short test
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(300):
+            core.memory.forget("telegram", "u0")  # walks the whole cache; the console chats stay in it
+    except BaseException as exc:
+        errors.append(exc)
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+        sys.setswitchinterval(interval)
+    assert errors == []
+
+
+async def test_a_topic_not_in_memory_is_read_off_the_event_loop(core: Core) -> None:
+    import threading
+
+    core.store.set_last_note("console", "old-chat", "u", "pricing")
+    readers: list[threading.Thread] = []
+    read = core.store.last_note
+
+    def spy(platform: str, chat: str) -> str | None:
+        readers.append(threading.current_thread())
+        return read(platform, chat)
+
+    core.store.last_note = spy  # type: ignore[method-assign]
+    reply = await core.handle(Message("tell me more", "u", "old-chat"))
+    assert readers and threading.main_thread() not in readers
+    assert reply.sources and reply.sources[0].id == "pricing"

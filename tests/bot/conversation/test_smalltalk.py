@@ -97,5 +97,9 @@ def test_expand_abbreviations() -> None:
     )
     assert expand_abbreviations("is a 3pl worth it") == "is a third-party logistics worth it"
     assert expand_abbreviations("my PA and pa") == "my personal assistant and pa"
-    assert expand_abbreviations("do I need an NDA for my IP") == "do I need an NDA for my IP"
+    assert (
+        expand_abbreviations("do I need an NDA for my IP")
+        == "do I need an non-disclosure agreement for my intellectual property"
+    )
+    assert expand_abbreviations("I used oDesk in 2012") == "I used Upwork, formerly oDesk in 2012"
     assert expand_abbreviations("vacation java") == "vacation java"

@@ -13,6 +13,7 @@ from adapters.cli import main
 from bot.knowledge.faq_io import ImportError_, export_notes, import_notes
 from bot.knowledge.notes import KnowledgeNote, load_knowledge, parse_note
 from bot.maintainers.report import ReportData, UnansweredGroup, save_latest
+from tests.conftest import write_note
 
 
 def _fields(note: KnowledgeNote) -> tuple[object, ...]:
@@ -181,9 +182,9 @@ def test_cli_export_import_and_draft(
     assert path.is_file()
     # Drafts are checked and their problems listed, but they are never served, so the check passes.
     assert main(["kb", "check"]) == 0
-    out = capsys.readouterr().out
-    assert f"{path}:13: draft, not served: note still marked TODO" in out
-    assert "3 notes OK" in out
+    printed = capsys.readouterr().out
+    assert f"{path}:13: draft, not served: note still marked TODO" in printed
+    assert "3 notes OK" in printed
     assert main(["kb", "draft", "2"]) == 1
 
 
@@ -246,3 +247,80 @@ def test_importing_an_unchanged_export_is_a_no_op(
         assert f"0 note(s) written (0 as drafts), {len(before)} unchanged, 0 skipped" in out, out + err
         assert "skipped" not in err
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in rich_knowledge.rglob("*.md")} == before
+
+
+def _json_file(tmp_path: Path, records: list[dict[str, object]]) -> Path:
+    path = tmp_path / "import.json"
+    path.write_text(json.dumps({"kind": "outsourcebot-notes", "version": 1, "notes": records}), encoding="utf-8")
+    return path
+
+
+def _record(note_id: str, **extra: object) -> dict[str, object]:
+    return dict(
+        id=note_id, title=f"Title {note_id}", questions=[f"question about {note_id}"], answer="An answer.", **extra
+    )
+
+
+def test_force_never_replaces_a_different_note_through_its_path(tiny_knowledge: Path, tmp_path: Path) -> None:
+    before = (tiny_knowledge / "pricing.md").read_bytes()
+    result = import_notes(_json_file(tmp_path, [_record("rates", path="pricing.md")]), tiny_knowledge, force=True)
+    assert result.written == []
+    assert len(result.skipped) == 1 and "holds another note (pricing)" in result.skipped[0]
+    assert (tiny_knowledge / "pricing.md").read_bytes() == before
+    assert set(load_knowledge(tiny_knowledge).notes) == {"pricing", "contracts", "chasm"}
+
+
+@pytest.mark.parametrize("path", ["README.md", "guides/readme.md", "notes.txt", "../outside.md", "/tmp/abs.md"])
+def test_a_path_outside_the_note_files_is_refused(path: str, tiny_knowledge: Path, tmp_path: Path) -> None:
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = import_notes(_json_file(tmp_path, [_record("guide", path=path)]), tiny_knowledge, force=True)
+    assert result.written == [] and len(result.skipped) == 1 and "not a note file" in result.skipped[0]
+    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.name != "import.json")
+    assert after == [p for p in before if p.name != "import.json"]
+
+
+def test_every_row_is_checked_before_any_is_written(tiny_knowledge: Path, tmp_path: Path) -> None:
+    records = [_record(f"note-{n}") for n in range(11)] + [_record("bad\x00id"), _record("note-12")]
+    result = import_notes(_json_file(tmp_path, records), tiny_knowledge)
+    assert len(result.skipped) == 1 and result.skipped[0].startswith("'bad\\x00id'")
+    assert len(result.written) == 12, "the good rows are written and listed"
+    assert all(p.exists() for p in result.written)
+
+
+def test_two_rows_for_one_file_write_neither_over_the_other(tiny_knowledge: Path, tmp_path: Path) -> None:
+    records = [_record("one", path="shared.md"), _record("two", path="shared.md")]
+    result = import_notes(_json_file(tmp_path, records), tiny_knowledge)
+    assert [p.name for p in result.written] == ["shared.md"] and len(result.skipped) == 1
+    assert "shared.md" in result.skipped[0]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run(start: str, tiny_knowledge: Path) -> None:
+    title = f'{start}HYPERLINK("https://evil.example","click")'
+    write_note(tiny_knowledge, "formula", json.dumps(title), ["a question", "another question"], "Body.")
+    assert load_knowledge(tiny_knowledge).notes["formula"].title == title
+    rows = list(csv.DictReader(io.StringIO(export_notes(tiny_knowledge, "csv"))))
+    row = next(r for r in rows if r["id"] == "formula")
+    assert row["title"] == "'" + title
+    for r in rows:
+        assert all(not (v or "").startswith(("=", "+", "-", "@", "\t", "\r")) for v in r.values()), r
+
+
+def test_neutralised_cells_import_back_unchanged(tiny_knowledge: Path, tmp_path: Path) -> None:
+    title = '=HYPERLINK("https://evil.example","click")'
+    questions = ["+44 20 7946 0000 who is it", "@mention me"]
+    write_note(tiny_knowledge, "formula", json.dumps(title), [json.dumps(q) for q in questions], "Body.")
+    exported = tmp_path / "faq.csv"
+    exported.write_text(export_notes(tiny_knowledge, "csv"), encoding="utf-8")
+    target = tmp_path / "again"
+    written = next(p for p in import_notes(exported, target).written if p.name == "formula.md")
+    note, _ = parse_note(written)
+    assert note is not None and note.title == title and note.questions[:2] == questions
+
+
+@pytest.mark.parametrize("cell", ["\tcmd", "\rcmd", "=1+1", "-2+3", "@SUM(A1)", "+1"])
+def test_every_formula_start_is_neutralised(cell: str) -> None:
+    from bot.knowledge.faq_io import _safe_cell, _unsafe_cell
+
+    assert _safe_cell(cell) == "'" + cell and _unsafe_cell(_safe_cell(cell)) == cell
+    assert _safe_cell("plain text") == "plain text" and _unsafe_cell("'quoted") == "'quoted"

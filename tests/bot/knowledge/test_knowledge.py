@@ -9,7 +9,7 @@ import pytest
 from bot.config import REPO_DIR, Settings
 from bot.conversation.core import Core
 from bot.knowledge.notes import KnowledgeBase, KnowledgeNote, load_knowledge
-from bot.maintainers.evaluation import ModeResult, evaluate, format_report, load_cases
+from bot.maintainers.evaluation import REAL_FILE, ModeResult, evaluate, format_report, load_cases
 
 TOPICS_DOC = REPO_DIR / "docs" / "topics.md"
 REQUIRED_IDS = re.findall(r"^\|\s*`([a-z0-9-]+)`\s*\|", TOPICS_DOC.read_text(encoding="utf-8"), re.MULTILINE)
@@ -17,6 +17,19 @@ DISCLAIMED = ("contracts-and-ip", "contractor-vs-employee")
 
 # Slightly below the targets of issue 3 (0.92, 0.98, 0.95, 0.95), so only a real regression fails.
 FLOORS = {"top1": 0.90, "top3": 0.96, "answered": 0.93, "declined": 0.93}
+# tests/data/real.jsonl, written independently of the notes (issue 11): a little below what the
+# fused retriever reaches, per group (figures in the README). Tuning used only its odd lines.
+REAL_FLOORS = {
+    ("tuning:covered", "top1"): 0.85,
+    ("held-out:covered", "top1"): 0.75,
+    ("covered", "top3"): 0.93,
+    ("covered", "answered"): 0.92,
+    ("tuning:near", "declined"): 0.76,
+    ("held-out:near", "declined"): 0.60,
+    ("far", "declined"): 0.95,
+    ("tuning:style:short", "top1"): 0.95,
+    ("held-out:style:short", "top1"): 0.88,
+}
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +158,17 @@ def test_disclaimer_is_said_once(kb: KnowledgeBase) -> None:
         text = render_note_text(note).lower()
         said = text.count("not legal") + text.count("legal advice")
         assert said == (1 if note.disclaimer else 0), (note.id, said)  # the template's "Not legal or tax advice" only
+
+
+@pytest.fixture(scope="module")
+def real_results(real_core: Core, real_settings: Settings) -> dict[str, ModeResult]:
+    return evaluate(real_core.index, real_core.embedder, load_cases(REAL_FILE), {"fused": real_settings.threshold})
+
+
+@pytest.mark.parametrize("group, metric", sorted(REAL_FLOORS))
+def test_real_style_questions_stay_above_the_floors(
+    real_results: dict[str, ModeResult], group: str, metric: str
+) -> None:
+    value = real_results["fused"].groups[group][metric]
+    floor = REAL_FLOORS[(group, metric)]
+    assert value >= floor, f"{group} {metric} = {value:.3f} < {floor}\n{format_report(real_results)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from pathlib import Path
 
@@ -13,7 +14,15 @@ import pytest
 from bot.conversation.core import Core
 from bot.knowledge.notes import load_drafts, load_knowledge, parse_note
 from bot.maintainers.drafts import write_draft
-from bot.maintainers.report import ReportData, build_report, cluster_vectors, load_latest, render_summary, save_latest
+from bot.maintainers.report import (
+    ReportData,
+    build_report,
+    cluster_vectors,
+    load_latest,
+    render_summary,
+    save_latest,
+    save_report,
+)
 from bot.maintainers.report_html import render_html
 from tests.bot.maintainers.seeding import seed_store
 
@@ -104,7 +113,7 @@ def test_empty_store_renders_a_report_without_charts_failing(core: Core) -> None
     assert data.questions == 0 and data.groups == []
     page = render_html(data)
     assert "No questions in this period." in page
-    assert "Report (all stored history): 0 questions" in render_summary(data)
+    assert "Report (all stored history): no questions in this period" in render_summary(data)
 
 
 def test_latest_report_round_trips_and_drafts_a_note_flagged_by_kb_check(core: Core, seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -136,3 +145,14 @@ def test_latest_report_round_trips_and_drafts_a_note_flagged_by_kb_check(core: C
     text = text.replace("tags: [draft]", 'tags: [draft]\nsources: ["Bank fee tables, 2026"]')
     path.write_text(text, encoding="utf-8")
     assert load_drafts(folder, core.kb).problems == []
+
+
+def test_saved_reports_are_private_whatever_the_umask(core: Core, seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    old = os.umask(0o022)
+    try:
+        page = save_report(build_report(core.store, core.settings, embedder=core.embedder), tmp_path)
+    finally:
+        os.umask(old)
+    files = [page, tmp_path / "reports" / "latest.json"]
+    assert [p.stat().st_mode & 0o777 for p in files] == [0o600, 0o600]
+    assert (tmp_path / "reports").stat().st_mode & 0o777 == 0o700

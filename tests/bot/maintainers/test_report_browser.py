@@ -43,3 +43,24 @@ def test_report_renders_in_headless_chromium(core: Core, tmp_path: Path) -> None
     with Image.open(png) as image:
         assert image.size == (1000, 1200)
     assert screenshot_report.distinct_colours(png) > 10, "the screenshot is blank"
+
+
+@pytest.mark.parametrize(("days", "charts"), [(1, 3), (7, 3), (0, 0)])
+def test_a_day_a_week_and_an_empty_period_render_in_chromium(
+    core: Core, tmp_path: Path, days: int, charts: int
+) -> None:
+    import datetime as dt
+
+    if days:
+        seed_store(core.store, ["pricing", "contracts", "chasm"], days=days, now=dt.datetime.now(dt.UTC))
+    data = build_report(core.store, core.settings, embedder=core.embedder)
+    page = tmp_path / "report.html"
+    page.write_text(render_html(data), encoding="utf-8")
+    dom = screenshot_report.dump_dom(page, tmp_path / "profile")
+    assert dom.count("<svg") == charts
+    if days:
+        assert dom.count("No feedback in this period.") == 0
+        assert "Every question was answered." not in dom
+    else:
+        assert "No questions in this period." in dom and "Every question was answered." not in dom
+    assert dom.count("No feedback in this period.") <= 1

@@ -10,13 +10,16 @@ import pytest
 from bot.conversation.core import Core
 from bot.knowledge.notes import load_knowledge
 from bot.search.index import (
+    INDEX_FORMAT,
     POINTER,
     BuildReport,
+    Chunk,
     build_index,
     current_folder,
     ensure_index,
     fts_query,
     is_current,
+    is_passage_text,
     load_index,
     note_chunks,
 )
@@ -63,15 +66,50 @@ def test_note_chunks_cover_title_questions_answer_points() -> None:
         key_points=["p"],
         sections=[("Key points", "- p"), ("More", "prose here")],
     )
-    kinds = [(c.kind, c.text) for c in note_chunks(note)]
+    kinds = [(c.kind, c.text, c.part) for c in note_chunks(note)]
     assert kinds == [
-        ("title", "T"),
-        ("question", "q1"),
-        ("question", "q2"),
-        ("answer", "A."),
-        ("point", "p"),
-        ("section", "More: prose here"),
+        ("title", "T", "answer"),
+        ("question", "q1", "answer"),
+        ("question", "q2", "answer"),
+        ("answer", "A.", "answer"),
+        ("point", "p", "point:0"),
+        ("section", "More: prose here", "section:1"),
     ]
+    # The title and the note's own questions pick the note, not a passage of it.
+    assert [c.part for c in note_chunks(note) if is_passage_text(c)] == ["answer", "point:0", "section:1"]
+
+
+def test_an_index_of_an_older_format_is_rebuilt(
+    tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
+    import json
+
+    kb = load_knowledge(tiny_knowledge)
+    build_index(kb, tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index")
+    assert index is not None and index.manifest["format"] == INDEX_FORMAT and is_current(index, kb, fake_embedder)
+    # A build from before chunks named their passage: same notes, same model, no format.
+    manifest = index.folder / "manifest.json"
+    old = json.loads(manifest.read_text())
+    del old["format"]
+    manifest.write_text(json.dumps(old))
+    assert not is_current(load_index(tmp_path / "index"), kb, fake_embedder)
+
+
+def test_chunk_positions_of_both_searches_name_the_same_chunks(
+    tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
+    kb = load_knowledge(tiny_knowledge)
+    build_index(kb, tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index")
+    assert index is not None
+    (position, _), *_ = index.lexical_chunks("retainer")
+    assert index.chunks[position] == Chunk("pricing", "answer", kb.notes["pricing"].answer, "answer")
+    vector = fake_embedder.embed([kb.notes["chasm"].answer])[0]
+    (nearest, cosine), *_ = index.semantic_chunks(vector[None, :])[0]
+    assert index.chunks[nearest].text == kb.notes["chasm"].answer and cosine == pytest.approx(1.0, abs=1e-5)
+    assert dict(index.passage_cosines("chasm", vector))[nearest] == pytest.approx(cosine, abs=1e-5)
+    assert index.passage_cosines("no-such-note", vector) == []
 
 
 def test_rebuild_without_changes_embeds_nothing(
@@ -300,7 +338,12 @@ def test_build_waits_for_another_processs_build_lock(
     done = threading.Event()
     with open(index_dir / LOCK, "a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # as another process building into the same folder would
-        thread = threading.Thread(target=lambda: (build_index(kb, index_dir, fake_embedder), done.set()))
+
+        def build() -> None:
+            build_index(kb, index_dir, fake_embedder)
+            done.set()
+
+        thread = threading.Thread(target=build)
         thread.start()
         assert not done.wait(0.5), "the build must wait for the lock"
         assert current_folder(index_dir) is None
@@ -327,3 +370,56 @@ def test_reload_closes_the_replaced_index_after_the_grace_period(core: Core, tin
     assert old.lexical("freelancer cost") == []  # late use of a closed index degrades, never raises
     assert not core.index.closed
     assert core.answer(Message("how much does a freelancer cost", "u", "c")).sources[0].id == "pricing"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_an_unreadable_embedding_cache_is_rebuilt_naming_the_file(
+    damage: str, tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tiny_knowledge, tmp_path / "data")
+    build_index(load_knowledge(tiny_knowledge), settings.index_dir, fake_embedder)
+    cache = settings.data_dir / "embeddings.db"
+    if damage == "garbage":
+        cache.write_bytes(b"this is not a database at all" * 200)
+    else:
+        cache.write_bytes(cache.read_bytes()[: 4096 + 100])
+    (settings.index_dir / POINTER).unlink()  # the next start must build, so it reads the cache
+    with caplog.at_level(logging.WARNING):
+        core = Core.start(settings, embedder=fake_embedder, store=Store(None, "s"))
+    assert core.answer(_msg("do I need an NDA")).sources[0].id == "contracts"
+    assert any(str(cache) in r.getMessage() for r in caplog.records), "the warning names the file"
+    build_index(load_knowledge(tiny_knowledge), settings.index_dir, fake_embedder)  # the new cache works
+
+
+@pytest.mark.parametrize("stage", ["lexical", "pointer"])
+def test_a_failed_build_leaves_no_temporary_files_and_the_old_index_in_service(
+    stage: str,
+    tiny_knowledge: Path,
+    tmp_path: Path,
+    fake_embedder: HashingEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    import bot.search.index
+
+    index_dir = tmp_path / "data" / "index"
+    build_index(load_knowledge(tiny_knowledge), index_dir, fake_embedder)
+    before = sorted(p.name for p in index_dir.iterdir())
+    write_note(tiny_knowledge, "extra", "Extra", ["an extra question"], "An extra answer.")
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    real_replace = os.replace
+    if stage == "lexical":
+        monkeypatch.setattr(bot.search.index, "_write_lexical", full_disk)
+    else:
+        monkeypatch.setattr(os, "replace", lambda a, b: full_disk() if Path(b).name == POINTER else real_replace(a, b))
+    with pytest.raises(OSError, match="No space"):
+        build_index(load_knowledge(tiny_knowledge), index_dir, fake_embedder)
+    monkeypatch.undo()
+    assert sorted(p.name for p in index_dir.iterdir()) == before
+    index = load_index(index_dir)
+    assert index is not None and "extra" not in index.chunk_notes
+    index.close()

@@ -62,7 +62,8 @@ def _embed_sorted(embed: object, texts: list[str], batch: int = 32) -> np.ndarra
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    cosines: np.ndarray = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    return cosines
 
 
 def test_numpy_encoder_gives_unit_vectors(numpy_encoder: MiniLMEncoder) -> None:

@@ -207,6 +207,39 @@ def test_rank_notes_modes(tiny_knowledge: Path, tmp_path: Path, fake_embedder: H
     assert rank_notes(index, vector, text, "fused", limit=2) == fused[:2]
 
 
+def test_candidates_name_the_passage_that_matched(tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    path = write_note(
+        folder,
+        "va",
+        "Virtual assistants",
+        ["what does a VA do", "should I hire a VA", "where to find a VA"],
+        "A virtual assistant works remotely on admin jobs.",
+        point="Onboarding: record screen videos of each task.",
+    )
+    path.write_text(
+        path.read_text() + "\n## Rates by region\n\nManila helpers charge five to fifteen dollars hourly.\n"
+    )
+    write_note(folder, "other", "Other", ["a", "b", "c"], "Nothing about helpers.")
+    build_index(load_knowledge(folder), tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index")
+    assert index is not None
+    for mode in ("fused", "semantic", "lexical"):
+        for question, passage in [
+            ("what do Manila helpers charge hourly", "section:1"),
+            ("record screen videos for onboarding", "point:0"),
+            ("does a virtual assistant work remotely", "answer"),
+        ]:
+            vector = fake_embedder.embed([question])[0] if mode != "lexical" else None
+            best = rank_notes(index, vector, question, mode)[0]
+            assert best.note_id == "va" and best.passage == passage, (mode, question, best.passages)
+            assert [s for _, s in best.passages] == sorted((s for _, s in best.passages), reverse=True)
+            assert len({p for p, _ in best.passages}) == len(best.passages)
+    # A note chosen without a search (a topic button) falls back to its opening answer.
+    assert Candidate("va", 1, 1, 1, 0).passage == "answer"
+
+
 def test_self_contained_question_is_not_pulled_to_the_previous_topic(real_core: Core) -> None:
     real_core.answer(Message("outsourcing accounting and bookkeeping", "retrieval", "hijack"))
     # Short and containing "them", so it is read as a possible follow-up, but it is clear on its own.
@@ -293,7 +326,8 @@ def test_tell_me_more_answers_the_previous_note_with_its_next_section(real_core:
     assert reply.answered and reply.sources[0].id == "core-vs-context"
     assert "\n\nExample:\nFor a small accounting firm" in reply.text and "Example:" in reply.answer
     assert len(reply.text) <= 4096
-    assert real_core.store.db["questions"].get(reply.answer_id)["note_id"] == "core-vs-context"
+    assert reply.answer_id is not None
+    assert real_core.store.db.table("questions").get(reply.answer_id)["note_id"] == "core-vs-context"
 
 
 def test_tell_me_more_without_a_topic_is_not_an_answer(real_core: Core) -> None:
@@ -354,3 +388,37 @@ def test_a_bare_off_topic_word_is_not_read_as_a_follow_up(real_core: Core) -> No
     assert not pizza.answered, "a bare word with nothing to do with our topics is declined, not tied to the last topic"
     how_much = real_core.answer(Message("how much?", "u-bare", "c-bare"))
     assert how_much.answered and how_much.sources[0].id in {"outsourcing-web-and-design", "pricing-and-costs"}
+
+
+# ----- questions near our subject that no note covers (issue 11) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        ("should I franchise my cafe", "franchise"),
+        ("what is a good mortgage rate for my shop", "mortgage"),
+        ("how do I patent my invention", "patent"),
+    ],
+)
+def test_uncovered_subjects_are_declined_in_the_askers_words(real_core: Core, question: str, named: str) -> None:
+    reply = real_core.answer(Message(question, "retrieval", f"near-{named}"))
+    assert not reply.answered
+    assert f"I don't have a note on {named}" in reply.text
+    assert "unrelated" in reply.text
+
+
+def test_off_topic_is_declined_in_the_middle_of_a_conversation(real_core: Core) -> None:
+    chat = "mid-conversation"
+    assert real_core.answer(Message("what does a virtual assistant do", "retrieval", chat)).answered
+    for off_topic in (
+        "what's the weather in Lisbon",
+        "what's 7+5",
+        "who won the world cup",
+        "how many ounces in a cup",
+    ):
+        reply = real_core.answer(Message(off_topic, "retrieval", chat))
+        assert not reply.answered, (off_topic, reply.sources[:1])
+        assert "I don't have a note on" not in reply.text  # nothing close: no odd "note on weather"
+    follow = real_core.answer(Message("how much does that cost?", "retrieval", chat))
+    assert follow.answered and follow.sources[0].id == "virtual-assistants"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.config import ConfigError
 from bot.conversation.core import Core
 from bot.conversation.events import Command, CommandName, Rating
 from bot.messages import Message
@@ -222,7 +225,7 @@ async def test_locked_database_still_answers_and_logs(
     assert core.answer(Message("do I need an NDA", "u", "c")).answer_id
 
 
-def test_questions_keep_the_reply_text_and_old_conversations_expire(core) -> None:
+def test_questions_keep_the_reply_text_and_old_conversations_expire(core: Core) -> None:
     from bot.messages import Message
 
     reply = core.answer(Message("what is the chasm", "u9", "c9"))
@@ -234,7 +237,7 @@ def test_questions_keep_the_reply_text_and_old_conversations_expire(core) -> Non
     assert core.store.last_note("console", "c9") is None
 
 
-def test_migrations_bring_an_old_database_up_to_date(tmp_path) -> None:
+def test_migrations_bring_an_old_database_up_to_date(tmp_path: Path) -> None:
     import sqlite_utils
 
     from bot.storage.store import Store, migrations
@@ -246,3 +249,146 @@ def test_migrations_bring_an_old_database_up_to_date(tmp_path) -> None:
     old.conn.close()
     store = Store(path, "salt")
     assert "reply" in store.db["questions"].columns_dict
+
+
+def _salt_in_child(path: Path, barrier: Any, out: Any) -> None:
+    barrier.wait()
+    out.put(Store._file_salt(path))
+
+
+def test_an_empty_salt_file_refuses_to_start(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    path.with_suffix(".salt").write_text("")  # a start on a full disk left it empty
+    with pytest.raises(ConfigError, match=r"bot\.salt.*empty"):
+        Store(path)
+
+
+def test_an_unreadable_salt_file_refuses_to_start(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    path.with_suffix(".salt").mkdir()  # a folder where the file should be: cannot be read
+    with pytest.raises(ConfigError, match=r"bot\.salt"):
+        Store(path)
+
+
+def test_a_failed_salt_write_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "bot.db"
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError):
+        Store._file_salt(path.with_suffix(".salt"))
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+    assert Store(path).hash_id("telegram", "42") == Store(path).hash_id("telegram", "42")
+
+
+def test_processes_creating_the_salt_at_once_end_with_one_salt(tmp_path: Path) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    salt_file = tmp_path / "bot.salt"
+    for _ in range(20):
+        barrier, out = ctx.Barrier(8), ctx.Queue()
+        children = [ctx.Process(target=_salt_in_child, args=(salt_file, barrier, out)) for _ in range(8)]
+        for child in children:
+            child.start()
+        salts = [out.get(timeout=30) for _ in children]
+        for child in children:
+            child.join(timeout=30)
+        assert len(set(salts)) == 1 and salt_file.read_text().strip() == salts[0]
+        assert salt_file.stat().st_mode & 0o777 == 0o600
+        salt_file.unlink()
+
+
+def test_reads_and_writes_from_many_threads_share_one_connection_safely(tmp_path: Path) -> None:
+    import threading
+
+    store = Store(tmp_path / "bot.db", "salt")
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def writer(n: int) -> None:
+        start.wait()
+        try:
+            for i in range(150):
+                answer_id = ask(store, user=f"w{n}", answered=i % 2 == 0, question=f"q{i}")
+                store.record_feedback(answer_id, "telegram", f"w{n}", 1)
+                store.set_last_note("telegram", f"chat-{n}", f"w{n}", f"note-{i}")
+        except BaseException as exc:  # any error from a thread fails the test
+            errors.append(exc)
+
+    def reader(n: int) -> None:
+        start.wait()
+        try:
+            for _ in range(150):
+                store.last_note("telegram", f"chat-{n}")
+                store.stats()
+                store.count("questions")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=f, args=(n,)) for n in range(3) for f in (writer, reader)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert store.count("questions") == 450 and store.count("feedback") == 450
+
+
+def _open_store_in_child(path: Path, barrier: Any, out: Any) -> None:
+    barrier.wait()
+    try:
+        store = Store(path)
+        out.put(("ok", store.hash_id("telegram", "42")))
+    except Exception as exc:  # reported to the parent
+        out.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def test_processes_starting_together_on_a_fresh_database_all_start(tmp_path: Path) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for trial in range(10):
+        path = tmp_path / f"trial-{trial}" / "bot.db"
+        barrier, out = ctx.Barrier(4), ctx.Queue()
+        children = [ctx.Process(target=_open_store_in_child, args=(path, barrier, out)) for _ in range(4)]
+        for child in children:
+            child.start()
+        results = [out.get(timeout=60) for _ in children]
+        for child in children:
+            child.join(timeout=30)
+        assert [r for r in results if r[0] == "error"] == []
+        assert len({r[1] for r in results}) == 1  # one salt, so one hash for the same user
+        applied = [r["name"] for r in Store(path).db.query("select name from _sqlite_migrations")]
+        assert sorted(applied) == ["add_reply_text", "create_tables"]
+
+
+def test_database_salt_and_their_side_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        store = Store(tmp_path / "bot.db")
+        ask(store, question="a question with personal details")
+        modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    finally:
+        os.umask(old)
+    assert {"bot.db", "bot.db-wal", "bot.db-shm", "bot.salt"} <= set(modes)
+    assert modes == dict.fromkeys(modes, 0o600)
+
+
+def test_an_existing_database_readable_by_others_is_made_private(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    Store(path, "salt").db.conn.close()
+    path.chmod(0o644)
+    Store(path, "salt")
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_database_that_is_not_one_is_named_in_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    path.write_bytes(b"this is not a database at all" * 200)
+    with pytest.raises(ConfigError, match=f"{path} is not a readable SQLite database"):
+        Store(path, "salt")
+    assert path.read_bytes().startswith(b"this is not"), "users' data is never deleted to start"

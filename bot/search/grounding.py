@@ -1,0 +1,239 @@
+"""Which words of a question the notes know at all: the lexical check behind "I don't have a note on that".
+
+A cosine alone cannot tell "can I outsource my marketing" from "can I get a bank loan": both
+land near some note. The words can: a question whose subject word ("franchise", "inventory",
+"trademark") occurs in no note is about something the notes do not cover, however close its
+sentence shape is to one of them. Misspellings of known words ("freelnacer", "payrol") count as
+known, so typos are not mistaken for new subjects.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Iterable
+
+from bot.search.index import STOPWORDS
+
+_WORD = re.compile(r"[^\W\d_][\w'&.-]*[^\W_]|[^\W\d_]", re.UNICODE)
+_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ers", "ed", "es", "er", "ly", "s")
+EXTRA_STOPWORDS = frozenset(
+    [
+        "also",
+        "just",
+        "really",
+        "very",
+        "still",
+        "even",
+        "ever",
+        "need",
+        "needs",
+        "want",
+        "wants",
+        "like",
+        "know",
+        "think",
+        "thing",
+        "things",
+        "way",
+        "ways",
+        "someone",
+        "something",
+        "anyone",
+        "anything",
+        "everyone",
+        "everything",
+        "people",
+        "person",
+        "guy",
+        "one",
+        "ones",
+        "other",
+        "others",
+        "really",
+        "actually",
+        "maybe",
+        "please",
+        "thanks",
+        "hi",
+        "hello",
+        "hey",
+        "yes",
+        "no",
+        "not",
+        "don't",
+        "doesn't",
+        "can't",
+        "i've",
+        "i'd",
+        "we're",
+        "they're",
+        "it's",
+        "that's",
+        "what's",
+        "how's",
+        "there's",
+        "here",
+        "have",
+        "has",
+        "had",
+        "been",
+        "being",
+        "make",
+        "makes",
+        "made",
+        "take",
+        "takes",
+        "go",
+        "going",
+        "went",
+        "come",
+        "good",
+        "bad",
+        "best",
+        "better",
+        "worst",
+        "new",
+        "old",
+        "first",
+        "last",
+        "next",
+        "lot",
+        "lots",
+        "bit",
+        "vs",
+        "versus",
+        "etc",
+        "ok",
+        "okay",
+        "right",
+        "now",
+        "today",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "time",
+        "times",
+        "tell",
+        "help",
+        "say",
+        "says",
+        "said",
+        "ask",
+        "asked",
+        "start",
+        "started",
+        "small",
+        "big",
+        "little",
+        "own",
+        "every",
+        "each",
+        "much",
+        "more",
+        "most",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "hers",
+        "ago",
+        "nowadays",
+        "wondering",
+        "saying",
+        "sat",
+        "involved",
+        "whatever",
+        "happened",
+        "gone",
+        "yet",
+        "though",
+        "tbh",
+        "btw",
+        "imo",
+        "lol",
+        "pls",
+        "plz",
+        "thx",
+    ]
+)
+"""Common words that say nothing about a question's subject, besides the index's stopwords."""
+TYPO_CUTOFF = 0.85
+"""difflib ratio at or above which an unknown word is read as a misspelling of a known one."""
+
+
+def stem(word: str) -> str:
+    """A light suffix-stripping stem ("freelancers" -> "freelanc"), enough to match word forms."""
+    word = word.lower().strip("'.-&")
+    if word.endswith("'s"):
+        word = word[:-2]
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    """The words of a text that can carry its subject, as typed, in order (no stopwords, numbers or one-letter words)."""
+    words = []
+    for word in _WORD.findall(text):
+        lower = word.lower()
+        if len(lower) > 2 and "'" not in lower and lower not in STOPWORDS and lower not in EXTRA_STOPWORDS:
+            words.append(word)
+    return words
+
+
+class Vocabulary:
+    """The stems of every word in the notes, and which notes use each, for telling known words from new subjects.
+
+    Args:
+        texts: (note id, text) for every searchable text of the notes (titles, questions, answers, points, sections).
+    """
+
+    def __init__(self, texts: Iterable[tuple[str, str]]) -> None:
+        notes: dict[str, set[str]] = {}
+        for note_id, text in texts:
+            for word in _WORD.findall(text):
+                s = stem(word)
+                if s:
+                    notes.setdefault(s, set()).add(note_id)
+        self._notes = {s: frozenset(ids) for s, ids in notes.items()}
+        by_start: dict[str, list[str]] = {}
+        for s in self._notes:
+            by_start.setdefault(s[:1], []).append(s)
+        self._by_start = {k: sorted(v) for k, v in by_start.items()}
+        self.notes_of = functools.lru_cache(maxsize=20_000)(self._notes_of)
+
+    def _notes_of(self, word: str) -> frozenset[str]:
+        """The notes that use the word, or the known word it is a close misspelling of (empty when none)."""
+        s = stem(word)
+        found = self._notes.get(s) or self._notes.get(word.lower())
+        if found:
+            return found
+        if len(s) < 5:
+            return frozenset()
+        # Misspellings keep the first letter far more often than not; comparing only with
+        # known stems of that letter and a similar length keeps this well under a millisecond.
+        pool = [k for k in self._by_start.get(s[:1], ()) if abs(len(k) - len(s)) <= 2]
+        match = difflib.get_close_matches(s, pool, n=1, cutoff=TYPO_CUTOFF)
+        return self._notes[match[0]] if match else frozenset()
+
+    def unknown(self, text: str) -> list[str]:
+        """The content words of `text` that occur in no note (as typed, without repeats)."""
+        return list(dict.fromkeys(w for w in content_words(text) if not self.notes_of(w)))
+
+    def ungrounded(self, text: str, note_id: str, rare: int) -> list[str]:
+        """Content words of `text` used by at most `rare` notes, none of them `note_id` (as typed, no repeats)."""
+        found = []
+        for word in content_words(text):
+            notes = self.notes_of(word)
+            if len(notes) <= rare and note_id not in notes:
+                found.append(word)
+        return list(dict.fromkeys(found))

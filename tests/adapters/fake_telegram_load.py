@@ -1,0 +1,111 @@
+"""The fake Bot API in its own process, driving a separate `outsourcebot telegram` for `outsourcebot bench`.
+
+Run as `python -m tests.adapters.fake_telegram_load --port-file F --questions Q.json`: it serves the fake on
+127.0.0.1 (the port is written to F), waits for the bot's first getUpdates, then measures, timing everything
+here, where updates leave and replies arrive:
+
+- latency: one message at a time, from queuing the update to the bot's sendMessage;
+- throughput: N chats at once, each sending its next question when its answer arrives (answers/s).
+
+It prints one JSON object and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tests.adapters.fake_telegram import FakeTelegram
+
+FIRST_USER = 50_000
+
+
+async def _more_than(fake: FakeTelegram, count: int, timeout: float) -> None:
+    """Wait until the bot has sent more than `count` messages in all."""
+    await fake.wait_for(lambda: len(fake.sent) > count, timeout=timeout)
+
+
+async def _one_at_a_time(fake: FakeTelegram, questions: list[str], count: int) -> list[float]:
+    samples = []
+    for n in range(count):
+        before = len(fake.sent)
+        started = time.perf_counter()
+        fake.push_private(FIRST_USER + n % 50, questions[n % len(questions)])
+        await _more_than(fake, before, 60)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+async def _chats_at_once(fake: FakeTelegram, questions: list[str], chats: int, rounds: int) -> dict[str, float]:
+    users = [FIRST_USER + 1000 + chats * 10 + n for n in range(chats)]
+    left = dict.fromkeys(users, rounds - 1)
+    pushed = {}
+    seen = len(fake.sent)
+    total = chats * rounds
+    done = 0
+    latencies: list[float] = []
+    started = time.perf_counter()
+    for n, user in enumerate(users):
+        pushed[user] = time.perf_counter()
+        fake.push_private(user, questions[n % len(questions)])
+    while done < total:
+        await _more_than(fake, seen, 120)
+        new, seen = fake.sent[seen:], len(fake.sent)
+        for message in new:
+            user = message["chat"]["id"]
+            if user not in left:
+                continue
+            done += 1
+            latencies.append((time.perf_counter() - pushed[user]) * 1000)
+            if left[user]:
+                left[user] -= 1
+                pushed[user] = time.perf_counter()
+                fake.push_private(user, questions[(user + left[user]) % len(questions)])
+    elapsed = time.perf_counter() - started
+    return {
+        "answers": float(total),
+        "seconds": elapsed,
+        "rate": total / elapsed,
+        "p50_ms": float(np.percentile(latencies, 50)),
+    }
+
+
+async def run(port_file: Path, questions: list[str], chats: list[int], rounds: int, one_by_one: int) -> dict[str, Any]:
+    """Serve the fake, wait for the bot, measure; the figures as a dict."""
+    fake = await FakeTelegram().start()
+    try:
+        tmp = port_file.with_suffix(".tmp")
+        tmp.write_text(str(fake.port), encoding="utf-8")
+        tmp.replace(port_file)
+        await fake.wait_for(lambda: fake.calls_to("getUpdates"), timeout=300)
+        await _one_at_a_time(fake, questions, 10)  # warm-up
+        samples = await _one_at_a_time(fake, questions, one_by_one)
+        result: dict[str, Any] = {f"p{p}_ms": float(np.percentile(samples, p)) for p in (50, 95, 99)}
+        for count in chats:
+            result[f"chats_{count}"] = await _chats_at_once(fake, questions, count, rounds)
+        return result
+    finally:
+        await fake.close()
+
+
+def main() -> None:
+    """Command-line entry point (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port-file", type=Path, required=True)
+    parser.add_argument("--questions", type=Path, required=True, help="JSON list of questions")
+    parser.add_argument("--chats", type=int, nargs="+", default=[100, 400])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--one-by-one", type=int, default=100)
+    args = parser.parse_args()
+    questions = json.loads(args.questions.read_text(encoding="utf-8"))
+    print(json.dumps(asyncio.run(run(args.port_file, questions, args.chats, args.rounds, args.one_by_one))))
+
+
+if __name__ == "__main__":
+    main()

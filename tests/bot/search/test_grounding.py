@@ -1,0 +1,52 @@
+"""Telling a question's known words from subjects no note covers (bot.search.grounding)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.search.grounding import Vocabulary, content_words, stem
+
+VOCABULARY = Vocabulary(
+    [
+        ("freelancers", "Hiring freelancers: check a freelancer's portfolio before you pay."),
+        ("payroll", "Outsourcing payroll to a provider costs a monthly fee per employee."),
+        ("marketing", "Outsourcing marketing: agencies, freelancers and payroll of staff."),
+    ]
+)
+
+
+def test_stems_match_word_forms() -> None:
+    assert stem("freelancers") == stem("freelancer") == "freelanc"
+    assert stem("payments") == stem("payment") == "payment"
+    assert stem("cat") == "cat"  # too short to strip
+
+
+def test_content_words_drop_stopwords_numbers_and_filler() -> None:
+    assert content_words("How do I hire a VA for 20 hours, tbh?") == ["hire", "hours"]
+    assert content_words("what's the weather in Lisbon") == ["weather", "Lisbon"]
+
+
+def test_known_words_include_misspellings_of_known_ones() -> None:
+    assert VOCABULARY.notes_of("freelancer") == {"freelancers", "marketing"}
+    assert VOCABULARY.notes_of("freelnacers") == {"freelancers", "marketing"}  # a typo
+    assert VOCABULARY.notes_of("payrol") == {"payroll", "marketing"}
+    assert VOCABULARY.notes_of("franchise") == frozenset()
+
+
+@pytest.mark.parametrize(
+    "question, note, expected",
+    [
+        ("hire a franchise", "freelancers", ["hire", "franchise"]),
+        ("outsourcing payroll for staff", "payroll", ["staff"]),  # used by one note, not this one
+        ("outsourcing payroll for staff", "marketing", []),
+        ("check freelnacers", "freelancers", []),
+    ],
+)
+def test_ungrounded_words_are_the_rare_ones_the_note_does_not_use(
+    question: str, note: str, expected: list[str]
+) -> None:
+    assert VOCABULARY.ungrounded(question, note, rare=1) == expected
+
+
+def test_unknown_words_keep_the_askers_spelling() -> None:
+    assert VOCABULARY.unknown("Buying a Franchise in Texas") == ["Buying", "Franchise", "Texas"]
