@@ -384,6 +384,7 @@ COMMAND_MODULES = (
     "adapters.serve",
     "adapters.maintainer_commands",
     "adapters.bench_commands",
+    "adapters.deploy_commands",
 )
 
 
