@@ -103,10 +103,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     Each run is a conversation of its own: lines read from standard input share
     it (so a follow-up line reads the line before), and nothing carries over to
-    the next run. The rate limit is for chat users, not for the command line.
+    the next run; with --separate each line is a conversation of its own (batch
+    testing). The rate limit is for chat users, not for the command line.
 
     Example: outsourcebot ask "how much does a virtual assistant cost?"
              echo "what is the chasm" | outsourcebot ask --json
+             outsourcebot ask --json --separate < questions.txt
     """
     import uuid
 
@@ -116,6 +118,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     chat = f"cli-{uuid.uuid4().hex}"
     questions = [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)
     for question in questions:
+        if args.separate:
+            chat = f"cli-{uuid.uuid4().hex}"
         reply = core.answer(Message(question, "cli", chat, "cli"))
         if args.json:
             print(
@@ -273,9 +277,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     By default both tests/data/eval.jsonl (the project's own) and tests/data/real.jsonl
     (real-style questions, with its odd-line tuning and even-line held-out halves) are reported.
 
+    With --replies it judges whole replies instead: every case of tests/data/focus.jsonl
+    and tests/data/conversations.jsonl goes through the bot as a person would send it
+    (a conversation's turns to one chat), and it reports the share of replies with the
+    asked fact in the first 100 words, answer length (median, 90th percentile), turns
+    held and verbatim repeats.
+
     Example: outsourcebot eval
              outsourcebot eval --file tests/data/real.jsonl --json
+             outsourcebot eval --replies
     """
+    if args.replies:
+        return _eval_replies(args)
     from bot.knowledge.abbreviations import load_abbreviations
     from bot.knowledge.notes import load_knowledge
     from bot.maintainers.evaluation import EVAL_SETS, evaluate, format_report, load_cases
@@ -311,6 +324,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_replies(args: argparse.Namespace) -> int:
+    from bot.maintainers.replies_eval import (
+        CONVERSATIONS_FILE,
+        FOCUS_FILE,
+        evaluate_replies,
+        format_replies_report,
+        load_reply_cases,
+    )
+
+    core = _core(rate_limit=0)
+    started = time.perf_counter()
+    results = {
+        path.name: evaluate_replies(core.answer, load_reply_cases(path)) for path in (FOCUS_FILE, CONVERSATIONS_FILE)
+    }
+    if args.json:
+        print(json.dumps({name: r.to_dict() for name, r in results.items()}))
+    else:
+        print("\n\n".join(format_replies_report(name, r) for name, r in results.items()))
+        print(f"\n({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
 # ----- parser -----------------------------------------------------------------------------------
 
 
@@ -340,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = _add(sub, "ask", cmd_ask)
     ask.add_argument("question", nargs="?", help="the question (omit to read one per line from stdin)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("--separate", action="store_true", help="each standard-input line is a conversation of its own")
     kb = sub.add_parser(
         "kb",
         help="check, build and describe the knowledge base",
@@ -367,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = _add(sub, "eval", cmd_eval)
     ev.add_argument("--json", action="store_true", help="machine-readable output")
     ev.add_argument("--file", help="one JSONL evaluation file (default: tests/data/eval.jsonl and real.jsonl)")
+    ev.add_argument("--replies", action="store_true", help="judge whole replies on the focus and conversation sets")
     for module_name in COMMAND_MODULES:
         try:
             module = importlib.import_module(module_name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.conversation.focus import Part
 from bot.knowledge.notes import MAX_REPLY_CHARS, KnowledgeBase, KnowledgeNote
 from bot.messages import Reply, ReplyKind, Source, Suggestion
 from bot.replies.blocks import plain_text
@@ -41,7 +42,14 @@ def _more_section(note: KnowledgeNote) -> tuple[str, str]:
 
 
 def answer_reply(
-    kb: KnowledgeBase, best: Candidate, candidates: list[Candidate], notice: str, more: bool = False
+    kb: KnowledgeBase,
+    best: Candidate,
+    candidates: list[Candidate],
+    notice: str,
+    more: bool = False,
+    parts: list[Part] | None = None,
+    closing: str = "",
+    with_sources: bool = False,
 ) -> Reply:
     """The reply for a confident answer: the best note, then near misses and related topics, sources.
 
@@ -51,6 +59,10 @@ def answer_reply(
         candidates: Every candidate, best first (near misses among them come first as "did you mean").
         notice: A line about the input itself, or "".
         more: Add the note's first further section ("tell me more"), when it fits in one message.
+        parts: Show only these parts of the note (a focused answer): the first is the passage
+            that answers, the key points among the rest are listed under it; None shows the whole note.
+        closing: A line after the parts (for example that everything on the topic has been shown).
+        with_sources: List the note's sources under a focused answer (once the whole note has been shown).
     """
     note = kb.notes[best.note_id]
     close = [
@@ -70,6 +82,22 @@ def answer_reply(
         more=more_text,
         more_label=more_label,
     )
+    if parts is not None:
+        # A focused answer: the opening answer or a section as the passage, key points as bullets;
+        # the note's sources are one "more" away, with the rest of the note.
+        opening = next((p.text for p in parts if p.name == "answer"), "")
+        section = next((p for p in parts if p.name.startswith("section:")), None)
+        points = [p.text for p in parts if p.name.startswith("point:")]
+        if not opening and section is None and points:
+            opening, points = points[0], points[1:]
+        context.update(
+            answer=opening,
+            key_points=points,
+            references=note.sources if with_sources else [],
+            more=(section.text or "\n".join(f"• {b}" for b in section.bullets)) if section else "",
+            more_label=section.heading if section else "",
+            closing=closing,
+        )
     titles = [s.title for s in suggestions]
     blocks = render_answer(label, titles, **context)
     if more_text and len(plain_text(blocks)) > MAX_REPLY_CHARS:

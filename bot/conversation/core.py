@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.config import Settings
-from bot.conversation import answers
+from bot.conversation import answers, focus
 from bot.conversation.events import (
     ADMIN_COMMANDS,
     Channel,
@@ -26,13 +26,13 @@ from bot.conversation.events import (
 from bot.conversation.library import Edition, Library, ReloadResult
 from bot.conversation.memory import Memory
 from bot.conversation.pacing import Pacing
-from bot.conversation.smalltalk import small_talk, wants_more
+from bot.conversation.smalltalk import brevity, small_talk, wants_more
 from bot.knowledge.notes import KnowledgeBase, KnowledgeNote, load_knowledge
 from bot.messages import Message, Reply, ReplyKind
 from bot.replies.render import render, render_blocks
 from bot.search.batcher import MicroBatcher
 from bot.search.embedder import Embedder, make_embedder
-from bot.search.index import LoadedIndex, ensure_index
+from bot.search.index import ANSWER_PART, LoadedIndex, ensure_index
 from bot.search.queries import QueryPlan, plan_queries, rank_plan
 from bot.search.retrieval import Candidate
 from bot.search.text import MAX_QUESTION_CHARS, MAX_RAW_CHARS, clean_text, has_words, mostly_non_latin, truncate
@@ -53,6 +53,7 @@ class _Question:
     edition: Edition
     plan: QueryPlan | None
     more_of: str | None
+    brief: bool = False
 
 
 class Core:
@@ -228,18 +229,24 @@ class Core:
             return early
         edition = self.library.edition
         previous = self.memory.last_note(message.platform, message.chat)
-        if previous and previous in edition.kb.notes and wants_more(text):
-            return _Question(message, text, notice, edition, None, previous)
-        return _Question(message, text, notice, edition, self._plan(text, previous, edition), None)
+        brief, rest = brevity(text)
+        if previous and previous in edition.kb.notes and (wants_more(text) or (brief and not rest)):
+            return _Question(message, text, notice, edition, None, previous, brief)
+        searched = rest if brief and rest else text  # "core vs context in one sentence" searches the topic
+        return _Question(message, text, notice, edition, self._plan(searched, previous, edition), None, brief)
 
     def _complete(self, question: _Question, vectors: np.ndarray | None) -> Reply:
         """Everything after embedding: rank, build the reply, record it (a database write)."""
         if question.more_of is not None:
-            return self._answer_with(question.message, question.more_of, question.text, question.notice, more=True)
+            return self._answer_with(
+                question.message, question.more_of, question.text, question.notice, more=True, brief=question.brief
+            )
         assert question.plan is not None
         if vectors is None:  # the lexical-only retriever needs no embedding
             vectors = np.zeros((len(question.plan.texts), self.embedder.dim), np.float32)
-        return self._finish(question.message, question.text, question.notice, question.plan, vectors, question.edition)
+        return self._finish(
+            question.message, question.text, question.notice, question.plan, vectors, question.edition, question.brief
+        )
 
     def _prepare(self, message: Message) -> tuple[Reply | None, str, str]:
         text = clean_text(message.text or "")
@@ -259,27 +266,81 @@ class Core:
         return plan_queries(text, topic.title if topic else None, edition.abbreviations)
 
     def _finish(
-        self, message: Message, text: str, notice: str, plan: QueryPlan, vectors: np.ndarray, edition: Edition
+        self,
+        message: Message,
+        text: str,
+        notice: str,
+        plan: QueryPlan,
+        vectors: np.ndarray,
+        edition: Edition,
+        brief: bool = False,
     ) -> Reply:
         candidates = rank_plan(plan, vectors, edition.index, self.mode, self.settings.threshold)
         best = candidates[0] if candidates else None
         answered = best is not None and best.confidence >= self.settings.threshold
-        reply = (
-            answers.answer_reply(edition.kb, best, candidates, notice)
-            if answered and best
-            else answers.fallback_reply(edition.kb, candidates, notice, english_only=mostly_non_latin(text))
-        )
+        if answered and best:
+            reply = self._focused(message, edition.kb, best, candidates, notice, brief=brief)
+        else:
+            reply = answers.fallback_reply(edition.kb, candidates, notice, english_only=mostly_non_latin(text))
         reply.answer_id = self.memory.record(message.platform, message.user, message.chat, text, reply, best)
         if answered and best:
             self.memory.remember(message.platform, message.chat, message.user, best.note_id)
         return reply
 
+    def _focused(
+        self,
+        message: Message,
+        kb: KnowledgeBase,
+        best: Candidate,
+        candidates: list[Candidate],
+        notice: str,
+        more: str | None = None,
+        brief: bool = False,
+    ) -> Reply:
+        """The reply showing the parts of `best`'s note that fit: the matched passage, more of it, or its summary.
+
+        Args:
+            message: The message answered (its chat's memory of shown parts is read and updated).
+            kb: The knowledge in service.
+            best: The note answered, with its matched passages.
+            candidates: Every candidate, best first.
+            notice: A line about the input itself, or "".
+            more: The request when the person asks for more of the note ("tell me more"), else None.
+            brief: The person asked for the short version: the note's one-line summary.
+        """
+        note = kb.notes[best.note_id]
+        shown = self.memory.shown(message.platform, message.chat, note.id)
+        closing = ""
+        if brief:
+            parts = [focus.Part(ANSWER_PART, "", focus.one_line(note))]
+        elif more is not None:
+            parts = focus.more_parts(note, shown, more)
+            if not parts:
+                closing = render("all_shown", title=note.title)
+        else:
+            parts = focus.first_answer(best, note, shown)
+        seen = shown | {p.name for p in parts}
+        everything = not brief and all(name in seen for name in focus.part_names(note))
+        reply = answers.answer_reply(
+            kb, best, candidates, notice, parts=parts, closing=closing, with_sources=everything and more is not None
+        )
+        if not brief:
+            self.memory.mark_shown(message.platform, message.chat, note.id, [p.name for p in parts])
+        return reply
+
     def _answer_with(
-        self, message: Message, note_id: str, question: str, notice: str = "", more: bool = False
+        self,
+        message: Message,
+        note_id: str,
+        question: str,
+        notice: str = "",
+        more: bool = False,
+        brief: bool = False,
     ) -> Reply:
         """Answer with a note chosen without a search (a topic button, "tell me more"), recorded against it."""
         chosen = Candidate(note_id, 1.0, 1.0, 1.0, 0.0)
-        reply = answers.answer_reply(self.kb, chosen, [chosen] if more else [], notice, more=more)
+        request = question if more else None
+        reply = self._focused(message, self.kb, chosen, [chosen] if more else [], notice, more=request, brief=brief)
         # Recorded against the note, so feedback on this answer counts for that note.
         reply.answer_id = self.memory.record(message.platform, message.user, message.chat, question, reply, chosen)
         self.memory.remember(message.platform, message.chat, message.user, note_id)

@@ -33,6 +33,7 @@ class Memory:
         self.data_dir = data_dir
         self._topics: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._topics_lock = threading.Lock()  # worker threads remember topics while /forget walks them
+        self._shown: OrderedDict[tuple[str, str], tuple[str, frozenset[str]]] = OrderedDict()
 
     def record(
         self, platform: str, user: str, chat: str, text: str, reply: Reply, best: Candidate | None
@@ -67,6 +68,26 @@ class Memory:
         except (sqlite3.Error, OSError) as exc:
             log.error("could not store the conversation topic (%s: %s)", type(exc).__name__, exc)
 
+    def shown(self, platform: str, chat: str, note_id: str) -> frozenset[str]:
+        """The parts of `note_id` this chat has been shown since it last changed topic (see `bot.conversation.focus`)."""
+        with self._topics_lock:
+            kept = self._shown.get((platform, chat))
+        return kept[1] if kept and kept[0] == note_id else frozenset()
+
+    def mark_shown(self, platform: str, chat: str, note_id: str, parts: list[str]) -> None:
+        """Add parts of `note_id` to what this chat has been shown; another note starts afresh.
+
+        Kept in memory only: after a restart "more" starts again from the note's first parts.
+        """
+        key = (platform, chat)
+        with self._topics_lock:
+            kept = self._shown.get(key)
+            before = kept[1] if kept and kept[0] == note_id else frozenset()
+            self._shown[key] = (note_id, before | frozenset(parts))
+            self._shown.move_to_end(key)
+            while len(self._shown) > TOPIC_CACHE_SIZE:
+                self._shown.popitem(last=False)
+
     def cached_topic(self, platform: str, chat: str) -> str | None:
         """The chat's topic if it is in memory (no database read), else None."""
         with self._topics_lock:
@@ -96,6 +117,8 @@ class Memory:
             for key in [k for k in self._topics if k[0] == platform]:
                 # Chats are not keyed by user; dropping this platform's cache is cheap and never wrong.
                 del self._topics[key]
+            for key in [k for k in self._shown if k[0] == platform]:
+                del self._shown[key]
         return count
 
     def rate(self, answer_id: str, platform: str, user: str, rating: int) -> bool | None:

@@ -33,6 +33,40 @@ _MORE = re.compile(
 )
 
 
+_APPLY = re.compile(
+    r"(so |and |ok so |okay so )?(what does (that|this|it) mean|how does (that|this|it) (apply|work)|what about)"
+    r"( for| to)? (me|us|my \w+( \w+)?|our \w+( \w+)?|a \w+( \w+)?|an \w+( \w+)?|small business(es)?)"
+    r"|(what does (that|this|it) mean|how does (that|this|it) apply|so what)( in practice)?"
+    r"|(can you |could you )?(give|show) me (an |another |a real )?(example|examples)( of (that|this|it))?"
+    r"|(another|one more|a real|real world|a concrete) example|keep going|continue|and then|what else|anything else"
+    r"|more on (that|this|it)|tell me more about (that|this|it)"
+)
+_BRIEF = re.compile(
+    r"\b(tl ?;? ?dr|tldr|in (one|a|1) (sentence|line)|one[- ]liner|short version|the short of it|in short"
+    r"|explain (it |that |this )?like i'?m (busy|five|5)|eli5|summ(ary|ari[sz]e)( (it|that|this))?|keep it short"
+    r"|briefly|in brief|in a nutshell|quick version)\b( (pls|please|plz))?",
+    re.IGNORECASE,
+)
+
+
+def brevity(text: str) -> tuple[bool, str]:
+    """Spot a request for the short version ("tl;dr", "in one sentence pls", "explain like I'm busy").
+
+    Args:
+        text: The cleaned message.
+
+    Returns:
+        (True, what is left once the request is taken out) for a brevity request, which is ""
+        when it asks about the chat's topic; (False, text) otherwise.
+    """
+    if not _BRIEF.search(text):
+        return False, text
+    rest = _normal(_BRIEF.sub(" ", text))
+    rest = re.sub(r"^(pls|please|plz|so|ok|okay|and|just|can you|could you|give me|the)( |$)", "", rest).strip()
+    rest = re.sub(r"( |^)(pls|please|plz|for me|version)$", "", rest).strip()
+    return True, rest
+
+
 def _normal(text: str) -> str:
     return " ".join(_WORDS.sub(" ", text.lower()).split())
 
@@ -58,4 +92,5 @@ def small_talk(text: str) -> str | None:
 
 def wants_more(text: str) -> bool:
     """True for "tell me more", "give me an example", "explain", "why?": more of the previous answer."""
-    return bool(_MORE.fullmatch(_normal(text)))
+    words = _normal(text)
+    return bool(_MORE.fullmatch(words) or _APPLY.fullmatch(words))

@@ -69,6 +69,7 @@ class KnowledgeNote:
         answer: The direct answer (first paragraph of the body).
         key_points: Bullets of the first section.
         sections: (heading, text) for every `##` section, for search and full display.
+        section_items: The bullets of each section, in the order of `sections` (empty for prose).
         path: The file the note came from.
         body_line, id_line, related_line: Where those parts start in the file, for problem reports.
     """
@@ -79,6 +80,7 @@ class KnowledgeNote:
     answer: str
     key_points: list[str] = field(default_factory=list)
     sections: list[tuple[str, str]] = field(default_factory=list)
+    section_items: list[list[str]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
@@ -192,8 +194,8 @@ def _type_problems(path: Path, text: str, meta: dict[str, Any]) -> list[Problem]
     return problems
 
 
-def _split_body(body: str) -> tuple[str, list[str], list[tuple[str, str]]]:
-    """Return the first paragraph, the first section's bullets and all sections."""
+def _split_body(body: str) -> tuple[str, list[str], list[tuple[str, str]], list[list[str]]]:
+    """Return the first paragraph, the first section's bullets, all sections and each section's bullets."""
     intro: list[str] = []
     sections: list[tuple[str, list[str]]] = []
     for line in body.splitlines():
@@ -206,16 +208,21 @@ def _split_body(body: str) -> tuple[str, list[str], list[tuple[str, str]]]:
             intro.append(line)
     paragraphs = [p.strip() for p in "\n".join(intro).split("\n\n") if p.strip()]
     answer = " ".join(paragraphs[0].split()) if paragraphs else ""
-    key_points: list[str] = []
-    if sections:
-        for line in sections[0][1]:
-            bullet = _BULLET.match(line)
-            if bullet:
-                key_points.append(bullet.group(1).strip())
-            elif key_points and line.startswith((" ", "\t")) and line.strip():
-                key_points[-1] += " " + line.strip()
+    key_points = _bullets(sections[0][1]) if sections else []
     texts = [(h, " ".join("\n".join(lines).split())) for h, lines in sections]
-    return answer, key_points, texts
+    return answer, key_points, texts, [_bullets(lines) for _, lines in sections]
+
+
+def _bullets(lines: list[str]) -> list[str]:
+    """The bullets among a section's lines, continuation lines joined to their bullet."""
+    items: list[str] = []
+    for line in lines:
+        bullet = _BULLET.match(line)
+        if bullet:
+            items.append(bullet.group(1).strip())
+        elif items and line.startswith((" ", "\t")) and line.strip():
+            items[-1] += " " + line.strip()
+    return items
 
 
 def _markup_problems(path: Path, body: str, body_line: int) -> list[Problem]:
@@ -309,7 +316,7 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
             )
         )
     problems += _type_problems(path, text, meta)
-    answer, key_points, sections = _split_body(body)
+    answer, key_points, sections, section_items = _split_body(body)
     if not answer:
         problems.append(Problem(path, body_line, "empty answer: the body needs a first paragraph"))
     problems += _markup_problems(path, body, body_line)
@@ -335,6 +342,7 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
         answer=answer,
         key_points=key_points,
         sections=sections,
+        section_items=section_items,
         tags=_as_list(meta.get("tags")),
         related=_as_list(meta.get("related")),
         sources=_as_list(meta.get("sources")),

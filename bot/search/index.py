@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 POINTER = "CURRENT"
 LOCK = "build.lock"
 INDEX_FORMAT = 2
-"""Bumped when what a build stores changes (2: each chunk names the passage it belongs to), so older builds are rebuilt."""
+"""Bumped when what a build stores changes (2: each chunk names the passage it belongs to, and list
+sections are indexed item by item), so older builds are rebuilt."""
 ANSWER_PART = "answer"
 """The passage of a note's title, its own alternate questions and its opening answer."""
 EMBED_BATCH = 64
@@ -173,7 +174,13 @@ def note_chunks(note: KnowledgeNote) -> list[Chunk]:
         chunks.append(Chunk(note.id, "answer", note.answer))
     chunks += [Chunk(note.id, "point", p, point_part(i)) for i, p in enumerate(note.key_points)]
     for i, (heading, text) in enumerate(note.sections):
-        if text and not text.lstrip().startswith(("-", "*")):
+        items = note.section_items[i] if i < len(note.section_items) else []
+        if i == 0 and note.key_points:
+            continue  # the key points, indexed one by one above
+        if items:
+            # A list section is found by its items, each under the section's heading.
+            chunks += [Chunk(note.id, "point", f"{heading}: {item}", section_part(i)) for item in items]
+        elif text:
             chunks.append(Chunk(note.id, "section", f"{heading}: {text}", section_part(i)))
     return chunks
 

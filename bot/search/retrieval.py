@@ -21,6 +21,8 @@ LEXICAL_WEIGHT = 0.1  # chosen from a sweep on the evaluation set: 0.08-0.15 is 
 AGREEMENT_BONUS = 0.04
 LEXICAL_SCALE = 8.0
 THRESHOLDS = {"fused": DEFAULT_THRESHOLD, "semantic": DEFAULT_THRESHOLD, "lexical": 0.5}
+PASSAGE_LEXICAL_WEIGHT = 0.1
+"""Weight of a passage's relative BM25 when a note's passages are compared (see `_passages`)."""
 CLOSE_MARGIN = 0.08
 """Runners-up within this much cosine of the best note are offered first, as "did you mean"."""
 SUGGESTION_FLOOR = 0.35
@@ -89,7 +91,7 @@ def _passages(
         score = (
             lex.get(i, 0.0)
             if mode == "lexical"
-            else cos.get(i, 0.0) + (LEXICAL_WEIGHT * lexical if mode == "fused" else 0.0)
+            else cos.get(i, 0.0) + (PASSAGE_LEXICAL_WEIGHT * lexical if mode == "fused" else 0.0)
         )
         part = index.chunks[i].part
         if score > best.get(part, float("-inf")):

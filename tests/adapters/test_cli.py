@@ -57,7 +57,7 @@ def run(
         capture_output=True,
         text=True,
         env={**env, **overrides},
-        timeout=120,
+        timeout=600,
         cwd=REPO_DIR,
     )
 
@@ -332,6 +332,27 @@ def test_network_hint_knows_httpx_aiohttp_and_dns_failures() -> None:
     assert network_hint(dns)
     assert network_hint(socket.gaierror(-2, "Name or service not known"))
     assert network_hint(ValueError("a bug")) is None
+
+
+def test_eval_replies_judges_whole_replies(cli_env: dict[str, str]) -> None:
+    done = run(cli_env, "eval", "--replies", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout)
+    assert set(figures) == {"focus.jsonl", "conversations.jsonl"}
+    assert figures["focus.jsonl"]["focused"] >= 0.78
+    assert figures["conversations.jsonl"]["median_words"] <= 120
+    assert {"held", "p90_words", "repeats", "offtopic_declined", "turns"} <= set(figures["conversations.jsonl"])
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_ask_separate_makes_each_line_a_conversation_of_its_own(cli_env: dict[str, str], separate: bool) -> None:
+    args = ["ask", "--json", *(["--separate"] if separate else [])]
+    done = run(cli_env, *args, stdin="what is crossing the chasm\ntell me more\n")
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert first["answered"]
+    # Alone, "tell me more" has no topic to continue; in one conversation it continues the chasm.
+    assert second["answered"] is (not separate)
 
 
 def test_eval_file_reports_each_kind_of_case(cli_env: dict[str, str], tmp_path: Path) -> None:

@@ -34,9 +34,11 @@ SAMPLES: dict[str, dict[str, object]] = {
     "rate_limited": dict(seconds=12),
     "stats": dict(questions=10, answered_pct=80, up=3, down=1, unanswered=[{"question": "what is x", "count": 2}]),
     "too_long": dict(length=5000, limit=1000),
+    "all_shown": dict(title="Virtual assistants"),
     "topics": dict(topics=[Suggestion("a", "Alpha"), Suggestion("b", "Beta")]),
 }
 EXPECTED = {
+    "all_shown": "That's everything I have on Virtual assistants.",
     "answer": "Pricing\n\nCompare total cost.",
     "suggestions": "Related topics: Contracts, Pricing",
     "error": "something went wrong",
