@@ -39,9 +39,9 @@ log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
 LOCK = "build.lock"
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 """Bumped when what a build stores changes (2: each chunk names the passage it belongs to, and list
-sections are indexed item by item), so older builds are rebuilt."""
+sections are indexed item by item; 3: a section's own `? ...` questions), so older builds are rebuilt."""
 ANSWER_PART = "answer"
 """The passage of a note's title, its own alternate questions and its opening answer."""
 EMBED_BATCH = 64
@@ -177,6 +177,9 @@ def note_chunks(note: KnowledgeNote) -> list[Chunk]:
         items = note.section_items[i] if i < len(note.section_items) else []
         if i == 0 and note.key_points:
             continue  # the key points, indexed one by one above
+        questions = note.section_questions[i] if i < len(note.section_questions) else []
+        # A section's own questions find that section, as a note's questions find the note.
+        chunks += [Chunk(note.id, "question", q, section_part(i)) for q in questions]
         if items:
             # A list section is found by its items, each under the section's heading.
             chunks += [Chunk(note.id, "point", f"{heading}: {item}", section_part(i)) for item in items]

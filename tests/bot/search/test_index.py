@@ -79,6 +79,30 @@ def test_note_chunks_cover_title_questions_answer_points() -> None:
     assert [c.part for c in note_chunks(note) if is_passage_text(c)] == ["answer", "point:0", "section:1"]
 
 
+def test_a_sections_own_questions_are_chunks_that_stand_for_that_section(tmp_path: Path) -> None:
+    from bot.knowledge.notes import parse_note
+
+    note, problems = parse_note(
+        tmp_path / "n.md",
+        "---\nid: n\ntitle: T\nquestions: [q1, q2, q3]\nsources: [S]\nupdated: 2026-01-01\n---\nA.\n\n"
+        "## Key points\n\n- p\n\n## Rates by region\n? rates in the philippines\n? latin america rates\n\n"
+        "- Philippines: 5-10 an hour.\n- Latin America: 10-20 an hour.\n\n## Old style\n\nNo questions here.\n",
+    )
+    assert problems == [] and note is not None
+    chunks = note_chunks(note)
+    own = [(c.kind, c.text, c.part) for c in chunks if c.part == "section:1"]
+    assert own == [
+        ("question", "rates in the philippines", "section:1"),
+        ("question", "latin america rates", "section:1"),
+        ("point", "Rates by region: Philippines: 5-10 an hour.", "section:1"),
+        ("point", "Rates by region: Latin America: 10-20 an hour.", "section:1"),
+    ]
+    # A section's questions say which passage answers, so they take part when passages are compared;
+    # a section without questions is indexed as before.
+    assert sum(1 for c in chunks if c.kind == "question" and is_passage_text(c)) == 2
+    assert [(c.kind, c.part) for c in chunks if c.part == "section:2"] == [("section", "section:2")]
+
+
 def test_an_index_of_an_older_format_is_rebuilt(
     tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder
 ) -> None:
