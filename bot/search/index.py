@@ -280,9 +280,19 @@ class LoadedIndex:
         self.chunk_notes = [c.note_id for c in self.chunks]
         self.passage_chunks: dict[str, list[int]] = {}
         """Per note, the positions of the chunks that stand for a passage (see `is_passage_text`)."""
+        self.note_question_chunks: dict[str, list[int]] = {}
+        """Per note, the positions of its title and its own (front matter) questions."""
+        self.section_questions = frozenset(
+            i for i, c in enumerate(self.chunks) if c.kind == "question" and c.part != ANSWER_PART
+        )
+        """Positions of the sections' own questions: they choose a passage within a note, but are left
+        out of the searches that choose the note (`semantic_chunks`, `lexical_chunks`), so a
+        section's question never draws a question away from the note that is about it."""
         for i, chunk in enumerate(self.chunks):
             if is_passage_text(chunk):
                 self.passage_chunks.setdefault(chunk.note_id, []).append(i)
+            elif chunk.kind in ("title", "question"):
+                self.note_question_chunks.setdefault(chunk.note_id, []).append(i)
         self.matrix = (
             self.vectors.reconstruct_n(0, self.vectors.ntotal) if self.vectors.ntotal else np.zeros((0, 1), np.float32)
         )
@@ -313,25 +323,49 @@ class LoadedIndex:
         return [[(self.chunk_notes[i], s) for i, s in row] for row in self.semantic_chunks(vectors, k)]
 
     def semantic_chunks(self, vectors: np.ndarray, k: int = 40) -> list[list[tuple[int, float]]]:
-        """Nearest chunks for each query vector, as (position in `chunks`, cosine) best first."""
-        k = min(k, len(self.chunks))
-        scores, ids = self.vectors.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
-        return [[(int(i), float(s)) for s, i in zip(row_s, row_i) if i >= 0] for row_s, row_i in zip(scores, ids)]
+        """Nearest chunks for each query vector, as (position in `chunks`, cosine) best first.
+
+        Sections' own questions are not among them (see `section_questions`).
+        """
+        skip = self.section_questions
+        wanted = min(k, len(self.chunks) - len(skip))
+        scores, ids = self.vectors.search(
+            np.ascontiguousarray(vectors, dtype=np.float32), min(wanted + len(skip), len(self.chunks))
+        )
+        return [
+            [(int(i), float(s)) for s, i in zip(row_s, row_i) if i >= 0 and int(i) not in skip][:wanted]
+            for row_s, row_i in zip(scores, ids)
+        ]
 
     def passage_cosines(self, note_id: str, vector: np.ndarray) -> list[tuple[int, float]]:
-        """Cosine of one query vector with each passage chunk of a note, as (position in `chunks`, cosine)."""
+        """Cosine of one query vector with each passage chunk of a note, as (position in `chunks`, cosine).
+
+        A section's own question counts only when it is at least as close to the query as every
+        question of the note as a whole (its title and front-matter questions): a question is
+        nearer to another question than to any prose, so without this a section's questions
+        would take over the note's general questions. Left out, the section still competes by
+        its text.
+        """
         ids = self.passage_chunks.get(note_id, [])
         if not ids:
             return []
-        scores = self.matrix[ids] @ np.asarray(vector, dtype=np.float32)
-        return [(i, float(s)) for i, s in zip(ids, scores)]
+        query = np.asarray(vector, dtype=np.float32)
+        scores = self.matrix[ids] @ query
+        general = self.note_question_chunks.get(note_id, [])
+        bar = float(np.max(self.matrix[general] @ query)) if general else float("-inf")
+        return [
+            (i, float(s)) for i, s in zip(ids, scores) if not (self.chunks[i].kind == "question" and float(s) < bar)
+        ]
 
     def lexical(self, text: str, k: int = 40) -> list[tuple[str, float]]:
         """Best FTS5 matches for free text, as (note id, -bm25) best first."""
         return [(self.chunk_notes[i], s) for i, s in self.lexical_chunks(text, k)]
 
     def lexical_chunks(self, text: str, k: int = 40) -> list[tuple[int, float]]:
-        """Best FTS5 matches for free text, as (position in `chunks`, -bm25) best first."""
+        """Best FTS5 matches for free text, as (position in `chunks`, -bm25) best first.
+
+        Sections' own questions are not among them (see `section_questions`).
+        """
         query = fts_query(text)
         if not query:
             return []
@@ -341,14 +375,15 @@ class LoadedIndex:
         )
         with self._lock:
             try:
-                rows = self._lexical.execute(sql, (query, k)).fetchall()
+                rows = self._lexical.execute(sql, (query, k + len(self.section_questions))).fetchall()
             except (
                 sqlite3.OperationalError,
                 sqlite3.ProgrammingError,
             ) as exc:  # ProgrammingError: closed after a reload
                 log.warning("lexical query failed (%s); using semantic search only", exc)
                 return []
-        return [(int(rowid) - 1, -float(score)) for rowid, score in rows]
+        found = [(int(rowid) - 1, -float(score)) for rowid, score in rows]
+        return [(i, score) for i, score in found if i not in self.section_questions][:k]
 
     def close(self) -> None:
         """Release the lexical database (waiting for a query in progress)."""

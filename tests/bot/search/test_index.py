@@ -447,3 +447,36 @@ def test_a_failed_build_leaves_no_temporary_files_and_the_old_index_in_service(
     index = load_index(index_dir)
     assert index is not None and "extra" not in index.chunk_notes
     index.close()
+
+
+def test_a_section_question_only_chooses_the_passage_and_only_when_closer_than_the_notes_questions(
+    tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "w.md").write_text(
+        "---\nid: w\ntitle: Widgets\nquestions: [widget prices and costs, buying widgets, widget basics]\n"
+        "sources: [S]\nupdated: 2026-01-01\n---\nWidgets are parts.\n\n## Key points\n\n- A point.\n\n"
+        "## Rates\n? widget prices\n\nCheap ones cost little.\n"
+    )
+    kb = load_knowledge(folder)
+    build_index(kb, tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index")
+    assert index is not None
+    question = next(i for i, c in enumerate(index.chunks) if c.kind == "question" and c.part == "section:1")
+
+    def cosines(text: str) -> dict[int, float]:
+        return dict(index.passage_cosines("w", fake_embedder.embed([text])[0]))
+
+    # The note's general question is its own question's: the section's question does not take it over,
+    assert question not in cosines("widget prices and costs")
+    # though the section's text still competes for it.
+    assert any(index.chunks[i].kind == "section" for i in cosines("widget prices and costs"))
+    assert question in cosines("widget prices")
+    # They choose the passage, never the note: the note-level searches leave them out.
+    vector = fake_embedder.embed(["widget prices"])
+    assert question not in dict(index.semantic_chunks(vector)[0])
+    assert question not in dict(index.lexical_chunks("widget prices"))
+    assert len(index.semantic_chunks(vector, k=100)[0]) == len(index.chunks) - 1
+    assert dict(index.lexical_chunks("widget prices")), "the other chunks are still found"
+    index.close()
