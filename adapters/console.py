@@ -33,6 +33,8 @@ def render_reply(reply: Reply) -> str:
         lines.append("")
         lines.append(f"{reply.suggestion_label or 'Topics'}:")
         lines += [f"  [{i}] {s.title}" for i, s in enumerate(reply.suggestions, 1)]
+    if reply.more is not None:
+        lines.append(f'({reply.more.title}: type "more")')
     if reply.answer_id and reply.kind in (ReplyKind.ANSWER, ReplyKind.FALLBACK):
         lines.append("(Was this helpful? /good or /bad)")
     return "\n".join(lines)

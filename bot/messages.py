@@ -82,6 +82,9 @@ class Reply:
         suggestions: Topics to offer as buttons (or numbers on the console).
         answer_id: Id to attach feedback to; None when nothing was stored.
         answered: False when the bot fell back for lack of confidence.
+        more: The "More on <title>" offer: the note whose parts not yet shown a "more" press (or
+            typing "more") shows, with the button's label as its title; None when the note has
+            been shown in full, or the reply is no answer.
     """
 
     kind: ReplyKind
@@ -90,6 +93,7 @@ class Reply:
     suggestions: list[Suggestion] = field(default_factory=list)
     answer_id: str | None = None
     answered: bool = False
+    more: Suggestion | None = None
 
     @classmethod
     def of(cls, kind: ReplyKind, text: str, **fields: Any) -> Reply:

@@ -37,7 +37,7 @@ from adapters.discord.slash import ADMIN_COMMANDS, COMMANDS_TEXT, PLATFORM, Slas
 from adapters.discord.views import DYNAMIC_ITEMS
 from bot.config import ConfigError
 from bot.conversation.core import Core
-from bot.conversation.events import Command, CommandName, Event, Rating, TopicPress
+from bot.conversation.events import Command, CommandName, Event, MorePress, Rating, TopicPress
 from bot.messages import Message
 from bot.replies.render import render
 
@@ -264,6 +264,17 @@ class DiscordBot(discord.AutoShardedClient):
             )
         except Exception as exc:
             await self.fail_politely(interaction, exc, "topic button")
+
+    async def on_more_press(self, interaction: discord.Interaction[Any], note_id: str) -> None:
+        """Show the parts of a note not yet shown in this conversation, privately when the button was private."""
+        try:
+            private = bool(interaction.message and interaction.message.flags.ephemeral)
+            user, chat = str(interaction.user.id), self.chat_of(interaction.user, interaction.channel_id)
+            await self.respond(
+                interaction, MorePress(note_id, user, chat, PLATFORM), ephemeral=True if private else None
+            )
+        except Exception as exc:
+            await self.fail_politely(interaction, exc, "more button")
 
     async def on_topics_page(self, interaction: discord.Interaction[Any], page: int) -> None:
         """Swap the topic buttons on the pressed message for another page of them."""

@@ -1,10 +1,11 @@
 """Buttons under answers: 👍/👎 feedback and topic buttons, persistent across restarts.
 
 Each button is a `DynamicItem` whose state lives in its custom id
-("ob:fb:+:<answer_id>", "ob:t:<note_id>", "ob:tp:<page>"); the client registers
-the classes at start-up, so a press on a message sent before a restart still
-works. The callbacks hand the work to the client (`DiscordBot.on_feedback_press`,
-`DiscordBot.on_topic_press`, `DiscordBot.on_topics_page`), which owns the error
+("ob:fb:+:<answer_id>", "ob:t:<note_id>", "ob:m:<note_id>", "ob:tp:<page>"); the
+client registers the classes at start-up, so a press on a message sent before a
+restart still works. The callbacks hand the work to the client
+(`DiscordBot.on_feedback_press`, `DiscordBot.on_topic_press`,
+`DiscordBot.on_more_press`, `DiscordBot.on_topics_page`), which owns the error
 boundary.
 
 A message holds at most 25 buttons, so the topic list is paged: 20 topics a
@@ -93,6 +94,32 @@ class TopicButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ob:
         await _bot(interaction).on_topic_press(interaction, self.note_id)
 
 
+class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ob:m:(?P<note_id>[^\s]{1,95})"):
+    """ "More on <title>": a press shows the parts of that note not yet shown in the conversation."""
+
+    def __init__(self, note_id: str, label: str = "") -> None:
+        super().__init__(
+            discord.ui.Button(
+                style=discord.ButtonStyle.success,
+                label=_label(label or note_id),
+                custom_id=f"ob:m:{note_id}",
+                row=0,
+            )
+        )
+        self.note_id = note_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> MoreButton:
+        """Rebuild the button from its custom id (after a restart too)."""
+        return cls(match["note_id"], getattr(item, "label", None) or "")
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Show more of the note."""
+        await _bot(interaction).on_more_press(interaction, self.note_id)
+
+
 class TopicsPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ob:tp:(?P<page>[0-9]{1,3})"):
     """◀ or ▶ under the topic list; a press shows that page of topic buttons."""
 
@@ -119,7 +146,7 @@ class TopicsPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         await _bot(interaction).on_topics_page(interaction, self.page)
 
 
-DYNAMIC_ITEMS = (FeedbackButton, TopicButton, TopicsPageButton)
+DYNAMIC_ITEMS = (FeedbackButton, TopicButton, MoreButton, TopicsPageButton)
 
 
 def _label(title: str) -> str:
@@ -154,7 +181,7 @@ def build_topics_view(reply: Reply, page: int = 0) -> discord.ui.View | None:
 
 
 def build_view(reply: Reply) -> discord.ui.View | None:
-    """The buttons for a reply: feedback on the first row when it has an answer id, then topics.
+    """The buttons for a reply: "More on <title>" and feedback on the first row, then topics.
 
     A topic list gets its first page of buttons (`build_topics_view`).
 
@@ -165,9 +192,12 @@ def build_view(reply: Reply) -> discord.ui.View | None:
         return build_topics_view(reply)
     view = discord.ui.View(timeout=None)
     topic_rows = ROWS
+    if reply.more is not None and _usable(reply.more.id):
+        view.add_item(MoreButton(reply.more.id, reply.more.title))
     if reply.answer_id and reply.kind in ("answer", "fallback"):
         view.add_item(FeedbackButton(1, reply.answer_id))
         view.add_item(FeedbackButton(-1, reply.answer_id))
+    if view.children:
         topic_rows -= 1
     first_row = ROWS - topic_rows
     seen: set[str] = set()

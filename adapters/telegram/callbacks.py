@@ -4,6 +4,7 @@
 - `t:<note_id>`: open a topic.
 - `th:<digest>`: open a topic whose id is too long for `t:`; the digest is resolved against
   the topics in service, so buttons keep working after a restart.
+- `m:<note_id>` / `mh:<digest>`: "More on <title>": the parts of that note not yet shown.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ MAX_CALLBACK_BYTES = 64
 FEEDBACK = "fb"
 TOPIC = "t"
 TOPIC_DIGEST = "th"
+MORE = "m"
+MORE_DIGEST = "mh"
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class ButtonPress:
     """A parsed button press.
 
     Attributes:
-        kind: "feedback" or "topic".
+        kind: "feedback", "topic" or "more".
         value: The answer id (feedback), note id (`t:`) or digest (`th:`).
         rating: +1 or -1 for feedback, 0 otherwise.
         hashed: True when `value` is a digest to resolve with `resolve_topic`.
@@ -56,6 +59,12 @@ def topic_data(note_id: str) -> str:
     return data if fits(data) else f"{TOPIC_DIGEST}:{_digest(note_id)}"
 
 
+def more_data(note_id: str) -> str:
+    """Callback data for a "More on <title>" button: the note id when it fits, else a digest of it."""
+    data = f"{MORE}:{note_id}"
+    return data if fits(data) else f"{MORE_DIGEST}:{_digest(note_id)}"
+
+
 def parse_press(data: str | None) -> ButtonPress | None:
     """Parse callback data made by this module; None for anything else."""
     if not data:
@@ -69,11 +78,15 @@ def parse_press(data: str | None) -> ButtonPress | None:
         return ButtonPress("topic", rest)
     elif prefix == TOPIC_DIGEST and rest:
         return ButtonPress("topic", rest, hashed=True)
+    elif prefix == MORE and rest:
+        return ButtonPress("more", rest)
+    elif prefix == MORE_DIGEST and rest:
+        return ButtonPress("more", rest, hashed=True)
     return None
 
 
 def resolve_topic(press: ButtonPress, note_ids: Iterable[str]) -> str | None:
-    """The note id a topic press names, looked up among `note_ids`; None when it is gone."""
+    """The note id a topic (or "more") press names, looked up among `note_ids`; None when it is gone."""
     ids = list(note_ids)
     if not press.hashed:
         return press.value if press.value in ids else None

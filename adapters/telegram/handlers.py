@@ -29,7 +29,7 @@ from adapters.telegram.render import render_reply, without_feedback
 from adapters.telegram.working import typing
 from bot.conversation.answers import error_reply
 from bot.conversation.core import Core
-from bot.conversation.events import Command, CommandName, Event, Forget, Rating, TopicPress
+from bot.conversation.events import Command, CommandName, Event, Forget, MorePress, Rating, TopicPress
 from bot.messages import Message, Reply, ReplyKind
 
 log = logging.getLogger(__name__)
@@ -360,7 +360,7 @@ class TelegramHandlers:
         await self._command(update, context, CommandName.STATS)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """An inline button: 👍/👎 records feedback and acknowledges it; a topic button answers that topic."""
+        """An inline button: 👍/👎 records feedback; a topic button answers that topic; "More on" shows the rest."""
         query = update.callback_query
         assert query is not None
         press = parse_press(query.data)
@@ -372,7 +372,12 @@ class TelegramHandlers:
         else:
             # A topic that is gone (or data that is not ours) reaches the core as an unknown note: "expired".
             note_id = resolve_topic(press, self.core.kb.notes) if press is not None and query.message else None
-            event = TopicPress(note_id or "", user, chat, PLATFORM)
+            more = press is not None and press.kind == "more" and note_id is not None
+            event = (
+                MorePress(note_id or "", user, chat, PLATFORM)
+                if more
+                else TopicPress(note_id or "", user, chat, PLATFORM)
+            )
         channel = PressChannel(context.bot, query, early=note_id is not None)
         try:
             await self.core.handle(event, channel)

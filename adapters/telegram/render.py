@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from adapters.telegram.callbacks import FEEDBACK, feedback_data, topic_data
+from adapters.telegram.callbacks import FEEDBACK, feedback_data, more_data, topic_data
 from bot.messages import Reply, ReplyKind
 from bot.replies.blocks import BlockKind, block_text
 
@@ -161,9 +161,20 @@ def split_blocks(blocks: list[_Block], limit: int = MAX_MESSAGE_LENGTH) -> list[
     return chunks
 
 
+BUTTON_TEXT_LIMIT = 100
+"""Longest button label we send (Telegram shows about this much on a phone anyway)."""
+
+
 def keyboard_for(reply: Reply, with_feedback: bool = True) -> InlineKeyboardMarkup | None:
-    """Suggestions as one button a row, then 👍 / 👎 when the reply can be rated."""
-    rows = [[InlineKeyboardButton(s.title[:100] or s.id, callback_data=topic_data(s.id))] for s in reply.suggestions]
+    """ "More on <title>" when the note has more to show, suggestions one button a row, then 👍 / 👎."""
+    rows = []
+    if reply.more is not None:
+        label = reply.more.title[:BUTTON_TEXT_LIMIT] or reply.more.id
+        rows.append([InlineKeyboardButton(label, callback_data=more_data(reply.more.id))])
+    rows += [
+        [InlineKeyboardButton(s.title[:BUTTON_TEXT_LIMIT] or s.id, callback_data=topic_data(s.id))]
+        for s in reply.suggestions
+    ]
     if with_feedback and reply.answer_id and reply.kind in FEEDBACK_KINDS:
         up, down = feedback_data(reply.answer_id, 1), feedback_data(reply.answer_id, -1)
         if up and down:

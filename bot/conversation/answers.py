@@ -112,11 +112,12 @@ MAX_UNCOVERED_NAMED = 2
 
 NAMED_FLOOR = 0.34
 """Uncovered words are named only for a question this close to the notes (best cosine): "a note on
-franchise" helps a near-domain asker, "a note on weather and Lisbon" only sounds odd."""
+franchise" helps a near-domain asker, "a note on weather and Lisbon" only sounds odd. Compared with
+the best chunk's cosine (`Candidate.peak`), the scale it was chosen on."""
 
 
 def _uncovered(candidates: list[Candidate]) -> str:
-    if not candidates or candidates[0].cosine < NAMED_FLOOR:
+    if not candidates or (candidates[0].peak or candidates[0].cosine) < NAMED_FLOOR:
         return ""
     return " and ".join(candidates[0].uncovered[:MAX_UNCOVERED_NAMED])
 
@@ -201,9 +202,20 @@ def forgotten_reply(count: int) -> Reply:
     return Reply(ReplyKind.FORGOTTEN, render_blocks("forgotten", count=count))
 
 
-def feedback_reply(rating: int) -> Reply:
-    """The thanks for a 👍 (+1) or 👎 (-1)."""
-    return Reply(ReplyKind.FEEDBACK, render_blocks("feedback", rating=rating))
+def feedback_reply(rating: int, previous: int | None = None, answered: bool = True) -> Reply:
+    """The thanks for a 👍 (+1) or 👎 (-1).
+
+    Args:
+        rating: The rating given.
+        previous: The same person's earlier rating of this reply, which this one replaced (None: first).
+        answered: False for a rating of a decline: it is feedback on the unanswered question.
+    """
+    rating = 1 if rating > 0 else -1
+    again = previous == rating
+    changed = previous is not None and not again
+    return Reply(
+        ReplyKind.FEEDBACK, render_blocks("feedback", rating=rating, again=again, changed=changed, answered=answered)
+    )
 
 
 def error_reply() -> Reply:

@@ -28,7 +28,7 @@ from bot.conversation.memory import Memory
 from bot.conversation.pacing import Pacing
 from bot.conversation.smalltalk import brevity, small_talk, wants_more
 from bot.knowledge.notes import KnowledgeBase, KnowledgeNote, load_knowledge
-from bot.messages import Message, Reply, ReplyKind
+from bot.messages import Message, Reply, ReplyKind, Suggestion
 from bot.replies.render import render, render_blocks
 from bot.search.batcher import MicroBatcher
 from bot.search.embedder import Embedder, make_embedder
@@ -317,11 +317,13 @@ class Core:
                 closing = render("all_shown", title=note.title)
         else:
             parts = focus.first_answer(best, note, shown)
-        seen = shown | {p.name for p in parts}
-        everything = not brief and all(name in seen for name in focus.part_names(note))
+        seen = shown if brief else shown | {p.name for p in parts}
+        everything = all(name in seen for name in focus.part_names(note))
         reply = answers.answer_reply(
             kb, best, candidates, notice, parts=parts, closing=closing, with_sources=everything and more is not None
         )
+        if not everything:  # the rest of the note is one press away; once all is shown, no button
+            reply.more = Suggestion(note.id, render("more_button", title=note.title))
         if not brief:
             self.memory.mark_shown(message.platform, message.chat, note.id, [p.name for p in parts])
         return reply
@@ -357,11 +359,18 @@ class Core:
         return self._answer_with(message, note_id, f"[{'more' if more else 'topic'}] {note.title}", more=more)
 
     def _rate(self, rating: Rating) -> Reply:
-        """Record 👍 (+1) or 👎 (-1) and thank the user; an answer the store no longer knows gets "expired"."""
+        """Record 👍 (+1) or 👎 (-1) and thank the user, saying when it replaced an earlier rating.
+
+        The latest rating of an answer counts. A rating of a decline is thanked as feedback on
+        the unanswered question, never with "glad it helped"; an answer the store no longer
+        knows gets "expired".
+        """
         stored = self.memory.rate(rating.answer_id, rating.platform, rating.user, rating.rating)
         if stored is False:  # deleted by /forget or retention
             return Reply(ReplyKind.FEEDBACK, render_blocks("expired_button"))
-        return answers.feedback_reply(rating.rating)
+        if stored is None:  # the store failed: thank anyway, the log has the error
+            return answers.feedback_reply(rating.rating)
+        return answers.feedback_reply(rating.rating, previous=stored.previous, answered=stored.answered)
 
     async def _command(self, command: Command) -> Reply:
         if command.name in ADMIN_COMMANDS and not command.admin:

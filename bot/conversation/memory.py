@@ -7,10 +7,11 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Literal
 
 from bot.messages import Reply
 from bot.search.retrieval import Candidate
-from bot.storage.store import Store
+from bot.storage.store import RatingOutcome, Store
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +122,18 @@ class Memory:
                 del self._shown[key]
         return count
 
-    def rate(self, answer_id: str, platform: str, user: str, rating: int) -> bool | None:
-        """Store 👍 (+1) or 👎 (-1); True when stored, False for an unknown answer, None when the store failed."""
+    def rate(self, answer_id: str, platform: str, user: str, rating: int) -> RatingOutcome | Literal[False] | None:
+        """Store 👍 (+1) or 👎 (-1).
+
+        Returns:
+            What the rating replaced and rated; False for an unknown answer; None when the store failed.
+        """
         try:
             stored = self.store.record_feedback(answer_id, platform, user, rating)
         except (sqlite3.Error, OSError) as exc:
             log.error("could not store feedback (%s: %s)", type(exc).__name__, exc)
             return None
-        if not stored:
+        if stored is None:
             log.warning("feedback for an unknown answer %s", answer_id)
+            return False
         return stored

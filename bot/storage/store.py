@@ -162,6 +162,19 @@ def _now() -> str:
 
 
 @dataclass(frozen=True)
+class RatingOutcome:
+    """What storing a rating found.
+
+    Attributes:
+        previous: The same user's earlier rating of the answer (+1 or -1), or None for a first rating.
+        answered: False when the rated reply was a decline (no confident answer).
+    """
+
+    previous: int | None
+    answered: bool
+
+
+@dataclass(frozen=True)
 class Stats:
     """Headline figures for admins."""
 
@@ -298,27 +311,33 @@ class Store:
                 )
         return answer_id
 
-    def record_feedback(self, answer_id: str, platform: str, user: str, rating: int) -> bool:
+    def record_feedback(self, answer_id: str, platform: str, user: str, rating: int) -> RatingOutcome | None:
         """Store a 👍 (+1) or 👎 (-1) for an answer; a second press by the same user replaces the first.
 
         Returns:
-            True when the answer id is known and the rating was stored.
+            What the rating replaced and what it rated, or None when the answer id is unknown.
         """
+        user_hash = self.hash_id(platform, user)
         with self._lock, self.db.conn:
-            rows = list(self.db.query("select note_id from questions where answer_id = ?", [answer_id]))
+            rows = list(self.db.query("select note_id, answered from questions where answer_id = ?", [answer_id]))
             if not rows:
-                return False
+                return None
+            earlier = list(
+                self.db.query(
+                    "select rating from feedback where answer_id = ? and user_hash = ?", [answer_id, user_hash]
+                )
+            )
             self.db["feedback"].upsert(  # type: ignore[union-attr]
                 {
                     "answer_id": answer_id,
-                    "user_hash": self.hash_id(platform, user),
+                    "user_hash": user_hash,
                     "ts": _now(),
                     "rating": 1 if rating > 0 else -1,
                     "note_id": rows[0]["note_id"],
                 },
                 pk=("answer_id", "user_hash"),
             )
-        return True
+        return RatingOutcome(earlier[0]["rating"] if earlier else None, bool(rows[0]["answered"]))
 
     def set_last_note(self, platform: str, chat: str, user: str, note_id: str) -> None:
         """Remember the chat's current topic, for follow-up questions."""

@@ -28,17 +28,19 @@ SAMPLES: dict[str, dict[str, object]] = {
     "fallback": dict(suggestions=["Pricing", "Contracts"], notice="", closest=True, english_only=False),
     "thanks": {},
     "acknowledgement": {},
-    "feedback": dict(rating=1),
+    "feedback": dict(rating=1, again=False, changed=False, answered=True),
     "forgotten": dict(count=7),
     "help": dict(commands="/topics lists topics"),
     "rate_limited": dict(seconds=12),
     "stats": dict(questions=10, answered_pct=80, up=3, down=1, unanswered=[{"question": "what is x", "count": 2}]),
     "too_long": dict(length=5000, limit=1000),
     "all_shown": dict(title="Virtual assistants"),
+    "more_button": dict(title="Virtual assistants"),
     "topics": dict(topics=[Suggestion("a", "Alpha"), Suggestion("b", "Beta")]),
 }
 EXPECTED = {
     "all_shown": "That's everything I have on Virtual assistants.",
+    "more_button": "More on Virtual assistants",
     "answer": "Pricing\n\nCompare total cost.",
     "suggestions": "Related topics: Contracts, Pricing",
     "error": "something went wrong",
@@ -105,7 +107,7 @@ def test_templates_do_not_escape_markup() -> None:
 
 
 def test_feedback_thanks_for_down_vote() -> None:
-    assert "👎" in render("feedback", rating=-1)
+    assert "👎" in render("feedback", rating=-1, again=False, changed=False, answered=True)
 
 
 def test_render_note_text_lists_related_by_default() -> None:
