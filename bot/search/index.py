@@ -285,7 +285,7 @@ class LoadedIndex:
             i for i, c in enumerate(self.chunks) if c.kind == "question" and c.part != ANSWER_PART
         )
         """Positions of the sections' own questions: they choose a passage within a note, but are left
-        out of the searches that choose the note (`semantic_chunks`, `lexical_chunks`), so a
+        out of what chooses the note (`note_chunks`, `semantic_chunks`, `lexical_chunks`), so a
         section's question never draws a question away from the note that is about it."""
         for i, chunk in enumerate(self.chunks):
             if is_passage_text(chunk):
@@ -297,8 +297,9 @@ class LoadedIndex:
         )
         self.note_ids = list(dict.fromkeys(self.chunk_notes))
         """Every note with a chunk, in index order."""
-        self.note_chunks = _note_chunk_table(self.chunk_notes, self.note_ids)
-        """Row r: the positions in `chunks` of note `note_ids[r]`'s chunks, padded with -1 (for scoring notes at once)."""
+        self.note_chunks = _note_chunk_table(self.chunk_notes, self.note_ids, self.section_questions)
+        """Row r: the positions in `chunks` of note `note_ids[r]`'s chunks, padded with -1 (for scoring notes at once);
+        sections' own questions left out (see `section_questions`)."""
         from bot.search.grounding import Vocabulary
 
         # Built here, not on the first question, so no message waits for it.
@@ -339,24 +340,23 @@ class LoadedIndex:
         ]
 
     def passage_cosines(self, note_id: str, vector: np.ndarray) -> list[tuple[int, float]]:
-        """Cosine of one query vector with each passage chunk of a note, as (position in `chunks`, cosine).
+        """Cosine of one query vector with each passage chunk of a note that counts (see `counted_passages`)."""
+        sims = self.matrix @ np.asarray(vector, dtype=np.float32)
+        return [(i, float(sims[i])) for i in self.counted_passages(note_id, sims)]
 
-        A section's own question counts only when it is at least as close to the query as every
+    def counted_passages(self, note_id: str, sims: np.ndarray) -> list[int]:
+        """The passage chunks of a note that count for a question, given its cosine with every chunk.
+
+        A section's own question counts only when it is at least as close to the question as every
         question of the note as a whole (its title and front-matter questions): a question is
         nearer to another question than to any prose, so without this a section's questions
         would take over the note's general questions. Left out, the section still competes by
         its text.
         """
         ids = self.passage_chunks.get(note_id, [])
-        if not ids:
-            return []
-        query = np.asarray(vector, dtype=np.float32)
-        scores = self.matrix[ids] @ query
         general = self.note_question_chunks.get(note_id, [])
-        bar = float(np.max(self.matrix[general] @ query)) if general else float("-inf")
-        return [
-            (i, float(s)) for i, s in zip(ids, scores) if not (self.chunks[i].kind == "question" and float(s) < bar)
-        ]
+        bar = float(np.max(sims[general])) if general else float("-inf")
+        return [i for i in ids if not (i in self.section_questions and float(sims[i]) < bar)]
 
     def lexical(self, text: str, k: int = 40) -> list[tuple[str, float]]:
         """Best FTS5 matches for free text, as (note id, -bm25) best first."""
@@ -393,11 +393,12 @@ class LoadedIndex:
             self.closed = True
 
 
-def _note_chunk_table(chunk_notes: list[str], note_ids: list[str]) -> np.ndarray:
-    """Per note, its chunks' positions as one row, padded with -1 to the longest row."""
+def _note_chunk_table(chunk_notes: list[str], note_ids: list[str], skip: frozenset[int] = frozenset()) -> np.ndarray:
+    """Per note, its chunks' positions (but those in `skip`) as one row, padded with -1 to the longest row."""
     rows: dict[str, list[int]] = {n: [] for n in note_ids}
     for i, note_id in enumerate(chunk_notes):
-        rows[note_id].append(i)
+        if i not in skip:
+            rows[note_id].append(i)
     width = max((len(r) for r in rows.values()), default=0)
     table = np.full((len(note_ids), width), -1, dtype=np.int64)
     for r, note_id in enumerate(note_ids):

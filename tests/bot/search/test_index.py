@@ -475,6 +475,7 @@ def test_a_section_question_only_chooses_the_passage_and_only_when_closer_than_t
     assert question in cosines("widget prices")
     # They choose the passage, never the note: the note-level searches leave them out.
     vector = fake_embedder.embed(["widget prices"])
+    assert question not in index.note_chunks[index.note_ids.index("w")]
     assert question not in dict(index.semantic_chunks(vector)[0])
     assert question not in dict(index.lexical_chunks("widget prices"))
     assert len(index.semantic_chunks(vector, k=100)[0]) == len(index.chunks) - 1
