@@ -38,9 +38,9 @@ log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
 LOCK = "build.lock"
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 """Bumped when what a build stores changes (2: each chunk names the passage it belongs to, and list
-sections are indexed item by item; 3: a section's own `? ...` questions), so older builds are rebuilt."""
+sections are indexed item by item; 3: a section's own `? ...` questions; 4: those left out of the lexical table), so older builds are rebuilt."""
 ANSWER_PART = "answer"
 """The passage of a note's title, its own alternate questions and its opening answer."""
 EMBED_BATCH = 64
@@ -196,6 +196,11 @@ def is_passage_text(chunk: Chunk) -> bool:
     return chunk.kind in ("answer", "point", "section") or (chunk.kind == "question" and chunk.part != ANSWER_PART)
 
 
+def is_section_question(chunk: Chunk) -> bool:
+    """True for a section's own question (a `? ...` line), which chooses a passage but never the note."""
+    return chunk.kind == "question" and chunk.part != ANSWER_PART
+
+
 def fts_query(text: str) -> str:
     """Turn free text into a safe FTS5 OR-query of its content words ("" when none)."""
     words = [w for w in re.findall(r"\w+", text.lower()) if w not in STOPWORDS and len(w) > 1]
@@ -281,11 +286,9 @@ class LoadedIndex:
         """Per note, the positions of the chunks that stand for a passage (see `is_passage_text`)."""
         self.note_question_chunks: dict[str, list[int]] = {}
         """Per note, the positions of its title and its own (front matter) questions."""
-        self.section_questions = frozenset(
-            i for i, c in enumerate(self.chunks) if c.kind == "question" and c.part != ANSWER_PART
-        )
+        self.section_questions = frozenset(i for i, c in enumerate(self.chunks) if is_section_question(c))
         """Positions of the sections' own questions: they choose a passage within a note, but are left
-        out of what chooses the note (`note_chunks`, `semantic_chunks`, `lexical_chunks`), so a
+        out of what chooses the note (`note_chunks`, `semantic_chunks`, the lexical table, `vocabulary`), so a
         section's question never draws a question away from the note that is about it."""
         for i, chunk in enumerate(self.chunks):
             if is_passage_text(chunk):
@@ -303,7 +306,9 @@ class LoadedIndex:
         from bot.search.grounding import Vocabulary
 
         # Built here, not on the first question, so no message waits for it.
-        self.vocabulary: Vocabulary = Vocabulary((c.note_id, c.text) for c in self.chunks)
+        self.vocabulary: Vocabulary = Vocabulary(
+            (c.note_id, c.text) for i, c in enumerate(self.chunks) if i not in self.section_questions
+        )
         """The notes' words and which notes use each."""
         uri = f"file:{folder / 'lexical.db'}?mode=ro&immutable=1"
         self._lexical = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -365,7 +370,7 @@ class LoadedIndex:
     def lexical_chunks(self, text: str, k: int = 40) -> list[tuple[int, float]]:
         """Best FTS5 matches for free text, as (position in `chunks`, -bm25) best first.
 
-        Sections' own questions are not among them (see `section_questions`).
+        Sections' own questions are not in the lexical table (see `section_questions`).
         """
         query = fts_query(text)
         if not query:
@@ -376,15 +381,14 @@ class LoadedIndex:
         )
         with self._lock:
             try:
-                rows = self._lexical.execute(sql, (query, k + len(self.section_questions))).fetchall()
+                rows = self._lexical.execute(sql, (query, k)).fetchall()
             except (
                 sqlite3.OperationalError,
                 sqlite3.ProgrammingError,
             ) as exc:  # ProgrammingError: closed after a reload
                 log.warning("lexical query failed (%s); using semantic search only", exc)
                 return []
-        found = [(int(rowid) - 1, -float(score)) for rowid, score in rows]
-        return [(i, score) for i, score in found if i not in self.section_questions][:k]
+        return [(int(rowid) - 1, -float(score)) for rowid, score in rows]
 
     def close(self) -> None:
         """Release the lexical database (waiting for a query in progress)."""
@@ -449,6 +453,7 @@ def _write_lexical(path: Path, chunks: list[Chunk]) -> None:
         (
             {"rowid": i + 1, "note_id": c.note_id, "kind": c.kind, "part": c.part, "text": c.text}
             for i, c in enumerate(chunks)
+            if not is_section_question(c)  # they never choose the note, so they take no part in BM25
         ),
         pk="rowid",
     )
