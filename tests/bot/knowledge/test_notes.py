@@ -490,5 +490,6 @@ def test_a_section_question_below_the_text_or_on_the_key_points_is_a_problem(tmp
     assert len(problems) == 1 and "right under its section's heading" in problems[0].message
     assert late.splitlines()[problems[0].line - 1] == "? a late question"
     on_points = SECTIONS.replace("## Key points\n", "## Key points\n? what matters\n")
-    problems = problems_of(tmp_path, on_points, "points.md")
+    (tmp_path / "other").mkdir()
+    problems = problems_of(tmp_path / "other", on_points)
     assert [p.message.split(" (")[0] for p in problems] == ["the key points take no '? ...' questions"]
