@@ -454,3 +454,30 @@ def test_kb_check_passes_on_the_real_knowledge(
 ) -> None:
     assert _kb_check(monkeypatch, REPO_DIR / "knowledge", tmp_path) == 0
     assert "notes OK" in capsys.readouterr().out
+
+
+SECTIONS = GOOD.replace(
+    "## Steps\n\nDo this, then that.\n",
+    "## Steps\n? what do I do first\n?   and after that?\n\nDo this, then that.\n\n## Rates\n\n- Cheap.\n- Dear.\n",
+)
+
+
+def test_section_questions_are_read_and_kept_out_of_the_sections_text(tmp_path: Path) -> None:
+    note, problems = parse_note(tmp_path / "n.md", SECTIONS)
+    assert problems == [] and note is not None
+    assert note.sections[1] == ("Steps", "Do this, then that.")
+    assert note.section_questions == [[], ["what do I do first", "and after that?"], []]
+    assert note.section_items[2] == ["Cheap.", "Dear."]
+    lines = SECTIONS.splitlines()
+    assert [lines[n - 1] for n in note.section_lines] == ["## Key points", "## Steps", "## Rates"]
+
+
+def test_a_section_question_below_the_text_or_on_the_key_points_is_a_problem(tmp_path: Path) -> None:
+    late = SECTIONS.replace("Do this, then that.\n", "Do this, then that.\n? a late question\n")
+    problems = problems_of(tmp_path, late)
+    assert len(problems) == 1 and "right under its section's heading" in problems[0].message
+    assert late.splitlines()[problems[0].line - 1] == "? a late question"
+    on_points = SECTIONS.replace("## Key points\n", "## Key points\n? what matters\n")
+    (tmp_path / "other").mkdir()
+    problems = problems_of(tmp_path / "other", on_points)
+    assert [p.message.split(" (")[0] for p in problems] == ["the key points take no '? ...' questions"]
