@@ -13,18 +13,14 @@ from typing import Any
 
 import yaml
 
+from bot.knowledge.body import markup_problems, split_body
+from bot.knowledge.front_matter import FrontMatterLoader, as_date, as_list, is_iso_date, line_of
+
 log = logging.getLogger(__name__)
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$")
 MIN_QUESTIONS = 3
 MAX_REPLY_CHARS = 4096  # Telegram's message limit, the tightest of our platforms
-_HEADING = re.compile(r"^##+\s+(.*)$")
-_SECTION_QUESTION = re.compile(r"^\?\s+(.*\S)\s*$")
-"""A section's own alternate question: a line `? how much does a VA in the Philippines cost` right under its heading."""
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_INLINE_MARKUP = re.compile(r"\*\*|__|`")
-"""Bold (`**`, `__`) and code (backticks) markup, which the chat renderers escape and so show literally."""
 _SELF_CAVEAT = re.compile(
     r"\bnot\s+(?:(?:legal|tax|financial|professional|employment|accounting|investment)\s+(?:or\s+|and\s+)?)+advice\b"
     r"|\bgeneral information(?:\s+only)?,?\s+not\b|\b(?:not a|no) substitute for (?:\w+\s+){0,2}advice\b",
@@ -35,17 +31,6 @@ OWNER_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 """A note's `owner` names a maintainer role as a slug (`fees-and-legal`, `strategy`), never a person or an address."""
 DRAFTS_DIR = "drafts"
 """Note files under a folder of this name are drafts: `kb check` checks them, the bot never serves them."""
-
-
-class _FrontMatterLoader(yaml.SafeLoader):
-    """YAML's safe loader with dates left as text, so they are validated here with their line."""
-
-
-def _date_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
-    return str(node.value)
-
-
-_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _date_as_text)
 
 
 @dataclass(frozen=True)
@@ -136,166 +121,37 @@ class KnowledgeBase:
         return KnowledgeBase(keep, list(self.problems), fingerprint)
 
 
-def _line_of(text: str, key: str) -> int:
-    match = re.search(rf"^{re.escape(key)}\s*:", text, re.MULTILINE)
-    return text.count("\n", 0, match.start()) + 1 if match else 1
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [str(v).strip() for v in value if v is not None and str(v).strip()]
-    return [str(value)]
-
-
-def _as_date(value: Any) -> str:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()[:10]
-    return str(value or "").strip()
-
-
-def _is_iso_date(text: str) -> bool:
-    if not _ISO_DATE.fullmatch(text):
-        return False
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _type_problems(path: Path, text: str, meta: dict[str, Any]) -> list[Problem]:
     """Problems with the types of `sources`, `updated`, `review_by`, `owner` and `disclaimer`."""
     problems = []
-    if not _as_list(meta.get("sources")):
+    if not as_list(meta.get("sources")):
         problems.append(
-            Problem(path, _line_of(text, "sources"), "missing sources: name the books or articles the facts come from")
+            Problem(path, line_of(text, "sources"), "missing sources: name the books or articles the facts come from")
         )
     for key in ("updated", "review_by"):
         value = meta.get(key)
         if value is None or value == "":
             if key == "updated":
-                problems.append(Problem(path, _line_of(text, key), "missing updated date (write it like 2026-01-31)"))
+                problems.append(Problem(path, line_of(text, key), "missing updated date (write it like 2026-01-31)"))
             continue
-        if not _is_iso_date(_as_date(value)):
+        if not is_iso_date(as_date(value)):
             problems.append(
-                Problem(path, _line_of(text, key), f"{key} {value!r} is not a date; write it like 2026-01-31")
+                Problem(path, line_of(text, key), f"{key} {value!r} is not a date; write it like 2026-01-31")
             )
     owner = meta.get("owner")
     if owner is not None and not (isinstance(owner, str) and OWNER_PATTERN.match(owner)):
         problems.append(
             Problem(
                 path,
-                _line_of(text, "owner"),
+                line_of(text, "owner"),
                 f"owner {owner!r} must name a maintainer role as a lowercase slug, such as fees-and-legal",
             )
         )
     disclaimer = meta.get("disclaimer")
     if disclaimer is not None and not isinstance(disclaimer, bool):
         problems.append(
-            Problem(path, _line_of(text, "disclaimer"), f"disclaimer must be true or false, not {disclaimer!r}")
+            Problem(path, line_of(text, "disclaimer"), f"disclaimer must be true or false, not {disclaimer!r}")
         )
-    return problems
-
-
-@dataclass
-class _Body:
-    """A note body split into its parts (see `KnowledgeNote`); `offsets` are 0-based lines in the body."""
-
-    answer: str
-    key_points: list[str]
-    sections: list[tuple[str, str]]
-    items: list[list[str]]
-    questions: list[list[str]]
-    offsets: list[int]
-    misplaced: list[int]
-    """Body lines of `? ...` questions that are not right under their heading."""
-
-
-def _split_body(body: str) -> _Body:
-    """Split a body into the first paragraph, the first section's bullets and every section with its questions."""
-    intro: list[str] = []
-    sections: list[tuple[str, list[str], list[str]]] = []
-    offsets: list[int] = []
-    misplaced: list[int] = []
-    for offset, line in enumerate(body.splitlines()):
-        heading = _HEADING.match(line)
-        if heading:
-            sections.append((heading.group(1).strip(), [], []))
-            offsets.append(offset)
-            continue
-        question = _SECTION_QUESTION.match(line)
-        if sections and question and not any(x.strip() for x in sections[-1][1]):
-            sections[-1][2].append(question.group(1))
-        elif question:
-            misplaced.append(offset)
-        elif sections:
-            sections[-1][1].append(line)
-        else:
-            intro.append(line)
-    paragraphs = [p.strip() for p in "\n".join(intro).split("\n\n") if p.strip()]
-    answer = " ".join(paragraphs[0].split()) if paragraphs else ""
-    key_points = _bullets(sections[0][1]) if sections else []
-    texts = [(h, " ".join("\n".join(lines).split())) for h, lines, _ in sections]
-    return _Body(
-        answer,
-        key_points,
-        texts,
-        [_bullets(lines) for _, lines, _ in sections],
-        [qs for _, _, qs in sections],
-        offsets,
-        misplaced,
-    )
-
-
-def _bullets(lines: list[str]) -> list[str]:
-    """The bullets among a section's lines, continuation lines joined to their bullet."""
-    items: list[str] = []
-    for line in lines:
-        bullet = _BULLET.match(line)
-        if bullet:
-            items.append(bullet.group(1).strip())
-        elif items and line.startswith((" ", "\t")) and line.strip():
-            items[-1] += " " + line.strip()
-    return items
-
-
-def _markup_problems(path: Path, body: str, body_line: int) -> list[Problem]:
-    """Inline Markdown emphasis or code in the answer paragraph or the key points, one problem per line."""
-    problems = []
-    headings = 0
-    answer_started = answer_done = False
-    for offset, line in enumerate(body.splitlines()):
-        if _HEADING.match(line):
-            headings += 1
-            if headings > 1:
-                break
-            continue
-        if headings == 0:
-            if not line.strip():
-                answer_done = answer_started
-                continue
-            if answer_done:
-                continue
-            answer_started = True
-        elif not (_BULLET.match(line) or (line.startswith((" ", "\t")) and line.strip())):
-            continue
-        match = _INLINE_MARKUP.search(line)
-        if match:
-            bullet = _BULLET.match(line) if headings else None
-            where, text = (
-                ("key point", bullet.group(1)) if bullet else ("answer" if headings == 0 else "key point", line.strip())
-            )
-            problems.append(
-                Problem(
-                    path,
-                    body_line + offset,
-                    f"inline markup shows literally in chat: {match.group(0)} in the {where} {text[:60]!r}",
-                )
-            )
     return problems
 
 
@@ -325,7 +181,7 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
     body = text[end + 4 :].split("\n", 1)[1] if "\n" in text[end + 4 :] else ""
     body_line = front.count("\n") + 3
     try:
-        meta = yaml.load(front, Loader=_FrontMatterLoader) or {}
+        meta = yaml.load(front, Loader=FrontMatterLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -340,21 +196,21 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
         problems.append(Problem(path, 2, "missing id"))
     elif not ID_PATTERN.match(note_id):
         problems.append(
-            Problem(path, _line_of(text, "id"), f"id {note_id!r} must be a lowercase slug (a-z, 0-9, '-', '/')")
+            Problem(path, line_of(text, "id"), f"id {note_id!r} must be a lowercase slug (a-z, 0-9, '-', '/')")
         )
     if not title:
-        problems.append(Problem(path, _line_of(text, "title"), "missing title"))
-    questions = _as_list(meta.get("questions"))
+        problems.append(Problem(path, line_of(text, "title"), "missing title"))
+    questions = as_list(meta.get("questions"))
     if len(questions) < MIN_QUESTIONS:
         problems.append(
             Problem(
                 path,
-                _line_of(text, "questions"),
+                line_of(text, "questions"),
                 f"needs at least {MIN_QUESTIONS} alternate questions, has {len(questions)}",
             )
         )
     problems += _type_problems(path, text, meta)
-    parts = _split_body(body)
+    parts = split_body(body)
     answer = parts.answer
     problems += [
         Problem(
@@ -375,7 +231,7 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
         )
     if not answer:
         problems.append(Problem(path, body_line, "empty answer: the body needs a first paragraph"))
-    problems += _markup_problems(path, body, body_line)
+    problems += [Problem(path, body_line + offset, message) for offset, message in markup_problems(body)]
     caveat = _SELF_CAVEAT.search(body)
     if caveat:
         start = body.rfind("\n", 0, caveat.start()) + 1
@@ -401,18 +257,18 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
         section_items=parts.items,
         section_questions=parts.questions,
         section_lines=[body_line + offset for offset in parts.offsets],
-        tags=_as_list(meta.get("tags")),
-        related=_as_list(meta.get("related")),
-        sources=_as_list(meta.get("sources")),
-        updated=_as_date(meta.get("updated")),
-        review_by=_as_date(meta.get("review_by")),
+        tags=as_list(meta.get("tags")),
+        related=as_list(meta.get("related")),
+        sources=as_list(meta.get("sources")),
+        updated=as_date(meta.get("updated")),
+        review_by=as_date(meta.get("review_by")),
         owner=str(meta.get("owner") or "").strip(),
         disclaimer=meta.get("disclaimer") is True,
         path=path,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         body_line=body_line,
-        id_line=_line_of(text, "id"),
-        related_line=_line_of(text, "related"),
+        id_line=line_of(text, "id"),
+        related_line=line_of(text, "related"),
     )
     return note, problems
 
