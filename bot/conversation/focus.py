@@ -108,15 +108,24 @@ def lead_passage(candidate: Candidate, note: KnowledgeNote) -> str:
 
 
 def first_answer(
-    candidate: Candidate, note: KnowledgeNote, shown: frozenset[str] = frozenset(), budget: int = WORD_BUDGET
+    candidate: Candidate,
+    note: KnowledgeNote,
+    shown: frozenset[str] = frozenset(),
+    budget: int = WORD_BUDGET,
+    follow_up: bool = False,
 ) -> list[Part]:
     """The parts an answer shows: the lead passage, then up to `MAX_POINTS` key points that matter most.
 
     When the lead passage is a key point or section, the opening answer is left for "more":
     it answers the note's general question, not this one. Points already `shown` in the
     conversation are not offered again (the lead passage is, when it is what was asked).
+    A `follow_up` on the note just shown ("how would I know if we're in one") is led by the
+    best-matching passage not shown yet: resending what the person just read answers nothing.
     """
     lead = lead_passage(candidate, note)
+    if follow_up and lead in shown:
+        fresh = [name for name, _ in candidate.passages if name not in shown and part_of(note, name) is not None]
+        lead = fresh[0] if fresh else lead
     first = part_of(note, lead)
     assert first is not None
     parts = [first]
