@@ -139,11 +139,12 @@ MAX_UNCOVERED_NAMED = 2
 
 NAMED_FLOOR = 0.34
 """Uncovered words are named only for a question this close to the notes (best cosine): "a note on
-franchise" helps a near-domain asker, "a note on weather and Lisbon" only sounds odd."""
+franchise" helps a near-domain asker, "a note on weather and Lisbon" only sounds odd. Compared with
+the best chunk's cosine (`Candidate.peak`), the scale it was chosen on."""
 
 
 def _uncovered(candidates: list[Candidate]) -> str:
-    if not candidates or candidates[0].cosine < NAMED_FLOOR:
+    if not candidates or (candidates[0].peak or candidates[0].cosine) < NAMED_FLOOR:
         return ""
     return " and ".join(candidates[0].uncovered[:MAX_UNCOVERED_NAMED])
 

@@ -198,12 +198,15 @@ class Vocabulary:
     """
 
     def __init__(self, texts: Iterable[tuple[str, str]]) -> None:
-        notes: dict[str, set[str]] = {}
+        words: dict[str, set[str]] = {}
         for note_id, text in texts:
-            for word in _WORD.findall(text):
-                s = stem(word)
-                if s:
-                    notes.setdefault(s, set()).add(note_id)
+            for word in _WORD.findall(text.lower()):
+                words.setdefault(word, set()).add(note_id)
+        notes: dict[str, set[str]] = {}
+        for word, ids in words.items():  # each distinct word stemmed once, not each occurrence
+            s = stem(word)
+            if s:
+                notes.setdefault(s, set()).update(ids)
         self._notes = {s: frozenset(ids) for s, ids in notes.items()}
         by_start: dict[str, list[str]] = {}
         for s in self._notes:

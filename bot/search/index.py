@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import hashlib
 import json
 import logging
@@ -283,6 +282,15 @@ class LoadedIndex:
         self.matrix = (
             self.vectors.reconstruct_n(0, self.vectors.ntotal) if self.vectors.ntotal else np.zeros((0, 1), np.float32)
         )
+        self.note_ids = list(dict.fromkeys(self.chunk_notes))
+        """Every note with a chunk, in index order."""
+        self.note_chunks = _note_chunk_table(self.chunk_notes, self.note_ids)
+        """Row r: the positions in `chunks` of note `note_ids[r]`'s chunks, padded with -1 (for scoring notes at once)."""
+        from bot.search.grounding import Vocabulary
+
+        # Built here, not on the first question, so no message waits for it.
+        self.vocabulary: Vocabulary = Vocabulary((c.note_id, c.text) for c in self.chunks)
+        """The notes' words and which notes use each."""
         uri = f"file:{folder / 'lexical.db'}?mode=ro&immutable=1"
         self._lexical = sqlite3.connect(uri, uri=True, check_same_thread=False)
         try:
@@ -292,13 +300,6 @@ class LoadedIndex:
             raise sqlite3.DatabaseError(f"{folder / 'lexical.db'}: {exc}") from exc
         self._lock = threading.Lock()
         self.closed = False
-
-    @functools.cached_property
-    def vocabulary(self) -> Vocabulary:
-        """The notes' words and which notes use each (built on first use, then kept)."""
-        from bot.search.grounding import Vocabulary
-
-        return Vocabulary((c.note_id, c.text) for c in self.chunks)
 
     @property
     def model(self) -> str:
@@ -352,6 +353,18 @@ class LoadedIndex:
         with self._lock:
             self._lexical.close()
             self.closed = True
+
+
+def _note_chunk_table(chunk_notes: list[str], note_ids: list[str]) -> np.ndarray:
+    """Per note, its chunks' positions as one row, padded with -1 to the longest row."""
+    rows: dict[str, list[int]] = {n: [] for n in note_ids}
+    for i, note_id in enumerate(chunk_notes):
+        rows[note_id].append(i)
+    width = max((len(r) for r in rows.values()), default=0)
+    table = np.full((len(note_ids), width), -1, dtype=np.int64)
+    for r, note_id in enumerate(note_ids):
+        table[r, : len(rows[note_id])] = rows[note_id]
+    return table
 
 
 def current_folder(index_dir: Path) -> Path | None:

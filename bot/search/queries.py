@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.knowledge.abbreviations import Abbreviations
+from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED_PENALTY, answerability
 from bot.search.followup import combine, is_anaphoric, is_bare_question, is_follow_up, is_short_question
 from bot.search.grounding import content_words
 from bot.search.index import LoadedIndex
@@ -23,16 +24,6 @@ log = logging.getLogger(__name__)
 
 CONTEXT_DEPTH = 10
 """Deeper than the usual five, so the question's own top note is usually scored in context too."""
-UNCOVERED_PENALTY = 0.12
-"""How much a short question's confidence drops when one of its words names a subject the top
-note does not cover. With the threshold (0.45) it was chosen on the odd lines of
-tests/data/real.jsonl (near-domain declines against covered questions still answered) and checked
-on its even lines and on eval.jsonl; `outsourcebot eval` reports all three."""
-SHORT_QUESTION_WORDS = 6
-"""Only questions of at most this many content words are checked: in a longer story the words no
-note uses are mostly the asker's situation ("I run a landscaping business...") rather than its subject."""
-RARE_NOTES = 2
-"""A word used by at most this many notes is specific enough that the answering note must use it too."""
 _ARITHMETIC = re.compile(r"\d\s*[-+*/x×^%]\s*\d|\d\s*%\s*of\s*\d|\bsquared\b", re.IGNORECASE)
 """Sums are never follow-ups to a topic, however short ("what's 2+2", "15% of 80000")."""
 
@@ -131,22 +122,35 @@ def _mostly_unknown(plan: QueryPlan, index: LoadedIndex) -> bool:
 
 
 def _ground(candidates: list[Candidate], plan: QueryPlan, index: LoadedIndex) -> list[Candidate]:
-    """Lower the confidence of a short question whose specific words the top note does not use.
+    """Score answerability again with grounding: a short question's specific words the top note does not use.
 
     "buying a franchise vs starting my own business" lands near a note on freelancing by its
     shape, but no note says "franchise": the question is about something not covered, and the
-    words are kept so the decline can say so in the asker's own words.
+    words are kept so the decline can say so in the asker's own words. A question with no content
+    word at all ("tell me more" with no topic) has nothing to ground either. Every candidate is
+    rescored (the question's subject is what is missing, not one note's), in lexical mode too.
     """
     if not candidates:
         return candidates
     words = content_words(plan.texts[0])
-    if not 0 < len(words) <= SHORT_QUESTION_WORDS:
+    if len(words) > SHORT_QUESTION_WORDS:
         return candidates
-    subject = set(_subject_words(plan))
-    vocabulary = index.vocabulary
-    found = [w for w in vocabulary.ungrounded(plan.texts[0], candidates[0].note_id, RARE_NOTES) if w in subject]
-    # Words no note uses at all name the missing subject best ("SBA" before "bakery").
-    uncovered = tuple(sorted(found, key=lambda w: len(vocabulary.notes_of(w))))
-    if not uncovered:
-        return candidates
-    return [replace(c, confidence=c.confidence - UNCOVERED_PENALTY, uncovered=uncovered) for c in candidates]
+    uncovered: tuple[str, ...] = ()
+    if words:
+        subject = set(_subject_words(plan))
+        vocabulary = index.vocabulary
+        found = [w for w in vocabulary.ungrounded(plan.texts[0], candidates[0].note_id, RARE_NOTES) if w in subject]
+        # Words no note uses at all name the missing subject best ("SBA" before "bakery").
+        uncovered = tuple(sorted(found, key=lambda w: len(vocabulary.notes_of(w))))
+        if not uncovered:
+            return candidates
+    return [
+        replace(
+            c,
+            confidence=answerability(c.cosine, c.margin, grounded=False)
+            if c.cosine
+            else c.confidence - UNCOVERED_PENALTY,
+            uncovered=uncovered,
+        )
+        for c in candidates
+    ]

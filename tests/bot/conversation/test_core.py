@@ -200,10 +200,10 @@ async def test_huge_message_is_cut_before_cleaning_and_answered_with_the_notice(
 
 
 def test_source_scores_stay_between_0_and_1(core: Core) -> None:
-    # An alternate question verbatim: cosine 1.0 plus the lexical agreement bonus.
+    # An alternate question verbatim: its chunk's cosine is 1.0, the note's score a little less.
     reply = core.answer(Message("do I need an NDA", "u", "exact"))
     assert reply.sources[0].id == "contracts"
-    assert reply.sources[0].score == 1.0
+    assert reply.sources[0].score == max(s.score for s in reply.sources) > 0.5
     assert all(0.0 <= s.score <= 1.0 for s in reply.sources)
 
 

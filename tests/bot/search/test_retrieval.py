@@ -201,8 +201,12 @@ def test_rank_notes_modes(tiny_knowledge: Path, tmp_path: Path, fake_embedder: H
     assert [c.note_id for c in lexical] == ["chasm"]  # only notes with a word match
     assert all(c.lexical == 0 for c in semantic)
     assert semantic == sorted(semantic, key=lambda c: -c.cosine)
-    # Fused confidence is the cosine, nudged up when the lexical ranking agrees on the top note.
-    assert fused[0].confidence == pytest.approx(fused[0].cosine + 0.04)
+    # Fused confidence is the note's semantic score and a share of its lead over the others,
+    # capped (grounding lowers it later, in `rank_plan`); a runner-up has no lead.
+    assert fused[0].margin == pytest.approx(fused[0].cosine - max(c.cosine for c in fused[1:]))
+    assert fused[0].confidence == pytest.approx(fused[0].cosine + 0.2 * min(fused[0].margin, 0.1))
+    assert fused[1].confidence == pytest.approx(fused[1].cosine)
+    assert fused[0].peak >= fused[0].cosine  # the best chunk alone is at least the weighed score
     assert 0 < lexical[0].confidence < 1
     assert rank_notes(index, vector, text, "fused", limit=2) == fused[:2]
 
