@@ -53,7 +53,7 @@ TOPIC_FLOOR = 0.4
 topic's note kept this way matched 0.43-0.72 on the follow-ups of tests/data/conversations.jsonl)."""
 
 
-TOPIC_MARGIN = 0.05
+TOPIC_MARGIN = 0.06
 """How much better the topic's note must match in context than a note confident on the message alone."""
 
 
@@ -161,10 +161,13 @@ def follow_topic(
     mine = in_context(index, topic, vector)
     # The topic's note, read with the topic's title, against the best note for the message alone:
     # "who wrote it?" after the chasm goes to Geoffrey Moore (0.93 alone, the chasm 0.45 in context),
-    # "how would I know if we're in one" after the tornado stays (0.57 in context, 0.40 for the best other).
+    # "how would I know if we're in one" after the tornado stays (0.57 in context, 0.36 for the best other).
     # A note confident on its own is overruled only by a clear margin ("do I need a contract with
-    # them?" after virtual assistants: the VA note 0.62 in context, contracts 0.61 alone, goes to contracts).
-    rival = 0.0 if best is None else best.confidence + (TOPIC_MARGIN if best.confidence >= threshold else 0.0)
+    # them?" after virtual assistants: the VA note 0.62 in context, contracts 0.57 alone, goes to contracts).
+    # Compared on one scale: the topic's best passage with the other note's best chunk (`peak`).
+    rival = 0.0
+    if best is not None:
+        rival = (best.peak or best.confidence) + (TOPIC_MARGIN if best.confidence >= threshold else 0.0)
     if mine is None or mine.confidence < max(TOPIC_FLOOR, rival):
         return candidates, False
     log.debug("follow-up kept the topic %s over %s", topic, best.note_id if best else None)

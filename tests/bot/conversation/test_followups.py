@@ -51,7 +51,7 @@ def test_how_do_i_know_if_im_stuck_in_it_after_the_chasm_stays_on_the_chasm(real
 @pytest.mark.parametrize(
     ("topic", "note", "section"),
     [
-        ("should I outsource my website", "outsourcing-web-and-design", "Rough costs"),
+        ("how do I get a website built for my shop", "outsourcing-web-and-design", "Rough costs"),
         ("should I hire a writer for my blog", "outsourcing-writing", "Rates"),
     ],
 )
