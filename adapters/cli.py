@@ -78,9 +78,9 @@ def _progress(label: str) -> Callable[[int, int], None]:
 def _core(**overrides: Any) -> Any:
     import dataclasses
 
-    from bot.conversation.core import Core
+    from adapters.startup import start_core
 
-    return Core.start(dataclasses.replace(_settings(), **overrides), say=_err)
+    return start_core(dataclasses.replace(_settings(), **overrides), say=_err)
 
 
 # ----- commands ---------------------------------------------------------------------------------
@@ -91,10 +91,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     Example: outsourcebot chat
     """
-    from adapters.console import run_console
+    from adapters.console import own_terminal, run_console
 
-    _err("Loading outsourcebot...")
-    run_console(_core())
+    with own_terminal():
+        run_console(_core())
     return 0
 
 
@@ -256,7 +256,11 @@ def cmd_kb_stats(args: argparse.Namespace) -> int:
 def cmd_forget(args: argparse.Namespace) -> int:
     """Delete everything stored about one user of one platform.
 
+    The console's user is console-user; every `outsourcebot ask` run is the one user
+    cli on platform cli, so `forget cli --platform cli` deletes the history of all of them.
+
     Example: outsourcebot forget 123456789 --platform telegram
+             outsourcebot forget cli --platform cli
     """
     from bot.storage.retention import forget_user
     from bot.storage.store import Store
@@ -387,7 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats = _add(kb_sub, "stats", cmd_kb_stats)
     stats.add_argument("--json", action="store_true", help="machine-readable output")
     forget = _add(sub, "forget", cmd_forget)
-    forget.add_argument("user", help="the user's platform id (the console's user is console-user)")
+    forget.add_argument(
+        "user", help="the user's platform id (the console's user is console-user; every `ask` run is cli)"
+    )
     forget.add_argument(
         "--platform",
         default="telegram",
@@ -415,7 +421,18 @@ COMMAND_MODULES = (
     "adapters.serve",
     "adapters.maintainer_commands",
     "adapters.bench_commands",
+    "adapters.deploy_commands",
 )
+
+
+# Libraries of the optional extras (pyproject.toml), for a one-line hint when one is missing.
+OPTIONAL_EXTRAS = {
+    "matplotlib": "report",
+    "telegram": "telegram",
+    "discord": "discord",
+    "torch": "reference",
+    "sentence_transformers": "reference",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -444,14 +461,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:
+        extra = OPTIONAL_EXTRAS.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            log.debug("command failed", exc_info=True)
+            _err(f"error: {type(exc).__name__}: {exc}")
+            return 1
+        _err(f"error: this command needs the {extra!r} extra: pip install 'outsourcebot[{extra}]'")
+        return 2
     except BrokenPipeError:
         # The reader went away (`outsourcebot ask ... | head`): stop quietly, and keep Python
         # from failing again while flushing stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:
+        from adapters.startup import network_hint
+
         log.debug("command failed", exc_info=True)
         _err(f"error: {type(exc).__name__}: {exc}")
+        hint = network_hint(exc)
+        if hint:
+            _err(hint)
         return 1
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from bot.conversation.core import Core
@@ -40,6 +43,39 @@ def render_reply(reply: Reply) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def own_terminal() -> Iterator[None]:
+    """Under another program (make), take the terminal's foreground so Ctrl-C reaches the chat alone.
+
+    The terminal sends Ctrl-C's SIGINT to its whole foreground process group; under `make chat`
+    that includes make, which then prints "make: *** [Makefile] Interrupt" after the chat's own
+    goodbye. Moving the chat into a process group of its own, made the foreground one, keeps make
+    out of it (a job-control shell does the same for each job). Started by the shell itself, the
+    chat already leads its own group and nothing changes.
+    """
+    import signal
+
+    fd = sys.stdin.fileno() if sys.stdin.isatty() else -1
+    if fd < 0 or os.getpgrp() == os.getpid() or os.tcgetpgrp(fd) != os.getpgrp():
+        yield
+        return
+    previous = os.getpgrp()
+    old_ttou = signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # a background group may not set the foreground
+    old_tstp = signal.signal(signal.SIGTSTP, signal.SIG_IGN)  # make can't resume a chat stopped on its own
+    try:
+        os.setpgid(0, 0)
+        os.tcsetpgrp(fd, os.getpgrp())
+    except OSError:
+        log.debug("could not take the terminal's foreground", exc_info=True)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.tcsetpgrp(fd, previous)
+        signal.signal(signal.SIGTTOU, old_ttou)
+        signal.signal(signal.SIGTSTP, old_tstp)
+
+
 def run_console(
     core: Core,
     read: Callable[[str], str] = input,
@@ -54,8 +90,6 @@ def run_console(
         out: Where replies are written (stdout by default).
         user: The console user's id.
     """
-    import sys
-
     stream = out or sys.stdout
 
     def say(text: str) -> None:
@@ -92,6 +126,10 @@ def run_console(
             reply = core.answer(TopicPress(numbered.suggestions[int(command) - 1].id, user, user, PLATFORM))
         elif command.isdigit() and numbered is not None:
             say(f"Pick a number from 1 to {len(numbered.suggestions)}, or type a question.")
+            continue
+        elif command.isdigit() and len(command) <= 2:
+            # A pick before any numbered list: a hint, not a question to log as unanswered.
+            say("There is no numbered list to pick from yet: type a question, or /topics for the list.")
             continue
         elif command.startswith("/"):
             say(f"Unknown command {line.split()[0]!r}. {COMMANDS}")

@@ -76,6 +76,12 @@ def cmd_kb_draft(args: argparse.Namespace) -> int:
         _err("no report yet: run `outsourcebot report` first, then pick a group number from it")
         return 1
     group = next((g for g in latest.groups if g.number == args.group), None)
+    if group is None and not latest.groups:
+        _err(
+            f"the latest report ({latest.generated}) has no unanswered-question groups, so there is nothing to draft; "
+            "run `outsourcebot report` again once users have asked questions the bot could not answer"
+        )
+        return 1
     if group is None:
         _err(
             f"the latest report ({latest.generated}) has no group {args.group}; it has groups 1 to {len(latest.groups)}"
@@ -143,8 +149,8 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
             "written to drafts/; move each out of drafts/ once `kb check` is happy with it."
         )
     print(
-        f"{len(result.written)} note(s) written ({len(result.drafted)} as drafts), {len(result.skipped)} skipped, "
-        f"{len(result.rejected)} rejected, {len(result.problems)} problem(s)"
+        f"{len(result.written)} note(s) written ({len(result.drafted)} as drafts), {len(result.unchanged)} unchanged, "
+        f"{len(result.skipped)} skipped, {len(result.rejected)} rejected, {len(result.problems)} problem(s)"
     )
     return 1 if result.skipped or result.rejected else 0
 

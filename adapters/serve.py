@@ -189,11 +189,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         try:
             runners = {p.name: p.prepare() for p in chosen}  # check every platform's settings before loading the model
 
-            from bot.conversation.core import Core
+            from adapters.startup import start_core
             from bot.conversation.watch import run_with_background_jobs
 
-            print("Loading outsourcebot...", file=sys.stderr, flush=True)
-            core = Core.start(load_settings(), say=lambda line: print(line, file=sys.stderr, flush=True))
+            core = start_core(load_settings())
             print(f"Serving on {', '.join(runners)}. Press Ctrl+C to stop.", file=sys.stderr, flush=True)
             asyncio.run(run_with_background_jobs(core, serve_platforms(core, runners)))
         except ConfigError as exc:
@@ -210,6 +209,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             # Not left to the CLI's handler, which prints the exception's text as it is.
             log.debug("serve failed", exc_info=True)  # the filters above redact the traceback
             print(f"error: {type(exc).__name__}: {redact(str(exc), secrets)}", file=sys.stderr, flush=True)
+            from adapters.startup import network_hint
+
+            hint = network_hint(exc)
+            if hint:
+                print(hint, file=sys.stderr, flush=True)
             return 1
     print("Stopped.", file=sys.stderr, flush=True)
     return 0

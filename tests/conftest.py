@@ -142,3 +142,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "reference: loads torch and the sentence-transformers reference encoder (slow, run once)"
     )
+    config.addinivalue_line(
+        "markers", "install: builds a wheel and installs it into a fresh venv (minutes; `make test-install` runs it)"
+    )

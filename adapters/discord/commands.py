@@ -21,12 +21,11 @@ def cmd_discord(args: argparse.Namespace) -> int:
     config = load_discord_config()  # before loading the model: a missing token fails at once
 
     from adapters.discord.client import run_discord
+    from adapters.startup import start_core
     from bot.config import load_settings
-    from bot.conversation.core import Core
     from bot.conversation.watch import run_with_background_jobs
 
-    print("Loading outsourcebot...", file=sys.stderr, flush=True)
-    core = Core.start(load_settings(), say=lambda line: print(line, file=sys.stderr, flush=True))
+    core = start_core(load_settings())
     print("Connecting to Discord. Press Ctrl+C to stop.", file=sys.stderr, flush=True)
     asyncio.run(run_with_background_jobs(core, run_discord(core, config)))
     return 0

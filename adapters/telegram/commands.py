@@ -24,18 +24,20 @@ def cmd_telegram(args: argparse.Namespace) -> int:
 
     from telegram.error import TelegramError
 
+    from adapters.startup import network_hint, start_core
     from adapters.telegram.app import serve
     from bot.config import load_settings
-    from bot.conversation.core import Core
     from bot.conversation.watch import run_with_background_jobs
 
-    print("Loading outsourcebot...", file=sys.stderr, flush=True)
-    core = Core.start(load_settings(), say=lambda line: print(line, file=sys.stderr, flush=True))
+    core = start_core(load_settings())
     try:
         asyncio.run(run_with_background_jobs(core, serve(core, config)))
     except TelegramError as exc:
         # Exception texts from the HTTP layer can contain the request URL, and with it the token.
         print(f"error: Telegram: {redactor.redact(str(exc))}", file=sys.stderr, flush=True)
+        hint = network_hint(exc)
+        if hint:
+            print(hint, file=sys.stderr, flush=True)
         return 1
     return 0
 

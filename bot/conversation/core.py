@@ -99,6 +99,7 @@ class Core:
         embedder: Embedder | None = None,
         store: Store | None = None,
         say: Callable[[str], None] = lambda line: log.info("%s", line),
+        progress: Callable[[int, int], None] | None = None,
     ) -> Core:
         """Load knowledge, model, index (building it when missing or stale) and store.
 
@@ -107,6 +108,7 @@ class Core:
             embedder: An encoder to use instead of the configured one (tests).
             store: A store to use instead of the configured database (tests).
             say: Where progress lines go.
+            progress: Called with (done, total) texts embedded while an index is built.
 
         Returns:
             A ready core.
@@ -121,7 +123,7 @@ class Core:
         if not kb.notes:
             raise RuntimeError(f"no usable notes in {settings.knowledge_dir}; run `outsourcebot kb check`")
         embedder = embedder or make_embedder(settings.encoder, settings.model_cache_dir)
-        index = ensure_index(kb, settings, embedder, say)
+        index = ensure_index(kb, settings, embedder, say, progress)
         store = store or Store(settings.db_path, settings.salt)
         return cls(settings, embedder, store, kb, index)
 

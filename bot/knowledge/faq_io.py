@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from bot.knowledge.notes import DRAFTS_DIR, KnowledgeBase, load_knowledge, parse_note
+from bot.knowledge.notes import DRAFTS_DIR, KnowledgeBase, KnowledgeNote, load_knowledge, parse_note
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class ImportResult:
         rejected: "row N: reason" for rows with no question or no answer (never written).
         problems: Validation problems of the written notes (`kb check` will report them too).
         drafted: Notes written to `drafts/` because they are not ready to serve yet.
+        unchanged: Ids of notes the file repeats exactly; they are left alone, with or without force.
     """
 
     written: list[Path] = field(default_factory=list)
@@ -70,6 +71,7 @@ class ImportResult:
     rejected: list[str] = field(default_factory=list)
     drafted: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -131,26 +133,36 @@ def slugify(text: str, words: int = 6) -> str:
 
 def note_records(kb: KnowledgeBase, folder: Path) -> list[dict[str, Any]]:
     """Every note as an export record, in id order."""
-    records = []
-    for note in sorted(kb.notes.values(), key=lambda n: n.id):
-        _, body = split_front_matter(note.path.read_text(encoding="utf-8"))
-        records.append(
-            {
-                "id": note.id,
-                "title": note.title,
-                "questions": list(note.questions),
-                "answer": body.strip("\n"),
-                "tags": list(note.tags),
-                "related": list(note.related),
-                "sources": list(note.sources),
-                "updated": note.updated,
-                "review_by": note.review_by,
-                "owner": note.owner,
-                "disclaimer": note.disclaimer,
-                "path": note.path.relative_to(folder).as_posix(),
-            }
-        )
-    return records
+    return [_note_record(note, folder) for note in sorted(kb.notes.values(), key=lambda n: n.id)]
+
+
+def _note_record(note: KnowledgeNote, folder: Path) -> dict[str, Any]:
+    """One note as an export record."""
+    _, body = split_front_matter(note.path.read_text(encoding="utf-8"))
+    return {
+        "id": note.id,
+        "title": note.title,
+        "questions": list(note.questions),
+        "answer": body.strip("\n"),
+        "tags": list(note.tags),
+        "related": list(note.related),
+        "sources": list(note.sources),
+        "updated": note.updated,
+        "review_by": note.review_by,
+        "owner": note.owner,
+        "disclaimer": note.disclaimer,
+        "path": note.path.relative_to(folder).as_posix(),
+    }
+
+
+def _unchanged(record: dict[str, Any], note: KnowledgeNote, folder: Path) -> bool:
+    """Whether an import record says exactly what an existing note says (its path and layout aside)."""
+
+    def comparable(value: Any) -> Any:
+        return value if isinstance(value, bool | list) else str(value or "")
+
+    current = _note_record(note, folder)
+    return all(comparable(record.get(k)) == comparable(v) for k, v in current.items() if k != "path")
 
 
 def export_notes(folder: Path, fmt: str) -> str:
@@ -329,6 +341,9 @@ def import_notes(path: Path, folder: Path, force: bool = False) -> ImportResult:
             result.skipped.append(f"{note_id}: appears twice in {path.name}")
             continue
         seen.add(note_id)
+        if note_id in existing and _unchanged(record, existing[note_id], folder):
+            result.unchanged.append(note_id)  # never rewritten, so an unchanged file keeps its layout
+            continue
         try:
             target = existing[note_id].path if note_id in existing else _target(folder, record)
             other = holder.get(target.resolve())

@@ -36,10 +36,23 @@ class SentenceTransformerEmbedder:
     def __init__(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
+        # transformers draws a "Loading weights" bar on stderr for every load; a bot's log is no place for it.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            from bot.config import ConfigError
+
+            raise ConfigError(
+                "OUTSOURCEBOT_ENCODER=sentence-transformers needs the reference extra: "
+                "pip install torch==2.13.0 'outsourcebot[reference]' (or unset it to serve with onnx)"
+            ) from None
+
+        from transformers.utils import logging as transformers_logging
 
         from bot.search.minilm import packaged_model_dir
 
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         self.name = "all-MiniLM-L6-v2/sentence-transformers"
         self.model = SentenceTransformer(str(packaged_model_dir()), device="cpu")
 

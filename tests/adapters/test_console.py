@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
 
 from adapters.console import COMMANDS, render_reply, run_console
+from bot.config import REPO_DIR
 from bot.conversation.core import Core
 from bot.messages import Message, Reply, ReplyKind, Source, Suggestion
 from bot.replies.blocks import Block, BlockKind
@@ -88,10 +93,12 @@ def test_empty_line_gets_help(core: Core) -> None:
 
 
 def test_a_number_opens_only_a_suggestion_that_was_shown_numbered(core: Core) -> None:
-    # The help reply's popular topics are not numbered, so "1" after it is a question, not a hidden topic.
+    # The help reply's popular topics are not numbered, so "1" after it opens no hidden topic: it gets a
+    # hint, and is not stored as a question (nor as an unanswered one).
     output, _ = converse(core, "   ", "1")
-    assert [r["question"] for r in core.store.db["questions"].rows] == ["1"]
+    assert list(core.store.db["questions"].rows) == []
     assert "[1]" not in turns(output)[1]
+    assert "no numbered list to pick from yet" in output
 
 
 def test_rating_goes_to_the_latest_answer_even_without_suggestions(core: Core) -> None:
@@ -156,3 +163,60 @@ def test_unknown_commands_and_out_of_range_numbers_are_not_questions(core: Core)
     assert core.store.count("questions") == 1, "only the real question was recorded"
     topics_part = text.split("Here are the topics")[1]
     assert "• " not in topics_part and "[1]" in topics_part, "topics are listed once, numbered"
+
+
+def test_a_number_before_any_list_is_a_hint_not_a_question(core: Core) -> None:
+    output, _ = converse(core, "2", "/quit")
+    assert "no numbered list to pick from yet" in output
+    assert core.store.db["unanswered"].count == 0
+    assert core.store.db["questions"].count == 0
+
+
+def _pty_chat(argv: list[str], env: dict[str, str], keys: bytes) -> tuple[int, str]:
+    """Run argv on a new pseudo-terminal, send keys once the prompt shows, and return (exit status, screen)."""
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a session leader with the terminal, as a shell gives a job
+        os.execvpe(argv[0], argv, env)
+    screen, sent, deadline = b"", False, time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: every process holding the terminal has gone
+            break
+        if not chunk:
+            break
+        screen += chunk
+        if not sent and b"you> " in screen:
+            os.write(fd, keys)
+            sent = True
+    else:
+        os.kill(pid, 9)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), screen.decode(errors="replace")
+
+
+def test_ctrl_c_in_make_chat_ends_the_chat_without_makes_interrupt(tiny_knowledge: Path, tmp_path: Path) -> None:
+    """Ctrl-C at the prompt of `make chat` says goodbye and exits 0; make prints no "Interrupt" line."""
+    if not (REPO_DIR / ".venv" / "bin" / "outsourcebot").exists():
+        pytest.fail("no .venv/bin/outsourcebot: run `make install`")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTSOURCEBOT_")}
+    env.update(
+        OUTSOURCEBOT_DATA_DIR=str(tmp_path / "data"),
+        OUTSOURCEBOT_KNOWLEDGE_DIR=str(tiny_knowledge),
+        OUTSOURCEBOT_ENCODER="numpy",
+        OUTSOURCEBOT_THRESHOLD="0.3",
+    )
+    # The real target; -o keeps make from reinstalling anything.
+    argv = ["make", "--no-print-directory", "-C", str(REPO_DIR), "-o", ".venv/.installed-serve", "chat"]
+    status, screen = _pty_chat(argv, env, b"\x03")
+    assert "Bye!" in screen, screen
+    assert "Interrupt" not in screen and "Error" not in screen, screen
+    assert status == 0, screen

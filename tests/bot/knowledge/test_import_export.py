@@ -131,12 +131,13 @@ def test_import_never_overwrites_without_force(tiny_knowledge: Path, tmp_path: P
     before = (tiny_knowledge / "pricing.md").read_text(encoding="utf-8")
 
     result = import_notes(exported, tiny_knowledge)
-    assert result.written == [] and len(result.skipped) == 3
+    assert result.written == [] and len(result.skipped) == 1
+    assert sorted(result.unchanged) == ["chasm", "contracts"]
     assert "--force" in result.skipped[0]
     assert (tiny_knowledge / "pricing.md").read_text(encoding="utf-8") == before
 
     result = import_notes(exported, tiny_knowledge, force=True)
-    assert len(result.written) == 3
+    assert result.written == [tiny_knowledge / "pricing.md"], "only the changed note is rewritten"
     assert load_knowledge(tiny_knowledge).notes["pricing"].answer.startswith("Freelancers bill")
 
 
@@ -155,14 +156,18 @@ def test_cli_export_import_and_draft(
     monkeypatch.setenv("OUTSOURCEBOT_DATA_DIR", str(data_dir))
     out = tmp_path / "faq.csv"
     assert main(["kb", "export", "--format", "csv", "--output", str(out)]) == 0
-    assert main(["kb", "import", str(out)]) == 1  # everything exists already
-    assert "--force" in capsys.readouterr().err
+    assert main(["kb", "import", str(out)]) == 0  # everything exists already, unchanged: a no-op
+    assert "3 unchanged, 0 skipped" in capsys.readouterr().out
     copy = tmp_path / "copy"
     assert main(["kb", "import", str(out), "--into", str(copy)]) == 0
     assert load_knowledge(copy).ok
 
     assert main(["kb", "draft", "1"]) == 1
     assert "run `outsourcebot report` first" in capsys.readouterr().err
+    save_latest(ReportData(generated="2026-01-01T00:00:00+00:00", since=None, groups=[]), data_dir)
+    assert main(["kb", "draft", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "has no unanswered-question groups, so there is nothing to draft" in err and "1 to 0" not in err
     group = UnansweredGroup(
         1,
         4,
@@ -213,7 +218,7 @@ def test_csv_rows_without_question_or_answer_are_rejected_and_counted(
     monkeypatch.setenv("OUTSOURCEBOT_DATA_DIR", str(tmp_path / "data"))
     assert main(["kb", "import", str(faq), "--into", str(tmp_path / "cli")]) == 1
     out, err = capsys.readouterr()
-    assert "1 note(s) written (1 as drafts), 0 skipped, 3 rejected" in out
+    assert "1 note(s) written (1 as drafts), 0 unchanged, 0 skipped, 3 rejected" in out
     assert "rejected row 3: no question (Orphan answer)" in err
 
 
@@ -222,6 +227,26 @@ def test_imported_answer_with_trailing_blank_space_ends_with_one_newline(tmp_pat
     faq.write_text(json.dumps([{"question": "q one", "answer": "An answer.\n\n   \n", "title": "T"}]), encoding="utf-8")
     [path] = import_notes(faq, tmp_path / "k").written
     assert path.read_text(encoding="utf-8").endswith("---\nAn answer.\n")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_importing_an_unchanged_export_is_a_no_op(
+    rich_knowledge: Path, tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kb import` of what `kb export` just wrote exits 0 and touches no file, with or without --force."""
+    from adapters.cli import main
+
+    exported = tmp_path / f"notes.{fmt}"
+    exported.write_text(export_notes(rich_knowledge, fmt), encoding="utf-8")
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in rich_knowledge.rglob("*.md")}
+    monkeypatch.setenv("OUTSOURCEBOT_KNOWLEDGE_DIR", str(rich_knowledge))
+    monkeypatch.setenv("OUTSOURCEBOT_DATA_DIR", str(tmp_path / "data"))
+    for extra in ([], ["--force"]):
+        assert main(["kb", "import", str(exported), *extra]) == 0
+        out, err = capsys.readouterr()
+        assert f"0 note(s) written (0 as drafts), {len(before)} unchanged, 0 skipped" in out, out + err
+        assert "skipped" not in err
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in rich_knowledge.rglob("*.md")} == before
 
 
 def _json_file(tmp_path: Path, records: list[dict[str, object]]) -> Path:

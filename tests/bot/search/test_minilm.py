@@ -6,11 +6,13 @@ and its index is built once; tests needing it are marked `reference`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
+from bot.config import REPO_DIR
 from bot.conversation.core import Core
 from bot.maintainers.evaluation import load_cases
 from bot.search.embedder import Embedder, NumpyEmbedder, SentenceTransformerEmbedder, make_embedder
@@ -127,3 +129,19 @@ def test_embedders_follow_the_port(real_core: Core) -> None:
 def test_numpy_and_serving_encoders_agree(numpy_encoder: MiniLMEncoder, real_core: Core) -> None:
     texts = QUESTIONS[:40]
     assert _cosines(numpy_encoder.embed(texts), real_core.embedder.embed(texts)).min() >= 0.999
+
+
+@pytest.mark.reference
+def test_loading_the_reference_encoder_draws_no_progress_bar() -> None:
+    """The reference encoder loads without transformers' "Loading weights" bar on stderr."""
+    import subprocess
+    import sys
+
+    code = "from bot.search.embedder import SentenceTransformerEmbedder as E; print(E().embed(['hi']).shape)"
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_DISABLE_PROGRESS_BARS"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO_DIR, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(1, 384)"
+    assert "Loading weights" not in result.stderr and "it/s" not in result.stderr, result.stderr
