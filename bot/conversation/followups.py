@@ -149,7 +149,9 @@ def follow_topic(
         mine = in_context(index, topic, vector)
         if mine is None:
             return candidates, False
-        return [replace(candidates[0], passages=mine.passages), *candidates[1:]], False
+        # Its `peak` came from the title-prefixed reading, whose best chunk is the title: dropped, so
+        # it does not pass for "the note's own question" (`focus.lead_passage`).
+        return [replace(candidates[0], passages=mine.passages, peak=0.0), *candidates[1:]], False
     if _unrelated(text, topic, index):
         return candidates, False
     if not _points_back(text) and _foreign(text, topic, index):
