@@ -130,6 +130,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
                         "text": reply.text,
                         "sources": [{"id": s.id, "title": s.title, "score": s.score} for s in reply.sources],
                         "suggestions": [{"id": s.id, "title": s.title} for s in reply.suggestions],
+                        "also_asked": [{"id": s.id, "label": s.title} for s in reply.also_asked],
                         "answer_id": reply.answer_id,
                     },
                     ensure_ascii=False,
