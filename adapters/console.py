@@ -11,7 +11,7 @@ from typing import TextIO
 
 from bot.conversation.core import Core
 from bot.conversation.events import Command, CommandName, Forget, Rating, TopicPress
-from bot.messages import Message, Reply, ReplyKind
+from bot.messages import Message, Reply, ReplyKind, Suggestion
 from bot.replies.blocks import BlockKind
 
 log = logging.getLogger(__name__)
@@ -36,11 +36,20 @@ def render_reply(reply: Reply) -> str:
         lines.append("")
         lines.append(f"{reply.suggestion_label or 'Topics'}:")
         lines += [f"  [{i}] {s.title}" for i, s in enumerate(reply.suggestions, 1)]
+    if numbered or reply.also_asked:
+        start = len(reply.suggestions) if numbered else 0
+        lines += [f"  [{i}] {s.title}" for i, s in enumerate(reply.also_asked, start + 1)]
     if reply.more is not None:
         lines.append(f'({reply.more.title}: type "more")')
     if reply.answer_id and reply.kind in (ReplyKind.ANSWER, ReplyKind.FALLBACK):
         lines.append("(Was this helpful? /good or /bad)")
     return "\n".join(lines)
+
+
+def choices(reply: Reply) -> list[Suggestion]:
+    """The topics a number picks after `reply`: its suggestions when numbered, then its "You also asked" ones."""
+    numbered = reply.suggestions if reply.kind in NUMBERED_KINDS else []
+    return [*numbered, *reply.also_asked]
 
 
 @contextlib.contextmanager
@@ -122,10 +131,10 @@ def run_console(
             rating = Rating(rated.answer_id, 1 if command in ("/good", "+") else -1, user, user, PLATFORM)
             say(core.answer(rating).text)
             continue
-        elif command.isdigit() and numbered is not None and 1 <= int(command) <= len(numbered.suggestions):
-            reply = core.answer(TopicPress(numbered.suggestions[int(command) - 1].id, user, user, PLATFORM))
+        elif command.isdigit() and numbered is not None and 1 <= int(command) <= len(choices(numbered)):
+            reply = core.answer(TopicPress(choices(numbered)[int(command) - 1].id, user, user, PLATFORM))
         elif command.isdigit() and numbered is not None:
-            say(f"Pick a number from 1 to {len(numbered.suggestions)}, or type a question.")
+            say(f"Pick a number from 1 to {len(choices(numbered))}, or type a question.")
             continue
         elif command.isdigit() and len(command) <= 2:
             # A pick before any numbered list: a hint, not a question to log as unanswered.

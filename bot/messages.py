@@ -85,6 +85,9 @@ class Reply:
         more: The "More on <title>" offer: the note whose parts not yet shown a "more" press (or
             typing "more") shows, with the button's label as its title; None when the note has
             been shown in full, or the reply is no answer.
+        also_asked: The message's other questions, when it asked several things and another note
+            answers one of them: that note with the button's label ("You also asked: <title>") as
+            its title, offered like a suggestion (a press answers with the note).
     """
 
     kind: ReplyKind
@@ -94,6 +97,7 @@ class Reply:
     answer_id: str | None = None
     answered: bool = False
     more: Suggestion | None = None
+    also_asked: list[Suggestion] = field(default_factory=list)
 
     @classmethod
     def of(cls, kind: ReplyKind, text: str, **fields: Any) -> Reply:

@@ -181,7 +181,7 @@ def build_topics_view(reply: Reply, page: int = 0) -> discord.ui.View | None:
 
 
 def build_view(reply: Reply) -> discord.ui.View | None:
-    """The buttons for a reply: "More on <title>" and feedback on the first row, then topics.
+    """The buttons for a reply: "More on <title>" and feedback on the first row, then "You also asked" and topics.
 
     A topic list gets its first page of buttons (`build_topics_view`).
 
@@ -201,7 +201,7 @@ def build_view(reply: Reply) -> discord.ui.View | None:
         topic_rows -= 1
     first_row = ROWS - topic_rows
     seen: set[str] = set()
-    for suggestion in reply.suggestions:
+    for suggestion in [*reply.also_asked, *reply.suggestions]:
         if len(seen) >= topic_rows * BUTTONS_PER_ROW:
             break
         if suggestion.id in seen or not _usable(suggestion.id):

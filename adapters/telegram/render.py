@@ -166,14 +166,14 @@ BUTTON_TEXT_LIMIT = 100
 
 
 def keyboard_for(reply: Reply, with_feedback: bool = True) -> InlineKeyboardMarkup | None:
-    """ "More on <title>" when the note has more to show, suggestions one button a row, then 👍 / 👎."""
+    """ "More on <title>" when the note has more to show, "You also asked" and suggestions one button a row, then 👍 / 👎."""
     rows = []
     if reply.more is not None:
         label = reply.more.title[:BUTTON_TEXT_LIMIT] or reply.more.id
         rows.append([InlineKeyboardButton(label, callback_data=more_data(reply.more.id))])
     rows += [
         [InlineKeyboardButton(s.title[:BUTTON_TEXT_LIMIT] or s.id, callback_data=topic_data(s.id))]
-        for s in reply.suggestions
+        for s in [*reply.also_asked, *reply.suggestions]
     ]
     if with_feedback and reply.answer_id and reply.kind in FEEDBACK_KINDS:
         up, down = feedback_data(reply.answer_id, 1), feedback_data(reply.answer_id, -1)

@@ -35,6 +35,7 @@ from bot.search.embedder import Embedder, make_embedder
 from bot.search.index import ANSWER_PART, LoadedIndex, ensure_index
 from bot.search.queries import QueryPlan, plan_queries, rank_plan
 from bot.search.retrieval import Candidate
+from bot.search.several import also_asked
 from bot.search.text import MAX_QUESTION_CHARS, MAX_RAW_CHARS, clean_text, has_words, mostly_non_latin, truncate
 from bot.storage.store import Store
 
@@ -280,12 +281,34 @@ class Core:
         answered = best is not None and best.confidence >= self.settings.threshold
         if answered and best:
             reply = self._focused(message, edition.kb, best, candidates, notice, brief=brief)
+            reply.also_asked = self._also_asked(plan, vectors, edition, best, reply)
         else:
             reply = answers.fallback_reply(edition.kb, candidates, notice, english_only=mostly_non_latin(text))
         reply.answer_id = self.memory.record(message.platform, message.user, message.chat, text, reply, best)
         if answered and best:
             self.memory.remember(message.platform, message.chat, message.user, best.note_id)
         return reply
+
+    def _also_asked(
+        self, plan: QueryPlan, vectors: np.ndarray, edition: Edition, best: Candidate, reply: Reply
+    ) -> list[Suggestion]:
+        """The notes of a message's other questions, as "You also asked: <title>" buttons (none already offered)."""
+        if not plan.questions:
+            return []
+        offered = {s.id for s in reply.suggestions}
+        found = also_asked(
+            plan.separate,
+            vectors[len(plan.texts) - plan.questions :],
+            edition.index,
+            self.mode,
+            self.settings.threshold,
+            best.note_id,
+        )
+        return [
+            Suggestion(c.note_id, render("also_asked_button", title=edition.kb.notes[c.note_id].title))
+            for c in found
+            if c.note_id in edition.kb.notes and c.note_id not in offered
+        ]
 
     def _focused(
         self,

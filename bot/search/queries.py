@@ -18,6 +18,7 @@ from bot.search.followup import combine, is_anaphoric, is_bare_question, is_foll
 from bot.search.grounding import content_words
 from bot.search.index import LoadedIndex
 from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, merge_rankings, rank_notes
+from bot.search.several import separate_questions
 from bot.search.text import expand_abbreviations, has_words
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,15 @@ class QueryPlan:
     """The texts to embed and rank for one question.
 
     Attributes:
-        texts: Texts to embed, in order: the question's own variants, then the contextual one if any.
+        texts: Texts to embed, in order: the question's own variants, then the contextual one if
+            any, then the message's separate questions if it asks several things.
         own: How many of `texts` are the question itself (as typed; abbreviations spelled out).
-        contextual: True when the last text is the question read in the previous topic's context.
+        contextual: True when the text after the own ones is the question read in the previous topic's context.
         anaphoric: The question is a very short one about the previous topic itself.
         bare: The question is only a word or two and a "?", so it reads in context only when
             it is on our subject at all.
+        questions: How many of `texts`, at the end, are the message's separate questions (see
+            `bot.search.several`); 0 for a message asking one thing.
     """
 
     texts: list[str]
@@ -46,6 +50,12 @@ class QueryPlan:
     contextual: bool = False
     anaphoric: bool = False
     bare: bool = False
+    questions: int = 0
+
+    @property
+    def separate(self) -> list[str]:
+        """The message's separate questions (empty for a message asking one thing)."""
+        return self.texts[len(self.texts) - self.questions :] if self.questions else []
 
 
 def plan_queries(text: str, previous_title: str | None = None, abbreviations: Abbreviations | None = None) -> QueryPlan:
@@ -54,7 +64,8 @@ def plan_queries(text: str, previous_title: str | None = None, abbreviations: Ab
     The question as typed is always searched: "is my VA an employee?" is better
     matched as typed, "should I hire a VA" once "VA" is spelled out. With a previous
     topic, a follow-up ("how much does that cost?") or a very short question
-    ("how much?") is also searched as "<previous title>: <question>".
+    ("how much?") is also searched as "<previous title>: <question>". A message asking
+    several things also has each question searched on its own (`bot.search.several`).
 
     Args:
         text: The cleaned question.
@@ -73,7 +84,8 @@ def plan_queries(text: str, previous_title: str | None = None, abbreviations: Ab
         return QueryPlan(
             [*texts, f"{previous_title}: {expanded}"], own, True, is_anaphoric(text), is_bare_question(text)
         )
-    return QueryPlan(texts, own)
+    questions = separate_questions(text)
+    return QueryPlan([*texts, *questions], own, questions=len(questions))
 
 
 def rank_plan(plan: QueryPlan, vectors: np.ndarray, index: LoadedIndex, mode: str, threshold: float) -> list[Candidate]:
@@ -103,7 +115,7 @@ def rank_plan(plan: QueryPlan, vectors: np.ndarray, index: LoadedIndex, mode: st
         # "pizza?" after a question on freelancers is about pizza, not freelancers; so is
         # "what time is it in Tokyo?", whose subject no note mentions, and "what's 2+2".
         return own
-    contextual = rank_notes(index, vectors[-1], plan.texts[-1], mode, limit=CONTEXT_DEPTH)
+    contextual = rank_notes(index, vectors[plan.own], plan.texts[plan.own], mode, limit=CONTEXT_DEPTH)
     return combine(own, contextual, threshold, plan.anaphoric)[:5]
 
 

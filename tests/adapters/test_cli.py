@@ -99,7 +99,7 @@ def test_ask_json_over_stdin_prints_one_object_per_line_in_order(cli_env: dict[s
     objects = [json.loads(line) for line in lines]
     assert [o["question"] for o in objects] == questions
     for obj in objects:
-        assert set(obj) == {"question", "answered", "text", "sources", "suggestions", "answer_id"}
+        assert set(obj) == {"question", "answered", "text", "sources", "suggestions", "also_asked", "answer_id"}
         assert isinstance(obj["text"], str) and obj["text"]
         assert all(set(s) == {"id", "title", "score"} for s in obj["sources"])
         assert all(set(s) == {"id", "title"} for s in obj["suggestions"])

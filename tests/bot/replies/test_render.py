@@ -36,11 +36,13 @@ SAMPLES: dict[str, dict[str, object]] = {
     "too_long": dict(length=5000, limit=1000),
     "all_shown": dict(title="Virtual assistants"),
     "more_button": dict(title="Virtual assistants"),
+    "also_asked_button": dict(title="Paying freelancers"),
     "topics": dict(topics=[Suggestion("a", "Alpha"), Suggestion("b", "Beta")]),
 }
 EXPECTED = {
     "all_shown": "That's everything I have on Virtual assistants.",
     "more_button": "More on Virtual assistants",
+    "also_asked_button": "You also asked: Paying freelancers",
     "answer": "Pricing\n\nCompare total cost.",
     "suggestions": "Related topics: Contracts, Pricing",
     "error": "something went wrong",

@@ -1,0 +1,94 @@
+"""Several questions in one message: the main one is answered, the others are offered as buttons.
+
+"How do I find a good VA? And how should I pay a freelancer?" asks two things. The whole message
+is searched as usual and its best note answers (the main question). Each question of the message
+is also searched on its own; one whose own best note is a different note, confident in its own
+right, is offered as "You also asked: <title>" (a topic button, so a press answers it).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from bot.search.followup import is_anaphoric
+from bot.search.grounding import content_words
+from bot.search.index import LoadedIndex
+from bot.search.retrieval import Candidate
+
+MAX_ALSO_ASKED = 2
+"""At most this many other questions are offered; a message asking more is rare and the buttons crowd."""
+LEAD = 0.08
+"""A question is offered only when its own best note leads the answered note by this much for it:
+"should I pay them for a test piece?" after "how do I interview a freelancer" is part of the same topic."""
+MIN_WORDS = 1
+"""A part needs this many content words to be a question of its own ("and what is the chasm?" is, "and why?" is not)."""
+_QUESTION_WORD = (
+    r"(?:how|what|who|whom|whose|which|where|when|why|should|shall|can|could|do|does|did|is|are|will|would)\b"
+)
+_SPLIT = re.compile(
+    rf"(?<=[.?!])\s+|;\s*|,?\s+(?:and|also|or|plus)\s+(?={_QUESTION_WORD})|,\s+(?={_QUESTION_WORD})", re.IGNORECASE
+)
+_ASKS = re.compile(rf"^(?:also\s+|and\s+|but\s+|so\s+)?{_QUESTION_WORD}", re.IGNORECASE)
+
+
+def separate_questions(text: str) -> list[str]:
+    """The questions of a message, each as its own text; empty when it asks fewer than two.
+
+    A part is a question when it ends with "?" or starts with a question word; a part that only
+    tells the asker's situation ("We sell on Amazon.") is left out, and so is a short one about
+    "that" or "it" ("is it worth it?"), which leans on the rest of the message.
+
+    Args:
+        text: The cleaned message.
+
+    Returns:
+        The questions in message order, or [] for a message with one question (or none).
+    """
+    parts = [p.strip(" ,") for p in _SPLIT.split(text) if p and p.strip(" ,")]
+    questions = [
+        p
+        for p in parts
+        if (p.endswith("?") or _ASKS.match(p)) and len(content_words(p)) >= MIN_WORDS and not is_anaphoric(p)
+    ]
+    return questions if len(questions) >= 2 else []
+
+
+def also_asked(
+    questions: list[str],
+    vectors: np.ndarray,
+    index: LoadedIndex,
+    mode: str,
+    threshold: float,
+    answered: str,
+) -> list[Candidate]:
+    """The other questions' notes: each question's own best note, when confident and clearly not the one answered.
+
+    Args:
+        questions: From `separate_questions`.
+        vectors: One embedding per question (zeros in lexical mode).
+        index: The loaded index.
+        mode: "fused", "semantic" or "lexical".
+        threshold: The answer threshold; a question's note is offered only at or above it, and
+            `LEAD` ahead of the answered note's confidence for that question.
+        answered: The note answering the whole message.
+
+    Returns:
+        At most `MAX_ALSO_ASKED` candidates, in message order, each note once.
+    """
+    from bot.search.queries import QueryPlan, rank_plan  # queries plans these texts, so import late
+
+    found: list[Candidate] = []
+    seen = {answered}
+    for i, question in enumerate(questions):
+        ranked = rank_plan(QueryPlan([question], 1), vectors[i : i + 1], index, mode, threshold)
+        if not ranked or ranked[0].confidence < threshold or ranked[0].note_id in seen:
+            continue
+        main = next((c.confidence for c in ranked if c.note_id == answered), 0.0)
+        if ranked[0].confidence - main >= LEAD:
+            seen.add(ranked[0].note_id)
+            found.append(ranked[0])
+            if len(found) == MAX_ALSO_ASKED:
+                break
+    return found

@@ -1,0 +1,62 @@
+"""Several questions in one message: splitting them, and which other notes are offered ("You also asked")."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation.core import Core
+from bot.messages import Message
+from bot.search.queries import plan_queries
+from bot.search.several import separate_questions
+
+
+@pytest.mark.parametrize(
+    ("text", "questions"),
+    [
+        (
+            "How do I find a good VA? And what goes in a freelance contract?",
+            ["How do I find a good VA?", "And what goes in a freelance contract?"],
+        ),
+        (
+            "We sell candles online. Should I hire a bookkeeper, and who owns the logo a designer makes?",
+            ["Should I hire a bookkeeper", "who owns the logo a designer makes?"],
+        ),
+        (
+            "what goes in a freelance contract; who owns the IP",
+            ["what goes in a freelance contract", "who owns the IP"],
+        ),
+        ("how much does a freelancer cost?", []),  # one question
+        ("We sell candles online. How do I find a designer?", []),  # a story and one question
+        ("Should I hire a VA? Is it worth it?", []),  # the second leans on the first ("it")
+        ("how do I pay a freelancer, and why?", []),  # "why" alone names nothing
+    ],
+)
+def test_separate_questions(text: str, questions: list[str]) -> None:
+    assert separate_questions(text) == questions
+
+
+def test_the_separate_questions_are_embedded_after_the_message_itself() -> None:
+    plan = plan_queries("How do I find a good VA? And what goes in a freelance contract?")
+    assert plan.own == 2  # as typed, and with "VA" spelled out
+    assert plan.separate == ["How do I find a good VA?", "And what goes in a freelance contract?"]
+    assert plan.texts[plan.own :] == plan.separate and not plan.contextual
+    follow_up = plan_queries("and what does that cost?", previous_title="Virtual assistants")
+    assert follow_up.contextual and follow_up.separate == [] and follow_up.texts[-1].startswith("Virtual assistants:")
+
+
+def test_the_other_question_is_offered_with_the_real_model(real_core: Core) -> None:
+    reply = real_core.answer(
+        Message("How do I find a good virtual assistant? And what goes in a freelance contract?", "several", "two")
+    )
+    assert reply.answered and reply.sources[0].id == "virtual-assistants"
+    assert [(s.id, s.title) for s in reply.also_asked] == [
+        ("contracts-and-ip", "You also asked: Contracts and intellectual property")
+    ]
+    assert "contracts-and-ip" not in {s.id for s in reply.suggestions}, "offered once, not also as a related topic"
+
+
+def test_parts_of_one_topic_offer_nothing_else(real_core: Core) -> None:
+    reply = real_core.answer(
+        Message("How much does a freelance designer charge? Do they bill hourly or by the project?", "several", "one")
+    )
+    assert reply.answered and reply.also_asked == []
