@@ -21,7 +21,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.knowledge.notes import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -147,25 +151,35 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
 
     Drafts (notes under a `drafts/` folder) are checked too and their problems
     listed as "draft, not served"; they never reach users, so they do not fail
-    the check. With --json only one JSON object is printed (problems inside it).
+    the check. Passages too long for a focused reply and openings that are not
+    a direct answer fail the check but do not keep a note out of service. With
+    --reach the encoder is loaded (a few seconds, more when the index must be
+    built) and every section is asked its own questions and its heading; a
+    section that never leads a reply is reported. With --json only one JSON
+    object is printed (problems inside it).
 
     Example: outsourcebot kb check
+             outsourcebot kb check --reach
              outsourcebot kb check --stale
              outsourcebot kb check --json
     """
     from bot.knowledge.abbreviations import check_abbreviations
     from bot.knowledge.notes import load_drafts, load_knowledge, stale_notes
+    from bot.knowledge.passages import passage_problems
 
     settings = _settings()
     kb = load_knowledge(settings.knowledge_dir)
     abbreviation_problem = check_abbreviations(settings.knowledge_dir)
     drafts = load_drafts(settings.knowledge_dir, kb)
     stale = stale_notes(kb) if args.stale else []
-    lines = [str(p) for p in kb.problems] + ([abbreviation_problem] if abbreviation_problem else [])
-    lines += [f"{n.path}:1: past its review date {n.review_by} (owner: {n.owner or 'nobody'})" for n in stale]
+    focus = [str(p) for p in passage_problems(kb)]
+    if args.reach:
+        focus += _unreachable(kb, settings)
+    problems = [str(p) for p in kb.problems] + ([abbreviation_problem] if abbreviation_problem else []) + focus
+    lines = problems + [f"{n.path}:1: past its review date {n.review_by} (owner: {n.owner or 'nobody'})" for n in stale]
     draft_lines = [f"{p.path}:{p.line}: draft, not served: {p.message}" for p in drafts.problems]
-    failed = bool(kb.problems or stale or abbreviation_problem)
-    summary = f"{len(kb.problems) + bool(abbreviation_problem)} problem(s), {len(stale)} stale note(s) in {len(kb.notes)} notes"
+    failed = bool(problems or stale)
+    summary = f"{len(problems)} problem(s), {len(stale)} stale note(s) in {len(kb.notes)} notes"
     if drafts.notes or drafts.problems:
         summary += f"; {len(drafts.problems)} problem(s) in drafts (not served)"
     if args.json:
@@ -173,8 +187,7 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "notes": len(kb.notes),
-                    "problems": [str(p) for p in kb.problems]
-                    + ([abbreviation_problem] if abbreviation_problem else []),
+                    "problems": problems,
                     "stale": [n.id for n in stale],
                     "drafts": len(drafts.notes),
                     "draft_problems": [str(p) for p in drafts.problems],
@@ -192,9 +205,28 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
         return 1
     print(
         f"{len(kb.notes)} notes OK"
+        + (" (every section reachable)" if args.reach else "")
         + (f"; drafts (not served): {len(drafts.problems)} problem(s)" if draft_lines else "")
     )
     return 0
+
+
+def _unreachable(kb: KnowledgeBase, settings: Settings) -> list[str]:
+    """The `--reach` problems of the servable notes, building the index first when it is out of date."""
+    from bot.maintainers.reach import section_reach, unreachable_sections
+    from bot.search.embedder import make_embedder
+    from bot.search.index import ensure_index
+
+    servable = kb.servable()
+    _err(f"Loading the {settings.encoder} encoder...")
+    embedder = make_embedder(settings.encoder, settings.model_cache_dir)
+    index = ensure_index(servable, settings, embedder, _err)
+    try:
+        reach = section_reach(servable, index, embedder)
+    finally:
+        index.close()
+    _err(f"{sum(r.reached for r in reach)} of {len(reach)} sections reachable")
+    return [str(p) for p in unreachable_sections(reach)]
 
 
 def cmd_kb_build(args: argparse.Namespace) -> int:
@@ -387,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = _add(kb_sub, "check", cmd_kb_check)
     check.add_argument("--stale", action="store_true", help="also list notes past their review_by date")
     check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument(
+        "--reach", action="store_true", help="also ask every section its questions and report those never reached"
+    )
     build = _add(kb_sub, "build", cmd_kb_build)
     build.add_argument("--force", action="store_true", help="build from the valid notes even when some have problems")
     stats = _add(kb_sub, "stats", cmd_kb_stats)

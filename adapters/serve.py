@@ -71,8 +71,8 @@ def _prepare_discord() -> Runner:
 
 
 def _prepare_telegram() -> Runner:
+    from adapters.redaction import install_redaction
     from adapters.telegram.config import load_telegram_config
-    from adapters.telegram.logs import install_redaction
 
     config = load_telegram_config()
     install_redaction(config.secrets())
@@ -174,7 +174,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     Example: outsourcebot serve
     """
-    from adapters.discord.redact import redact, redacting
+    from adapters.redaction import redact, redacting
     from bot.config import ConfigError, load_dotenv_file, load_settings
 
     load_dotenv_file()
@@ -184,8 +184,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"no platform is configured; set {names} in .env (see docs/telegram.md and docs/discord.md)")
     secrets = secrets_of(PLATFORMS)
     with ExitStack() as hiding:
-        for secret in secrets:
-            hiding.enter_context(redacting(secret))
+        hiding.enter_context(redacting(secrets))
         try:
             runners = {p.name: p.prepare() for p in chosen}  # check every platform's settings before loading the model
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -19,6 +21,7 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 from bot.config import REPO_DIR, Settings  # noqa: E402
 from bot.conversation.core import Core  # noqa: E402
+from bot.search.embedder import Embedder  # noqa: E402
 from bot.storage.store import Store  # noqa: E402
 from tests.fakes import HashingEmbedder  # noqa: E402
 
@@ -116,11 +119,30 @@ def make_settings(knowledge: Path, data: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def make_core(
+    knowledge: Path,
+    data: Path,
+    *,
+    embedder: Embedder | None = None,
+    store: Store | None = None,
+    say: Callable[[str], None] | None = None,
+    **overrides: object,
+) -> Core:
+    """A core for tests: settings from `make_settings(knowledge, data, **overrides)`, the hashing
+    embedder and an in-memory store unless others are given."""
+    extra: dict[str, Any] = {} if say is None else {"say": say}
+    return Core.start(
+        make_settings(knowledge, data, **overrides),
+        embedder=embedder if embedder is not None else HashingEmbedder(),
+        store=store if store is not None else Store(None, "test-salt"),
+        **extra,
+    )
+
+
 @pytest.fixture
 def core(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> Core:
     """A core over the tiny knowledge folder, with the fake embedder and an in-memory store."""
-    settings = make_settings(tiny_knowledge, tmp_path / "data")
-    return Core.start(settings, embedder=fake_embedder, store=Store(None, "test-salt"))
+    return make_core(tiny_knowledge, tmp_path / "data", embedder=fake_embedder)
 
 
 @pytest.fixture(scope="session")

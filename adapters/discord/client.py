@@ -31,10 +31,10 @@ from discord import app_commands
 
 from adapters.discord.channels import TOPICS_PAGE, InteractionChannel, MessageChannel
 from adapters.discord.config import DiscordConfig
-from adapters.discord.redact import redacting
 from adapters.discord.render import Part, render_text
 from adapters.discord.slash import ADMIN_COMMANDS, COMMANDS_TEXT, PLATFORM, SlashCommands
 from adapters.discord.views import DYNAMIC_ITEMS
+from adapters.redaction import redacting
 from bot.config import ConfigError
 from bot.conversation.core import Core
 from bot.conversation.events import Command, CommandName, Event, MorePress, Rating, TopicPress
@@ -336,7 +336,7 @@ async def run_bot(bot: DiscordBot) -> None:
         ConfigError: When Discord rejects the token or the message content intent is not enabled.
     """
     point_rest_api_at(bot.config.api_url)
-    with redacting(bot.config.token):
+    with redacting([bot.config.token]):
         async with bot:
             try:
                 await bot.start(bot.config.token)

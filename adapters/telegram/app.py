@@ -13,9 +13,9 @@ from telegram import BotCommandScopeChat
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import ApplicationBuilder
 
+from adapters.redaction import install_redaction
 from adapters.telegram.config import BOTFATHER_HINT, TelegramConfig
 from adapters.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, TelegramApp, TelegramHandlers
-from adapters.telegram.logs import install_redaction
 from adapters.telegram.retry import RetryingRateLimiter
 from bot.config import ConfigError
 from bot.conversation.core import Core

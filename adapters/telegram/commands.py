@@ -16,8 +16,8 @@ def cmd_telegram(args: argparse.Namespace) -> int:
 
     Example: outsourcebot telegram
     """
+    from adapters.redaction import install_redaction
     from adapters.telegram.config import load_telegram_config
-    from adapters.telegram.logs import install_redaction
 
     config = load_telegram_config()  # before loading the model: a missing token fails at once
     redactor = install_redaction(config.secrets())

@@ -19,6 +19,8 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)
 MIN_QUESTIONS = 3
 MAX_REPLY_CHARS = 4096  # Telegram's message limit, the tightest of our platforms
 _HEADING = re.compile(r"^##+\s+(.*)$")
+_SECTION_QUESTION = re.compile(r"^\?\s+(.*\S)\s*$")
+"""A section's own alternate question: a line `? how much does a VA in the Philippines cost` right under its heading."""
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INLINE_MARKUP = re.compile(r"\*\*|__|`")
@@ -70,6 +72,9 @@ class KnowledgeNote:
         key_points: Bullets of the first section.
         sections: (heading, text) for every `##` section, for search and full display.
         section_items: The bullets of each section, in the order of `sections` (empty for prose).
+        section_questions: Each section's own alternate questions (the `? ...` lines right under
+            its heading), in the order of `sections`; searching finds that section by them.
+        section_lines: The file line of each section's heading, for problem reports.
         path: The file the note came from.
         body_line, id_line, related_line: Where those parts start in the file, for problem reports.
     """
@@ -81,6 +86,8 @@ class KnowledgeNote:
     key_points: list[str] = field(default_factory=list)
     sections: list[tuple[str, str]] = field(default_factory=list)
     section_items: list[list[str]] = field(default_factory=list)
+    section_questions: list[list[str]] = field(default_factory=list)
+    section_lines: list[int] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
@@ -194,14 +201,37 @@ def _type_problems(path: Path, text: str, meta: dict[str, Any]) -> list[Problem]
     return problems
 
 
-def _split_body(body: str) -> tuple[str, list[str], list[tuple[str, str]], list[list[str]]]:
-    """Return the first paragraph, the first section's bullets, all sections and each section's bullets."""
+@dataclass
+class _Body:
+    """A note body split into its parts (see `KnowledgeNote`); `offsets` are 0-based lines in the body."""
+
+    answer: str
+    key_points: list[str]
+    sections: list[tuple[str, str]]
+    items: list[list[str]]
+    questions: list[list[str]]
+    offsets: list[int]
+    misplaced: list[int]
+    """Body lines of `? ...` questions that are not right under their heading."""
+
+
+def _split_body(body: str) -> _Body:
+    """Split a body into the first paragraph, the first section's bullets and every section with its questions."""
     intro: list[str] = []
-    sections: list[tuple[str, list[str]]] = []
-    for line in body.splitlines():
+    sections: list[tuple[str, list[str], list[str]]] = []
+    offsets: list[int] = []
+    misplaced: list[int] = []
+    for offset, line in enumerate(body.splitlines()):
         heading = _HEADING.match(line)
         if heading:
-            sections.append((heading.group(1).strip(), []))
+            sections.append((heading.group(1).strip(), [], []))
+            offsets.append(offset)
+            continue
+        question = _SECTION_QUESTION.match(line)
+        if sections and question and not any(x.strip() for x in sections[-1][1]):
+            sections[-1][2].append(question.group(1))
+        elif question:
+            misplaced.append(offset)
         elif sections:
             sections[-1][1].append(line)
         else:
@@ -209,8 +239,16 @@ def _split_body(body: str) -> tuple[str, list[str], list[tuple[str, str]], list[
     paragraphs = [p.strip() for p in "\n".join(intro).split("\n\n") if p.strip()]
     answer = " ".join(paragraphs[0].split()) if paragraphs else ""
     key_points = _bullets(sections[0][1]) if sections else []
-    texts = [(h, " ".join("\n".join(lines).split())) for h, lines in sections]
-    return answer, key_points, texts, [_bullets(lines) for _, lines in sections]
+    texts = [(h, " ".join("\n".join(lines).split())) for h, lines, _ in sections]
+    return _Body(
+        answer,
+        key_points,
+        texts,
+        [_bullets(lines) for _, lines, _ in sections],
+        [qs for _, _, qs in sections],
+        offsets,
+        misplaced,
+    )
 
 
 def _bullets(lines: list[str]) -> list[str]:
@@ -316,7 +354,25 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
             )
         )
     problems += _type_problems(path, text, meta)
-    answer, key_points, sections, section_items = _split_body(body)
+    parts = _split_body(body)
+    answer = parts.answer
+    problems += [
+        Problem(
+            path,
+            body_line + offset,
+            "a section question ('? ...') must come right under its section's heading, before the section's text",
+        )
+        for offset in parts.misplaced
+    ]
+    if parts.key_points and parts.questions and parts.questions[0]:
+        problems.append(
+            Problem(
+                path,
+                body_line + parts.offsets[0],
+                "the key points take no '? ...' questions (each point is searched on its own): "
+                "put them in the front matter's questions, or under a section of their own",
+            )
+        )
     if not answer:
         problems.append(Problem(path, body_line, "empty answer: the body needs a first paragraph"))
     problems += _markup_problems(path, body, body_line)
@@ -340,9 +396,11 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
         title=title,
         questions=questions,
         answer=answer,
-        key_points=key_points,
-        sections=sections,
-        section_items=section_items,
+        key_points=parts.key_points,
+        sections=parts.sections,
+        section_items=parts.items,
+        section_questions=parts.questions,
+        section_lines=[body_line + offset for offset in parts.offsets],
         tags=_as_list(meta.get("tags")),
         related=_as_list(meta.get("related")),
         sources=_as_list(meta.get("sources")),

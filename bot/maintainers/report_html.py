@@ -277,7 +277,7 @@ def render_html(data: ReportData) -> str:
         ],
         empty="No note is past its review date.",
     )
-    # Read by privacy deletions (bot.maintainers.report.purge_reports): which questions this page may quote.
+    # Read by privacy deletions (bot.storage.saved_reports.purge_reports): which questions this page may quote.
     dates = (
         f'<meta name="outsourcebot-oldest-question" content="{_e(data.oldest_question or "")}">\n'
         f'<meta name="outsourcebot-generated" content="{_e(data.generated)}">\n'

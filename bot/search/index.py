@@ -38,9 +38,9 @@ log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
 LOCK = "build.lock"
-INDEX_FORMAT = 2
+INDEX_FORMAT = 4
 """Bumped when what a build stores changes (2: each chunk names the passage it belongs to, and list
-sections are indexed item by item), so older builds are rebuilt."""
+sections are indexed item by item; 3: a section's own `? ...` questions; 4: those left out of the lexical table), so older builds are rebuilt."""
 ANSWER_PART = "answer"
 """The passage of a note's title, its own alternate questions and its opening answer."""
 EMBED_BATCH = 64
@@ -176,6 +176,9 @@ def note_chunks(note: KnowledgeNote) -> list[Chunk]:
         items = note.section_items[i] if i < len(note.section_items) else []
         if i == 0 and note.key_points:
             continue  # the key points, indexed one by one above
+        questions = note.section_questions[i] if i < len(note.section_questions) else []
+        # A section's own questions find that section, as a note's questions find the note.
+        chunks += [Chunk(note.id, "question", q, section_part(i)) for q in questions]
         if items:
             # A list section is found by its items, each under the section's heading.
             chunks += [Chunk(note.id, "point", f"{heading}: {item}", section_part(i)) for item in items]
@@ -191,6 +194,11 @@ def is_passage_text(chunk: Chunk) -> bool:
     not which part of it answers, so they are left out when passages are compared.
     """
     return chunk.kind in ("answer", "point", "section") or (chunk.kind == "question" and chunk.part != ANSWER_PART)
+
+
+def is_section_question(chunk: Chunk) -> bool:
+    """True for a section's own question (a `? ...` line), which chooses a passage but never the note."""
+    return chunk.kind == "question" and chunk.part != ANSWER_PART
 
 
 def fts_query(text: str) -> str:
@@ -276,20 +284,31 @@ class LoadedIndex:
         self.chunk_notes = [c.note_id for c in self.chunks]
         self.passage_chunks: dict[str, list[int]] = {}
         """Per note, the positions of the chunks that stand for a passage (see `is_passage_text`)."""
+        self.note_question_chunks: dict[str, list[int]] = {}
+        """Per note, the positions of its title and its own (front matter) questions."""
+        self.section_questions = frozenset(i for i, c in enumerate(self.chunks) if is_section_question(c))
+        """Positions of the sections' own questions: they choose a passage within a note, but are left
+        out of what chooses the note (`note_chunks`, `semantic_chunks`, the lexical table, `vocabulary`), so a
+        section's question never draws a question away from the note that is about it."""
         for i, chunk in enumerate(self.chunks):
             if is_passage_text(chunk):
                 self.passage_chunks.setdefault(chunk.note_id, []).append(i)
+            elif chunk.kind in ("title", "question"):
+                self.note_question_chunks.setdefault(chunk.note_id, []).append(i)
         self.matrix = (
             self.vectors.reconstruct_n(0, self.vectors.ntotal) if self.vectors.ntotal else np.zeros((0, 1), np.float32)
         )
         self.note_ids = list(dict.fromkeys(self.chunk_notes))
         """Every note with a chunk, in index order."""
-        self.note_chunks = _note_chunk_table(self.chunk_notes, self.note_ids)
-        """Row r: the positions in `chunks` of note `note_ids[r]`'s chunks, padded with -1 (for scoring notes at once)."""
+        self.note_chunks = _note_chunk_table(self.chunk_notes, self.note_ids, self.section_questions)
+        """Row r: the positions in `chunks` of note `note_ids[r]`'s chunks, padded with -1 (for scoring notes at once);
+        sections' own questions left out (see `section_questions`)."""
         from bot.search.grounding import Vocabulary
 
         # Built here, not on the first question, so no message waits for it.
-        self.vocabulary: Vocabulary = Vocabulary((c.note_id, c.text) for c in self.chunks)
+        self.vocabulary: Vocabulary = Vocabulary(
+            (c.note_id, c.text) for i, c in enumerate(self.chunks) if i not in self.section_questions
+        )
         """The notes' words and which notes use each."""
         uri = f"file:{folder / 'lexical.db'}?mode=ro&immutable=1"
         self._lexical = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -311,25 +330,48 @@ class LoadedIndex:
         return [[(self.chunk_notes[i], s) for i, s in row] for row in self.semantic_chunks(vectors, k)]
 
     def semantic_chunks(self, vectors: np.ndarray, k: int = 40) -> list[list[tuple[int, float]]]:
-        """Nearest chunks for each query vector, as (position in `chunks`, cosine) best first."""
-        k = min(k, len(self.chunks))
-        scores, ids = self.vectors.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
-        return [[(int(i), float(s)) for s, i in zip(row_s, row_i) if i >= 0] for row_s, row_i in zip(scores, ids)]
+        """Nearest chunks for each query vector, as (position in `chunks`, cosine) best first.
+
+        Sections' own questions are not among them (see `section_questions`).
+        """
+        skip = self.section_questions
+        wanted = min(k, len(self.chunks) - len(skip))
+        scores, ids = self.vectors.search(
+            np.ascontiguousarray(vectors, dtype=np.float32), min(wanted + len(skip), len(self.chunks))
+        )
+        return [
+            [(int(i), float(s)) for s, i in zip(row_s, row_i) if i >= 0 and int(i) not in skip][:wanted]
+            for row_s, row_i in zip(scores, ids)
+        ]
 
     def passage_cosines(self, note_id: str, vector: np.ndarray) -> list[tuple[int, float]]:
-        """Cosine of one query vector with each passage chunk of a note, as (position in `chunks`, cosine)."""
+        """Cosine of one query vector with each passage chunk of a note that counts (see `counted_passages`)."""
+        sims = self.matrix @ np.asarray(vector, dtype=np.float32)
+        return [(i, float(sims[i])) for i in self.counted_passages(note_id, sims)]
+
+    def counted_passages(self, note_id: str, sims: np.ndarray) -> list[int]:
+        """The passage chunks of a note that count for a question, given its cosine with every chunk.
+
+        A section's own question counts only when it is at least as close to the question as every
+        question of the note as a whole (its title and front-matter questions): a question is
+        nearer to another question than to any prose, so without this a section's questions
+        would take over the note's general questions. Left out, the section still competes by
+        its text.
+        """
         ids = self.passage_chunks.get(note_id, [])
-        if not ids:
-            return []
-        scores = self.matrix[ids] @ np.asarray(vector, dtype=np.float32)
-        return [(i, float(s)) for i, s in zip(ids, scores)]
+        general = self.note_question_chunks.get(note_id, [])
+        bar = float(np.max(sims[general])) if general else float("-inf")
+        return [i for i in ids if not (i in self.section_questions and float(sims[i]) < bar)]
 
     def lexical(self, text: str, k: int = 40) -> list[tuple[str, float]]:
         """Best FTS5 matches for free text, as (note id, -bm25) best first."""
         return [(self.chunk_notes[i], s) for i, s in self.lexical_chunks(text, k)]
 
     def lexical_chunks(self, text: str, k: int = 40) -> list[tuple[int, float]]:
-        """Best FTS5 matches for free text, as (position in `chunks`, -bm25) best first."""
+        """Best FTS5 matches for free text, as (position in `chunks`, -bm25) best first.
+
+        Sections' own questions are not in the lexical table (see `section_questions`).
+        """
         query = fts_query(text)
         if not query:
             return []
@@ -355,11 +397,12 @@ class LoadedIndex:
             self.closed = True
 
 
-def _note_chunk_table(chunk_notes: list[str], note_ids: list[str]) -> np.ndarray:
-    """Per note, its chunks' positions as one row, padded with -1 to the longest row."""
+def _note_chunk_table(chunk_notes: list[str], note_ids: list[str], skip: frozenset[int] = frozenset()) -> np.ndarray:
+    """Per note, its chunks' positions (but those in `skip`) as one row, padded with -1 to the longest row."""
     rows: dict[str, list[int]] = {n: [] for n in note_ids}
     for i, note_id in enumerate(chunk_notes):
-        rows[note_id].append(i)
+        if i not in skip:
+            rows[note_id].append(i)
     width = max((len(r) for r in rows.values()), default=0)
     table = np.full((len(note_ids), width), -1, dtype=np.int64)
     for r, note_id in enumerate(note_ids):
@@ -410,6 +453,7 @@ def _write_lexical(path: Path, chunks: list[Chunk]) -> None:
         (
             {"rowid": i + 1, "note_id": c.note_id, "kind": c.kind, "part": c.part, "text": c.text}
             for i, c in enumerate(chunks)
+            if not is_section_question(c)  # they never choose the note, so they take no part in BM25
         ),
         pk="rowid",
     )

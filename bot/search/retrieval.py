@@ -124,7 +124,7 @@ def _passages(
     cosine plus the lexical weight times its BM25 relative to the query's best lexical chunk,
     the fusion `rank_notes` applies to notes.
     """
-    ids = index.passage_chunks.get(note_id, [])
+    ids = index.passage_chunks.get(note_id, []) if sims is None else index.counted_passages(note_id, sims)
     cos = {i: float(sims[i]) for i in ids} if sims is not None and mode != "lexical" else {}
     ids_set = set(cos) | {i for i in lex if i in ids}
     best: dict[str, float] = {}

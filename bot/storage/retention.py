@@ -44,7 +44,7 @@ def purge_expired(core: RunningCore) -> int:
     if days <= 0:
         log.debug("retention disabled (OUTSOURCEBOT_RETENTION_DAYS=%s)", days)
         return 0
-    from bot.maintainers.report import purge_reports
+    from bot.storage.saved_reports import purge_reports
     from bot.storage.store import retention_cutoff
 
     cutoff = retention_cutoff(days)
@@ -68,7 +68,7 @@ def forget_user(store: Store, data_dir: Path, platform: str, user: str) -> int:
     Returns:
         How many rows were deleted.
     """
-    from bot.maintainers.report import purge_reports
+    from bot.storage.saved_reports import purge_reports
 
     first = store.first_unanswered(platform, user)
     count = store.forget_user(platform, user)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.adapters.test_console import converse, turns
-from tests.adapters.test_telegram import build_core
 from tests.adapters.test_telegram_more import LONG_NOTE
+from tests.conftest import make_core
 
 HINT = '(More on Help for a bakery: type "more")'
 
 
 def test_more_is_offered_until_the_note_is_shown_in_full(tiny_knowledge: Path, tmp_path: Path) -> None:
     (tiny_knowledge / "bakery-help.md").write_text(LONG_NOTE, encoding="utf-8")
-    core = build_core(tiny_knowledge, tmp_path / "data")
+    core = make_core(tiny_knowledge, tmp_path / "data")
     output, _ = converse(core, "who can help run a bakery", "more", "more", "more", "more", "/quit")
     answers = turns(output)[1:]
     offered = [HINT in a for a in answers]

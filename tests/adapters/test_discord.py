@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from adapters.discord.client import DEFER_AFTER, DiscordBot, run_bot
 from adapters.discord.config import DiscordConfig, load_discord_config
-from adapters.discord.redact import redacting
 from adapters.discord.render import render_reply
 from adapters.discord.views import build_view
+from adapters.redaction import redacting
 from adapters.serve import PLATFORMS, configured, serve_platforms
 from bot.config import ConfigError
 from bot.conversation.answers import expired_reply, refusal_reply
@@ -45,7 +45,7 @@ from tests.adapters.fake_discord import (
     same_name_role_for,
     user_payload,
 )
-from tests.conftest import make_settings, write_note
+from tests.conftest import make_core, write_note
 from tests.fakes import HashingEmbedder
 
 TEST_TIMEOUT = 30.0
@@ -310,12 +310,13 @@ def long_core(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedd
         "Work through the checklist before you hire anyone.",
     )
     # A focused reply shows up to two points within about 110 words: these are few words but long
-    # ones, so the two shown are over an embed field's 1,024 characters together.
+    # ones, so the two shown are over an embed field's 1,024 characters together. The question asked
+    # is the note's own, so the opening answer leads and two of the three checks follow.
     points = "\n".join(f"- Check {i}: " + "verify-the-detail-" * 40 for i in range(3))
-    path.write_text(path.read_text().replace("- A point.", points))
-    return Core.start(
-        make_settings(tiny_knowledge, tmp_path / "data"), embedder=fake_embedder, store=Store(None, "test-salt")
+    path.write_text(
+        path.read_text().replace("- A point.", points).replace("- Second point about The hiring checklist.\n", "")
     )
+    return make_core(tiny_knowledge, tmp_path / "data", embedder=fake_embedder)
 
 
 async def test_key_points_longer_than_a_field_are_split_across_fields(long_core: Core, fake: FakeDiscord) -> None:
@@ -394,9 +395,7 @@ async def test_an_error_in_one_handler_is_answered_politely(
 
 
 async def test_a_per_user_rate_limit_answers_privately(tiny_knowledge: Path, tmp_path: Path, fake: FakeDiscord) -> None:
-    strict = Core.start(
-        make_settings(tiny_knowledge, tmp_path / "d", rate_limit=1), embedder=HashingEmbedder(), store=Store(None, "s")
-    )
+    strict = make_core(tiny_knowledge, tmp_path / "d", rate_limit=1)
     async with running(strict, fake):
         await ask(fake, PRICING_QUESTION)
         [limited] = await ask(fake, PRICING_QUESTION)
@@ -409,9 +408,7 @@ async def test_presses_forget_and_mentions_are_rate_limited_with_one_notice(
     tiny_knowledge: Path, tmp_path: Path, fake: FakeDiscord
 ) -> None:
     """Every kind of event passes the core's one pacing gate; a limited user gets one notice per window."""
-    strict = Core.start(
-        make_settings(tiny_knowledge, tmp_path / "d", rate_limit=2), embedder=HashingEmbedder(), store=Store(None, "s")
-    )
+    strict = make_core(tiny_knowledge, tmp_path / "d", rate_limit=2)
     async with running(strict, fake):
         [answer] = await ask(fake, PRICING_QUESTION, user=BOB)
         presses = [await fake.press(answer.custom_ids[i % 2], ALICE, on=answer) for i in range(12)]
@@ -438,7 +435,7 @@ async def test_two_shards_each_identify_with_their_shard_id(tiny_knowledge: Path
     guild_on_1 = guild_on_0 + (1 << 22)
     store = Store(None, "s")
     async with FakeDiscord(shards=2, guild_ids=(guild_on_0, guild_on_1)) as fake:
-        core = Core.start(make_settings(tiny_knowledge, tmp_path / "data"), embedder=HashingEmbedder(), store=store)
+        core = make_core(tiny_knowledge, tmp_path / "data", store=store)
         async with running(core, fake) as bot:
             assert sorted(tuple(i["shard"]) for i in fake.identifies) == [(0, 2), (1, 2)]
             assert bot.shard_count == 2 and len(bot.guilds) == 2
@@ -505,6 +502,8 @@ async def test_the_token_never_reaches_the_logs(
     core: Core, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # The CLI's logging set-up (run in-process by other tests) keeps the "discord" loggers at INFO.
+    caplog.set_level(logging.DEBUG, logger="discord.http")
     async with running(core, fake):
         logging.getLogger("discord.http").debug("request with Authorization: Bot %s", TOKEN)
         await ask(fake, PRICING_QUESTION)
@@ -712,7 +711,7 @@ def big_core(tmp_path: Path, fake_embedder: HashingEmbedder) -> Core:
             [f"question {i} one", f"question {i} two", f"question {i} three"],
             f"Answer {i}.",
         )
-    return Core.start(make_settings(folder, tmp_path / "data"), embedder=fake_embedder, store=Store(None, "s"))
+    return make_core(folder, tmp_path / "data", embedder=fake_embedder)
 
 
 async def test_topics_are_paged_so_every_topic_gets_a_button(big_core: Core, fake: FakeDiscord) -> None:
@@ -779,9 +778,7 @@ async def test_an_apology_after_a_public_defer_stays_private(
 async def test_a_rate_limit_notice_after_a_public_defer_stays_private(
     tiny_knowledge: Path, tmp_path: Path, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    strict = Core.start(
-        make_settings(tiny_knowledge, tmp_path / "d", rate_limit=1), embedder=HashingEmbedder(), store=Store(None, "s")
-    )
+    strict = make_core(tiny_knowledge, tmp_path / "d", rate_limit=1)
     slowly(monkeypatch, strict)
     async with running(strict, fake):
         [answer] = await ask(fake, PRICING_QUESTION)
@@ -834,7 +831,7 @@ def test_serve_never_prints_a_token_from_a_failing_platform(
 def test_the_token_filter_scrubs_stack_info(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     logger = logging.getLogger("discord.client")
-    with redacting(TOKEN):
+    with redacting([TOKEN]):
         record = logger.makeRecord(
             logger.name,
             logging.WARNING,
@@ -854,7 +851,7 @@ async def test_serve_runs_telegram_and_discord_for_real_on_one_core(
     core: Core, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("telegram")
-    from adapters.telegram.logs import install_redaction, remove_redaction
+    from adapters.redaction import install_redaction, remove_redaction
     from tests.adapters.fake_telegram import TOKEN as TELEGRAM_TOKEN
     from tests.adapters.fake_telegram import FakeTelegram
 

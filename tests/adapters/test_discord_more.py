@@ -18,8 +18,8 @@ from tests.adapters.test_discord import (
     ask,
     running,
 )
-from tests.adapters.test_telegram import build_core
 from tests.adapters.test_telegram_more import LONG_NOTE
+from tests.conftest import make_core
 
 fake = discord_tests.fake  # the fake Discord fixture, shared
 offline = discord_tests.offline  # autouse: nothing reaches the internet
@@ -30,7 +30,7 @@ MORE_ID = "ob:m:bakery-help"
 def more_core(knowledge: Path, data: Path) -> Core:
     """The tiny knowledge plus one note with more parts than a first answer shows."""
     (knowledge / "bakery-help.md").write_text(LONG_NOTE, encoding="utf-8")
-    return build_core(knowledge, data)
+    return make_core(knowledge, data)
 
 
 def labels(sent: Sent) -> list[str]:

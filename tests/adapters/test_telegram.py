@@ -23,11 +23,12 @@ from hypothesis import strategies as st
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
+from adapters.redaction import REDACTED, install_redaction, remove_redaction
+from adapters.telegram import working
 from adapters.telegram.app import build_application, running
 from adapters.telegram.callbacks import feedback_data, parse_press, resolve_topic, topic_data
 from adapters.telegram.config import TelegramConfig, load_telegram_config
 from adapters.telegram.handlers import TelegramApp
-from adapters.telegram.logs import REDACTED, install_redaction, remove_redaction
 from adapters.telegram.render import MAX_MESSAGE_LENGTH, render_reply, telegram_length
 from adapters.telegram.retry import RetryingRateLimiter
 from bot.config import ConfigError
@@ -35,7 +36,6 @@ from bot.conversation.answers import expired_reply, refusal_reply
 from bot.conversation.core import Core
 from bot.messages import Message, Reply, ReplyKind, Suggestion
 from bot.replies.blocks import Block, BlockKind
-from bot.storage.store import Store
 from tests.adapters.fake_telegram import (
     ANONYMOUS_ADMIN,
     BOT_USERNAME,
@@ -47,8 +47,7 @@ from tests.adapters.fake_telegram import (
     parse_html,
     too_many_requests,
 )
-from tests.conftest import make_settings, write_note
-from tests.fakes import HashingEmbedder
+from tests.conftest import make_core, write_note
 
 ADMIN = 4242
 USER = 1001
@@ -165,13 +164,6 @@ def button(message: dict[str, Any], text: str) -> str:
     return str(next(b["callback_data"] for b in buttons(message) if b["text"] == text))
 
 
-def build_core(knowledge: Path, data: Path, **overrides: Any) -> Core:
-    """A fresh core over `knowledge` with the fake embedder and an in-memory store."""
-    return Core.start(
-        make_settings(knowledge, data, **overrides), embedder=HashingEmbedder(), store=Store(None, "test-salt")
-    )
-
-
 def free_port() -> int:
     """A port nobody listens on right now."""
     with socket.socket() as sock:
@@ -268,7 +260,17 @@ async def test_token_never_appears_in_logs(core: Core, fake: FakeTelegram, caplo
 
 
 @bounded(20)
-async def test_private_question_is_answered_with_typing_and_buttons(bot: TelegramApp, fake: FakeTelegram) -> None:
+async def test_a_quick_answer_comes_without_typing(bot: TelegramApp, fake: FakeTelegram) -> None:
+    fake.push_private(USER, "how much does a freelancer cost?")
+    assert (await answers(fake, USER))[0]["text"].startswith("Pricing and costs")
+    assert fake.calls_to("sendChatAction") == [], "answered within TYPING_DELAY: no typing call"
+
+
+@bounded(20)
+async def test_private_question_is_answered_with_typing_and_buttons(
+    bot: TelegramApp, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(working, "TYPING_DELAY", 0.0)  # as if the answer took longer than the delay
     fake.push_private(USER, "how much does a freelancer cost?")
     answer = (await answers(fake, USER))[0]
     assert answer["text"].startswith("Pricing and costs\n\nFreelancers charge hourly")
@@ -512,7 +514,7 @@ async def test_debug_logs_hold_no_raw_ids_no_user_text_and_no_platform_debug(
     monkeypatch.delenv("OUTSOURCEBOT_PLATFORM_DEBUG", raising=False)
     setup_logging()
     caplog.set_level(logging.DEBUG)
-    core = build_core(tiny_knowledge, tmp_path / "log-data", rate_limit=3, rate_window=60)
+    core = make_core(tiny_knowledge, tmp_path / "log-data", rate_limit=3, rate_window=60)
     fake.fail("sendMessage", cant_parse())
     async with bot_running(core, fake):
         fake.push_private(user, "jane@example.com zqx fnord 🤷")
@@ -565,7 +567,7 @@ def long_core(tiny_knowledge: Path, tmp_path: Path) -> Core:
         "A freelance contract covers scope, payment, IP and confidentiality.",
         related=note_id,
     )
-    return build_core(tiny_knowledge, tmp_path / "long-data")
+    return make_core(tiny_knowledge, tmp_path / "long-data")
 
 
 @bounded(20)
@@ -612,7 +614,7 @@ async def test_markup_characters_and_emoji_are_escaped(
         "Use <Slack> & <Notion> for async work; 5 > 3 & 2 < 4 😀.",
         point="Try <script>alert('x')</script> &amp; more 🎉",
     )
-    core = build_core(tiny_knowledge, tmp_path / "esc-data")
+    core = make_core(tiny_knowledge, tmp_path / "esc-data")
     question = "<b>which</b> tools for remote teams & <i>async</i>?? 🤔 &lt;"
     async with bot_running(core, fake):
         fake.push_private(USER, question)
@@ -760,7 +762,7 @@ async def test_one_failing_update_does_not_stop_the_bot(
 
 @bounded(20)
 async def test_rate_limited_user_gets_a_polite_reply(tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram) -> None:
-    core = build_core(tiny_knowledge, tmp_path / "rl-data", rate_limit=2, rate_window=60)
+    core = make_core(tiny_knowledge, tmp_path / "rl-data", rate_limit=2, rate_window=60)
     async with bot_running(core, fake):
         for _ in range(3):
             fake.push_private(USER, "what is the chasm")
@@ -772,10 +774,15 @@ async def test_rate_limited_user_gets_a_polite_reply(tiny_knowledge: Path, tmp_p
 
 @bounded(30)
 async def test_a_flooding_user_gets_one_notice_and_stalls_nobody(
-    tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+    tiny_knowledge: Path,
+    tmp_path: Path,
+    fake: FakeTelegram,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="bot.conversation.pacing")
-    core = build_core(tiny_knowledge, tmp_path / "flood-data", rate_limit=3, rate_window=60)
+    monkeypatch.setattr(working, "TYPING_DELAY", 0.0)  # every admitted question shows typing at once
+    core = make_core(tiny_knowledge, tmp_path / "flood-data", rate_limit=3, rate_window=60)
     sleeps = Sleeps(open=False)
     # Telegram's flood control on the flooder's chat: its first answer gets a 429 that lasts until the test ends it.
     fake.fail("sendMessage", too_many_requests(retry_after=30), chat_id=USER)
@@ -810,7 +817,7 @@ async def test_a_flooding_user_gets_one_notice_and_stalls_nobody(
 async def test_topic_buttons_are_rate_limited_like_questions(
     tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
 ) -> None:
-    core = build_core(tiny_knowledge, tmp_path / "rl-topic-data", rate_limit=2, rate_window=60)
+    core = make_core(tiny_knowledge, tmp_path / "rl-topic-data", rate_limit=2, rate_window=60)
     async with bot_running(core, fake) as app:
         fake.push_private(USER, "/topics")
         topics = (await answers(fake, USER))[0]
@@ -832,7 +839,7 @@ async def test_anonymous_admins_of_two_groups_are_two_people(
     tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
 ) -> None:
     """Anonymous admins all write as one shared account; each is keyed by its `sender_chat`, the group."""
-    core = build_core(tiny_knowledge, tmp_path / "anon-data", rate_limit=2, rate_window=60)
+    core = make_core(tiny_knowledge, tmp_path / "anon-data", rate_limit=2, rate_window=60)
     other_group = GROUP - 1
     async with bot_running(core, fake):
         fake.push_anonymous_admin(f"@{BOT_USERNAME} what is the chasm", GROUP)
@@ -855,7 +862,7 @@ async def test_rating_presses_and_forget_are_rate_limited_like_questions(
     tiny_knowledge: Path, tmp_path: Path, fake: FakeTelegram
 ) -> None:
     """Every kind of event passes the core's one pacing gate: 20 👍/👎 presses, then 10 /forget."""
-    core = build_core(tiny_knowledge, tmp_path / "rl-press-data", rate_limit=3, rate_window=60)
+    core = make_core(tiny_knowledge, tmp_path / "rl-press-data", rate_limit=3, rate_window=60)
     async with bot_running(core, fake) as app:
         fake.push_private(USER, "what goes in a freelance contract")
         answer = (await answers(fake, USER))[0]

@@ -20,10 +20,10 @@ from tests.adapters.test_telegram import (
     answers,
     bot_running,
     bounded,
-    build_core,
     button,
     buttons,
 )
+from tests.conftest import make_core
 
 fake = telegram_tests.fake  # the fake Bot API fixture, shared
 
@@ -66,7 +66,7 @@ A bookkeeper costs a few hundred a month; a courier a few pounds a drop.
 def more_core(knowledge: Path, data: Path) -> Core:
     """The tiny knowledge plus one note with more parts than a first answer shows."""
     (knowledge / "bakery-help.md").write_text(LONG_NOTE, encoding="utf-8")
-    return build_core(knowledge, data)
+    return make_core(knowledge, data)
 
 
 def texts(message: dict[str, Any]) -> list[str]:

@@ -15,9 +15,7 @@ from bot.conversation.core import Core
 from bot.conversation.events import Command, CommandName, Forget, Rating, TopicPress
 from bot.messages import Message, Reply
 from bot.search.text import MAX_QUESTION_CHARS
-from bot.storage.store import Store
-from tests.conftest import make_settings, write_note
-from tests.fakes import HashingEmbedder
+from tests.conftest import make_core, write_note
 
 KINDS = {"answer", "fallback", "help", "rate_limited", "thanks", "acknowledgement"}
 
@@ -115,9 +113,7 @@ def test_arbitrary_text_never_raises(core: Core, text: str) -> None:
 
 
 def test_rate_limit(tiny_knowledge: Path, tmp_path: Path) -> None:
-    core = Core.start(
-        make_settings(tiny_knowledge, tmp_path / "d", rate_limit=2), embedder=HashingEmbedder(), store=Store(None, "s")
-    )
+    core = make_core(tiny_knowledge, tmp_path / "d", rate_limit=2)
     replies = [core.answer(Message("do I need an NDA", "same", "c")) for _ in range(3)]
     assert [r.kind for r in replies] == ["answer", "answer", "rate_limited"]
     assert "Please wait" in replies[2].text
@@ -187,9 +183,7 @@ def test_reload_refuses_broken_knowledge_and_keeps_serving(core: Core, tiny_know
 def test_start_without_notes_fails_clearly(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(RuntimeError, match="no usable notes"):
-        Core.start(
-            make_settings(tmp_path / "empty", tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s")
-        )
+        make_core(tmp_path / "empty", tmp_path / "d")
 
 
 async def test_huge_message_is_cut_before_cleaning_and_answered_with_the_notice(core: Core) -> None:

@@ -12,9 +12,7 @@ from bot.conversation.smalltalk import brevity, wants_more
 from bot.knowledge.notes import parse_note
 from bot.messages import Message, ReplyKind
 from bot.search.retrieval import Candidate
-from bot.storage.store import Store
-from tests.conftest import make_settings
-from tests.fakes import HashingEmbedder
+from tests.conftest import make_core
 
 VA_NOTE = """---
 id: va
@@ -73,8 +71,7 @@ def va_folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def va_core(va_folder: Path, tmp_path: Path) -> Core:
-    settings = make_settings(va_folder, tmp_path / "data", threshold=0.2)
-    return Core.start(settings, embedder=HashingEmbedder(), store=Store(None, "test-salt"))
+    return make_core(va_folder, tmp_path / "data", threshold=0.2)
 
 
 def _note(folder: Path):  # type: ignore[no-untyped-def]

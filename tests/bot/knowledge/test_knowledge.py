@@ -44,7 +44,9 @@ def notes_for(kb: KnowledgeBase, topic: str) -> list[KnowledgeNote]:
 def body_words(note: KnowledgeNote) -> int:
     text = note.path.read_text(encoding="utf-8")
     body = text.split("\n---\n", 1)[1]
-    return len(re.findall(r"\w[\w'’-]*", body))
+    # A section's own questions ("? ..." lines) are for search and never shown.
+    shown = "\n".join(line for line in body.splitlines() if not line.startswith("? "))
+    return len(re.findall(r"\w[\w'’-]*", shown))
 
 
 def test_topics_doc_lists_every_required_topic() -> None:

@@ -20,7 +20,7 @@ from bot.knowledge.notes import (
     parse_note,
     stale_notes,
 )
-from tests.conftest import write_note
+from tests.conftest import make_core, write_note
 
 GOOD = """---
 id: good-note
@@ -255,16 +255,10 @@ def test_readme_is_not_a_note_and_empty_folder_is_a_problem(tmp_path: Path) -> N
 
 
 def test_core_start_logs_broken_notes(tmp_path: Path, tiny_knowledge: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from bot.conversation.core import Core
-    from bot.storage.store import Store
-    from tests.conftest import make_settings
-    from tests.fakes import HashingEmbedder
 
     (tiny_knowledge / "broken.md").write_text("---\nid: a: b\n---\nBody\n", encoding="utf-8")
     with caplog.at_level(logging.WARNING):
-        core = Core.start(
-            make_settings(tiny_knowledge, tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s")
-        )
+        core = make_core(tiny_knowledge, tmp_path / "d")
     assert set(core.kb.notes) == {"pricing", "contracts", "chasm"}
     assert any("broken.md:2: bad YAML" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
 
@@ -272,11 +266,7 @@ def test_core_start_logs_broken_notes(tmp_path: Path, tiny_knowledge: Path, capl
 def test_core_start_serves_only_notes_without_problems(
     tmp_path: Path, tiny_knowledge: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot.conversation.core import Core
     from bot.messages import Message
-    from bot.storage.store import Store
-    from tests.conftest import make_settings
-    from tests.fakes import HashingEmbedder
 
     # An unfinished note (TODO, no sources) that a served note links to.
     todo = write_note(
@@ -297,9 +287,7 @@ def test_core_start_serves_only_notes_without_problems(
         related="tornado",
     )
     with caplog.at_level(logging.ERROR):
-        core = Core.start(
-            make_settings(tiny_knowledge, tmp_path / "d"), embedder=HashingEmbedder(), store=Store(None, "s")
-        )
+        core = make_core(tiny_knowledge, tmp_path / "d")
     assert set(core.kb.notes) == {"pricing", "contracts", "chasm"}
     assert {i for c in core.index.chunks for i in [c.note_id]} == {"pricing", "contracts", "chasm"}
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
@@ -466,3 +454,30 @@ def test_kb_check_passes_on_the_real_knowledge(
 ) -> None:
     assert _kb_check(monkeypatch, REPO_DIR / "knowledge", tmp_path) == 0
     assert "notes OK" in capsys.readouterr().out
+
+
+SECTIONS = GOOD.replace(
+    "## Steps\n\nDo this, then that.\n",
+    "## Steps\n? what do I do first\n?   and after that?\n\nDo this, then that.\n\n## Rates\n\n- Cheap.\n- Dear.\n",
+)
+
+
+def test_section_questions_are_read_and_kept_out_of_the_sections_text(tmp_path: Path) -> None:
+    note, problems = parse_note(tmp_path / "n.md", SECTIONS)
+    assert problems == [] and note is not None
+    assert note.sections[1] == ("Steps", "Do this, then that.")
+    assert note.section_questions == [[], ["what do I do first", "and after that?"], []]
+    assert note.section_items[2] == ["Cheap.", "Dear."]
+    lines = SECTIONS.splitlines()
+    assert [lines[n - 1] for n in note.section_lines] == ["## Key points", "## Steps", "## Rates"]
+
+
+def test_a_section_question_below_the_text_or_on_the_key_points_is_a_problem(tmp_path: Path) -> None:
+    late = SECTIONS.replace("Do this, then that.\n", "Do this, then that.\n? a late question\n")
+    problems = problems_of(tmp_path, late)
+    assert len(problems) == 1 and "right under its section's heading" in problems[0].message
+    assert late.splitlines()[problems[0].line - 1] == "? a late question"
+    on_points = SECTIONS.replace("## Key points\n", "## Key points\n? what matters\n")
+    (tmp_path / "other").mkdir()
+    problems = problems_of(tmp_path / "other", on_points)
+    assert [p.message.split(" (")[0] for p in problems] == ["the key points take no '? ...' questions"]

@@ -79,6 +79,30 @@ def test_note_chunks_cover_title_questions_answer_points() -> None:
     assert [c.part for c in note_chunks(note) if is_passage_text(c)] == ["answer", "point:0", "section:1"]
 
 
+def test_a_sections_own_questions_are_chunks_that_stand_for_that_section(tmp_path: Path) -> None:
+    from bot.knowledge.notes import parse_note
+
+    note, problems = parse_note(
+        tmp_path / "n.md",
+        "---\nid: n\ntitle: T\nquestions: [q1, q2, q3]\nsources: [S]\nupdated: 2026-01-01\n---\nA.\n\n"
+        "## Key points\n\n- p\n\n## Rates by region\n? rates in the philippines\n? latin america rates\n\n"
+        "- Philippines: 5-10 an hour.\n- Latin America: 10-20 an hour.\n\n## Old style\n\nNo questions here.\n",
+    )
+    assert problems == [] and note is not None
+    chunks = note_chunks(note)
+    own = [(c.kind, c.text, c.part) for c in chunks if c.part == "section:1"]
+    assert own == [
+        ("question", "rates in the philippines", "section:1"),
+        ("question", "latin america rates", "section:1"),
+        ("point", "Rates by region: Philippines: 5-10 an hour.", "section:1"),
+        ("point", "Rates by region: Latin America: 10-20 an hour.", "section:1"),
+    ]
+    # A section's questions say which passage answers, so they take part when passages are compared;
+    # a section without questions is indexed as before.
+    assert sum(1 for c in chunks if c.kind == "question" and is_passage_text(c)) == 2
+    assert [(c.kind, c.part) for c in chunks if c.part == "section:2"] == [("section", "section:2")]
+
+
 def test_an_index_of_an_older_format_is_rebuilt(
     tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder
 ) -> None:
@@ -422,4 +446,38 @@ def test_a_failed_build_leaves_no_temporary_files_and_the_old_index_in_service(
     assert sorted(p.name for p in index_dir.iterdir()) == before
     index = load_index(index_dir)
     assert index is not None and "extra" not in index.chunk_notes
+    index.close()
+
+
+def test_a_section_question_only_chooses_the_passage_and_only_when_closer_than_the_notes_questions(
+    tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "w.md").write_text(
+        "---\nid: w\ntitle: Widgets\nquestions: [widget prices and costs, buying widgets, widget basics]\n"
+        "sources: [S]\nupdated: 2026-01-01\n---\nWidgets are parts.\n\n## Key points\n\n- A point.\n\n"
+        "## Rates\n? widget prices\n\nCheap ones cost little.\n"
+    )
+    kb = load_knowledge(folder)
+    build_index(kb, tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index")
+    assert index is not None
+    question = next(i for i, c in enumerate(index.chunks) if c.kind == "question" and c.part == "section:1")
+
+    def cosines(text: str) -> dict[int, float]:
+        return dict(index.passage_cosines("w", fake_embedder.embed([text])[0]))
+
+    # The note's general question is its own question's: the section's question does not take it over,
+    assert question not in cosines("widget prices and costs")
+    # though the section's text still competes for it.
+    assert any(index.chunks[i].kind == "section" for i in cosines("widget prices and costs"))
+    assert question in cosines("widget prices")
+    # They choose the passage, never the note: the note-level searches leave them out.
+    vector = fake_embedder.embed(["widget prices"])
+    assert question not in index.note_chunks[index.note_ids.index("w")]
+    assert question not in dict(index.semantic_chunks(vector)[0])
+    assert question not in dict(index.lexical_chunks("widget prices"))
+    assert len(index.semantic_chunks(vector, k=100)[0]) == len(index.chunks) - 1
+    assert dict(index.lexical_chunks("widget prices")), "the other chunks are still found"
     index.close()

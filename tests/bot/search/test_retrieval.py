@@ -13,8 +13,7 @@ from bot.messages import Message
 from bot.search.followup import is_follow_up
 from bot.search.index import build_index, load_index
 from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, close_alternatives, rank_notes
-from bot.storage.store import Store
-from tests.conftest import make_settings, write_note
+from tests.conftest import make_core, write_note
 from tests.fakes import HashingEmbedder
 
 # ----- with the real model ------------------------------------------------------------------
@@ -126,7 +125,7 @@ def test_is_follow_up(text: str, expected: bool) -> None:
 
 def _core(knowledge: Path, data: Path, threshold: float) -> tuple[Core, HashingEmbedder]:
     embedder = HashingEmbedder()
-    core = Core.start(make_settings(knowledge, data, threshold=threshold), embedder=embedder, store=Store(None, "s"))
+    core = make_core(knowledge, data, threshold=threshold, embedder=embedder)
     return core, embedder
 
 

@@ -1,14 +1,17 @@
-"""Keep the bot token (and webhook secret) out of every log line.
+"""Keep the bot tokens (and the webhook secret) out of every log line, traceback included, on every platform.
 
 python-telegram-bot and httpx put the request URL, which contains the token, in log messages
-and in some exception texts. A filter on every handler rewrites such records before they are
-written, whichever logger they come from.
+and in some exception texts; discord.py can log its token in a traceback. A filter on every
+handler rewrites such records before they are written, whichever logger they come from
+(a logger's own filters would not see records propagated from child loggers such as
+`discord.http`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,7 @@ class SecretRedactor(logging.Filter):
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         found: set[str] = set()
-        for secret in secrets:
+        for secret in [secrets] if isinstance(secrets, str) else secrets:  # one secret, not its characters
             if secret:
                 found.add(secret)
                 tail = secret.partition(":")[2]
@@ -98,3 +101,18 @@ def remove_redaction(redactor: SecretRedactor) -> None:
     for target in [logging.getLogger(), *_handlers()]:
         target.removeFilter(redactor)
     _installed.pop(tuple(redactor.secrets), None)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Return `text` with every non-empty secret (and a Telegram token's tail) replaced by [REDACTED]."""
+    return SecretRedactor(secrets).redact(text)
+
+
+@contextmanager
+def redacting(secrets: Iterable[str]) -> Iterator[SecretRedactor]:
+    """Hide `secrets` on every log handler while the block runs (see `install_redaction`)."""
+    redactor = install_redaction(secrets)
+    try:
+        yield redactor
+    finally:
+        remove_redaction(redactor)
