@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.config import Settings
-from bot.conversation import answers, focus
+from bot.conversation import answers, focus, followups
 from bot.conversation.events import (
     ADMIN_COMMANDS,
     Channel,
@@ -55,6 +55,12 @@ class _Question:
     plan: QueryPlan | None
     more_of: str | None
     brief: bool = False
+    topic: str | None = None
+    """The chat's topic, when the message depends on it (`followups.depends_on_topic`)."""
+    topic_text: str = ""
+    """The message read in the topic's context; embedded after the plan's texts when it is not one of them."""
+    previous: str | None = None
+    """The chat's topic before this message, whether or not the message depends on it."""
 
 
 class Core:
@@ -217,7 +223,9 @@ class Core:
             question = self._begin(message)
         if isinstance(question, Reply):
             return question
-        texts = question.plan.texts if question.plan and self.mode != "lexical" else []
+        texts = list(question.plan.texts) if question.plan and self.mode != "lexical" else []
+        if texts and question.topic_text and question.topic_text not in texts:
+            texts.append(question.topic_text)
         batcher = self._batcher()
         vectors = await asyncio.gather(*(batcher.embed(t) for t in texts))
         # Ranking is sub-millisecond, but recording the answer is a database write: keep it off the loop.
@@ -234,7 +242,10 @@ class Core:
         if previous and previous in edition.kb.notes and (wants_more(text) or (brief and not rest)):
             return _Question(message, text, notice, edition, None, previous, brief)
         searched = rest if brief and rest else text  # "core vs context in one sentence" searches the topic
-        return _Question(message, text, notice, edition, self._plan(searched, previous, edition), None, brief)
+        plan = self._plan(searched, previous, edition)
+        topic = previous if previous in edition.kb.notes and followups.depends_on_topic(searched) else None
+        topic_text = followups.topic_query(edition.kb.notes[topic].title, searched) if topic else ""
+        return _Question(message, text, notice, edition, plan, None, brief, topic, topic_text, previous)
 
     def _complete(self, question: _Question, vectors: np.ndarray | None) -> Reply:
         """Everything after embedding: rank, build the reply, record it (a database write)."""
@@ -245,9 +256,7 @@ class Core:
         assert question.plan is not None
         if vectors is None:  # the lexical-only retriever needs no embedding
             vectors = np.zeros((len(question.plan.texts), self.embedder.dim), np.float32)
-        return self._finish(
-            question.message, question.text, question.notice, question.plan, vectors, question.edition, question.brief
-        )
+        return self._finish(question, vectors)
 
     def _prepare(self, message: Message) -> tuple[Reply | None, str, str]:
         text = clean_text(message.text or "")
@@ -266,22 +275,36 @@ class Core:
         topic = edition.kb.notes.get(previous) if previous else None
         return plan_queries(text, topic.title if topic else None, edition.abbreviations)
 
-    def _finish(
-        self,
-        message: Message,
-        text: str,
-        notice: str,
-        plan: QueryPlan,
-        vectors: np.ndarray,
-        edition: Edition,
-        brief: bool = False,
-    ) -> Reply:
-        candidates = rank_plan(plan, vectors, edition.index, self.mode, self.settings.threshold)
+    def _finish(self, question: _Question, vectors: np.ndarray) -> Reply:
+        """Rank (reading a message that depends on the chat's topic in its context), answer or decline, record."""
+        message, text, notice, edition, brief = (
+            question.message,
+            question.text,
+            question.notice,
+            question.edition,
+            question.brief,
+        )
+        plan = question.plan
+        assert plan is not None
+        candidates = rank_plan(plan, vectors[: len(plan.texts)], edition.index, self.mode, self.settings.threshold)
+        kept = False
+        if question.topic is not None and self.mode != "lexical":
+            at = plan.texts.index(question.topic_text) if question.topic_text in plan.texts else len(plan.texts)
+            if at < len(vectors):
+                candidates, kept = followups.follow_topic(
+                    text, question.topic, candidates, vectors[at], edition.index, self.settings.threshold
+                )
         best = candidates[0] if candidates else None
-        answered = best is not None and best.confidence >= self.settings.threshold
+        answered = best is not None and (kept or best.confidence >= self.settings.threshold)
         if answered and best:
-            reply = self._focused(message, edition.kb, best, candidates, notice, brief=brief)
-            reply.also_asked = self._also_asked(plan, vectors, edition, best, reply)
+            # A topic kept for a follow-up is the person's own thread: no "did you mean" under it.
+            unsure = not kept and answers.is_unsure(candidates, self.settings.threshold)
+            # Another question on the note just shown: what it already showed is not sent again.
+            follow_up = question.previous == best.note_id
+            reply = self._focused(
+                message, edition.kb, best, candidates, notice, brief=brief, unsure=unsure, follow_up=follow_up
+            )
+            reply.also_asked = self._also_asked(plan, vectors[: len(plan.texts)], edition, best, reply)
         else:
             reply = answers.fallback_reply(edition.kb, candidates, notice, english_only=mostly_non_latin(text))
         reply.answer_id = self.memory.record(message.platform, message.user, message.chat, text, reply, best)
@@ -319,6 +342,8 @@ class Core:
         notice: str,
         more: str | None = None,
         brief: bool = False,
+        unsure: bool = False,
+        follow_up: bool = False,
     ) -> Reply:
         """The reply showing the parts of `best`'s note that fit: the matched passage, more of it, or its summary.
 
@@ -330,6 +355,8 @@ class Core:
             notice: A line about the input itself, or "".
             more: The request when the person asks for more of the note ("tell me more"), else None.
             brief: The person asked for the short version: the note's one-line summary.
+            unsure: Offer close runners-up as "did you mean" (`answers.is_unsure`).
+            follow_up: The message is about this note, the chat's topic: lead with a passage not shown yet.
         """
         note = kb.notes[best.note_id]
         shown = self.memory.shown(message.platform, message.chat, note.id)
@@ -341,11 +368,18 @@ class Core:
             if not parts:
                 closing = render("all_shown", title=note.title)
         else:
-            parts = focus.first_answer(best, note, shown)
+            parts = focus.first_answer(best, note, shown, follow_up=follow_up)
         seen = shown if brief else shown | {p.name for p in parts}
         everything = all(name in seen for name in focus.part_names(note))
         reply = answers.answer_reply(
-            kb, best, candidates, notice, parts=parts, closing=closing, with_sources=everything and more is not None
+            kb,
+            best,
+            candidates,
+            notice,
+            parts=parts,
+            closing=closing,
+            with_sources=everything and more is not None and bool(parts),  # once, with the last part
+            unsure=unsure,
         )
         if not everything:  # the rest of the note is one press away; once all is shown, no button
             reply.more = Suggestion(note.id, render("more_button", title=note.title))

@@ -29,6 +29,8 @@ better than the opening answer (0: at least as well; the opening answer is writt
 general question, so a passage that matches as well answers this one more directly)."""
 LEAD_FLOOR = 0.35
 """A key point or section must match at least this well to lead instead of the opening answer."""
+QUESTION_LEAD_MARGIN = 0.3
+"""How much better than every passage the note's own title or question must match for the opening to lead."""
 POINT_FLOOR = 0.2
 """Points that matched less than this are not offered as "other points that matter"."""
 _EXAMPLE = re.compile(r"\bexamples?\b|\bfor instance\b|\bsuch as\b|\bin practice\b", re.IGNORECASE)
@@ -97,7 +99,14 @@ def _points_ranked(candidate: Candidate, note: KnowledgeNote, exclude: set[str])
 
 
 def lead_passage(candidate: Candidate, note: KnowledgeNote) -> str:
-    """The passage a first answer leads with: the best-matching one, unless the opening answer is as good."""
+    """The passage a first answer leads with: the best-matching one, unless the opening answer is as good.
+
+    A question that is essentially the note's own general question (its best chunk, the title or one
+    of the note's `questions:`, matches `QUESTION_LEAD_MARGIN` better than any passage) is led by the
+    opening answer, which is written for exactly that question.
+    """
+    if candidate.passages and candidate.peak >= candidate.passages[0][1] + QUESTION_LEAD_MARGIN:
+        return ANSWER_PART
     scores = dict(candidate.passages)
     answer = scores.get(ANSWER_PART, float("-inf"))
     for name, score in candidate.passages:
@@ -108,15 +117,24 @@ def lead_passage(candidate: Candidate, note: KnowledgeNote) -> str:
 
 
 def first_answer(
-    candidate: Candidate, note: KnowledgeNote, shown: frozenset[str] = frozenset(), budget: int = WORD_BUDGET
+    candidate: Candidate,
+    note: KnowledgeNote,
+    shown: frozenset[str] = frozenset(),
+    budget: int = WORD_BUDGET,
+    follow_up: bool = False,
 ) -> list[Part]:
     """The parts an answer shows: the lead passage, then up to `MAX_POINTS` key points that matter most.
 
     When the lead passage is a key point or section, the opening answer is left for "more":
     it answers the note's general question, not this one. Points already `shown` in the
     conversation are not offered again (the lead passage is, when it is what was asked).
+    A `follow_up` on the note just shown ("how would I know if we're in one") is led by the
+    best-matching passage not shown yet: resending what the person just read answers nothing.
     """
     lead = lead_passage(candidate, note)
+    if follow_up and lead in shown:
+        fresh = [name for name, _ in candidate.passages if name not in shown and part_of(note, name) is not None]
+        lead = fresh[0] if fresh else lead
     first = part_of(note, lead)
     assert first is not None
     parts = [first]

@@ -21,6 +21,7 @@ _THANKS = re.compile(
     r"((ok|okay|great|cool|perfect|awesome|nice|brilliant|got it|oh),? )?"
     r"(thanks|thank you|thankyou|thx|ty|cheers|many thanks|much appreciated)"
     r"( a lot| so much| very much| again| for (the|your) help| for that| a bunch)?( bot| mate)?"
+    r"(,? (bye|goodbye|bye bye|see you|see ya|cya))?"
 )
 _ACKNOWLEDGEMENT = re.compile(
     r"(ok|okay|k|cool|nice|great|good|fine|got it|i see|sure|alright|all right|lol|haha|hmm+|yes|yeah|no|nope"

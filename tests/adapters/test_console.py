@@ -172,6 +172,28 @@ def test_a_number_before_any_list_is_a_hint_not_a_question(core: Core) -> None:
     assert core.store.db["questions"].count == 0
 
 
+def _wait_until_reading(fd: int, timeout: float = 30.0) -> None:
+    """Wait until the terminal's foreground process is blocked reading its standard input.
+
+    A Ctrl-C that lands after the prompt is printed but before the read starts sets Python's
+    signal flag with nothing to interrupt, so the chat would wait for a line: a race of the
+    test's instant keystroke, not of a person's. On Linux /proc says when the read has begun
+    (syscall 0, read, on fd 0); elsewhere a short pause stands in.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            syscall = Path(f"/proc/{os.tcgetpgrp(fd)}/syscall").read_text()
+        except OSError:
+            time.sleep(0.5)
+            return
+        if syscall.startswith("0 0x0 "):
+            return
+        time.sleep(0.05)
+
+
 def _pty_chat(argv: list[str], env: dict[str, str], keys: bytes) -> tuple[int, str]:
     """Run argv on a new pseudo-terminal, send keys once the prompt shows, and return (exit status, screen)."""
     import pty
@@ -194,6 +216,7 @@ def _pty_chat(argv: list[str], env: dict[str, str], keys: bytes) -> tuple[int, s
             break
         screen += chunk
         if not sent and b"you> " in screen:
+            _wait_until_reading(fd)
             os.write(fd, keys)
             sent = True
     else:

@@ -310,9 +310,12 @@ def long_core(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedd
         "Work through the checklist before you hire anyone.",
     )
     # A focused reply shows up to two points within about 110 words: these are few words but long
-    # ones, so the two shown are over an embed field's 1,024 characters together.
+    # ones, so the two shown are over an embed field's 1,024 characters together. The question asked
+    # is the note's own, so the opening answer leads and two of the three checks follow.
     points = "\n".join(f"- Check {i}: " + "verify-the-detail-" * 40 for i in range(3))
-    path.write_text(path.read_text().replace("- A point.", points))
+    path.write_text(
+        path.read_text().replace("- A point.", points).replace("- Second point about The hiring checklist.\n", "")
+    )
     return make_core(tiny_knowledge, tmp_path / "data", embedder=fake_embedder)
 
 
