@@ -95,9 +95,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     Example: outsourcebot chat
     """
-    from adapters.console import own_terminal, run_console
+    from adapters.console import ctrl_c_ends_the_chat, own_terminal, run_console
 
-    with own_terminal():
+    with own_terminal(), ctrl_c_ends_the_chat():
         run_console(_core())
     return 0
 

@@ -85,6 +85,27 @@ def own_terminal() -> Iterator[None]:
         signal.signal(signal.SIGTSTP, old_tstp)
 
 
+@contextlib.contextmanager
+def ctrl_c_ends_the_chat() -> Iterator[None]:
+    """Ctrl-C at the prompt ends the chat even when whatever started it ignores SIGINT.
+
+    A command a shell without job control starts in the background (`make test &` in a script,
+    a CI step), and everything that command starts, inherits SIGINT ignored; Python then sets no
+    KeyboardInterrupt handler and Ctrl-C at the prompt would be echoed and do nothing. A person
+    at a terminal pressing Ctrl-C means it, so on a terminal the chat takes Python's handler back.
+    """
+    import signal
+
+    if not sys.stdin.isatty():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_console(
     core: Core,
     read: Callable[[str], str] = input,
