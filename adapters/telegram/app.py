@@ -52,6 +52,11 @@ def build_application(core: Core, config: TelegramConfig, limiter: RetryingRateL
         .rate_limiter(limiter or RetryingRateLimiter())
         .connection_pool_size(128)
         .pool_timeout(10.0)
+        # python-telegram-bot waits 5 s for Telegram's answer by default; a busy bot (or Bot API)
+        # passes that while the post itself goes through, and a timed-out post is neither resent
+        # nor apologised for (retry.py, handlers.py): wait longer before calling it lost.
+        .read_timeout(20.0)
+        .write_timeout(20.0)
         .build()
     )
     TelegramHandlers(core, config).attach(app)

@@ -20,7 +20,7 @@ from telegram import (
 )
 from telegram import Message as TelegramMessage
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TimedOut
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from adapters.telegram.callbacks import parse_press, resolve_topic
@@ -397,6 +397,10 @@ class TelegramHandlers:
         )
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
+            return
+        if isinstance(error, TimedOut):
+            # Telegram did not answer in time, but the reply may well have arrived (the retrying
+            # limiter does not resend posts for the same reason): an apology would follow an answer.
             return
         try:
             await send_reply(context.bot, chat, error_reply())

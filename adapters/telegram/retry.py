@@ -16,15 +16,28 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 Sleep = Callable[[float], Awaitable[object]]
+POSTING = ("send", "forward", "copy")
+"""Bot API methods that post something (sendMessage, forwardMessage, copyMessage...): repeating
+one Telegram already received posts it twice, and the Bot API has no idempotency key."""
 PRUNE_PAUSES_AT = 1_000
 """Forget chats whose pause is over once this many are remembered, so memory stays bounded."""
+
+
+def _maybe_delivered(exc: NetworkError, endpoint: str) -> bool:
+    """True when a failed call that posts something may have reached Telegram, so a retry could post it twice.
+
+    A timeout waiting for a free connection (python-telegram-bot's "Pool timeout") never sent the
+    request; any other timeout may have sent it and lost only the answer. Under load that was the
+    case for a few of 1,000 answers (tests/adapters/test_load.py), each then sent twice.
+    """
+    return isinstance(exc, TimedOut) and endpoint.startswith(POSTING) and not str(exc).startswith("Pool timeout")
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -42,7 +55,9 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
     that chat: Telegram limits messages per chat, and one flooded chat must not hold up the
     others. A 429 on a call without a chat (answerCallbackQuery, setMyCommands, ...) is a
     limit on the whole bot and pauses every call. `BadRequest` (a subclass of `NetworkError`
-    in python-telegram-bot) is never retried: the same request would fail again.
+    in python-telegram-bot) is never retried: the same request would fail again. A timeout on a
+    call that posts something is not retried either unless the request never left (see
+    `_maybe_delivered`): a duplicate answer is worse than a lost one the person can ask again.
 
     Args:
         max_retries: Retries per call after the first attempt.
@@ -140,7 +155,7 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
             except BadRequest:
                 raise
             except NetworkError as exc:
-                if attempt >= retries:
+                if attempt >= retries or _maybe_delivered(exc, endpoint):
                     raise
                 # Jitter keeps many callers that failed together from retrying together.
                 wait = min(self.max_backoff, self.backoff * 2**attempt) * random.uniform(0.8, 1.2)

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from bot.config import Settings
 from bot.conversation.core import Core
 from bot.storage.store import Store
@@ -27,11 +25,6 @@ QUESTIONS = [
 USERS = [30_000 + i for i in range(200)]
 
 
-@pytest.mark.xfail(
-    reason="KNOWN DEFECT (2026-12-01, open): after this session's conversation changes the bot sends 4-33 more "
-    "messages than the 1000 answers under load; not yet diagnosed (see the closing note)",
-    strict=False,
-)
 @bounded(240)
 async def test_1000_messages_from_200_users_answered_once_and_every_rating_kept(
     real_settings: Settings, tmp_path: Path
