@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from bot.knowledge.notes import KnowledgeNote
+from bot.knowledge.passages import further_sections, sentences
 from bot.search.index import ANSWER_PART, point_part, section_part
 from bot.search.retrieval import Candidate
 
@@ -60,15 +61,10 @@ class Part:
         return len(self.heading.split()) + len(self.text.split()) + sum(len(b.split()) for b in self.bullets)
 
 
-def _section_start(note: KnowledgeNote) -> int:
-    """Index of the first section after the key points (the key points are the first section when present)."""
-    return 1 if note.key_points and note.sections else 0
-
-
 def part_names(note: KnowledgeNote) -> list[str]:
     """Every part of a note in reading order: the answer, each key point, each further section with content."""
     names = [ANSWER_PART] + [point_part(i) for i in range(len(note.key_points))]
-    names += [section_part(i) for i in range(_section_start(note), len(note.sections)) if note.sections[i][1]]
+    names += [section_part(i) for i in further_sections(note) if note.sections[i][1]]
     return names
 
 
@@ -207,8 +203,8 @@ def one_line(note: KnowledgeNote) -> str:
 
     A bare "Yes." or "Usually." opening is joined to the sentence after it.
     """
-    sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])", note.answer.strip())
-    summary = sentences[0] if sentences else note.answer
-    if len(summary.split()) < 5 and len(sentences) > 1:
-        summary = f"{summary} {sentences[1]}"
+    parts = sentences(note.answer)
+    summary = parts[0] if parts else note.answer
+    if len(summary.split()) < 5 and len(parts) > 1:
+        summary = f"{summary} {parts[1]}"
     return summary

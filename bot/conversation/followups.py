@@ -91,20 +91,12 @@ def _points_back(text: str) -> bool:
     return bool(_POINTING.search(text) or _CONTINUING.match(text))
 
 
-def _foreign(text: str, topic: str, index: LoadedIndex) -> list[str]:
-    """The message's subject words (used by few notes, or by none) that the topic's note does not use."""
+def _subject_notes(text: str, topic: str, index: LoadedIndex) -> list[frozenset[str]]:
+    """For each of the message's subject words (used by few notes, or by none) that the topic's note
+    does not use, the notes that do use it."""
     vocabulary = index.vocabulary
-    return [w for w in content_words(text) if topic not in (n := vocabulary.notes_of(w)) and len(n) <= SPECIFIC_NOTES]
-
-
-def _names_own_subject(text: str, topic: str, other: str, index: LoadedIndex) -> bool:
-    """True when the message names a subject the topic's note never mentions and `other` does."""
-    vocabulary = index.vocabulary
-    for word in content_words(text):
-        notes = vocabulary.notes_of(word)
-        if notes and len(notes) <= SPECIFIC_NOTES and topic not in notes and other in notes:
-            return True
-    return False
+    found = [vocabulary.notes_of(w) for w in content_words(text)]
+    return [notes for notes in found if topic not in notes and len(notes) <= SPECIFIC_NOTES]
 
 
 def in_context(index: LoadedIndex, note_id: str, vector: np.ndarray) -> Candidate | None:
@@ -154,11 +146,15 @@ def follow_topic(
         return [replace(candidates[0], passages=mine.passages, peak=0.0), *candidates[1:]], False
     if _unrelated(text, topic, index):
         return candidates, False
-    if not _points_back(text) and _foreign(text, topic, index):
+    if not _points_back(text) and _subject_notes(text, topic, index):
         # A short question that names its own subject ("what's the capital of australia") stands alone.
         return candidates, False
     best = next((c for c in candidates if c.note_id != topic), None)  # the best other note
-    if best is not None and best.confidence >= threshold and _names_own_subject(text, topic, best.note_id, index):
+    if (
+        best is not None
+        and best.confidence >= threshold
+        and any(best.note_id in notes for notes in _subject_notes(text, topic, index))
+    ):
         return candidates, False
     mine = in_context(index, topic, vector)
     # The topic's note, read with the topic's title, against the best note for the message alone:

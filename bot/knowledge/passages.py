@@ -37,6 +37,11 @@ def words(text: str) -> int:
     return len(text.split())
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of a paragraph."""
+    return _SENTENCE_END.split(text.strip())
+
+
 def first_sentence(text: str) -> str:
     """The first sentence of a paragraph."""
     return _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
