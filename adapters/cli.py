@@ -310,8 +310,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     By default both tests/data/eval.jsonl (the project's own) and tests/data/real.jsonl
     (real-style questions, with its odd-line tuning and even-line held-out halves) are reported.
 
-    With --replies it judges whole replies instead: every case of tests/data/focus.jsonl
-    and tests/data/conversations.jsonl goes through the bot as a person would send it
+    With --replies it judges whole replies instead: every case of tests/data/focus.jsonl,
+    tests/data/conversations.jsonl (tuning) and tests/data/conversations_heldout.jsonl
+    (held-out, never tuned on) goes through the bot as a person would send it
     (a conversation's turns to one chat), and it reports the share of replies with the
     asked fact in the first 100 words, answer length (median, 90th percentile), turns
     held and verbatim repeats.
@@ -358,23 +359,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_replies(args: argparse.Namespace) -> int:
-    from bot.maintainers.replies_eval import (
-        CONVERSATIONS_FILE,
-        FOCUS_FILE,
-        evaluate_replies,
-        format_replies_report,
-        load_reply_cases,
-    )
+    from bot.maintainers.replies_eval import REPLY_SETS, evaluate_replies, format_replies_report, load_reply_cases
 
     core = _core(rate_limit=0)
     started = time.perf_counter()
-    results = {
-        path.name: evaluate_replies(core.answer, load_reply_cases(path)) for path in (FOCUS_FILE, CONVERSATIONS_FILE)
-    }
+    results = {path.name: evaluate_replies(core.answer, load_reply_cases(path)) for path in REPLY_SETS}
     if args.json:
         print(json.dumps({name: r.to_dict() for name, r in results.items()}))
     else:
-        print("\n\n".join(format_replies_report(name, r) for name, r in results.items()))
+        labels = {path.name: role for path, role in REPLY_SETS.items()}
+        print("\n\n".join(format_replies_report(f"{name} ({labels[name]})", r) for name, r in results.items()))
         print(f"\n({time.perf_counter() - started:.1f} s)")
     return 0
 
