@@ -1,12 +1,109 @@
-"""Follow-ups that follow the person: read against the chat's topic only when they depend on it (real model)."""
+"""Follow-ups that follow the person: read against the chat's topic only when they depend on it.
+
+The decision (`bot.search.followup`) with hand-made rankings and a small vocabulary first, then
+whole conversations with the real model.
+"""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
 from bot.conversation.core import Core
-from bot.conversation.followups import depends_on_topic
 from bot.messages import Message, Reply
+from bot.search.followup import TOPIC_FLOOR, depends_on_topic, follow_topic
+from bot.search.grounding import Vocabulary
+from bot.search.index import LoadedIndex
+from bot.search.queries import plan_queries
+from bot.search.retrieval import Candidate
+
+THRESHOLD = 0.41
+INDEX = cast(
+    LoadedIndex,
+    SimpleNamespace(
+        vocabulary=Vocabulary(
+            [
+                ("va", "Virtual assistants handle email, calendars and bookings; check their references."),
+                ("va", "What a VA costs: rates by region, the Philippines, Latin America, Eastern Europe."),
+                ("pricing", "Pricing and costs: what outsourcing costs a small business, hourly rates."),
+                ("insurance", "Insurance and liability: professional indemnity cover for a small business."),
+                ("chasm", "Crossing the chasm: from early adopters to the mainstream market."),
+                ("moore", "Geoffrey Moore wrote Crossing the Chasm and Inside the Tornado."),
+            ]
+        )
+    ),
+)
+
+
+def cand(note: str, confidence: float, peak: float = 0.0, passages: tuple[tuple[str, float], ...] = ()) -> Candidate:
+    return Candidate(note, confidence, confidence, confidence, 0.0, passages, peak=peak or confidence)
+
+
+VA_IN_CONTEXT = cand("va", 0.9, passages=(("section:2", 0.62), ("answer", 0.55)))
+"""The VA note ranked for a message read as "Virtual assistants: <message>" (its title lifts it)."""
+
+
+def test_a_pointing_follow_up_goes_to_the_topic_over_a_confident_general_note() -> None:
+    own = [cand("pricing", 0.53), cand("va", 0.32)]
+    ranked, kept = follow_topic("how much does that cost?", "va", own, [VA_IN_CONTEXT], INDEX, THRESHOLD)
+    assert kept and [c.note_id for c in ranked] == ["va", "pricing"]
+    assert ranked[0].passage == "section:2" and ranked[0].confidence == 0.62, "scored by its best passage in context"
+
+
+def test_an_elliptical_question_leans_on_the_topic() -> None:
+    ranked, kept = follow_topic("how much?", "va", [cand("pricing", 0.30)], [VA_IN_CONTEXT], INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "va"
+
+
+def test_a_topic_that_is_also_the_own_answer_gets_its_passages_for_the_context() -> None:
+    own = [cand("va", 0.6, passages=(("answer", 0.6),)), cand("pricing", 0.4)]
+    ranked, kept = follow_topic("where do I find one?", "va", own, [VA_IN_CONTEXT], INDEX, THRESHOLD)
+    assert not kept, "confident on its own: no need to keep the topic"
+    assert ranked[0].note_id == "va" and ranked[0].passage == "section:2" and ranked[0].peak == 0.0
+
+
+def test_a_follow_up_naming_a_subject_another_note_covers_goes_there() -> None:
+    own = [cand("insurance", 0.6, peak=0.62), cand("va", 0.3)]
+    ranked, kept = follow_topic("do they need insurance?", "va", own, [VA_IN_CONTEXT], INDEX, THRESHOLD)
+    assert not kept and ranked == own
+
+
+def test_a_short_question_with_its_own_subject_stands_alone() -> None:
+    own = [cand("chasm", 0.7)]
+    assert follow_topic("what is the chasm", "va", own, [VA_IN_CONTEXT], INDEX, THRESHOLD) == (own, False)
+
+
+@pytest.mark.parametrize("text", ["what time is it in Tokyo?", "whats the capital of australia", "pizza?"])
+def test_off_topic_messages_are_read_as_if_asked_alone(text: str) -> None:
+    own = [cand("pricing", 0.2)]
+    assert follow_topic(text, "va", own, [VA_IN_CONTEXT], INDEX, THRESHOLD) == (own, False)
+
+
+@pytest.mark.parametrize("text", ["what's 2+2", "whats 15% of 200", "what's 7 times 8"])
+def test_sums_never_depend_on_the_topic(text: str) -> None:
+    assert not depends_on_topic(text)
+
+
+def test_the_topic_must_match_the_message_in_context_well_enough() -> None:
+    weak = cand("va", 0.9, passages=(("answer", TOPIC_FLOOR - 0.01),))
+    assert follow_topic("how would I check", "va", [], [weak], INDEX, THRESHOLD) == ([], False)
+    assert follow_topic("how would I check", "va", [], [VA_IN_CONTEXT], INDEX, THRESHOLD)[1]
+
+
+def test_the_contextual_text_is_built_once_with_abbreviations_spelled_out() -> None:
+    plan = plan_queries("and for a VA?", previous_title="Hiring a freelancer")
+    assert plan.contextual and plan.own == 2
+    assert plan.texts == [
+        "and for a VA?",
+        "and for a virtual assistant?",
+        "Hiring a freelancer: and for a virtual assistant?",
+    ]
+    standalone = plan_queries(
+        "I run a bakery with four staff and want to know when outside help makes sense for us", "Hiring a freelancer"
+    )
+    assert not standalone.contextual and len(standalone.texts) == 1
 
 
 def converse(core: Core, chat: str, *turns: str) -> list[Reply]:
