@@ -64,7 +64,8 @@ def focused_reply(
         more: The request when the person asks for more of the note ("tell me more"), else None.
         brief: The person asked for the short version: the note's one-line summary.
         unsure: Offer close runners-up as "did you mean" (`answers.is_unsure`).
-        follow_up: The message is about this note, the chat's topic: lead with a passage not shown yet.
+        follow_up: The message is about this note, the chat's topic: lead with a passage not shown yet
+            (so does a note this chat was shown earlier).
 
     Returns:
         The reply (its parts are marked shown, except for a summary).
@@ -79,7 +80,9 @@ def focused_reply(
         if not parts:
             closing = render("all_shown", title=note.title)
     else:
-        parts = focus.first_answer(best, note, shown, follow_up=follow_up)
+        # A note shown earlier in the chat, just now or before another topic, leads with a passage
+        # not read yet: resending what the person has read answers nothing.
+        parts = focus.first_answer(best, note, shown, follow_up=follow_up or bool(shown))
     seen = shown if brief else shown | {p.name for p in parts}
     everything = all(name in seen for name in focus.part_names(note))
     reply = answers.answer_reply(

@@ -190,3 +190,16 @@ def test_what_does_that_mean_for_me_never_resends_what_was_shown(real_core: Core
         assert not paragraphs(reply) & seen, "a paragraph came back"
         seen |= paragraphs(reply)
     assert "That's everything I have on Core versus context" in replies[-1].body
+
+
+def test_a_note_the_chat_comes_back_to_is_not_resent_from_its_start(real_core: Core) -> None:
+    first, other, again = converse(
+        real_core,
+        "fu-back",
+        "what does a virtual assistant do",
+        "what is crossing the chasm",
+        "what does a virtual assistant do",
+    )
+    assert first.sources[0].id == again.sources[0].id == "virtual-assistants"
+    assert other.sources[0].id == "crossing-the-chasm"
+    assert again.body != first.body and not paragraphs(first) & paragraphs(again)
