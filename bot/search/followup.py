@@ -198,21 +198,17 @@ def follow_topic(
     if best is not None and best.confidence >= threshold and any(best.note_id in notes for notes in subjects):
         return own, False
     read = {c.note_id: c.confidence for c in contextual}
-    passages = {c.note_id: c.passages for c in contextual}
     if best is not None and best.note_id in read:
         # Both notes read in context, on one scale: the other note confirmed ("how much does that
         # cost?" after "when should I outsource?"), or, not confident alone, better than the topic
         # itself in its context ("and paying them?" after hiring a freelancer).
-        # Its passages as read in context: "how much does it cost?" after bookkeeping wants the
-        # bookkeeping costs of the pricing note.
-        confirmed = best.confidence >= threshold and read[best.note_id] >= read[topic] - CONFIRM_MARGIN
-        if confirmed or read[best.note_id] > read[topic]:
-            chosen = replace(
-                best,
-                confidence=max(best.confidence, read[best.note_id]),
-                passages=passages[best.note_id] or best.passages,
-            )
-            return [chosen, *(c for c in own if c.note_id != best.note_id)], False
+        # Its passages stay those of the message alone: read in context they lean towards the topic
+        # ("and paying them?" after hiring would open on paying's tax forms, not its answer).
+        if best.confidence >= threshold and read[best.note_id] >= read[topic] - CONFIRM_MARGIN:
+            return own, False
+        if read[best.note_id] > read[topic]:
+            lifted = replace(best, confidence=read[best.note_id])
+            return [lifted, *(c for c in own if c.note_id != best.note_id)], False
     # The topic's note, read with the topic's title, against the best note for the message alone:
     # "who wrote it?" after the chasm goes to Geoffrey Moore (0.93 alone, the chasm 0.45 in context),
     # "how would I know if we're in one" after the tornado stays (0.57 in context, 0.36 for the best other).

@@ -27,7 +27,9 @@ INDEX = cast(
             [
                 ("va", "Virtual assistants handle email, calendars and bookings; check their references."),
                 ("va", "What a VA costs: rates by region, the Philippines, Latin America, Eastern Europe."),
-                ("pricing", "Pricing and costs: what outsourcing costs a small business, hourly rates."),
+                ("pricing", "Pricing and costs: what outsourcing costs a small business, hourly rates, paying."),
+                ("va", "Paying a VA by the hour."),
+                ("when", "When to outsource: when your time costs more than the help."),
                 ("insurance", "Insurance and liability: professional indemnity cover for a small business."),
                 ("chasm", "Crossing the chasm: from early adopters to the mainstream market."),
                 ("moore", "Geoffrey Moore wrote Crossing the Chasm and Inside the Tornado."),
@@ -50,6 +52,30 @@ def test_a_pointing_follow_up_goes_to_the_topic_over_a_confident_general_note() 
     ranked, kept = follow_topic("how much does that cost?", "va", own, [VA_IN_CONTEXT], INDEX, THRESHOLD)
     assert kept and [c.note_id for c in ranked] == ["va", "pricing"]
     assert ranked[0].passage == "section:2" and ranked[0].confidence == 0.62, "scored by its best passage in context"
+
+
+def test_a_confident_own_answer_the_context_confirms_keeps_the_message() -> None:
+    # "how much does that cost?" after "when should I outsource?": pricing is as close as the topic in context.
+    own = [cand("pricing", 0.47)]
+    topic = cand("when", 0.82, passages=(("section:1", 0.69),))
+    ranked, kept = follow_topic(
+        "how much does that cost?", "when", own, [topic, cand("pricing", 0.80)], INDEX, THRESHOLD
+    )
+    assert not kept and ranked == own
+    # Far behind the topic in context, the same own answer gives way to the topic.
+    ranked, kept = follow_topic(
+        "how much does that cost?", "when", own, [topic, cand("pricing", 0.60)], INDEX, THRESHOLD
+    )
+    assert kept and ranked[0].note_id == "when"
+
+
+def test_an_unsure_own_answer_that_beats_the_topic_in_context_answers() -> None:
+    # "and paying them?" after hiring a freelancer: paying is unsure alone, but ahead of hiring in context.
+    own = [cand("pricing", 0.40, passages=(("answer", 0.40),))]
+    context = [cand("pricing", 0.82), cand("va", 0.79, passages=(("answer", 0.38),))]
+    ranked, kept = follow_topic("and paying them?", "va", own, context, INDEX, THRESHOLD)
+    assert not kept and ranked[0].note_id == "pricing" and ranked[0].confidence == 0.82
+    assert ranked[0].passages == (("answer", 0.40),), "its passages are those of the message alone"
 
 
 def test_an_elliptical_question_leans_on_the_topic() -> None:
