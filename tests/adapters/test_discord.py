@@ -113,7 +113,7 @@ async def ask(fake: FakeDiscord, question: str, user: dict[str, Any] = ALICE) ->
     """Run /ask and return what the bot sent for it."""
     before = len(fake.sent)
     interaction = await fake.slash("ask", user, {"question": question})
-    await fake.wait_until(
+    await fake.wait_for(
         lambda: len(fake.sent_for(interaction)) >= 1 and len(fake.sent) > before, what="the /ask answer"
     )
     await asyncio.sleep(0.05)  # let any follow-up parts land
@@ -145,7 +145,7 @@ async def test_a_thumbs_up_press_is_stored(core: Core, fake: FakeDiscord) -> Non
         [answer] = await ask(fake, PRICING_QUESTION)
         thumbs_up = answer.custom_ids[0]
         press = await fake.press(thumbs_up, BOB, on=answer)
-        await fake.wait_until(lambda: bool(fake.sent_for(press)), what="the feedback acknowledgement")
+        await fake.wait_for(lambda: bool(fake.sent_for(press)), what="the feedback acknowledgement")
     [ack] = fake.sent_for(press)
     assert ack.ephemeral and "👍" in ack.text
     assert core.store.stats().up == 1 and core.store.stats().down == 0
@@ -156,7 +156,7 @@ async def test_buttons_keep_working_after_a_restart(core: Core, fake: FakeDiscor
         [answer] = await ask(fake, PRICING_QUESTION)
     async with running(core, fake):  # a new process: nothing of the first run is in memory
         press = await fake.press(answer.custom_ids[1], BOB, on=answer)
-        await fake.wait_until(lambda: bool(fake.sent_for(press)), what="the feedback acknowledgement")
+        await fake.wait_for(lambda: bool(fake.sent_for(press)), what="the feedback acknowledgement")
     assert core.store.stats().down == 1
     assert len(fake.identifies) == 2
 
@@ -165,7 +165,7 @@ async def test_a_topic_button_answers_with_that_note(core: Core, fake: FakeDisco
     async with running(core, fake):
         [answer] = await ask(fake, PRICING_QUESTION)
         press = await fake.press("ob:t:contracts", ALICE, on=answer)
-        await fake.wait_until(lambda: bool(fake.sent_for(press)), what="the topic answer")
+        await fake.wait_for(lambda: bool(fake.sent_for(press)), what="the topic answer")
     [topic] = fake.sent_for(press)
     [embed] = topic.payload["embeds"]
     assert embed["title"] == "Contracts"
@@ -177,7 +177,7 @@ async def test_a_topic_button_answers_with_that_note(core: Core, fake: FakeDisco
 async def test_topics_lists_every_topic_privately_with_buttons(core: Core, fake: FakeDiscord) -> None:
     async with running(core, fake):
         interaction = await fake.slash("topics", ALICE)
-        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="/topics")
+        await fake.wait_for(lambda: bool(fake.sent_for(interaction)), what="/topics")
     [sent] = fake.sent_for(interaction)
     assert sent.ephemeral
     assert sorted(sent.custom_ids) == ["ob:t:chasm", "ob:t:contracts", "ob:t:pricing"]
@@ -188,7 +188,7 @@ async def test_forget_deletes_the_users_data_privately(core: Core, fake: FakeDis
         await ask(fake, PRICING_QUESTION)
         await ask(fake, "what is the chasm", user=BOB)
         interaction = await fake.slash("forget", ALICE)
-        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="/forget")
+        await fake.wait_for(lambda: bool(fake.sent_for(interaction)), what="/forget")
     [sent] = fake.sent_for(interaction)
     assert sent.ephemeral and "deleted everything stored about you" in sent.text
     remaining = {row["user_hash"] for row in core.store.db["questions"].rows}
@@ -208,7 +208,7 @@ async def test_reload_is_refused_politely_to_non_admins(core: Core, fake: FakeDi
     )
     async with running(core, fake):
         interaction = await fake.slash("reload", BOB)
-        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="the refusal")
+        await fake.wait_for(lambda: bool(fake.sent_for(interaction)), what="the refusal")
     [sent] = fake.sent_for(interaction)
     assert sent.ephemeral and sent.text == refusal_reply("reload").text  # the words come from the core's template
     assert "retainers" not in core.kb.notes
@@ -224,7 +224,7 @@ async def test_reload_by_an_admin_loads_the_new_notes(core: Core, fake: FakeDisc
     )
     async with running(core, fake):
         interaction = await fake.slash("reload", ADMIN)
-        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), timeout=15, what="the reload summary")
+        await fake.wait_for(lambda: bool(fake.sent_for(interaction)), timeout=15, what="the reload summary")
     [sent] = fake.sent_for(interaction)
     assert interaction in fake.sent_defers  # deferred first: a rebuild can outlast Discord's 3 seconds
     assert sent.route == "followup" and sent.ephemeral
@@ -237,7 +237,7 @@ async def test_stats_for_members_of_the_admin_role(core: Core, fake: FakeDiscord
         await ask(fake, PRICING_QUESTION)
         refused = await fake.slash("stats", BOB)
         allowed = await fake.slash("stats", BOB, roles=[ADMIN_ROLE_ID])
-        await fake.wait_until(lambda: bool(fake.sent_for(refused)) and bool(fake.sent_for(allowed)), what="/stats")
+        await fake.wait_for(lambda: bool(fake.sent_for(refused)) and bool(fake.sent_for(allowed)), what="/stats")
     assert fake.sent_for(refused)[0].text == refusal_reply("stats").text
     [stats] = fake.sent_for(allowed)
     assert stats.ephemeral and "Questions: 1" in stats.text
@@ -250,7 +250,7 @@ async def test_markdown_in_users_questions_never_renders_in_stats(core: Core, fa
         await ask(fake, phish)
         await ask(fake, "zqx ||fnord|| qwv")
         interaction = await fake.slash("stats", ADMIN)
-        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="/stats")
+        await fake.wait_for(lambda: bool(fake.sent_for(interaction)), what="/stats")
     [stats] = fake.sent_for(interaction)
     description = stats.payload["embeds"][0]["description"]
     assert stats.ephemeral and "Top unanswered questions" in description
@@ -353,7 +353,7 @@ async def test_a_reply_longer_than_a_message_is_split_into_several(
     monkeypatch.setattr(core, "handle", long_answer)
     async with running(core, fake):
         interaction = await fake.slash("ask", ALICE, {"question": "tell me everything"})
-        await fake.wait_until(lambda: len(fake.sent_for(interaction)) >= 3, what="the split answer")
+        await fake.wait_for(lambda: len(fake.sent_for(interaction)) >= 3, what="the split answer")
         await asyncio.sleep(0.3)
     parts = fake.sent_for(interaction)
     assert fake.rejected == []
@@ -385,7 +385,7 @@ async def test_an_error_in_one_handler_is_answered_politely(
             patch.setattr(core, "handle", broken)
             failed = await fake.slash("ask", ALICE, {"question": "anything"})
             await fake.send_message(f"<@{BOT_ID}> anything", ALICE, mentions=[BOT_USER])
-            await fake.wait_until(lambda: len(fake.sent) >= 2, what="two apologies")
+            await fake.wait_for(lambda: len(fake.sent) >= 2, what="two apologies")
         [answer] = await ask(fake, PRICING_QUESTION)  # the bot is still alive
     [apology] = fake.sent_for(failed)
     assert apology.ephemeral and "something went wrong" in apology.text
@@ -415,7 +415,7 @@ async def test_presses_forget_and_mentions_are_rate_limited_with_one_notice(
         forgets = [await fake.slash("forget", BOB) for _ in range(6)]
         for _ in range(12):
             await fake.send_message(f"<@{BOT_ID}> what is the chasm", ADMIN, mentions=[BOT_USER])
-        await fake.wait_until(
+        await fake.wait_for(
             lambda: sum(s.route == "channel" for s in fake.sent) >= 3, what="the mention answers and the notice"
         )
         await asyncio.sleep(1.0)  # room for replies that should not come
@@ -440,7 +440,7 @@ async def test_two_shards_each_identify_with_their_shard_id(tiny_knowledge: Path
             assert sorted(tuple(i["shard"]) for i in fake.identifies) == [(0, 2), (1, 2)]
             assert bot.shard_count == 2 and len(bot.guilds) == 2
             interaction = await fake.slash("ask", ALICE, {"question": PRICING_QUESTION}, guild_id=guild_on_1)
-            await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="an answer via shard 1")
+            await fake.wait_for(lambda: bool(fake.sent_for(interaction)), what="an answer via shard 1")
     assert fake.heartbeats >= 2  # each shard beats at once and gets op 11
     assert all(q.get("compress") == "zlib-stream" for q in fake.query_strings)
     assert all(i["intents"] & discord.Intents.members.flag == 0 for i in fake.identifies)
@@ -450,9 +450,9 @@ async def test_a_dropped_connection_resumes_and_replays_missed_events(core: Core
     async with running(core, fake):
         session = fake.sessions[0]
         await fake.reconnect(0)
-        await fake.wait_until(lambda: session.socket is None, what="the old socket to close")
+        await fake.wait_for(lambda: session.socket is None, what="the old socket to close")
         await fake.send_message("what is the chasm", ALICE, guild_id=None)  # sent while disconnected
-        await fake.wait_until(lambda: len(fake.resumes) == 1, what="RESUME")
+        await fake.wait_for(lambda: len(fake.resumes) == 1, what="RESUME")
         [sent] = await fake.wait_sent(1)
     assert fake.resumes[0]["session_id"] == session.session_id
     assert len(fake.identifies) == 1  # resumed, not re-identified
@@ -548,7 +548,7 @@ async def test_serve_shares_one_core_and_stops_every_platform(
         serving = asyncio.create_task(
             serve_platforms(core, {"discord": discord_platform.prepare(), "other": other_platform}, stop)
         )
-        await fake.wait_until(
+        await fake.wait_for(
             lambda: bool(fake.identifies) and "global" in fake.commands, what="the Discord bot to connect"
         )
         [answer] = await ask(fake, PRICING_QUESTION)
@@ -616,13 +616,13 @@ async def test_the_admin_role_of_one_server_grants_nothing_in_another(core: Core
         async with running(core, fake, admin_ids=frozenset(), admin_role_ids=frozenset({ADMIN_ROLE_ID})):
             faked = await fake.slash("stats", BOB, guild_id=other_guild, roles=[admin_role_for(other_guild)])
             trusted = await fake.slash("stats", BOB, guild_id=GUILD_ID, roles=[admin_role_for(GUILD_ID)])
-            await fake.wait_until(
+            await fake.wait_for(
                 lambda: bool(fake.sent_for(faked)) and bool(fake.sent_for(trusted)), what="/stats twice"
             )
         async with running(core, fake):  # no admin roles; ADMIN is in DISCORD_ADMIN_IDS
             unlisted = await fake.slash("stats", BOB, guild_id=GUILD_ID, roles=[admin_role_for(GUILD_ID)])
             by_id = await fake.slash("reload", ADMIN, guild_id=other_guild)
-            await fake.wait_until(
+            await fake.wait_for(
                 lambda: bool(fake.sent_for(unlisted)) and bool(fake.sent_for(by_id)),
                 timeout=15,
                 what="/stats and /reload",
@@ -643,7 +643,7 @@ async def test_a_role_with_the_admin_roles_name_grants_nothing(core: Core, fake:
     async with running(core, fake, admin_ids=frozenset(), admin_role_ids=frozenset({ADMIN_ROLE_ID})):
         same_name = await fake.slash("stats", BOB, roles=[same_name_role_for(GUILD_ID)])
         by_id = await fake.slash("stats", ALICE, roles=[ADMIN_ROLE_ID])
-        await fake.wait_until(lambda: bool(fake.sent_for(same_name)) and bool(fake.sent_for(by_id)), what="/stats")
+        await fake.wait_for(lambda: bool(fake.sent_for(same_name)) and bool(fake.sent_for(by_id)), what="/stats")
     [sent] = fake.sent_for(same_name)
     assert sent.text == refusal_reply("stats").text
     assert "Questions: 0" in fake.sent_for(by_id)[0].text
@@ -687,12 +687,12 @@ async def test_database_work_never_blocks_the_event_loop(
         gate = Gate(monkeypatch, core.store, store_call)
         try:
             interaction = await act(fake)
-            await fake.wait_until(gate.entered.is_set, what=f"the bot to call store.{store_call}")
+            await fake.wait_for(gate.entered.is_set, what=f"the bot to call store.{store_call}")
             # The loop stays free while the database works, so the bot defers before Discord's 3 s run out.
-            await fake.wait_until(lambda: interaction in fake.sent_defers, what="a defer while the database works")
+            await fake.wait_for(lambda: interaction in fake.sent_defers, what="a defer while the database works")
         finally:
             gate.opened.set()
-        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="the reply after the database work")
+        await fake.wait_for(lambda: bool(fake.sent_for(interaction)), what="the reply after the database work")
     assert gate.opened_in_time == [True]
     [reply] = fake.sent_for(interaction)
     assert reply.route == "followup" and reply.replaced_defer
@@ -717,16 +717,16 @@ def big_core(tmp_path: Path, fake_embedder: HashingEmbedder) -> Core:
 async def test_topics_are_paged_so_every_topic_gets_a_button(big_core: Core, fake: FakeDiscord) -> None:
     async with running(big_core, fake):
         interaction = await fake.slash("topics", ALICE)
-        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="/topics")
+        await fake.wait_for(lambda: bool(fake.sent_for(interaction)), what="/topics")
         [first] = fake.sent_for(interaction)
         press = await fake.press("ob:tp:1", ALICE, on=first)
-        await fake.wait_until(lambda: bool(fake.sent_for(press)), what="page 2")
+        await fake.wait_for(lambda: bool(fake.sent_for(press)), what="page 2")
         [second] = fake.sent_for(press)
     async with running(big_core, fake):  # the page buttons survive a restart like the others
         again = await fake.press("ob:tp:0", ALICE)
-        await fake.wait_until(lambda: bool(fake.sent_for(again)), what="page 1 after a restart")
+        await fake.wait_for(lambda: bool(fake.sent_for(again)), what="page 1 after a restart")
         last = await fake.press("ob:t:topic-39", ALICE)
-        await fake.wait_until(lambda: bool(fake.sent_for(last)), what="the last topic's answer")
+        await fake.wait_for(lambda: bool(fake.sent_for(last)), what="the last topic's answer")
     assert fake.rejected == []
     assert first.ephemeral and second.route == "update" and second.callback_type == 7
     topic_ids = [c for c in first.custom_ids + second.custom_ids if c.startswith("ob:t:")]
@@ -740,7 +740,7 @@ async def test_topics_are_paged_so_every_topic_gets_a_button(big_core: Core, fak
 async def test_a_button_whose_topic_is_gone_says_it_expired(core: Core, fake: FakeDiscord) -> None:
     async with running(core, fake):
         press = await fake.press("ob:t:removed-note", ALICE)
-        await fake.wait_until(lambda: bool(fake.sent_for(press)), what="the expired-button reply")
+        await fake.wait_for(lambda: bool(fake.sent_for(press)), what="the expired-button reply")
     [sent] = fake.sent_for(press)
     assert sent.ephemeral and sent.text == expired_reply().text
     assert core.store.count("questions") == 0
@@ -765,7 +765,7 @@ async def test_an_apology_after_a_public_defer_stays_private(
     slowly(monkeypatch, core, fail=True)
     async with running(core, fake):
         interaction = await fake.slash("ask", ALICE, {"question": PRICING_QUESTION})
-        await fake.wait_until(lambda: bool(fake.sent_for(interaction)), what="the apology")
+        await fake.wait_for(lambda: bool(fake.sent_for(interaction)), what="the apology")
     assert interaction in fake.sent_defers and not fake._interactions[interaction]["ephemeral"]  # "thinking..." for all
     assert fake.deleted_originals == [interaction]
     [apology] = fake.sent_for(interaction)
@@ -872,7 +872,7 @@ async def test_serve_runs_telegram_and_discord_for_real_on_one_core(
         assert list(runners) == ["telegram", "discord"]
         async with asyncio.timeout(TEST_TIMEOUT):
             serving = asyncio.create_task(serve_platforms(core, runners, stop))
-            await fake.wait_until(
+            await fake.wait_for(
                 lambda: bool(fake.identifies) and "global" in fake.commands, what="the Discord bot to connect"
             )
             [answer] = await ask(fake, PRICING_QUESTION)

@@ -42,7 +42,7 @@ def labels(sent: Sent) -> list[str]:
 async def press_and_wait(fake: FakeDiscord, custom_id: str, on: Sent | None) -> Sent:
     """Press a button and return the one message sent for the press."""
     press = await fake.press(custom_id, ALICE, on=on)
-    await fake.wait_until(lambda: bool(fake.sent_for(press)), what="the answer to the press")
+    await fake.wait_for(lambda: bool(fake.sent_for(press)), what="the answer to the press")
     [sent] = fake.sent_for(press)
     return sent
 
