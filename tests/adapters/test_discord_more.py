@@ -12,13 +12,13 @@ from pathlib import Path
 from bot.conversation.core import Core
 from tests.adapters import test_discord as discord_tests
 from tests.adapters.fake_discord import FakeDiscord, Sent
+from tests.adapters.samples import LONG_NOTE
 from tests.adapters.test_discord import (
     ALICE,
     PRICING_QUESTION,
     ask,
     running,
 )
-from tests.adapters.test_telegram_more import LONG_NOTE
 from tests.conftest import make_core
 
 fake = discord_tests.fake  # the fake Discord fixture, shared
