@@ -259,7 +259,7 @@ def test_ctrl_c_in_make_chat_ends_the_chat_without_makes_interrupt(
     assert status == 0, screen
 
 
-# ----- a message asking two things ---------------------------------------------------------------
+# ----- a message asking two things ----------------------------------------------------------------
 
 
 def test_console_numbers_the_other_question_and_its_number_answers_it(core: Core) -> None:
