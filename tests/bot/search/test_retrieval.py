@@ -390,6 +390,18 @@ def test_uncovered_subjects_are_declined_in_the_askers_words(real_core: Core, qu
     assert "unrelated" in reply.text
 
 
+def test_a_decline_names_the_subject_not_the_askers_filler(real_core: Core) -> None:
+    reply = real_core.answer(Message("is buying a tiny franchise worth it", "retrieval", "near-tiny"))
+    assert not reply.answered
+    assert "I don't have a note on franchise yet" in reply.text  # not "franchise and tiny"
+
+
+def test_a_covered_question_keeps_its_answer_despite_filler(real_core: Core) -> None:
+    reply = real_core.answer(Message("which stuff should a tiny business outsource first", "retrieval", "tiny"))
+    assert reply.answered and reply.sources[0].id == "what-to-outsource"
+    assert "I don't have a note on" not in reply.text
+
+
 def test_off_topic_is_declined_in_the_middle_of_a_conversation(real_core: Core) -> None:
     chat = "mid-conversation"
     assert real_core.answer(Message("what does a virtual assistant do", "retrieval", chat)).answered
