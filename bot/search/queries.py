@@ -17,6 +17,7 @@ from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED
 from bot.search.followup import combine, is_anaphoric, is_bare_question, is_follow_up, is_short_question
 from bot.search.grounding import content_words
 from bot.search.index import LoadedIndex
+from bot.search.not_covered import NotCoveredMatcher, decline_not_covered
 from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, merge_rankings, rank_notes
 from bot.search.several import separate_questions
 from bot.search.text import expand_abbreviations, has_words
@@ -88,7 +89,14 @@ def plan_queries(text: str, previous_title: str | None = None, abbreviations: Ab
     return QueryPlan([*texts, *questions], own, questions=len(questions))
 
 
-def rank_plan(plan: QueryPlan, vectors: np.ndarray, index: LoadedIndex, mode: str, threshold: float) -> list[Candidate]:
+def rank_plan(
+    plan: QueryPlan,
+    vectors: np.ndarray,
+    index: LoadedIndex,
+    mode: str,
+    threshold: float,
+    not_covered: NotCoveredMatcher | None = None,
+) -> list[Candidate]:
     """Rank notes for a planned question.
 
     Args:
@@ -97,6 +105,7 @@ def rank_plan(plan: QueryPlan, vectors: np.ndarray, index: LoadedIndex, mode: st
         index: The loaded index.
         mode: "fused", "semantic" or "lexical".
         threshold: The answer threshold (decides when the context may overrule).
+        not_covered: The not-covered list in service (`bot.search.grounding.decline_not_covered`; None: none).
 
     Returns:
         Candidates, best first (at most five).
@@ -105,7 +114,7 @@ def rank_plan(plan: QueryPlan, vectors: np.ndarray, index: LoadedIndex, mode: st
         return []
     rankings = [rank_notes(index, vectors[i], plan.texts[i], mode) for i in range(plan.own)]
     own = rankings[0] if len(rankings) == 1 else merge_rankings(rankings)
-    own = _ground(own, plan, index)
+    own = decline_not_covered(_ground(own, plan, index), plan.texts[0], index, not_covered, threshold)
     if (
         not plan.contextual
         or (plan.bare and (not own or own[0].confidence < SUGGESTION_FLOOR))
