@@ -286,7 +286,9 @@ class Core:
         )
         plan = question.plan
         assert plan is not None
-        candidates = rank_plan(plan, vectors[: len(plan.texts)], edition.index, self.mode, self.settings.threshold)
+        candidates = rank_plan(
+            plan, vectors[: len(plan.texts)], edition.index, self.mode, self.settings.threshold, edition.not_covered
+        )
         kept = False
         if question.topic is not None and self.mode != "lexical":
             at = plan.texts.index(question.topic_text) if question.topic_text in plan.texts else len(plan.texts)

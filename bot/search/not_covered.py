@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 NOT_COVERED_GAP = 0.01
 """How far below the threshold a question on a listed not-covered subject is kept (see `decline_not_covered`)."""
+PASSING_NOTES = 10
+"""A question word used by at most this many notes names a subject specifically enough that, when it is
+in the best note's title, tags or own questions, a listed subject beside it is only in passing."""
 _QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
 """A sentence ending with a question mark (what a long message asks, not its story)."""
 
@@ -110,6 +113,14 @@ class NotCoveredMatcher:
         padded = _stem_text(text)
         return any(f" {term} " in padded for term in self._subject_terms.get(subject.name, ()))
 
+    def in_head(self, index: LoadedIndex, note_id: str, word_stem: str) -> bool:
+        """True when a stemmed word is in the note's title, tags or own questions."""
+        if f" {word_stem} " in self._tags.get(note_id, ""):
+            return True
+        return any(
+            f" {word_stem} " in _stem_text(index.chunks[i].text) for i in index.note_question_chunks.get(note_id, [])
+        )
+
     def covers(self, index: LoadedIndex, note_id: str, part: str, subject: Subject) -> bool:
         """True when the note really covers the subject: in its title, tags, own questions or the matched passage.
 
@@ -133,7 +144,12 @@ class NotCoveredMatcher:
 
 
 def decline_not_covered(
-    candidates: list[Candidate], text: str, index: LoadedIndex, matcher: NotCoveredMatcher | None, threshold: float
+    candidates: list[Candidate],
+    text: str,
+    index: LoadedIndex,
+    matcher: NotCoveredMatcher | None,
+    threshold: float,
+    expanded: str | None = None,
 ) -> list[Candidate]:
     """Decline a question that names a subject of the not-covered list its best note does not really cover.
 
@@ -149,6 +165,8 @@ def decline_not_covered(
         index: The loaded index.
         matcher: The not-covered list in service (None or empty: nothing changes).
         threshold: The answer threshold.
+        expanded: The question with abbreviations spelled out ("VA" -> "virtual assistant"), which
+            tells better whether it also asks about the note's own subject (default: `text`).
 
     Returns:
         The candidates, rescored.
@@ -160,7 +178,7 @@ def decline_not_covered(
         return candidates
     best = candidates[0]
     missing = [(s, typed) for s, typed in found if not matcher.covers(index, best.note_id, best.passage, s)]
-    if not missing:
+    if not missing or _asks_what_note_covers(matcher, index, best.note_id, asked_part(expanded or text), found):
         return candidates
     subject, typed = missing[0]
     cap = threshold - NOT_COVERED_GAP
@@ -170,6 +188,25 @@ def decline_not_covered(
         else replace(c, confidence=min(c.confidence, cap), uncovered=(typed,), pointer=subject.pointer)
         for c in candidates
     ]
+
+
+def _asks_what_note_covers(
+    matcher: NotCoveredMatcher, index: LoadedIndex, note_id: str, asked: str, found: list[tuple[Subject, str]]
+) -> bool:
+    """True when the question also names the note's own subject, so the listed subject is only in passing.
+
+    "I run a franchise bakery, should I outsource my bookkeeping?" asks about bookkeeping, which
+    the accounting note has among its own questions: a specific word of the question (used by at
+    most `PASSING_NOTES` notes) other than the listed subject's, in the note's title, tags or own
+    questions.
+    """
+    named = {stem(w) for _, typed in found for w in _WORD.findall(typed)}
+    specific = {
+        stem(w)
+        for w in content_words(asked)
+        if stem(w) not in named and 0 < len(index.vocabulary.notes_of(w)) <= PASSING_NOTES
+    }
+    return any(matcher.in_head(index, note_id, s) for s in specific)
 
 
 def not_covered_matcher(not_covered: NotCovered, notes: Iterable[KnowledgeNote] = ()) -> NotCoveredMatcher:

@@ -114,7 +114,9 @@ def rank_plan(
         return []
     rankings = [rank_notes(index, vectors[i], plan.texts[i], mode) for i in range(plan.own)]
     own = rankings[0] if len(rankings) == 1 else merge_rankings(rankings)
-    own = decline_not_covered(_ground(own, plan, index), plan.texts[0], index, not_covered, threshold)
+    own = decline_not_covered(
+        _ground(own, plan, index), plan.texts[0], index, not_covered, threshold, plan.texts[plan.own - 1]
+    )
     if (
         not plan.contextual
         or (plan.bare and (not own or own[0].confidence < SUGGESTION_FLOOR))
