@@ -34,7 +34,7 @@ NOT_COVERED_GAP = 0.01
 """How far below the threshold a question on a listed not-covered subject is kept (see `decline_not_covered`)."""
 PASSING_NOTES = 10
 """A question word used by at most this many notes names a subject specifically enough that, when it is
-in the best note's title, tags or own questions, a listed subject beside it is only in passing."""
+in the best note's title or tags, a listed subject beside it is only in passing."""
 _QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
 """A sentence ending with a question mark (what a long message asks, not its story)."""
 
@@ -77,7 +77,8 @@ class NotCoveredMatcher:
 
     def __init__(self, not_covered: NotCovered, tags: dict[str, list[str]] | None = None) -> None:
         self.not_covered = not_covered
-        self._tags = {note_id: _stem_text(" ; ".join(t)) for note_id, t in (tags or {}).items()}
+        # "virtual-assistant" is a tag of two words.
+        self._tags = {note_id: _stem_text(" ; ".join(t).replace("-", " ")) for note_id, t in (tags or {}).items()}
         by_first: dict[str, list[tuple[tuple[str, ...], Subject]]] = {}
         self._subject_terms: dict[str, tuple[str, ...]] = {}
         for subject in not_covered.subjects:
@@ -114,11 +115,13 @@ class NotCoveredMatcher:
         return any(f" {term} " in padded for term in self._subject_terms.get(subject.name, ()))
 
     def in_head(self, index: LoadedIndex, note_id: str, word_stem: str) -> bool:
-        """True when a stemmed word is in the note's title, tags or own questions."""
+        """True when a stemmed word is in the note's title or tags (what the note is about, in a few words)."""
         if f" {word_stem} " in self._tags.get(note_id, ""):
             return True
         return any(
-            f" {word_stem} " in _stem_text(index.chunks[i].text) for i in index.note_question_chunks.get(note_id, [])
+            f" {word_stem} " in _stem_text(index.chunks[i].text)
+            for i in index.note_question_chunks.get(note_id, [])
+            if index.chunks[i].kind == "title"
         )
 
     def covers(self, index: LoadedIndex, note_id: str, part: str, subject: Subject) -> bool:
@@ -196,9 +199,9 @@ def _asks_what_note_covers(
     """True when the question also names the note's own subject, so the listed subject is only in passing.
 
     "I run a franchise bakery, should I outsource my bookkeeping?" asks about bookkeeping, which
-    the accounting note has among its own questions: a specific word of the question (used by at
-    most `PASSING_NOTES` notes) other than the listed subject's, in the note's title, tags or own
-    questions.
+    the accounting note has among its tags: a specific word of the question (used by at most
+    `PASSING_NOTES` notes) other than the listed subject's, in the note's title or tags. Its own
+    questions are not enough: they use everyday verbs ("where do I find...") that any question has.
     """
     named = {stem(w) for _, typed in found for w in _WORD.findall(typed)}
     specific = {
