@@ -7,7 +7,7 @@ import pytest
 from bot.conversation.core import Core
 from bot.knowledge.not_covered import parse_not_covered
 from bot.messages import Message
-from bot.replies.render import plain_text
+from bot.replies.blocks import plain_text
 from bot.search.not_covered import NotCoveredMatcher, asked_part, decline_not_covered, shipped_not_covered
 from bot.search.retrieval import Candidate
 
