@@ -37,6 +37,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.replies:
         return _eval_replies(args)
     from bot.knowledge.abbreviations import load_abbreviations
+    from bot.knowledge.not_covered import load_not_covered
     from bot.knowledge.notes import load_knowledge
     from bot.maintainers.evaluation import EVAL_SETS, evaluate, format_report, load_cases
 
@@ -51,6 +52,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 2
     from bot.search.embedder import make_embedder
     from bot.search.index import ensure_index
+    from bot.search.not_covered import not_covered_matcher
 
     settings = current_settings()
     kb = load_knowledge(settings.knowledge_dir).servable()
@@ -58,8 +60,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     index = ensure_index(kb, settings, embedder, err)
     started = time.perf_counter()
     abbreviations = load_abbreviations(settings.knowledge_dir)
+    scope = not_covered_matcher(load_not_covered(settings.knowledge_dir), kb.notes.values())
     results = {
-        name: evaluate(index, embedder, cases, {"fused": settings.threshold}, abbreviations)
+        name: evaluate(index, embedder, cases, {"fused": settings.threshold}, abbreviations, scope)
         for name, cases in sets.items()
     }
     if args.json:

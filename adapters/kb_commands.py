@@ -39,18 +39,22 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
              outsourcebot kb check --json
     """
     from bot.knowledge.abbreviations import check_abbreviations
+    from bot.knowledge.not_covered import check_not_covered, covered_warnings
     from bot.knowledge.notes import load_drafts, load_knowledge, stale_notes
     from bot.knowledge.passages import passage_problems
 
     settings = current_settings()
     kb = load_knowledge(settings.knowledge_dir)
-    abbreviation_problem = check_abbreviations(settings.knowledge_dir)
+    list_problems = [
+        p for p in (check_abbreviations(settings.knowledge_dir), check_not_covered(settings.knowledge_dir)) if p
+    ]
+    warnings = covered_warnings(settings.knowledge_dir, kb)
     drafts = load_drafts(settings.knowledge_dir, kb)
     stale = stale_notes(kb) if args.stale else []
     focus = [str(p) for p in passage_problems(kb)]
     if args.reach:
         focus += _unreachable(kb, settings)
-    problems = [str(p) for p in kb.problems] + ([abbreviation_problem] if abbreviation_problem else []) + focus
+    problems = [str(p) for p in kb.problems] + list_problems + focus
     lines = problems + [f"{n.path}:1: past its review date {n.review_by} (owner: {n.owner or 'nobody'})" for n in stale]
     draft_lines = [f"{p.path}:{p.line}: draft, not served: {p.message}" for p in drafts.problems]
     failed = bool(problems or stale)
@@ -66,6 +70,7 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
                     "stale": [n.id for n in stale],
                     "drafts": len(drafts.notes),
                     "draft_problems": [str(p) for p in drafts.problems],
+                    "warnings": warnings,
                     "ok": not failed,
                 }
             )
@@ -73,7 +78,7 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
         if failed:
             err(summary)
         return 1 if failed else 0
-    for line in lines + draft_lines:
+    for line in lines + warnings + draft_lines:
         print(line)
     if failed:
         err(summary)

@@ -283,7 +283,9 @@ class Core:
         plan = question.plan
         assert plan is not None
         topic = question.previous if plan.contextual else None
-        candidates, kept = rank_in_context(plan, vectors, edition.index, self.mode, self.settings.threshold, topic)
+        candidates, kept = rank_in_context(
+            plan, vectors, edition.index, self.mode, self.settings.threshold, topic, edition.not_covered
+        )
         best = candidates[0] if candidates else None
         answered = best is not None and (kept or best.confidence >= self.settings.threshold)
         if answered and best:

@@ -21,6 +21,7 @@ from bot.config import REPO_DIR
 from bot.knowledge.abbreviations import Abbreviations
 from bot.search.embedder import Embedder
 from bot.search.index import LoadedIndex
+from bot.search.not_covered import NotCoveredMatcher, shipped_not_covered
 from bot.search.queries import plan_queries, rank_plan
 from bot.search.retrieval import MODES, THRESHOLDS, Candidate
 from bot.search.text import clean_text
@@ -226,6 +227,7 @@ def evaluate(
     cases: list[EvalCase],
     thresholds: dict[str, float] | None = None,
     abbreviations: Abbreviations | None = None,
+    not_covered: NotCoveredMatcher | None = None,
 ) -> dict[str, ModeResult]:
     """Run every retriever over the cases.
 
@@ -235,11 +237,13 @@ def evaluate(
         cases: Labelled questions.
         thresholds: Threshold per mode (defaults to the shipped ones; "fused" follows the settings).
         abbreviations: The abbreviation list to spell out (default: the shipped one).
+        not_covered: The not-covered list to decline by (default: the shipped one).
 
     Returns:
         Results keyed by mode ("semantic", "lexical", "fused").
     """
     limits = {**THRESHOLDS, **(thresholds or {})}
+    scope = not_covered if not_covered is not None else shipped_not_covered()
     # Planned like served questions (abbreviations spelled out too), without a previous topic.
     plans = [plan_queries(clean_text(c.question), None, abbreviations) for c in cases]
     texts = [t for plan in plans for t in plan.texts]
@@ -249,7 +253,7 @@ def evaluate(
     for mode in ("semantic", "lexical", "fused"):
         assert mode in MODES
         ranked = [
-            rank_plan(plan, vectors[start : start + len(plan.texts)], index, mode, limits[mode])
+            rank_plan(plan, vectors[start : start + len(plan.texts)], index, mode, limits[mode], scope)
             for plan, start in zip(plans, starts)
         ]
         results[mode] = _score_mode(mode, cases, ranked, limits[mode])

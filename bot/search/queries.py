@@ -16,6 +16,7 @@ from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED
 from bot.search.followup import context_text, depends_on_topic, follow_topic
 from bot.search.grounding import content_words
 from bot.search.index import LoadedIndex
+from bot.search.not_covered import NotCoveredMatcher, decline_not_covered
 from bot.search.retrieval import Candidate, merge_rankings, rank_notes
 from bot.search.several import separate_questions
 from bot.search.text import expand_abbreviations, has_words
@@ -81,7 +82,14 @@ def plan_queries(text: str, previous_title: str | None = None, abbreviations: Ab
     return QueryPlan([*texts, *questions], own, questions=len(questions))
 
 
-def rank_plan(plan: QueryPlan, vectors: np.ndarray, index: LoadedIndex, mode: str, threshold: float) -> list[Candidate]:
+def rank_plan(
+    plan: QueryPlan,
+    vectors: np.ndarray,
+    index: LoadedIndex,
+    mode: str,
+    threshold: float,
+    not_covered: NotCoveredMatcher | None = None,
+) -> list[Candidate]:
     """Rank notes for a planned question as asked on its own (its contextual reading aside).
 
     Args:
@@ -89,7 +97,8 @@ def rank_plan(plan: QueryPlan, vectors: np.ndarray, index: LoadedIndex, mode: st
         vectors: One embedding per text of the plan (zeros in lexical mode).
         index: The loaded index.
         mode: "fused", "semantic" or "lexical".
-        threshold: The answer threshold (unused here; kept so every ranking takes the same arguments).
+        threshold: The answer threshold (a candidate whose note does not cover a listed subject is held just under it).
+        not_covered: The not-covered list in service (`bot.search.not_covered`; None: none).
 
     Returns:
         Candidates, best first (at most five).
@@ -98,7 +107,9 @@ def rank_plan(plan: QueryPlan, vectors: np.ndarray, index: LoadedIndex, mode: st
         return []
     rankings = [rank_notes(index, vectors[i], plan.texts[i], mode) for i in range(plan.own)]
     own = rankings[0] if len(rankings) == 1 else merge_rankings(rankings)
-    return _ground(own, plan, index)
+    return decline_not_covered(
+        _ground(own, plan, index), plan.texts[0], index, not_covered, threshold, plan.texts[plan.own - 1]
+    )
 
 
 def rank_in_context(
@@ -108,6 +119,7 @@ def rank_in_context(
     mode: str,
     threshold: float,
     topic: str | None,
+    not_covered: NotCoveredMatcher | None = None,
 ) -> tuple[list[Candidate], bool]:
     """Rank notes for a planned question, reading it in the chat's topic when it depends on it.
 
@@ -118,12 +130,13 @@ def rank_in_context(
         mode: "fused", "semantic" or "lexical".
         threshold: The answer threshold.
         topic: The chat's topic (a note id in `index`), or None.
+        not_covered: The not-covered list in service (None: none).
 
     Returns:
         Candidates, best first, and whether the topic was kept for a follow-up (then its note
         answers whatever its confidence; see `bot.search.followup.follow_topic`).
     """
-    own = rank_plan(plan, vectors, index, mode, threshold)
+    own = rank_plan(plan, vectors, index, mode, threshold, not_covered)
     if topic is None or not plan.contextual or mode == "lexical":
         return own, False
     at = plan.own
