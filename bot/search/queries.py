@@ -19,7 +19,7 @@ from bot.search.index import LoadedIndex
 from bot.search.not_covered import NotCoveredMatcher, decline_not_covered
 from bot.search.retrieval import Candidate, merge_rankings, rank_notes
 from bot.search.several import separate_questions
-from bot.search.text import expand_abbreviations, has_words
+from bot.search.text import drop_opening_filler, expand_abbreviations, has_words
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,9 @@ def plan_queries(text: str, previous_title: str | None = None, abbreviations: Ab
     """
     if not has_words(text):
         return QueryPlan([text], 1)
-    expanded = expand_abbreviations(text, abbreviations)
-    texts = [text] if expanded == text else [text, expanded]
+    asked = drop_opening_filler(text)
+    expanded = expand_abbreviations(asked, abbreviations)
+    texts = [asked] if expanded == asked else [asked, expanded]
     own = len(texts)
     if previous_title and depends_on_topic(text):
         return QueryPlan([*texts, context_text(previous_title, expanded)], own, contextual=True)
