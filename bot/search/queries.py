@@ -14,7 +14,7 @@ import numpy as np
 from bot.knowledge.abbreviations import Abbreviations
 from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED_PENALTY, answerability
 from bot.search.followup import context_text, depends_on_topic, follow_topic
-from bot.search.grounding import content_words
+from bot.search.grounding import Vocabulary, content_words
 from bot.search.index import LoadedIndex
 from bot.search.not_covered import NotCoveredMatcher, decline_not_covered
 from bot.search.retrieval import Candidate, merge_rankings, rank_notes
@@ -173,7 +173,7 @@ def _ground(candidates: list[Candidate], plan: QueryPlan, index: LoadedIndex) ->
         found = [w for w in vocabulary.ungrounded(plan.texts[0], candidates[0].note_id, RARE_NOTES) if w in subject]
         # Words no note uses at all name the missing subject best ("SBA" before "bakery").
         uncovered = tuple(sorted(found, key=lambda w: len(vocabulary.notes_of(w))))
-        if not uncovered:
+        if not uncovered or _context_words(subject, found, candidates[0].note_id, vocabulary):
             return candidates
     return [
         replace(
@@ -185,3 +185,17 @@ def _ground(candidates: list[Candidate], plan: QueryPlan, index: LoadedIndex) ->
         )
         for c in candidates
     ]
+
+
+def _context_words(subject: set[str], found: list[str], note_id: str, vocabulary: Vocabulary) -> bool:
+    """Whether the words no note uses only set the scene, because the question's subject is the top note's.
+
+    "hiring someone for SEO and social media for my salon": "salon" is in no note, but "SEO" is a
+    specific word the marketing note does use, so the salon is where the work happens, not the
+    subject. That holds when the note uses at least as many of the question's specific words as
+    it lacks; a question whose specific words are all missing from the note ("buying a
+    franchise") keeps its decline.
+    """
+    notes_of = vocabulary.notes_of
+    grounded = [w for w in subject if w not in found and 0 < len(notes_of(w)) <= RARE_NOTES and note_id in notes_of(w)]
+    return len(grounded) >= len(found)

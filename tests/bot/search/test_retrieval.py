@@ -402,6 +402,20 @@ def test_a_covered_question_keeps_its_answer_despite_filler(real_core: Core) -> 
     assert "I don't have a note on" not in reply.text
 
 
+@pytest.mark.parametrize(
+    "question, note",
+    [
+        ("thinking of hiring someone for SEO and social media for my salon", "outsourcing-marketing"),
+        ("who can do the payroll and PEO stuff for my barbershop", "outsourcing-hr-and-payroll"),
+    ],
+)
+def test_the_askers_own_business_is_scene_not_subject(real_core: Core, question: str, note: str) -> None:
+    """A word no note uses ("salon") beside one the note does ("SEO") sets the scene: answered."""
+    reply = real_core.answer(Message(question, "retrieval", f"scene-{note}"))
+    assert reply.answered and reply.sources[0].id == note, (reply.sources[:2], reply.text[:80])
+    assert "I don't have a note on" not in reply.text
+
+
 def test_off_topic_is_declined_in_the_middle_of_a_conversation(real_core: Core) -> None:
     chat = "mid-conversation"
     assert real_core.answer(Message("what does a virtual assistant do", "retrieval", chat)).answered
