@@ -3,8 +3,8 @@
 httpcore (under httpx, under python-telegram-bot) re-scans its whole pool on every request
 and every response: each connection, and for each idle one every other connection and a
 `poll()` of its socket, then again for each request waiting for a connection (encode/httpcore#1035,
-open). With python-telegram-bot's 256 connections and a few hundred answers under way, that scan was
-the largest cost on the event loop (a third of it in the end-to-end benchmark). Here at most
+open). With the bot's 128 connections and a few hundred answers under way, that scan was the largest
+cost on the event loop (38% of it in the end-to-end benchmark at 400 chats). Here at most
 `connections` requests are ever inside the pool, so none waits there and each scan is short; the
 rest wait in an `asyncio.Semaphore`, in arrival order, at no cost per waiter.
 """
@@ -20,10 +20,11 @@ from telegram.request import HTTPXRequest, RequestData
 
 log = logging.getLogger(__name__)
 
-CONNECTIONS = 16
-"""Bot API requests under way at once (and so the pool's connections). On 127.0.0.1 a request takes
-about a millisecond; to Telegram, a round trip of 0.1-0.3 s, 16 at once carry far more than the
-30 messages a second Telegram lets a bot send."""
+CONNECTIONS = 8
+"""Bot API requests under way at once (and so the pool's connections). Each idle connection still costs
+a `poll()` and a scan per request: in the end-to-end benchmark 8 cost the bot 10.5-12.7 ms of CPU per
+answer, 16 cost 11.8-14.5 and 4 no less than 8. To Telegram, with a round trip of 0.1-0.3 s, 8 at once
+still carry more than the 30 messages a second Telegram lets a bot send."""
 
 
 class GatedHTTPXRequest(HTTPXRequest):
