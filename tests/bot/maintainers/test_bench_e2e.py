@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def test_the_e2e_table_has_only_the_end_to_end_rows_with_cpu_per_answer() -> Non
 def test_only_e2e_runs_the_end_to_end_part_with_its_sizes_and_profile(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    asked = {}
+    asked: dict[str, object] = {}
 
     def run_only(settings: object, say: object, chats: tuple[int, ...], profile: Path | None) -> BenchResult:
         asked.update(chats=chats, profile=profile)
@@ -85,7 +86,7 @@ def test_only_e2e_refuses_to_overwrite_the_whole_docs_table(
 def test_the_profile_wraps_the_bot_in_py_spy_and_says_when_it_is_missing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(bench_e2e.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     with pytest.raises(RuntimeError, match="pip install py-spy"):
         bench_e2e.profiled(["outsourcebot", "telegram"], tmp_path / "bot.svg")
