@@ -176,6 +176,7 @@ def fallback_reply(kb: KnowledgeBase, candidates: list[Candidate], notice: str, 
         english_only=english_only,
         closest=bool(closest),
         uncovered=_uncovered(candidates),
+        pointer=candidates[0].pointer if _uncovered(candidates) else "",
     )
     return Reply(ReplyKind.FALLBACK, blocks, sources=_sources(kb, candidates), suggestions=suggestions)
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.config import Settings
-from bot.conversation import answers, focus, followups
+from bot.conversation import answers
+from bot.conversation.continuing import continuation, focused_reply, reply_with_note
 from bot.conversation.events import (
     ADMIN_COMMANDS,
     Channel,
@@ -26,14 +27,14 @@ from bot.conversation.events import (
 from bot.conversation.library import Edition, Library, ReloadResult
 from bot.conversation.memory import Memory
 from bot.conversation.pacing import Pacing
-from bot.conversation.smalltalk import brevity, small_talk, wants_more
+from bot.conversation.smalltalk import small_talk
 from bot.knowledge.notes import KnowledgeBase, KnowledgeNote, load_knowledge
 from bot.messages import Message, Reply, ReplyKind, Suggestion
 from bot.replies.render import render, render_blocks
 from bot.search.batcher import MicroBatcher
 from bot.search.embedder import Embedder, make_embedder
-from bot.search.index import ANSWER_PART, LoadedIndex, ensure_index
-from bot.search.queries import QueryPlan, plan_queries, rank_plan
+from bot.search.index import LoadedIndex, ensure_index
+from bot.search.queries import QueryPlan, plan_queries, rank_in_context
 from bot.search.retrieval import Candidate
 from bot.search.several import also_asked
 from bot.search.text import MAX_QUESTION_CHARS, MAX_RAW_CHARS, clean_text, has_words, mostly_non_latin, truncate
@@ -55,10 +56,6 @@ class _Question:
     plan: QueryPlan | None
     more_of: str | None
     brief: bool = False
-    topic: str | None = None
-    """The chat's topic, when the message depends on it (`followups.depends_on_topic`)."""
-    topic_text: str = ""
-    """The message read in the topic's context; embedded after the plan's texts when it is not one of them."""
     previous: str | None = None
     """The chat's topic before this message, whether or not the message depends on it."""
 
@@ -224,8 +221,6 @@ class Core:
         if isinstance(question, Reply):
             return question
         texts = list(question.plan.texts) if question.plan and self.mode != "lexical" else []
-        if texts and question.topic_text and question.topic_text not in texts:
-            texts.append(question.topic_text)
         batcher = self._batcher()
         vectors = await asyncio.gather(*(batcher.embed(t) for t in texts))
         # Ranking is sub-millisecond, but recording the answer is a database write: keep it off the loop.
@@ -238,20 +233,25 @@ class Core:
             return early
         edition = self.library.edition
         previous = self.memory.last_note(message.platform, message.chat)
-        brief, rest = brevity(text)
-        if previous and previous in edition.kb.notes and (wants_more(text) or (brief and not rest)):
-            return _Question(message, text, notice, edition, None, previous, brief)
-        searched = rest if brief and rest else text  # "core vs context in one sentence" searches the topic
-        plan = self._plan(searched, previous, edition)
-        topic = previous if previous in edition.kb.notes and followups.depends_on_topic(searched) else None
-        topic_text = followups.topic_query(edition.kb.notes[topic].title, searched) if topic else ""
-        return _Question(message, text, notice, edition, plan, None, brief, topic, topic_text, previous)
+        more_of, brief, searched = continuation(text, previous, edition.kb)
+        if more_of is not None:
+            return _Question(message, text, notice, edition, None, more_of, brief)
+        topic = edition.kb.notes.get(previous) if previous else None
+        plan = plan_queries(searched, topic.title if topic else None, edition.abbreviations)
+        return _Question(message, text, notice, edition, plan, None, brief, previous)
 
     def _complete(self, question: _Question, vectors: np.ndarray | None) -> Reply:
         """Everything after embedding: rank, build the reply, record it (a database write)."""
         if question.more_of is not None:
-            return self._answer_with(
-                question.message, question.more_of, question.text, question.notice, more=True, brief=question.brief
+            return reply_with_note(
+                self.memory,
+                question.message,
+                self.kb,
+                question.more_of,
+                question.text,
+                question.notice,
+                more=True,
+                brief=question.brief,
             )
         assert question.plan is not None
         if vectors is None:  # the lexical-only retriever needs no embedding
@@ -271,10 +271,6 @@ class Core:
         notice = render("too_long", length=len(message.text), limit=MAX_QUESTION_CHARS) if cut else ""
         return None, text, notice
 
-    def _plan(self, text: str, previous: str | None, edition: Edition) -> QueryPlan:
-        topic = edition.kb.notes.get(previous) if previous else None
-        return plan_queries(text, topic.title if topic else None, edition.abbreviations)
-
     def _finish(self, question: _Question, vectors: np.ndarray) -> Reply:
         """Rank (reading a message that depends on the chat's topic in its context), answer or decline, record."""
         message, text, notice, edition, brief = (
@@ -286,14 +282,10 @@ class Core:
         )
         plan = question.plan
         assert plan is not None
-        candidates = rank_plan(plan, vectors[: len(plan.texts)], edition.index, self.mode, self.settings.threshold)
-        kept = False
-        if question.topic is not None and self.mode != "lexical":
-            at = plan.texts.index(question.topic_text) if question.topic_text in plan.texts else len(plan.texts)
-            if at < len(vectors):
-                candidates, kept = followups.follow_topic(
-                    text, question.topic, candidates, vectors[at], edition.index, self.settings.threshold
-                )
+        topic = question.previous if plan.contextual else None
+        candidates, kept = rank_in_context(
+            plan, vectors, edition.index, self.mode, self.settings.threshold, topic, edition.not_covered
+        )
         best = candidates[0] if candidates else None
         answered = best is not None and (kept or best.confidence >= self.settings.threshold)
         if answered and best:
@@ -301,8 +293,16 @@ class Core:
             unsure = not kept and answers.is_unsure(candidates, self.settings.threshold)
             # Another question on the note just shown: what it already showed is not sent again.
             follow_up = question.previous == best.note_id
-            reply = self._focused(
-                message, edition.kb, best, candidates, notice, brief=brief, unsure=unsure, follow_up=follow_up
+            reply = focused_reply(
+                self.memory,
+                message,
+                edition.kb,
+                best,
+                candidates,
+                notice,
+                brief=brief,
+                unsure=unsure,
+                follow_up=follow_up,
             )
             reply.also_asked = self._also_asked(plan, vectors[: len(plan.texts)], edition, best, reply)
         else:
@@ -333,78 +333,6 @@ class Core:
             if c.note_id in edition.kb.notes and c.note_id not in offered
         ]
 
-    def _focused(
-        self,
-        message: Message,
-        kb: KnowledgeBase,
-        best: Candidate,
-        candidates: list[Candidate],
-        notice: str,
-        more: str | None = None,
-        brief: bool = False,
-        unsure: bool = False,
-        follow_up: bool = False,
-    ) -> Reply:
-        """The reply showing the parts of `best`'s note that fit: the matched passage, more of it, or its summary.
-
-        Args:
-            message: The message answered (its chat's memory of shown parts is read and updated).
-            kb: The knowledge in service.
-            best: The note answered, with its matched passages.
-            candidates: Every candidate, best first.
-            notice: A line about the input itself, or "".
-            more: The request when the person asks for more of the note ("tell me more"), else None.
-            brief: The person asked for the short version: the note's one-line summary.
-            unsure: Offer close runners-up as "did you mean" (`answers.is_unsure`).
-            follow_up: The message is about this note, the chat's topic: lead with a passage not shown yet.
-        """
-        note = kb.notes[best.note_id]
-        shown = self.memory.shown(message.platform, message.chat, note.id)
-        closing = ""
-        if brief:
-            parts = [focus.Part(ANSWER_PART, "", focus.one_line(note))]
-        elif more is not None:
-            parts = focus.more_parts(note, shown, more)
-            if not parts:
-                closing = render("all_shown", title=note.title)
-        else:
-            parts = focus.first_answer(best, note, shown, follow_up=follow_up)
-        seen = shown if brief else shown | {p.name for p in parts}
-        everything = all(name in seen for name in focus.part_names(note))
-        reply = answers.answer_reply(
-            kb,
-            best,
-            candidates,
-            notice,
-            parts=parts,
-            closing=closing,
-            with_sources=everything and more is not None and bool(parts),  # once, with the last part
-            unsure=unsure,
-        )
-        if not everything:  # the rest of the note is one press away; once all is shown, no button
-            reply.more = Suggestion(note.id, render("more_button", title=note.title))
-        if not brief:
-            self.memory.mark_shown(message.platform, message.chat, note.id, [p.name for p in parts])
-        return reply
-
-    def _answer_with(
-        self,
-        message: Message,
-        note_id: str,
-        question: str,
-        notice: str = "",
-        more: bool = False,
-        brief: bool = False,
-    ) -> Reply:
-        """Answer with a note chosen without a search (a topic button, "tell me more"), recorded against it."""
-        chosen = Candidate(note_id, 1.0, 1.0, 1.0, 0.0)
-        request = question if more else None
-        reply = self._focused(message, self.kb, chosen, [chosen] if more else [], notice, more=request, brief=brief)
-        # Recorded against the note, so feedback on this answer counts for that note.
-        reply.answer_id = self.memory.record(message.platform, message.user, message.chat, question, reply, chosen)
-        self.memory.remember(message.platform, message.chat, message.user, note_id)
-        return reply
-
     # ----- presses and commands ----------------------------------------------------------------
 
     def _press(self, press: TopicPress | MorePress) -> Reply:
@@ -415,7 +343,9 @@ class Core:
         if note is None:  # removed by a reload since the button was sent, or never ours
             return answers.expired_reply()
         message = Message("", press.user, press.chat, press.platform)
-        return self._answer_with(message, note_id, f"[{'more' if more else 'topic'}] {note.title}", more=more)
+        return reply_with_note(
+            self.memory, message, self.kb, note_id, f"[{'more' if more else 'topic'}] {note.title}", more=more
+        )
 
     def _rate(self, rating: Rating) -> Reply:
         """Record 👍 (+1) or 👎 (-1) and thank the user, saying when it replaced an earlier rating.

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.knowledge.abbreviations import Abbreviations, load_abbreviations
+from bot.knowledge.not_covered import load_not_covered
 from bot.knowledge.notes import KnowledgeBase, Problem, load_knowledge
 from bot.search.embedder import Embedder
 from bot.search.index import BuildReport, LoadedIndex, build_index, load_index
+from bot.search.not_covered import NotCoveredMatcher, not_covered_matcher
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ class Edition:
     index: LoadedIndex
     abbreviations: Abbreviations = field(default_factory=Abbreviations)
     """The folder's abbreviation list (`knowledge/abbreviations.yaml`), spelled out before searching."""
+    not_covered: NotCoveredMatcher | None = None
+    """The folder's not-covered list (`knowledge/not-covered.yaml`), declined by name."""
 
 
 class Library:
@@ -58,7 +62,7 @@ class Library:
     def __init__(self, settings: Settings, embedder: Embedder, kb: KnowledgeBase, index: LoadedIndex) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.edition = Edition(kb, index, load_abbreviations(settings.knowledge_dir))
+        self.edition = Edition(kb, index, load_abbreviations(settings.knowledge_dir), self._not_covered(kb))
         self.retire_after = RETIRE_AFTER
         self._lock = threading.Lock()
 
@@ -76,16 +80,20 @@ class Library:
                 return ReloadResult(False, kb.problems)
             abbreviations = load_abbreviations(self.settings.knowledge_dir)
             if kb.fingerprint == self.edition.kb.fingerprint:
-                self.edition = Edition(self.edition.kb, self.edition.index, abbreviations)
+                self.edition = Edition(self.edition.kb, self.edition.index, abbreviations, self._not_covered(kb))
                 return ReloadResult(True)
             report = build_index(kb, self.settings.index_dir, self.embedder)
             index = load_index(self.settings.index_dir)
             if index is None:
                 return ReloadResult(False, [Problem(self.settings.index_dir, 0, "new index could not be loaded")])
-            old, self.edition = self.edition.index, Edition(kb, index, abbreviations)
+            old, self.edition = self.edition.index, Edition(kb, index, abbreviations, self._not_covered(kb))
             self._retire(old)
             say(f"knowledge reloaded: {report.summary()}")
             return ReloadResult(True, [], report)
+
+    def _not_covered(self, kb: KnowledgeBase) -> NotCoveredMatcher:
+        """The knowledge folder's not-covered list, with the tags of `kb`'s notes."""
+        return not_covered_matcher(load_not_covered(self.settings.knowledge_dir), kb.notes.values())
 
     def _retire(self, index: LoadedIndex) -> None:
         """Close a replaced index once questions that started on it have surely finished."""

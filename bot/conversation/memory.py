@@ -16,6 +16,8 @@ from bot.storage.store import RatingOutcome, Store
 log = logging.getLogger(__name__)
 
 TOPIC_CACHE_SIZE = 10_000
+SHOWN_NOTES = 8
+"""How many notes' shown parts a chat keeps (a conversation rarely comes back to an older one)."""
 
 
 class Memory:
@@ -34,7 +36,7 @@ class Memory:
         self.data_dir = data_dir
         self._topics: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._topics_lock = threading.Lock()  # worker threads remember topics while /forget walks them
-        self._shown: OrderedDict[tuple[str, str], tuple[str, frozenset[str]]] = OrderedDict()
+        self._shown: OrderedDict[tuple[str, str], dict[str, frozenset[str]]] = OrderedDict()
 
     def record(
         self, platform: str, user: str, chat: str, text: str, reply: Reply, best: Candidate | None
@@ -70,21 +72,24 @@ class Memory:
             log.error("could not store the conversation topic (%s: %s)", type(exc).__name__, exc)
 
     def shown(self, platform: str, chat: str, note_id: str) -> frozenset[str]:
-        """The parts of `note_id` this chat has been shown since it last changed topic (see `bot.conversation.focus`)."""
+        """The parts of `note_id` this chat has been shown (see `bot.conversation.focus`), also before a change of topic."""
         with self._topics_lock:
             kept = self._shown.get((platform, chat))
-        return kept[1] if kept and kept[0] == note_id else frozenset()
+            return kept.get(note_id, frozenset()) if kept else frozenset()
 
     def mark_shown(self, platform: str, chat: str, note_id: str, parts: list[str]) -> None:
-        """Add parts of `note_id` to what this chat has been shown; another note starts afresh.
+        """Add parts of `note_id` to what this chat has been shown.
 
-        Kept in memory only: after a restart "more" starts again from the note's first parts.
+        The last `SHOWN_NOTES` notes of a chat are kept, so a note the person comes back to is
+        not resent from its start. Kept in memory only: after a restart "more" starts again from
+        the note's first parts.
         """
         key = (platform, chat)
         with self._topics_lock:
-            kept = self._shown.get(key)
-            before = kept[1] if kept and kept[0] == note_id else frozenset()
-            self._shown[key] = (note_id, before | frozenset(parts))
+            kept = self._shown.setdefault(key, {})
+            kept[note_id] = kept.pop(note_id, frozenset()) | frozenset(parts)  # the latest note last
+            while len(kept) > SHOWN_NOTES:
+                del kept[next(iter(kept))]
             self._shown.move_to_end(key)
             while len(self._shown) > TOPIC_CACHE_SIZE:
                 self._shown.popitem(last=False)

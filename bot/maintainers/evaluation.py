@@ -21,6 +21,7 @@ from bot.config import REPO_DIR
 from bot.knowledge.abbreviations import Abbreviations
 from bot.search.embedder import Embedder
 from bot.search.index import LoadedIndex
+from bot.search.not_covered import NotCoveredMatcher, shipped_not_covered
 from bot.search.queries import plan_queries, rank_plan
 from bot.search.retrieval import MODES, THRESHOLDS, Candidate
 from bot.search.text import clean_text
@@ -70,6 +71,7 @@ class ModeResult:
     by_topic: dict[str, float] = field(default_factory=dict)
     misses: list[dict[str, Any]] = field(default_factory=list)
     sweep: list[dict[str, float]] = field(default_factory=list)
+    """Answered, precision and declined shares per threshold, over the tuning half when the set has one."""
     groups: dict[str, dict[str, float]] = field(default_factory=dict)
     """Figures per group of cases: "covered", "near", "far", "style:forum", ..., and the same
     prefixed "tuning:" (odd lines) and "held-out:" (even lines) when the set has kinds."""
@@ -154,6 +156,11 @@ def _score_mode(mode: str, cases: list[EvalCase], ranked: list[list[Candidate]],
         return cands[0].confidence if cands else 0.0
 
     positions = [position(c, r) for c, r in on]
+    halves = any(c.style for c in cases)
+
+    def half(case: EvalCase) -> str:
+        return ("tuning" if case.line % 2 else "held-out") if halves else ""
+
     topic_hits: dict[str, list[int]] = defaultdict(list)
     misses = []
     for (case, cands), pos in zip(on, positions):
@@ -165,6 +172,7 @@ def _score_mode(mode: str, cases: list[EvalCase], ranked: list[list[Candidate]],
                     "expected": case.expected,
                     "got": cands[0].note_id if cands else None,
                     "confidence": round(top_conf(cands), 3),
+                    "half": half(case),
                 }
             )
     for case, cands in off:
@@ -176,17 +184,22 @@ def _score_mode(mode: str, cases: list[EvalCase], ranked: list[list[Candidate]],
                     "kind": case.kind,
                     "got": cands[0].note_id,
                     "confidence": round(top_conf(cands), 3),
+                    "half": half(case),
                 }
             )
+    # A set with a held-out half is calibrated on its tuning half only: a sweep over every line
+    # would choose the threshold partly on the questions meant to check it.
+    swept = [(p, c, r) for p, (c, r) in zip(positions, on) if half(c) != "held-out"]
+    swept_off = [(c, r) for c, r in off if half(c) != "held-out"]
     sweep = []
-    near = [r for c, r in off if c.kind == "near"]
+    near = [r for c, r in swept_off if c.kind == "near"]
     for t in np.arange(0.20, 0.76, 0.025):
-        answered = [(p, r) for p, (c, r) in zip(positions, on) if top_conf(r) >= t]
+        answered = [(p, r) for p, _, r in swept if top_conf(r) >= t]
         row = {
             "threshold": round(float(t), 3),
-            "answered": len(answered) / max(len(on), 1),
+            "answered": len(answered) / max(len(swept), 1),
             "precision": sum(p == 0 for p, _ in answered) / max(len(answered), 1),
-            "declined": sum(top_conf(r) < t for _, r in off) / max(len(off), 1),
+            "declined": sum(top_conf(r) < t for _, r in swept_off) / max(len(swept_off), 1),
         }
         if near:
             # Calibrate on near-domain questions too, not only on weather and sport.
@@ -214,6 +227,7 @@ def evaluate(
     cases: list[EvalCase],
     thresholds: dict[str, float] | None = None,
     abbreviations: Abbreviations | None = None,
+    not_covered: NotCoveredMatcher | None = None,
 ) -> dict[str, ModeResult]:
     """Run every retriever over the cases.
 
@@ -223,11 +237,13 @@ def evaluate(
         cases: Labelled questions.
         thresholds: Threshold per mode (defaults to the shipped ones; "fused" follows the settings).
         abbreviations: The abbreviation list to spell out (default: the shipped one).
+        not_covered: The not-covered list to decline by (default: the shipped one).
 
     Returns:
         Results keyed by mode ("semantic", "lexical", "fused").
     """
     limits = {**THRESHOLDS, **(thresholds or {})}
+    scope = not_covered if not_covered is not None else shipped_not_covered()
     # Planned like served questions (abbreviations spelled out too), without a previous topic.
     plans = [plan_queries(clean_text(c.question), None, abbreviations) for c in cases]
     texts = [t for plan in plans for t in plan.texts]
@@ -237,7 +253,7 @@ def evaluate(
     for mode in ("semantic", "lexical", "fused"):
         assert mode in MODES
         ranked = [
-            rank_plan(plan, vectors[start : start + len(plan.texts)], index, mode, limits[mode])
+            rank_plan(plan, vectors[start : start + len(plan.texts)], index, mode, limits[mode], scope)
             for plan, start in zip(plans, starts)
         ]
         results[mode] = _score_mode(mode, cases, ranked, limits[mode])
@@ -253,6 +269,18 @@ def _describe_miss(miss: dict[str, Any], threshold: float) -> str:
     if miss["got"] == miss["expected"]:
         return f"right note but declined ({miss['confidence']} < {threshold})"
     return f"expected {miss['expected']}, got {miss['got']} ({miss['confidence']})"
+
+
+def _held_out_summary(misses: list[dict[str, Any]]) -> str:
+    """Held-out misses counted by what went wrong, not listed: reading them one by one would tune on them."""
+    wrong = sum(1 for m in misses if m["expected"] is not None and m["got"] != m["expected"])
+    declined = sum(1 for m in misses if m["expected"] is not None and m["got"] == m["expected"])
+    near = sum(1 for m in misses if m["expected"] is None and m.get("kind") == "near")
+    far = sum(1 for m in misses if m["expected"] is None and m.get("kind") != "near")
+    return (
+        f"held-out half: {len(misses)} misses, not listed so they stay held out ({wrong} wrong note, "
+        f"{declined} right note declined, {near} near-domain answered, {far} off-topic answered; all in --json)"
+    )
 
 
 def _format_group(g: dict[str, float]) -> str:
@@ -280,11 +308,17 @@ def format_report(results: dict[str, ModeResult]) -> str:
         lines += [f"  {name:<26} {_format_group(g)}" for name, g in fused.groups.items()]
     lines.append("\ntop-1 by topic (fused):")
     lines += [f"  {topic:<32} {acc:.2f}" for topic, acc in fused.by_topic.items()]
-    lines.append(f"\nmisses (fused, {len(fused.misses)}):")
-    lines += [f"  {m['question']!r}: {_describe_miss(m, fused.threshold)}" for m in fused.misses]
+    halves = any(name.startswith("held-out:") for name in fused.groups)
+    tuning = ", tuning half" if halves else ""
+    held_out = [m for m in fused.misses if m.get("half") == "held-out"]
+    listed = [m for m in fused.misses if m.get("half") != "held-out"]
+    lines.append(f"\nmisses (fused{tuning}, {len(listed)}):")
+    lines += [f"  {m['question']!r}: {_describe_miss(m, fused.threshold)}" for m in listed]
+    if halves:
+        lines.append(_held_out_summary(held_out))
     near = any("near_declined" in s for s in fused.sweep)
     lines.append(
-        "\nthreshold sweep (fused): threshold answered precision declined" + (" near-declined" if near else "")
+        f"\nthreshold sweep (fused{tuning}): threshold answered precision declined" + (" near-declined" if near else "")
     )
     lines += [
         f"  {s['threshold']:.3f}  {s['answered']:.3f}  {s['precision']:.3f}  {s['declined']:.3f}"

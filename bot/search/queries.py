@@ -7,26 +7,25 @@ merged into one list of candidates.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bot.knowledge.abbreviations import Abbreviations
 from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED_PENALTY, answerability
-from bot.search.followup import combine, is_anaphoric, is_bare_question, is_follow_up, is_short_question
-from bot.search.grounding import content_words
+from bot.search.followup import context_text, depends_on_topic, follow_topic
+from bot.search.grounding import Vocabulary, content_words
 from bot.search.index import LoadedIndex
-from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, merge_rankings, rank_notes
+from bot.search.not_covered import NotCoveredMatcher, decline_not_covered
+from bot.search.retrieval import Candidate, merge_rankings, rank_notes
 from bot.search.several import separate_questions
-from bot.search.text import expand_abbreviations, has_words
+from bot.search.text import drop_opening_filler, expand_abbreviations, has_words
 
 log = logging.getLogger(__name__)
 
 CONTEXT_DEPTH = 10
-"""Deeper than the usual five, so the question's own top note is usually scored in context too."""
-_ARITHMETIC = re.compile(r"\d\s*[-+*/x×^%]\s*\d|\d\s*%\s*of\s*\d|\bsquared\b", re.IGNORECASE)
-"""Sums are never follow-ups to a topic, however short ("what's 2+2", "15% of 80000")."""
+"""How many notes the message read in context is ranked for; the topic's note, whose title it
+starts with, is among them."""
 
 
 @dataclass(frozen=True)
@@ -37,10 +36,8 @@ class QueryPlan:
         texts: Texts to embed, in order: the question's own variants, then the contextual one if
             any, then the message's separate questions if it asks several things.
         own: How many of `texts` are the question itself (as typed; abbreviations spelled out).
-        contextual: True when the text after the own ones is the question read in the previous topic's context.
-        anaphoric: The question is a very short one about the previous topic itself.
-        bare: The question is only a word or two and a "?", so it reads in context only when
-            it is on our subject at all.
+        contextual: True when the text after the own ones is the question read in the previous
+            topic's context (the message depends on the topic, `bot.search.followup.depends_on_topic`).
         questions: How many of `texts`, at the end, are the message's separate questions (see
             `bot.search.several`); 0 for a message asking one thing.
     """
@@ -48,8 +45,6 @@ class QueryPlan:
     texts: list[str]
     own: int
     contextual: bool = False
-    anaphoric: bool = False
-    bare: bool = False
     questions: int = 0
 
     @property
@@ -63,9 +58,10 @@ def plan_queries(text: str, previous_title: str | None = None, abbreviations: Ab
 
     The question as typed is always searched: "is my VA an employee?" is better
     matched as typed, "should I hire a VA" once "VA" is spelled out. With a previous
-    topic, a follow-up ("how much does that cost?") or a very short question
-    ("how much?") is also searched as "<previous title>: <question>". A message asking
-    several things also has each question searched on its own (`bot.search.several`).
+    topic, a message that depends on it ("how much does that cost?", "how much?",
+    "and for taxes?") is also searched once as "<previous title>: <question>", with
+    abbreviations spelled out. A message asking several things also has each question
+    searched on its own (`bot.search.several`).
 
     Args:
         text: The cleaned question.
@@ -77,26 +73,33 @@ def plan_queries(text: str, previous_title: str | None = None, abbreviations: Ab
     """
     if not has_words(text):
         return QueryPlan([text], 1)
-    expanded = expand_abbreviations(text, abbreviations)
-    texts = [text] if expanded == text else [text, expanded]
+    asked = drop_opening_filler(text)
+    expanded = expand_abbreviations(asked, abbreviations)
+    texts = [asked] if expanded == asked else [asked, expanded]
     own = len(texts)
-    if previous_title and (is_follow_up(text) or is_short_question(text)):
-        return QueryPlan(
-            [*texts, f"{previous_title}: {expanded}"], own, True, is_anaphoric(text), is_bare_question(text)
-        )
+    if previous_title and depends_on_topic(text):
+        return QueryPlan([*texts, context_text(previous_title, expanded)], own, contextual=True)
     questions = separate_questions(text)
     return QueryPlan([*texts, *questions], own, questions=len(questions))
 
 
-def rank_plan(plan: QueryPlan, vectors: np.ndarray, index: LoadedIndex, mode: str, threshold: float) -> list[Candidate]:
-    """Rank notes for a planned question.
+def rank_plan(
+    plan: QueryPlan,
+    vectors: np.ndarray,
+    index: LoadedIndex,
+    mode: str,
+    threshold: float,
+    not_covered: NotCoveredMatcher | None = None,
+) -> list[Candidate]:
+    """Rank notes for a planned question as asked on its own (its contextual reading aside).
 
     Args:
         plan: From `plan_queries`.
         vectors: One embedding per text of the plan (zeros in lexical mode).
         index: The loaded index.
         mode: "fused", "semantic" or "lexical".
-        threshold: The answer threshold (decides when the context may overrule).
+        threshold: The answer threshold (a candidate whose note does not cover a listed subject is held just under it).
+        not_covered: The not-covered list in service (`bot.search.not_covered`; None: none).
 
     Returns:
         Candidates, best first (at most five).
@@ -105,18 +108,41 @@ def rank_plan(plan: QueryPlan, vectors: np.ndarray, index: LoadedIndex, mode: st
         return []
     rankings = [rank_notes(index, vectors[i], plan.texts[i], mode) for i in range(plan.own)]
     own = rankings[0] if len(rankings) == 1 else merge_rankings(rankings)
-    own = _ground(own, plan, index)
-    if (
-        not plan.contextual
-        or (plan.bare and (not own or own[0].confidence < SUGGESTION_FLOOR))
-        or _ARITHMETIC.search(plan.texts[0])
-        or (own and own[0].confidence < threshold and _mostly_unknown(plan, index))
-    ):
-        # "pizza?" after a question on freelancers is about pizza, not freelancers; so is
-        # "what time is it in Tokyo?", whose subject no note mentions, and "what's 2+2".
-        return own
-    contextual = rank_notes(index, vectors[plan.own], plan.texts[plan.own], mode, limit=CONTEXT_DEPTH)
-    return combine(own, contextual, threshold, plan.anaphoric)[:5]
+    return decline_not_covered(
+        _ground(own, plan, index), plan.texts[0], index, not_covered, threshold, plan.texts[plan.own - 1]
+    )
+
+
+def rank_in_context(
+    plan: QueryPlan,
+    vectors: np.ndarray,
+    index: LoadedIndex,
+    mode: str,
+    threshold: float,
+    topic: str | None,
+    not_covered: NotCoveredMatcher | None = None,
+) -> tuple[list[Candidate], bool]:
+    """Rank notes for a planned question, reading it in the chat's topic when it depends on it.
+
+    Args:
+        plan: From `plan_queries` (with the topic's title when there is a topic).
+        vectors: One embedding per text of the plan (zeros in lexical mode).
+        index: The loaded index.
+        mode: "fused", "semantic" or "lexical".
+        threshold: The answer threshold.
+        topic: The chat's topic (a note id in `index`), or None.
+        not_covered: The not-covered list in service (None: none).
+
+    Returns:
+        Candidates, best first, and whether the topic was kept for a follow-up (then its note
+        answers whatever its confidence; see `bot.search.followup.follow_topic`).
+    """
+    own = rank_plan(plan, vectors, index, mode, threshold, not_covered)
+    if topic is None or not plan.contextual or mode == "lexical":
+        return own, False
+    at = plan.own
+    contextual = rank_notes(index, vectors[at], plan.texts[at], "semantic", limit=CONTEXT_DEPTH)
+    return follow_topic(plan.texts[0], topic, own, contextual, index, threshold)
 
 
 def _subject_words(plan: QueryPlan) -> list[str]:
@@ -124,13 +150,6 @@ def _subject_words(plan: QueryPlan) -> list[str]:
     spelled = set(content_words(plan.texts[plan.own - 1])) if plan.own > 1 else None
     words = content_words(plan.texts[0])
     return [w for w in words if spelled is None or w in spelled]
-
-
-def _mostly_unknown(plan: QueryPlan, index: LoadedIndex) -> bool:
-    """True when most of the question's content words occur in no note ("weather in Warsaw")."""
-    words = _subject_words(plan)
-    unknown = [w for w in words if not index.vocabulary.notes_of(w)]
-    return 2 * len(unknown) > len(words)
 
 
 def _ground(candidates: list[Candidate], plan: QueryPlan, index: LoadedIndex) -> list[Candidate]:
@@ -154,7 +173,7 @@ def _ground(candidates: list[Candidate], plan: QueryPlan, index: LoadedIndex) ->
         found = [w for w in vocabulary.ungrounded(plan.texts[0], candidates[0].note_id, RARE_NOTES) if w in subject]
         # Words no note uses at all name the missing subject best ("SBA" before "bakery").
         uncovered = tuple(sorted(found, key=lambda w: len(vocabulary.notes_of(w))))
-        if not uncovered:
+        if not uncovered or _context_words(subject, found, candidates[0].note_id, vocabulary):
             return candidates
     return [
         replace(
@@ -166,3 +185,17 @@ def _ground(candidates: list[Candidate], plan: QueryPlan, index: LoadedIndex) ->
         )
         for c in candidates
     ]
+
+
+def _context_words(subject: set[str], found: list[str], note_id: str, vocabulary: Vocabulary) -> bool:
+    """Whether the words no note uses only set the scene, because the question's subject is the top note's.
+
+    "hiring someone for SEO and social media for my salon": "salon" is in no note, but "SEO" is a
+    specific word the marketing note does use, so the salon is where the work happens, not the
+    subject. That holds when the note uses at least as many of the question's specific words as
+    it lacks; a question whose specific words are all missing from the note ("buying a
+    franchise") keeps its decline.
+    """
+    notes_of = vocabulary.notes_of
+    grounded = [w for w in subject if w not in found and 0 < len(notes_of(w)) <= RARE_NOTES and note_id in notes_of(w)]
+    return len(grounded) >= len(found)

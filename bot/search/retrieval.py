@@ -54,6 +54,8 @@ class Candidate:
             `bot.search.queries`); the confidence is already lowered for them.
         peak: The cosine of the note's single best chunk (0 when unknown), which "did you mean" compares.
         margin: How far the note's semantic score leads every other note's (negative when it trails).
+        pointer: Who can help instead, when the question names a subject of `knowledge/not-covered.yaml`
+            this note does not cover (see `bot.search.grounding.decline_not_covered`); "" otherwise.
     """
 
     note_id: str
@@ -71,6 +73,7 @@ class Candidate:
     uncovered: tuple[str, ...] = ()
     peak: float = field(default=0.0, compare=False)
     margin: float = field(default=0.0, compare=False)
+    pointer: str = field(default="", compare=False)
 
 
 def _best_per_note(hits: list[tuple[str, float]]) -> dict[str, float]:

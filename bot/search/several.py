@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from bot.search.followup import is_anaphoric
+from bot.search.followup import QUESTION_WORD, leans_on_what_was_said
 from bot.search.grounding import content_words
 from bot.search.index import LoadedIndex
 from bot.search.retrieval import Candidate
@@ -24,13 +24,10 @@ LEAD = 0.08
 "should I pay them for a test piece?" after "how do I interview a freelancer" is part of the same topic."""
 MIN_WORDS = 1
 """A part needs this many content words to be a question of its own ("and what is the chasm?" is, "and why?" is not)."""
-_QUESTION_WORD = (
-    r"(?:how|what|who|whom|whose|which|where|when|why|should|shall|can|could|do|does|did|is|are|will|would)\b"
-)
 _SPLIT = re.compile(
-    rf"(?<=[.?!])\s+|;\s*|,?\s+(?:and|also|or|plus)\s+(?={_QUESTION_WORD})|,\s+(?={_QUESTION_WORD})", re.IGNORECASE
+    rf"(?<=[.?!])\s+|;\s*|,?\s+(?:and|also|or|plus)\s+(?={QUESTION_WORD})|,\s+(?={QUESTION_WORD})", re.IGNORECASE
 )
-_ASKS = re.compile(rf"^(?:also\s+|and\s+|but\s+|so\s+)?{_QUESTION_WORD}", re.IGNORECASE)
+_ASKS = re.compile(rf"^(?:also\s+|and\s+|but\s+|so\s+)?{QUESTION_WORD}", re.IGNORECASE)
 
 
 def separate_questions(text: str) -> list[str]:
@@ -50,7 +47,7 @@ def separate_questions(text: str) -> list[str]:
     questions = [
         p
         for p in parts
-        if (p.endswith("?") or _ASKS.match(p)) and len(content_words(p)) >= MIN_WORDS and not is_anaphoric(p)
+        if (p.endswith("?") or _ASKS.match(p)) and len(content_words(p)) >= MIN_WORDS and not leans_on_what_was_said(p)
     ]
     return questions if len(questions) >= 2 else []
 

@@ -79,6 +79,27 @@ def truncate(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, bool]:
     return cut.rstrip(), True
 
 
+_OPENING_FILLER = re.compile(
+    r"^(?:(?:ok(?:ay)?|alright|all right|right|well|hmm+|um+|uh+|cool|great|thanks|thank you|got it|i see)\b[\s,.!:;-]*)+"
+    r"(?:(?:so|then)\b[\s,]*)?",
+    re.IGNORECASE,
+)
+"""Words that open a chat message without asking anything ("ok so", "hmm, well", "thanks! then")."""
+
+
+def drop_opening_filler(text: str) -> str:
+    """Drop the chatty opening of a message ("ok so what would I hand off first?" -> "what would I hand off first?").
+
+    It dilutes the question's embedding; a message that is nothing but filler is returned as it was
+    (small talk decides what "ok" means).
+
+    Args:
+        text: The cleaned question.
+    """
+    rest = _OPENING_FILLER.sub("", text, count=1)
+    return rest if has_words(rest) else text
+
+
 def has_words(text: str) -> bool:
     """Return True when the text holds at least one letter or digit."""
     return any(ch.isalnum() for ch in text)

@@ -1,155 +1,33 @@
-"""Conversation state, feedback and unanswered questions in SQLite (sqlite-utils).
+"""Conversation state, feedback and unanswered questions in SQLite (sqlite-utils): the `Store` and its queries.
 
 User and chat ids are stored only as salted hashes. Writes that fail (a locked
 or read-only database, a full disk) are logged by the caller and never cost the
-user their answer.
+user their answer. The schema is `bot.storage.schema`; the database file's
+privacy, start-up lock and salt file are `bot.storage.private_files`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import logging
-import os
 import secrets
 import sqlite3
 import threading
-import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from sqlite_utils import Migrations
 
 from bot.config import ConfigError
+from bot.storage.private_files import make_private, read_salt, start_up_lock
+from bot.storage.schema import apply_migrations, migrations
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no start-up lock, the migration retry still applies
-    fcntl = None  # type: ignore[assignment]
+__all__ = ["RatingOutcome", "Stats", "Store", "migrations", "retention_cutoff"]
 
 log = logging.getLogger(__name__)
-
-migrations = Migrations("outsourcebot")
-
-
-@migrations()
-def create_tables(db: sqlite_utils.Database) -> None:
-    """First schema: questions, feedback, unanswered questions, conversations."""
-    db["questions"].create(  # type: ignore[union-attr]
-        {
-            "answer_id": str,
-            "ts": str,
-            "platform": str,
-            "user_hash": str,
-            "chat_hash": str,
-            "question": str,
-            "kind": str,
-            "answered": int,
-            "note_id": str,
-            "score": float,
-        },
-        pk="answer_id",
-    )
-    db["questions"].create_index(["user_hash"])  # type: ignore[union-attr]
-    db["questions"].create_index(["ts"])  # type: ignore[union-attr]
-    db["feedback"].create(  # type: ignore[union-attr]
-        {"answer_id": str, "user_hash": str, "ts": str, "rating": int, "note_id": str},
-        pk=("answer_id", "user_hash"),
-    )
-    db["unanswered"].create(  # type: ignore[union-attr]
-        {
-            "answer_id": str,
-            "ts": str,
-            "platform": str,
-            "user_hash": str,
-            "question": str,
-            "nearest_note": str,
-            "score": float,
-        },
-        pk="answer_id",
-    )
-    db["conversations"].create(  # type: ignore[union-attr]
-        {"chat_hash": str, "platform": str, "user_hash": str, "last_note": str, "ts": str}, pk="chat_hash"
-    )
-
-
-@migrations()
-def add_reply_text(db: sqlite_utils.Database) -> None:
-    """Keep the reply the user saw beside each question, for maintainers reviewing answers."""
-    db["questions"].add_column("reply", str)  # type: ignore[union-attr]
-
-
-def _make_private(path: Path) -> None:
-    """Create the database file 0600 (SQLite gives its -wal and -shm files the same mode), or make it so."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # an empty file is a new SQLite database
-    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        try:
-            if file.stat().st_mode & 0o077:
-                file.chmod(0o600)
-                log.warning("%s was readable by other users; it is now private (0600)", file)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:  # not ours to change: say so, and go on
-            log.warning("cannot make %s private: %s", file, exc)
-
-
-@contextlib.contextmanager
-def _start_up_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (created 0600) while one process sets the database up."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-def _apply_migrations(db: sqlite_utils.Database, attempts: int = 5) -> None:
-    """Apply pending migrations, retrying while another program (one not taking the lock) holds the database."""
-    for attempt in range(attempts):
-        try:
-            migrations.apply(db)
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == attempts - 1:
-                raise
-            log.warning("database is locked while migrating; trying again (%d/%d)", attempt + 1, attempts)
-            time.sleep(0.2 * (attempt + 1))
-
-
-def _create_salt(path: Path) -> str:
-    """Write a new random salt to `path` unless another process got there first; return the salt in force.
-
-    The salt goes into a private temporary file that is then linked into place, so the
-    salt file never exists half written, and of two processes creating it at once the
-    second finds the file and uses the first one's salt.
-    """
-    value = secrets.token_hex(16)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # whatever the umask
-            os.write(fd, value.encode("ascii"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process wrote it first: use theirs
-        except OSError:  # a file system without hard links
-            if not path.exists():
-                os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return Store._file_salt(path)
 
 
 def retention_cutoff(days: int) -> str:
@@ -216,7 +94,7 @@ class Store:
             conn = sqlite3.connect(":memory:", check_same_thread=False)
         else:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _make_private(path)
+            make_private(path)
             conn = sqlite3.connect(path, check_same_thread=False, timeout=5)
         self.db = sqlite_utils.Database(conn)
         # Deleted rows (/forget, retention) are overwritten, not left in free pages of the file.
@@ -226,38 +104,13 @@ class Store:
             migrations.apply(self.db)
         else:
             # Two services starting together on a fresh database must not both create the schema.
-            with _start_up_lock(path.with_name(path.name + ".lock")):
+            with start_up_lock(path.with_name(path.name + ".lock")):
                 self.db.enable_wal()
                 # In WAL mode NORMAL is safe against application crashes and saves an fsync per answer.
                 self.db.execute("pragma synchronous = normal")
-                salt = salt or self._file_salt(path.with_suffix(".salt"))
-                _apply_migrations(self.db)
+                salt = salt or read_salt(path.with_suffix(".salt"))
+                apply_migrations(self.db)
         self._salt = salt or secrets.token_hex(16)
-
-    @staticmethod
-    def _file_salt(path: Path) -> str:
-        """Read the salt file, creating it once (atomically, 0600) when it does not exist.
-
-        Raises:
-            ConfigError: When the file exists but is empty or cannot be read: a new salt
-                would silently stop `/forget` from finding anyone stored under the old one.
-        """
-        try:
-            value = path.read_text(encoding="ascii").strip()
-        except FileNotFoundError:
-            return _create_salt(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(
-                f"cannot read the salt file {path} ({getattr(exc, 'strerror', None) or exc}); "
-                "make it a readable file for this user, or set OUTSOURCEBOT_SALT to the same salt"
-            ) from None
-        if not value:
-            raise ConfigError(
-                f"the salt file {path} is empty (an earlier start could not write it, e.g. on a full disk); "
-                "write the old salt back or set OUTSOURCEBOT_SALT to it. If it is lost, delete the file: "
-                "a new salt is made at the next start, and /forget cannot find questions stored before"
-            )
-        return value
 
     def hash_id(self, platform: str, raw_id: str) -> str:
         """Salted hash of a platform id; raw ids are never stored."""

@@ -8,12 +8,12 @@ sequence numbers, RESUME with replay of missed events, and zlib-stream
 compression when the client asks for it. It rejects what Discord rejects
 (content over 2,000 characters, embeds over their limits, more than 5 rows of
 buttons...) with HTTP 400 and code 50035, and can answer 429 with a
-`retry_after` like Discord's rate limiter.
+`retry_after` like Discord's rate limiter. Starting, stopping, the record of
+requests and `wait_for` come from `tests.adapters.fake_server.FakeServer`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import re
@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from tests.adapters.fake_server import FakeServer, Middleware
 
 API_PREFIX = "/api/v10"
 DISCORD_EPOCH_MS = 1420070400000
@@ -319,7 +321,7 @@ class RateLimit:
     retry_after: float
 
 
-class FakeDiscord:
+class FakeDiscord(FakeServer):
     """The fake servers. Use `async with FakeDiscord() as fake:`; `fake.api_url` is the REST base.
 
     Args:
@@ -327,12 +329,14 @@ class FakeDiscord:
         guild_ids: Servers the bot is in (one text channel each; channel id = guild id + 10**16).
     """
 
+    wait_timeout = 5.0
+
     def __init__(self, shards: int = 1, guild_ids: tuple[int, ...] = (GUILD_ID,)) -> None:
+        super().__init__()
         self.shards = shards
         self.guild_ids = guild_ids
         self.bot_user = user_payload(BOT_ID, "outsourcebot", bot=True)
         self.sent: list[Sent] = []
-        self.requests: list[tuple[str, str]] = []
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[dict[str, Any]] = []
         self.heartbeats = 0
@@ -344,14 +348,11 @@ class FakeDiscord:
         self.sent_defers: list[str] = []
         self.deleted_originals: list[str] = []
         self._interactions: dict[str, dict[str, Any]] = {}
-        self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     # ----- lifecycle ---------------------------------------------------------------------------
 
-    async def __aenter__(self) -> FakeDiscord:
-        app = web.Application(middlewares=[self._middleware])
+    def add_routes(self, app: web.Application) -> None:
+        """The gateway and the REST routes the bot uses."""
         p = API_PREFIX
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get(f"{p}/users/@me", self._me)
@@ -367,51 +368,30 @@ class FakeDiscord:
         app.router.add_post(f"{p}/webhooks/{{app}}/{{token}}", self._followup)
         app.router.add_patch(f"{p}/webhooks/{{app}}/{{token}}/messages/@original", self._edit_original)
         app.router.add_delete(f"{p}/webhooks/{{app}}/{{token}}/messages/@original", self._delete_original)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    def middlewares(self) -> list[Middleware]:
+        """Discord's rate limiter and its check of the bot token."""
+        return [self._middleware]
+
+    async def disconnect(self) -> None:
+        """Close every gateway connection (1001, going away)."""
         for session in self.sessions.values():
             if session.socket is not None and not session.socket.closed:
                 await session.socket.close(code=1001)
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     @property
     def api_url(self) -> str:
         """The REST base URL (what `discord.http.Route.BASE` should be)."""
-        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+        return f"{self.url}{API_PREFIX}"
 
     @property
     def gateway_url(self) -> str:
         """The websocket URL `/gateway/bot` hands out."""
         return f"ws://127.0.0.1:{self.port}/gateway"
 
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
-
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-        """Wait until `predicate()` holds, failing the test after `timeout` seconds."""
-
-        async def wait() -> None:
-            async with self._changed:
-                await self._changed.wait_for(predicate)
-
-        try:
-            await asyncio.wait_for(wait(), timeout)
-        except TimeoutError:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}") from None
-
-    async def wait_sent(self, count: int, timeout: float = 5.0) -> list[Sent]:
+    async def wait_sent(self, count: int, timeout: float | None = None) -> list[Sent]:
         """Wait until at least `count` messages were sent in all; return them."""
-        await self.wait_until(
-            lambda: len(self.sent) >= count, timeout, f"{count} sent message(s), have {len(self.sent)}"
-        )
+        await self.wait_for(lambda: len(self.sent) >= count, timeout, f"{count} sent message(s), have {len(self.sent)}")
         return list(self.sent)
 
     # ----- REST ----------------------------------------------------------------------------------
@@ -419,11 +399,9 @@ class FakeDiscord:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
         path = request.path
-        self.requests.append((request.method, path))
         for limit in self.rate_limits:
             if limit.times > 0 and limit.method == request.method and limit.path.search(path):
                 limit.times -= 1
-                await self._notify()
                 return json_response(
                     {"message": "You are being rate limited.", "retry_after": limit.retry_after, "global": False},
                     status=429,
@@ -498,7 +476,6 @@ class FakeDiscord:
                 }
             )
         self.commands[scope] = stored
-        await self._notify()
         return json_response(stored)
 
     def _message_object(self, payload: dict[str, Any], channel_id: str, flags: int = 0) -> dict[str, Any]:
@@ -525,10 +502,8 @@ class FakeDiscord:
         errors = message_errors(sent.payload)
         if errors:
             self.rejected.append((sent.route, errors))
-            await self._notify()
             return invalid_form_body(errors)
         self.sent.append(sent)
-        await self._notify()
         return None
 
     async def _channel_message(self, request: web.Request) -> web.Response:
@@ -576,7 +551,6 @@ class FakeDiscord:
             return invalid_form_body({"type": f"Unsupported interaction callback type {kind}"})
         known["answered"] = True
         known["ephemeral"] = bool((data.get("flags") or 0) & 64)
-        await self._notify()
         result: dict[str, Any] = {
             "interaction": {
                 "id": interaction_id,
@@ -614,7 +588,6 @@ class FakeDiscord:
             return json_response({"message": "Unknown Message", "code": 10008}, status=404)
         known.pop("pending_defer", None)
         self.deleted_originals.append(known["id"])
-        await self._notify()
         return web.Response(status=204)
 
     async def _edit_original(self, request: web.Request) -> web.Response:
@@ -691,7 +664,6 @@ class FakeDiscord:
             await self._notify()
         if session is not None and session.socket is ws:
             session.socket = None
-        await self._notify()
         return ws
 
     async def _dispatch_to(self, session: Session, event: str, data: dict[str, Any]) -> None:
@@ -734,7 +706,7 @@ class FakeDiscord:
 
     async def dispatch(self, event: str, data: dict[str, Any], guild_id: int | None = None) -> None:
         """Send a dispatch event to the shard that owns `guild_id`."""
-        await self.wait_until(lambda: self.shard_for(guild_id) in self.sessions, what="the shard to identify")
+        await self.wait_for(lambda: self.shard_for(guild_id) in self.sessions, what="the shard to identify")
         await self._dispatch_to(self.sessions[self.shard_for(guild_id)], event, data)
 
     async def reconnect(self, shard_id: int = 0) -> None:

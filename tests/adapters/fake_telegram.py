@@ -12,7 +12,8 @@ and rejects what Telegram rejects, with Telegram's error texts:
 
 Tests script faults with `fail(method, Fault...)` (a 429 with `retry_after`, a 502, a parse error),
 optionally for one chat only (`chat_id=`, as Telegram's per-chat flood limits are), and feed
-updates with `push_*`; every call is recorded in `calls`.
+updates with `push_*`; every call is recorded in `calls`. Starting, stopping and `wait_for`
+come from `tests.adapters.fake_server.FakeServer`.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.adapters.fake_server import FakeServer
 
 TOKEN = "123456789:TEST-token_ABCdefGHIjklMNOpqrSTUvwxYZ0"
 BOT_ID = 123456789
@@ -170,14 +172,17 @@ class Call:
     description: str = ""
 
 
-class FakeTelegram:
+class FakeTelegram(FakeServer):
     """The fake Bot API server. Start with `await start()`, stop with `await close()`.
 
     Args:
         token: The only token the server accepts.
     """
 
+    shutdown_timeout = 0.5
+
     def __init__(self, token: str = TOKEN) -> None:
+        super().__init__()
         self.token = token
         self.bot_user = {
             "id": BOT_ID,
@@ -188,7 +193,6 @@ class FakeTelegram:
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
         }
-        self.port = 0
         self.calls: list[Call] = []
         self.sent: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
@@ -201,72 +205,36 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._query_ids = itertools.count(1)
-        self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._closing = False
 
     # ----- server --------------------------------------------------------------------------------
 
-    async def start(self) -> FakeTelegram:
-        """Listen on a random port of 127.0.0.1."""
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
+        """Every Bot API method, at `/bot<token>/<method>`."""
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def close(self) -> None:
-        """Stop listening."""
-        self._closing = True
-        await self._notify()  # ends pending long polls at once
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     @property
     def base_url(self) -> str:
         """The `base_url` to give python-telegram-bot (the token is appended)."""
-        return f"http://127.0.0.1:{self.port}/bot"
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
-
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Wait until `predicate()` is truthy (re-checked after every request and update) and return it."""
-
-        async def check() -> Any:
-            async with self._changed:
-                while not (result := predicate()):
-                    await self._changed.wait()
-                return result
-
-        return await asyncio.wait_for(check(), timeout)
+        return f"{self.url}/bot"
 
     async def _dispatch(self, request: web.Request) -> web.Response:
         params = await self._params(request)
         method = request.match_info["method"]
         call = Call(method, params)
         self.calls.append(call)
+        if request.match_info["token"] != self.token:
+            return self._error(call, Fault(401, "Unauthorized"))
+        handler = getattr(self, f"_m_{method.lower()}", None)
+        if handler is None:
+            return self._error(call, Fault(404, "Not Found"))
+        queued = self.chat_faults.get((method, str(params.get("chat_id")))) or self.faults.get(method)
+        if queued:
+            return self._error(call, queued.pop(0))
         try:
-            if request.match_info["token"] != self.token:
-                return self._error(call, Fault(401, "Unauthorized"))
-            handler = getattr(self, f"_m_{method.lower()}", None)
-            if handler is None:
-                return self._error(call, Fault(404, "Not Found"))
-            queued = self.chat_faults.get((method, str(params.get("chat_id")))) or self.faults.get(method)
-            if queued:
-                return self._error(call, queued.pop(0))
-            try:
-                result = await handler(params)
-            except Rejected as exc:
-                return self._error(call, exc.fault)
-            return web.json_response({"ok": True, "result": result})
-        finally:
-            await self._notify()
+            result = await handler(params)
+        except Rejected as exc:
+            return self._error(call, exc.fault)
+        return web.json_response({"ok": True, "result": result})
 
     @staticmethod
     def _error(call: Call, fault: Fault) -> web.Response:
@@ -328,9 +296,7 @@ class FakeTelegram:
         """Queue an update for getUpdates (the id is assigned here) and return it."""
         update = {"update_id": next(self._update_ids), **update}
         self.updates.append(update)
-        task = asyncio.get_running_loop().create_task(self._notify())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._notify_soon()
         return update
 
     def message(
@@ -450,7 +416,7 @@ class FakeTelegram:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         deadline = time.monotonic() + timeout
         async with self._changed:
-            while not self.updates and not self._closing and (remaining := deadline - time.monotonic()) > 0:
+            while not self.updates and not self.closing and (remaining := deadline - time.monotonic()) > 0:
                 try:
                     await asyncio.wait_for(self._changed.wait(), remaining)
                 except TimeoutError:

@@ -14,6 +14,7 @@ from bot.config import REPO_DIR
 from bot.conversation.core import Core
 from bot.messages import Message, Reply, ReplyKind, Source, Suggestion
 from bot.replies.blocks import Block, BlockKind
+from tests.adapters.samples import OFFER, TWO_QUESTIONS
 
 
 def script(lines: Iterable[str]) -> tuple[Callable[[str], str], list[str]]:
@@ -256,3 +257,19 @@ def test_ctrl_c_in_make_chat_ends_the_chat_without_makes_interrupt(
     assert "Bye!" in screen, screen
     assert "Interrupt" not in screen and "Error" not in screen, screen
     assert status == 0, screen
+
+
+# ----- a message asking two things ----------------------------------------------------------------
+
+
+def test_console_numbers_the_other_question_and_its_number_answers_it(core: Core) -> None:
+    output, _ = converse(core, TWO_QUESTIONS, "2", "/quit")
+    first, second = turns(output)[1:3]
+    assert first.startswith("Pricing and costs")
+    assert "[1] Contracts" in first and f"[2] {OFFER}" in first, first
+    assert second.startswith("Crossing the chasm"), "the number pressed the offered topic"
+
+
+def test_one_question_offers_nothing_else(core: Core) -> None:
+    output, _ = converse(core, "how much does a freelancer cost?", "/quit")
+    assert "You also asked" not in output

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.adapters.samples import LONG_NOTE
 from tests.adapters.test_console import converse, turns
-from tests.adapters.test_telegram_more import LONG_NOTE
 from tests.conftest import make_core
 
 HINT = '(More on Help for a bakery: type "more")'

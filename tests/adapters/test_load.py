@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.conversation.core import Core
 from bot.storage.store import Store
 from tests.adapters.fake_telegram import FakeTelegram
-from tests.adapters.test_telegram import bot_running, bounded, button
+from tests.adapters.telegram.harness import bot_running, bounded, button
 
 QUESTIONS = [
     "how much does a virtual assistant cost?",

@@ -9,6 +9,7 @@ from bot.conversation.core import Core
 from bot.maintainers.replies_eval import (
     CONVERSATIONS_FILE,
     FOCUS_FILE,
+    HELDOUT_CONVERSATIONS_FILE,
     Turn,
     evaluate_replies,
     first_words,
@@ -90,6 +91,15 @@ def test_focused_answers_on_the_focus_set(real_core: Core) -> None:
 
 def test_conversations_hold(real_core: Core) -> None:
     result = evaluate_replies(real_core.answer, load_reply_cases(CONVERSATIONS_FILE))
-    assert result.held >= 0.62, [(t.say, t.why) for t in result.turns if not t.held]
+    assert result.held >= 0.65, [(t.say, t.why) for t in result.turns if not t.held]
     assert result.median_words <= 120 and result.p90_words <= 180
-    assert result.repeats <= 1
+    assert result.repeats == 0
+    assert result.offtopic_declined == 1.0
+
+
+def test_held_out_conversations_hold(real_core: Core) -> None:
+    # Never tuned on (docs/evaluation.md): a floor below the figure reached, so a regression fails.
+    result = evaluate_replies(real_core.answer, load_reply_cases(HELDOUT_CONVERSATIONS_FILE))
+    assert result.held >= 0.77, [(t.say, t.why) for t in result.turns if not t.held]
+    assert result.repeats == 0
+    assert result.offtopic_declined == 1.0

@@ -26,6 +26,11 @@ def test_content_words_drop_stopwords_numbers_and_filler() -> None:
     assert content_words("what's the weather in Lisbon") == ["weather", "Lisbon"]
 
 
+def test_sizes_and_stuff_are_filler_not_subjects() -> None:
+    # "tiny" is as empty of subject as "small"; "stuff" as "things".
+    assert content_words("a tiny shop with a huge pile of stuff and large invoices") == ["shop", "pile", "invoices"]
+
+
 def test_known_words_include_misspellings_of_known_ones() -> None:
     assert VOCABULARY.notes_of("freelancer") == {"freelancers", "marketing"}
     assert VOCABULARY.notes_of("freelnacers") == {"freelancers", "marketing"}  # a typo

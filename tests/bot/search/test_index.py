@@ -425,7 +425,7 @@ def test_a_failed_build_leaves_no_temporary_files_and_the_old_index_in_service(
 ) -> None:
     import os
 
-    import bot.search.index
+    import bot.search.index_build
 
     index_dir = tmp_path / "data" / "index"
     build_index(load_knowledge(tiny_knowledge), index_dir, fake_embedder)
@@ -437,7 +437,7 @@ def test_a_failed_build_leaves_no_temporary_files_and_the_old_index_in_service(
 
     real_replace = os.replace
     if stage == "lexical":
-        monkeypatch.setattr(bot.search.index, "_write_lexical", full_disk)
+        monkeypatch.setattr(bot.search.index_build, "write_lexical", full_disk)
     else:
         monkeypatch.setattr(os, "replace", lambda a, b: full_disk() if Path(b).name == POINTER else real_replace(a, b))
     with pytest.raises(OSError, match="No space"):

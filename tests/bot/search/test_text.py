@@ -8,7 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.search.text import JOINERS, MAX_QUESTION_CHARS, MAX_RAW_CHARS, clean_text, has_words, truncate
+from bot.conversation.core import Core
+from bot.messages import Message
+from bot.search.text import (
+    JOINERS,
+    MAX_QUESTION_CHARS,
+    MAX_RAW_CHARS,
+    clean_text,
+    drop_opening_filler,
+    has_words,
+    truncate,
+)
 
 
 @pytest.mark.parametrize(
@@ -96,3 +106,27 @@ def test_truncate_keeps_a_prefix_within_the_limit(text: str, limit: int) -> None
 )
 def test_has_words(text: str, expected: bool) -> None:
     assert has_words(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "searched"),
+    [
+        ("ok so what would I hand off first?", "what would I hand off first?"),
+        ("Okay, thanks! so how much is a VA", "how much is a VA"),
+        ("hmm well, where do I find one", "where do I find one"),
+        ("okay", "okay"),  # nothing but filler: small talk decides
+        ("so what is the chasm", "so what is the chasm"),  # "so" alone is a continuation, kept
+        ("okra farming tips", "okra farming tips"),  # a word that starts like a filler
+        ("greatest risks of outsourcing", "greatest risks of outsourcing"),
+    ],
+)
+def test_drop_opening_filler(text: str, searched: str) -> None:
+    assert drop_opening_filler(text) == searched
+
+
+def test_a_chatty_opening_does_not_cost_the_answer(real_core: Core) -> None:
+    plain = real_core.answer(Message("what would I hand off first?", "u", "c", "cli"))
+    chatty = real_core.answer(Message("ok so what would I hand off first?", "u2", "c2", "cli"))
+    assert plain.sources and chatty.sources
+    assert chatty.sources[0].id == plain.sources[0].id == "what-to-outsource"
+    assert chatty.kind == plain.kind

@@ -14,6 +14,7 @@ from bot.config import ConfigError
 from bot.conversation.core import Core
 from bot.conversation.events import Command, CommandName, Rating
 from bot.messages import Message
+from bot.storage.private_files import read_salt
 from bot.storage.store import Store
 from tests.conftest import make_settings
 from tests.fakes import HashingEmbedder
@@ -253,7 +254,7 @@ def test_migrations_bring_an_old_database_up_to_date(tmp_path: Path) -> None:
 
 def _salt_in_child(path: Path, barrier: Any, out: Any) -> None:
     barrier.wait()
-    out.put(Store._file_salt(path))
+    out.put(read_salt(path))
 
 
 def test_an_empty_salt_file_refuses_to_start(tmp_path: Path) -> None:
@@ -278,7 +279,7 @@ def test_a_failed_salt_write_leaves_no_file_behind(tmp_path: Path, monkeypatch: 
 
     monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(OSError):
-        Store._file_salt(path.with_suffix(".salt"))
+        read_salt(path.with_suffix(".salt"))
     monkeypatch.undo()
     assert list(tmp_path.iterdir()) == []
     assert Store(path).hash_id("telegram", "42") == Store(path).hash_id("telegram", "42")

@@ -1,0 +1,122 @@
+"""Continuing a note in a conversation: "more", the short version, and replies that show only what is new.
+
+A reply from a note shows some of its parts (`bot.conversation.focus`); the chat's memory keeps
+which, so "tell me more", "give me an example" or "what does that mean for me" show parts not
+shown yet, a follow-up on the same note leads with a passage not read yet, and once everything
+has been shown the reply says so. "tl;dr" and "in one sentence" get the note's one-line summary.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.conversation import answers, focus
+from bot.conversation.memory import Memory
+from bot.conversation.smalltalk import brevity, wants_more
+from bot.knowledge.notes import KnowledgeBase
+from bot.messages import Message, Reply, Suggestion
+from bot.replies.render import render
+from bot.search.index import ANSWER_PART
+from bot.search.retrieval import Candidate
+
+log = logging.getLogger(__name__)
+
+
+def continuation(text: str, topic: str | None, kb: KnowledgeBase) -> tuple[str | None, bool, str]:
+    """Whether a message asks for more of the chat's topic, or its short version, and what else it searches.
+
+    Args:
+        text: The cleaned message.
+        topic: The chat's topic (a note id), if any.
+        kb: The knowledge in service.
+
+    Returns:
+        (the note to say more of or summarise, or None; whether the short version was asked for;
+        the text to search otherwise: "core vs context in one sentence" searches "core vs context").
+    """
+    brief, rest = brevity(text)
+    if topic and topic in kb.notes and (wants_more(text) or (brief and not rest)):
+        return topic, brief, ""
+    return None, brief, rest if brief and rest else text
+
+
+def focused_reply(
+    memory: Memory,
+    message: Message,
+    kb: KnowledgeBase,
+    best: Candidate,
+    candidates: list[Candidate],
+    notice: str,
+    more: str | None = None,
+    brief: bool = False,
+    unsure: bool = False,
+    follow_up: bool = False,
+) -> Reply:
+    """The reply showing the parts of `best`'s note that fit: the matched passage, more of it, or its summary.
+
+    Args:
+        memory: The chats' memory (which parts this chat has been shown is read and updated).
+        message: The message answered.
+        kb: The knowledge in service.
+        best: The note answered, with its matched passages.
+        candidates: Every candidate, best first.
+        notice: A line about the input itself, or "".
+        more: The request when the person asks for more of the note ("tell me more"), else None.
+        brief: The person asked for the short version: the note's one-line summary.
+        unsure: Offer close runners-up as "did you mean" (`answers.is_unsure`).
+        follow_up: The message is about this note, the chat's topic: lead with a passage not shown yet
+            (so does a note this chat was shown earlier).
+
+    Returns:
+        The reply (its parts are marked shown, except for a summary).
+    """
+    note = kb.notes[best.note_id]
+    shown = memory.shown(message.platform, message.chat, note.id)
+    closing = ""
+    if brief:
+        parts = [focus.Part(ANSWER_PART, "", focus.one_line(note))]
+    elif more is not None:
+        parts = focus.more_parts(note, shown, more)
+        if not parts:
+            closing = render("all_shown", title=note.title)
+    else:
+        # A note shown earlier in the chat, just now or before another topic, leads with a passage
+        # not read yet: resending what the person has read answers nothing.
+        parts = focus.first_answer(best, note, shown, follow_up=follow_up or bool(shown))
+    seen = shown if brief else shown | {p.name for p in parts}
+    everything = all(name in seen for name in focus.part_names(note))
+    reply = answers.answer_reply(
+        kb,
+        best,
+        candidates,
+        notice,
+        parts=parts,
+        closing=closing,
+        with_sources=everything and more is not None and bool(parts),  # once, with the last part
+        unsure=unsure,
+    )
+    if not everything:  # the rest of the note is one press away; once all is shown, no button
+        reply.more = Suggestion(note.id, render("more_button", title=note.title))
+    if not brief:
+        memory.mark_shown(message.platform, message.chat, note.id, [p.name for p in parts])
+    return reply
+
+
+def reply_with_note(
+    memory: Memory,
+    message: Message,
+    kb: KnowledgeBase,
+    note_id: str,
+    question: str,
+    notice: str = "",
+    more: bool = False,
+    brief: bool = False,
+) -> Reply:
+    """Answer with a note chosen without a search (a topic button, "tell me more"), recorded against it."""
+    chosen = Candidate(note_id, 1.0, 1.0, 1.0, 0.0)
+    request = question if more else None
+    reply = focused_reply(memory, message, kb, chosen, [chosen] if more else [], notice, more=request, brief=brief)
+    # Recorded against the note, so feedback on this answer counts for that note.
+    reply.answer_id = memory.record(message.platform, message.user, message.chat, question, reply, chosen)
+    memory.remember(message.platform, message.chat, message.user, note_id)
+    return reply

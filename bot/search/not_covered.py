@@ -1,0 +1,224 @@
+"""Questions on a subject the notes deliberately do not cover (`knowledge/not-covered.yaml`): declined by name.
+
+Grounding (`bot.search.grounding`) catches subject words no note uses at all. It cannot catch a
+subject that some note mentions in passing: "can I get a business bank account" reaches a
+writing note's business-plan point, which says "bank". The maintained list names those subjects,
+and a question naming one is declined unless the note it would be answered with really covers
+it. Finding a subject is a dict lookup per word of the question; the coverage check looks at one
+note's title, tags, own questions and matched passage (a few dozen cached stem strings).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from bot.config import REPO_DIR
+from bot.knowledge.not_covered import NotCovered, Subject, load_not_covered
+from bot.knowledge.notes import KnowledgeNote, load_knowledge
+from bot.search.answerability import SHORT_QUESTION_WORDS
+from bot.search.chunks import ANSWER_PART
+from bot.search.grounding import _WORD, content_words, stem
+
+if TYPE_CHECKING:
+    from bot.search.index import LoadedIndex
+    from bot.search.retrieval import Candidate
+
+log = logging.getLogger(__name__)
+
+NOT_COVERED_GAP = 0.01
+"""How far below the threshold a question on a listed not-covered subject is kept (see `decline_not_covered`)."""
+PASSING_NOTES = 10
+"""A question word used by at most this many notes names a subject specifically enough that, when it is
+in the best note's title or tags, a listed subject beside it is only in passing."""
+_QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
+"""A sentence ending with a question mark (what a long message asks, not its story)."""
+
+
+def asked_part(text: str) -> str:
+    """The part of a message that asks: all of a short one, only the question sentences of a long story.
+
+    "Investors say we're too broad. How do I choose a first niche?" asks about a niche: a
+    subject named in the story around the question is the asker's situation, not what they
+    want a note on. A message of at most `SHORT_QUESTION_WORDS` content words, or one with no
+    question mark, is taken whole.
+    """
+    if len(content_words(text)) <= SHORT_QUESTION_WORDS or "?" not in text:
+        return text
+    return " ".join(m.group(0) for m in _QUESTION_SENTENCE.finditer(text))
+
+
+def _stems(text: str) -> tuple[str, ...]:
+    """Every word of a text stemmed, in order (stopwords kept: phrases such as "line of credit" need them)."""
+    return tuple(stem(w) for w in _WORD.findall(text.lower()))
+
+
+@functools.lru_cache(maxsize=8192)
+def _stem_text(text: str) -> str:
+    """A text's stems joined by single spaces and padded with one, for whole-phrase lookups."""
+    return f" {' '.join(_stems(text))} "
+
+
+class NotCoveredMatcher:
+    """Finds subjects of `knowledge/not-covered.yaml` in a question, and tells whether a note really covers one.
+
+    A note really covers a subject when one of its words is in the note's title, tags or own
+    questions, or in the passage of the note that matched the question; a word deep in another
+    part of its body does not count.
+
+    Args:
+        not_covered: The maintained list.
+        tags: Each note's tags (from the knowledge base; notes without tags may be left out).
+    """
+
+    def __init__(self, not_covered: NotCovered, tags: dict[str, list[str]] | None = None) -> None:
+        self.not_covered = not_covered
+        # "virtual-assistant" is a tag of two words.
+        self._tags = {note_id: _stem_text(" ; ".join(t).replace("-", " ")) for note_id, t in (tags or {}).items()}
+        by_first: dict[str, list[tuple[tuple[str, ...], Subject]]] = {}
+        self._subject_terms: dict[str, tuple[str, ...]] = {}
+        for subject in not_covered.subjects:
+            terms = []
+            for word in subject.words:
+                stems = _stems(word)
+                if stems:
+                    by_first.setdefault(stems[0], []).append((stems, subject))
+                    terms.append(" ".join(stems))
+            self._subject_terms[subject.name] = tuple(dict.fromkeys(terms))
+        # Longest phrase first, so "bank loan" is named rather than "loan".
+        self._by_first = {k: sorted(v, key=lambda e: -len(e[0])) for k, v in by_first.items()}
+
+    def __bool__(self) -> bool:
+        return bool(self._by_first)
+
+    def find(self, text: str) -> list[tuple[Subject, str]]:
+        """The listed subjects a text names, each once, with the words as typed ("bank loans"), in text order."""
+        if not self._by_first:
+            return []
+        words = _WORD.findall(text)
+        stems = [stem(w) for w in words]
+        found: dict[str, tuple[Subject, str]] = {}
+        for i, first in enumerate(stems):
+            for term, subject in self._by_first.get(first, ()):
+                if tuple(stems[i : i + len(term)]) == term:
+                    found.setdefault(subject.name, (subject, " ".join(words[i : i + len(term)])))
+                    break
+        return list(found.values())
+
+    def in_text(self, subject: Subject, text: str) -> bool:
+        """True when one of the subject's words is in the text (as a whole word or phrase, any form)."""
+        padded = _stem_text(text)
+        return any(f" {term} " in padded for term in self._subject_terms.get(subject.name, ()))
+
+    def in_head(self, index: LoadedIndex, note_id: str, word_stem: str) -> bool:
+        """True when a stemmed word is in the note's title or tags (what the note is about, in a few words)."""
+        if f" {word_stem} " in self._tags.get(note_id, ""):
+            return True
+        return any(
+            f" {word_stem} " in _stem_text(index.chunks[i].text)
+            for i in index.note_question_chunks.get(note_id, [])
+            if index.chunks[i].kind == "title"
+        )
+
+    def covers(self, index: LoadedIndex, note_id: str, part: str, subject: Subject) -> bool:
+        """True when the note really covers the subject: in its title, tags, own questions or the matched passage.
+
+        Args:
+            index: The loaded index (the note's chunks).
+            note_id: The note.
+            part: The passage of the note that matched (`Candidate.passage`).
+            subject: The subject found in the question.
+        """
+        terms = self._subject_terms.get(subject.name, ())
+        if any(f" {term} " in self._tags.get(note_id, "") for term in terms):
+            return True
+        positions = index.note_question_chunks.get(note_id, []) + index.passage_chunks.get(note_id, [])
+        for i in positions:
+            chunk = index.chunks[i]
+            if (chunk.kind in ("title", "question") and chunk.part == ANSWER_PART) or chunk.part == part:
+                padded = _stem_text(chunk.text)
+                if any(f" {term} " in padded for term in terms):
+                    return True
+        return False
+
+
+def decline_not_covered(
+    candidates: list[Candidate],
+    text: str,
+    index: LoadedIndex,
+    matcher: NotCoveredMatcher | None,
+    threshold: float,
+    expanded: str | None = None,
+) -> list[Candidate]:
+    """Decline a question that names a subject of the not-covered list its best note does not really cover.
+
+    "can I get a bank loan for my bakery" lands near a note by its shape, yet no note has loans
+    in its title, tags, own questions or the passage that matched (`NotCoveredMatcher.covers`):
+    answering would read as advice on loans. Every candidate that does not cover the subject is kept below the threshold, so the reply is a
+    decline naming the subject in the asker's words, with the list's pointer; a candidate that
+    does cover it keeps its confidence. The order is unchanged.
+
+    Args:
+        candidates: Ranked candidates, best first.
+        text: The question as typed (cleaned).
+        index: The loaded index.
+        matcher: The not-covered list in service (None or empty: nothing changes).
+        threshold: The answer threshold.
+        expanded: The question with abbreviations spelled out ("VA" -> "virtual assistant"), which
+            tells better whether it also asks about the note's own subject (default: `text`).
+
+    Returns:
+        The candidates, rescored.
+    """
+    if not candidates or not matcher:
+        return candidates
+    found = matcher.find(asked_part(text))
+    if not found:
+        return candidates
+    best = candidates[0]
+    missing = [(s, typed) for s, typed in found if not matcher.covers(index, best.note_id, best.passage, s)]
+    if not missing or _asks_what_note_covers(matcher, index, best.note_id, asked_part(expanded or text), found):
+        return candidates
+    subject, typed = missing[0]
+    cap = threshold - NOT_COVERED_GAP
+    return [
+        c
+        if any(matcher.covers(index, c.note_id, c.passage, s) for s, _ in missing)
+        else replace(c, confidence=min(c.confidence, cap), uncovered=(typed,), pointer=subject.pointer)
+        for c in candidates
+    ]
+
+
+def _asks_what_note_covers(
+    matcher: NotCoveredMatcher, index: LoadedIndex, note_id: str, asked: str, found: list[tuple[Subject, str]]
+) -> bool:
+    """True when the question also names the note's own subject, so the listed subject is only in passing.
+
+    "I run a franchise bakery, should I outsource my bookkeeping?" asks about bookkeeping, which
+    the accounting note has among its tags: a specific word of the question (used by at most
+    `PASSING_NOTES` notes) other than the listed subject's, in the note's title or tags. Its own
+    questions are not enough: they use everyday verbs ("where do I find...") that any question has.
+    """
+    named = {stem(w) for _, typed in found for w in _WORD.findall(typed)}
+    specific = {
+        stem(w)
+        for w in content_words(asked)
+        if stem(w) not in named and 0 < len(index.vocabulary.notes_of(w)) <= PASSING_NOTES
+    }
+    return any(matcher.in_head(index, note_id, s) for s in specific)
+
+
+def not_covered_matcher(not_covered: NotCovered, notes: Iterable[KnowledgeNote] = ()) -> NotCoveredMatcher:
+    """A matcher for the list in service, with the tags of the notes in service."""
+    return NotCoveredMatcher(not_covered, {n.id: n.tags for n in notes if n.tags})
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_not_covered() -> NotCoveredMatcher:
+    """The repository's own not-covered list with its notes' tags, loaded once (the default of `evaluate`)."""
+    knowledge_dir = REPO_DIR / "knowledge"
+    return not_covered_matcher(load_not_covered(knowledge_dir), load_knowledge(knowledge_dir).notes.values())

@@ -1,0 +1,231 @@
+"""Follow-ups that follow the person: read against the chat's topic only when they depend on it.
+
+The decision (`bot.search.followup`) with hand-made rankings and a small vocabulary first, then
+whole conversations with the real model.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import cast
+
+import pytest
+
+from bot.conversation.core import Core
+from bot.messages import Message, Reply
+from bot.search.followup import TOPIC_FLOOR, depends_on_topic, follow_topic
+from bot.search.grounding import Vocabulary
+from bot.search.index import LoadedIndex
+from bot.search.queries import plan_queries
+from bot.search.retrieval import Candidate
+
+THRESHOLD = 0.41
+INDEX = cast(
+    LoadedIndex,
+    SimpleNamespace(
+        vocabulary=Vocabulary(
+            [
+                ("va", "Virtual assistants handle email, calendars and bookings; check their references."),
+                ("va", "What a VA costs: rates by region, the Philippines, Latin America, Eastern Europe."),
+                ("pricing", "Pricing and costs: what outsourcing costs a small business, hourly rates, paying."),
+                ("va", "Paying a VA by the hour."),
+                ("when", "When to outsource: when your time costs more than the help."),
+                ("insurance", "Insurance and liability: professional indemnity cover for a small business."),
+                ("chasm", "Crossing the chasm: from early adopters to the mainstream market."),
+                ("moore", "Geoffrey Moore wrote Crossing the Chasm and Inside the Tornado."),
+            ]
+        )
+    ),
+)
+
+
+def cand(note: str, confidence: float, peak: float = 0.0, passages: tuple[tuple[str, float], ...] = ()) -> Candidate:
+    return Candidate(note, confidence, confidence, confidence, 0.0, passages, peak=peak or confidence)
+
+
+VA_IN_CONTEXT = cand("va", 0.9, passages=(("section:2", 0.62), ("answer", 0.55)))
+"""The VA note ranked for a message read as "Virtual assistants: <message>" (its title lifts it)."""
+
+
+def test_a_pointing_follow_up_goes_to_the_topic_over_a_confident_general_note() -> None:
+    own = [cand("pricing", 0.53), cand("va", 0.32)]
+    ranked, kept = follow_topic("how much does that cost?", "va", own, [VA_IN_CONTEXT], INDEX, THRESHOLD)
+    assert kept and [c.note_id for c in ranked] == ["va", "pricing"]
+    assert ranked[0].passage == "section:2" and ranked[0].confidence == 0.62, "scored by its best passage in context"
+
+
+def test_a_confident_own_answer_the_context_confirms_keeps_the_message() -> None:
+    # "how much does that cost?" after "when should I outsource?": pricing is as close as the topic in context.
+    own = [cand("pricing", 0.47)]
+    topic = cand("when", 0.82, passages=(("section:1", 0.69),))
+    ranked, kept = follow_topic(
+        "how much does that cost?", "when", own, [topic, cand("pricing", 0.80)], INDEX, THRESHOLD
+    )
+    assert not kept and ranked == own
+    # Far behind the topic in context, the same own answer gives way to the topic.
+    ranked, kept = follow_topic(
+        "how much does that cost?", "when", own, [topic, cand("pricing", 0.60)], INDEX, THRESHOLD
+    )
+    assert kept and ranked[0].note_id == "when"
+
+
+def test_an_unsure_own_answer_that_beats_the_topic_in_context_answers() -> None:
+    # "and paying them?" after hiring a freelancer: paying is unsure alone, but ahead of hiring in context.
+    own = [cand("pricing", 0.40, passages=(("answer", 0.40),))]
+    context = [cand("pricing", 0.82), cand("va", 0.79, passages=(("answer", 0.38),))]
+    ranked, kept = follow_topic("and paying them?", "va", own, context, INDEX, THRESHOLD)
+    assert not kept and ranked[0].note_id == "pricing" and ranked[0].confidence == 0.82
+    assert ranked[0].passages == (("answer", 0.40),), "its passages are those of the message alone"
+
+
+def test_an_elliptical_question_leans_on_the_topic() -> None:
+    ranked, kept = follow_topic("how much?", "va", [cand("pricing", 0.30)], [VA_IN_CONTEXT], INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "va"
+
+
+def test_a_topic_that_is_also_the_own_answer_gets_its_passages_for_the_context() -> None:
+    own = [cand("va", 0.6, passages=(("answer", 0.6),)), cand("pricing", 0.4)]
+    ranked, kept = follow_topic("where do I find one?", "va", own, [VA_IN_CONTEXT], INDEX, THRESHOLD)
+    assert not kept, "confident on its own: no need to keep the topic"
+    assert ranked[0].note_id == "va" and ranked[0].passage == "section:2" and ranked[0].peak == 0.0
+
+
+def test_a_follow_up_naming_a_subject_another_note_covers_goes_there() -> None:
+    own = [cand("insurance", 0.6, peak=0.62), cand("va", 0.3)]
+    ranked, kept = follow_topic("do they need insurance?", "va", own, [VA_IN_CONTEXT], INDEX, THRESHOLD)
+    assert not kept and ranked == own
+
+
+def test_a_short_question_with_its_own_subject_stands_alone() -> None:
+    own = [cand("chasm", 0.7)]
+    assert follow_topic("what is the chasm", "va", own, [VA_IN_CONTEXT], INDEX, THRESHOLD) == (own, False)
+
+
+@pytest.mark.parametrize("text", ["what time is it in Tokyo?", "whats the capital of australia", "pizza?"])
+def test_off_topic_messages_are_read_as_if_asked_alone(text: str) -> None:
+    own = [cand("pricing", 0.2)]
+    assert follow_topic(text, "va", own, [VA_IN_CONTEXT], INDEX, THRESHOLD) == (own, False)
+
+
+@pytest.mark.parametrize("text", ["what's 2+2", "whats 15% of 200", "what's 7 times 8"])
+def test_sums_never_depend_on_the_topic(text: str) -> None:
+    assert not depends_on_topic(text)
+
+
+def test_the_topic_must_match_the_message_in_context_well_enough() -> None:
+    weak = cand("va", 0.9, passages=(("answer", TOPIC_FLOOR - 0.01),))
+    assert follow_topic("how would I check", "va", [], [weak], INDEX, THRESHOLD) == ([], False)
+    assert follow_topic("how would I check", "va", [], [VA_IN_CONTEXT], INDEX, THRESHOLD)[1]
+
+
+def test_the_contextual_text_is_built_once_with_abbreviations_spelled_out() -> None:
+    plan = plan_queries("and for a VA?", previous_title="Hiring a freelancer")
+    assert plan.contextual and plan.own == 2
+    assert plan.texts == [
+        "and for a VA?",
+        "and for a virtual assistant?",
+        "Hiring a freelancer: and for a virtual assistant?",
+    ]
+    standalone = plan_queries(
+        "I run a bakery with four staff and want to know when outside help makes sense for us", "Hiring a freelancer"
+    )
+    assert not standalone.contextual and len(standalone.texts) == 1
+
+
+def converse(core: Core, chat: str, *turns: str) -> list[Reply]:
+    return [core.answer(Message(turn, chat, chat)) for turn in turns]
+
+
+def paragraphs(reply: Reply) -> set[str]:
+    return {p.strip() for p in reply.body.split("\n") if len(p.split()) > 6}
+
+
+@pytest.mark.parametrize(
+    ("text", "depends"),
+    [
+        ("how would I know if we're in one", True),
+        ("what tools would they use", True),
+        ("how would I check", True),
+        ("and on fiverr?", True),
+        ("how much?", True),
+        ("I run a bakery with four staff and want to know when outside help makes sense for us", False),
+        ("outsourcing accounting and bookkeeping", False),
+    ],
+)
+def test_which_messages_depend_on_the_topic(text: str, depends: bool) -> None:
+    assert depends_on_topic(text) is depends
+
+
+def test_how_would_i_know_after_the_tornado_gets_its_if_it_happens_to_you_passage(real_core: Core) -> None:
+    first, follow = converse(
+        real_core, "fu-tornado", "what's the tornado he talks about", "how would I know if we're in one"
+    )
+    assert first.sources[0].id == follow.sources[0].id == "inside-the-tornado"
+    assert follow.answered and "viral post" in follow.body, "the passage for a small business it happens to"
+    assert not paragraphs(first) & paragraphs(follow), "nothing the person just read is sent again"
+
+
+def test_how_do_i_know_if_im_stuck_in_it_after_the_chasm_stays_on_the_chasm(real_core: Core) -> None:
+    first, follow = converse(real_core, "fu-chasm", "what is crossing the chasm", "how do I know if I'm stuck in it")
+    assert follow.answered and follow.sources[0].id == "crossing-the-chasm"
+    assert not paragraphs(first) & paragraphs(follow)
+
+
+@pytest.mark.parametrize(
+    ("topic", "note", "section"),
+    [
+        ("how do I get a website built for my shop", "outsourcing-web-and-design", "Rough costs"),
+        ("should I hire a writer for my blog", "outsourcing-writing", "Rates"),
+    ],
+)
+def test_how_much_after_a_topic_with_a_costs_part_leads_with_it(
+    real_core: Core, topic: str, note: str, section: str
+) -> None:
+    _, follow = converse(real_core, f"fu-cost-{note}", topic, "how much?")
+    assert follow.answered and follow.sources[0].id == note
+    assert follow.answer.startswith(f"{section}:"), follow.answer[:80]
+
+
+@pytest.mark.parametrize(
+    "offtopic",
+    ["what's 2+2", "what time is it in Tokyo?", "is it going to rain tomorrow", "what's 7 times 8", "whats 15% of 200"],
+)
+def test_off_topic_questions_mid_conversation_are_declined(real_core: Core, offtopic: str) -> None:
+    first, reply = converse(real_core, f"fu-off-{offtopic}", "what's the tornado he talks about", offtopic)
+    assert first.answered
+    assert not reply.answered, reply.body[:120]
+
+
+def test_a_question_that_names_its_own_subject_leaves_the_topic(real_core: Core) -> None:
+    _, reply = converse(real_core, "fu-own", "what does a virtual assistant do", "do they need insurance?")
+    assert reply.answered and reply.sources[0].id == "insurance-and-liability"
+
+
+def test_what_does_that_mean_for_me_never_resends_what_was_shown(real_core: Core) -> None:
+    replies = converse(
+        real_core,
+        "fu-for-me",
+        "what is core vs context",
+        "what does that mean for me?",
+        "what does that mean for me?",
+        "what does that mean for me?",
+    )
+    seen: set[str] = set()
+    for reply in replies:
+        assert reply.sources[0].id == "core-vs-context"
+        assert not paragraphs(reply) & seen, "a paragraph came back"
+        seen |= paragraphs(reply)
+    assert "That's everything I have on Core versus context" in replies[-1].body
+
+
+def test_a_note_the_chat_comes_back_to_is_not_resent_from_its_start(real_core: Core) -> None:
+    first, other, again = converse(
+        real_core,
+        "fu-back",
+        "what does a virtual assistant do",
+        "what is crossing the chasm",
+        "what does a virtual assistant do",
+    )
+    assert first.sources[0].id == again.sources[0].id == "virtual-assistants"
+    assert other.sources[0].id == "crossing-the-chasm"
+    assert again.body != first.body and not paragraphs(first) & paragraphs(again)
