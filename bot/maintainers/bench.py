@@ -3,7 +3,8 @@
 Figures are measured on the machine it runs on and printed as a Markdown table
 (written to docs/benchmarks.md only with `outsourcebot bench --write`). The load average
 is recorded beside them, with a warning when the machine is busy. Each figure sits beside its target, and the
-single retrievers and encoders beside the ones the bot uses, as ratios.
+single retrievers and encoders beside the ones the bot uses, as ratios. The table itself is `bench_markdown`'s,
+the end-to-end Telegram run `bench_e2e`'s.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,58 +28,35 @@ import numpy as np
 from bot.config import REPO_DIR, Settings
 from bot.conversation.core import Core
 from bot.knowledge.notes import KnowledgeBase
+from bot.maintainers.bench_markdown import (
+    LATENCY_RUNS,
+    TARGETS,
+    BenchResult,
+    busy_warning,
+    format_e2e_markdown,
+    format_markdown,
+    load_average,
+)
 from bot.maintainers.evaluation import evaluate, load_cases
 from bot.messages import Message
 from bot.search.index import build_index
 from bot.search.text import clean_text
 from bot.storage.store import Store
 
+__all__ = [
+    "DOCS_TABLE",
+    "LATENCY_RUNS",
+    "TARGETS",
+    "BenchResult",
+    "busy_warning",
+    "format_e2e_markdown",
+    "format_markdown",
+    "load_average",
+    "run_bench",
+]
+
 Say = Callable[[str], None]
-LATENCY_RUNS = 3
 DOCS_TABLE = REPO_DIR / "docs" / "benchmarks.md"  # written by `outsourcebot bench --write`
-# Above this 1-minute load average per core, other processes share the CPU and the figures are noisy.
-BUSY_LOAD_PER_CORE = 0.5
-TARGETS = {
-    "p50_ms": 5.0,
-    "p99_ms": 15.0,
-    "throughput": 300.0,
-    "cold_start_s": 2.0,
-    "help_s": 0.5,
-    "kb_check_s": 0.5,
-    "rss_mb": 400.0,
-    "build_s_per_1000": 15.0,
-    "incremental_s": 1.0,
-    "e2e_throughput": 200.0,
-}
-
-
-@dataclass
-class BenchResult:
-    """Every figure of one benchmark run."""
-
-    figures: dict[str, float] = field(default_factory=dict)
-    retrievers: dict[str, dict[str, float]] = field(default_factory=dict)
-    encoders: dict[str, dict[str, float]] = field(default_factory=dict)
-    machine: dict[str, Any] = field(default_factory=dict)
-    command: str = "outsourcebot bench"
-
-
-def load_average() -> tuple[float, float, float]:
-    """The 1, 5 and 15-minute load averages (zeros where the system does not report them)."""
-    try:
-        return os.getloadavg()
-    except OSError:
-        return (0.0, 0.0, 0.0)
-
-
-def busy_warning(load: float, cores: int, threshold: float = BUSY_LOAD_PER_CORE) -> str:
-    """A warning when the load average says other work shares the CPU, else ""."""
-    if load <= threshold * max(cores, 1):
-        return ""
-    return (
-        f"warning: the machine is busy (load average {load:.2f} on {cores} cores, above {threshold * max(cores, 1):.1f}); "
-        "timings will be slower and noisier than on an idle machine"
-    )
 
 
 def _percentiles(samples_ms: list[float]) -> dict[str, float]:
@@ -270,12 +248,7 @@ def run_bench(settings: Settings, say: Say = print, encoders: bool = True, teleg
 
         if bench_e2e.available():
             say("Telegram end to end...")
-            e2e = bench_e2e.measure_telegram_end_to_end(settings, questions, say)
-            result.figures.update({f"e2e_{k}": v for k, v in e2e.items() if not isinstance(v, dict)})
-            for key, run in e2e.items():
-                if isinstance(run, dict):
-                    result.figures[f"e2e_{key}_rate"] = run["rate"]
-                    result.figures[f"e2e_{key}_p50_ms"] = run["p50_ms"]
+            result.figures.update(bench_e2e.run_figures(settings, questions, say))
         else:
             say("Telegram end to end: skipped (the fake Bot API lives in tests/, absent here)")
     say("peak memory of a serving process...")
@@ -306,138 +279,6 @@ def run_bench(settings: Settings, say: Say = print, encoders: bool = True, teleg
     if warning:
         say(warning)
     return result
-
-
-def _spread(figures: dict[str, float], key: str) -> str:
-    median = figures[f"{key}_ms"]
-    low, high = figures.get(f"{key}_min_ms", median), figures.get(f"{key}_max_ms", median)
-    return f"{median:.2f} ms (median of {LATENCY_RUNS} runs: {low:.2f}-{high:.2f})"
-
-
-def _load_line(machine: dict[str, Any]) -> str:
-    before, after = machine.get("load_before"), machine.get("load_after")
-    if not before:
-        return ""
-    line = f"Load average (1 / 5 / 15 min) at the start: {' / '.join(f'{x:.2f}' for x in before)}"
-    if after:
-        line += f"; at the end: {' / '.join(f'{x:.2f}' for x in after)}"
-    peak = max(before[0], after[0] if after else 0.0)
-    warning = busy_warning(peak, int(machine.get("cores") or 1))
-    return line + (
-        ". **The machine was busy: these figures are slower and noisier than on an idle machine.**" if warning else "."
-    )
-
-
-def _e2e_rows(f: dict[str, float]) -> list[tuple[str, str, str, bool | None]]:
-    """The end-to-end Telegram rows (none when that run was skipped)."""
-    if "e2e_p50_ms" not in f:
-        return []
-    rows: list[tuple[str, str, str, bool | None]] = [
-        (
-            "Telegram end to end, one message at a time (update to sendMessage) p50 / p99",
-            f"{f['e2e_p50_ms']:.1f} / {f['e2e_p99_ms']:.1f} ms",
-            "",
-            None,
-        )
-    ]
-    sizes = sorted(int(k.split("_")[2]) for k in f if k.startswith("e2e_chats_") and k.endswith("_rate"))
-    for size in sizes:
-        rate = f[f"e2e_chats_{size}_rate"]
-        rows.append(
-            (
-                f"Telegram end to end, {size} chats at once",
-                f"{rate:.0f} answers/s (p50 {f[f'e2e_chats_{size}_p50_ms']:.0f} ms per answer)",
-                "≥ 200/s",
-                rate >= TARGETS["e2e_throughput"],
-            )
-        )
-    return rows
-
-
-def format_markdown(result: BenchResult) -> str:
-    """The benchmark as a Markdown document."""
-    f = result.figures
-    rows = [
-        ("Warm answer latency p50", _spread(f, "p50"), "≤ 5 ms", f["p50_ms"] <= TARGETS["p50_ms"]),
-        ("Warm answer latency p95", _spread(f, "p95"), "", None),
-        ("Warm answer latency p99", _spread(f, "p99"), "≤ 15 ms", f["p99_ms"] <= TARGETS["p99_ms"]),
-        (
-            "Throughput, 64 chats at once",
-            f"{f['throughput']:.0f} answers/s ({f['throughput_model_calls']:.0f} model calls for 640 answers)",
-            "≥ 300/s",
-            f["throughput"] >= TARGETS["throughput"],
-        ),
-        (
-            "Cold start to first answer (built index)",
-            f"{f['cold_start_s']:.2f} s",
-            "≤ 2 s",
-            f["cold_start_s"] <= TARGETS["cold_start_s"],
-        ),
-        ("`outsourcebot --help`", f"{f['help_s']:.2f} s", "≤ 0.5 s", f["help_s"] <= TARGETS["help_s"]),
-        ("`outsourcebot kb check`", f"{f['kb_check_s']:.2f} s", "≤ 0.5 s", f["kb_check_s"] <= TARGETS["kb_check_s"]),
-        (
-            "Peak RSS while serving (a fresh process answering 640 questions from 64 chats)",
-            f"{f['rss_mb']:.0f} MB",
-            "≤ 400 MB",
-            f["rss_mb"] <= TARGETS["rss_mb"],
-        ),
-        (
-            "Full build per 1,000 chunks",
-            f"{f['build_s_per_1000']:.2f} s ({f['build_chunks']:.0f} chunks in {f['build_s']:.2f} s)",
-            "≤ 15 s",
-            f["build_s_per_1000"] <= TARGETS["build_s_per_1000"],
-        ),
-        (
-            "One-note incremental rebuild",
-            f"{f['incremental_s']:.2f} s ({f['incremental_embedded']:.0f} texts embedded)",
-            "≤ 1 s",
-            f["incremental_s"] <= TARGETS["incremental_s"],
-        ),
-    ]
-    rows[2:2] = _e2e_rows(f)
-    m = result.machine
-    lines = [
-        "# Benchmarks",
-        "",
-        f"Measured with `{result.command}` on {m.get('cores')} cores, Python {m.get('python')}, {time.strftime('%Y-%m-%d')}"
-        + (f", in {m['seconds'] / 60:.1f} minutes." if "seconds" in m else "."),
-        "Latency is the core's `handle` per question over the evaluation questions, warm, one at a time.",
-        "End to end is `outsourcebot telegram` in its own process against the fake Bot API on 127.0.0.1 in another.",
-        _load_line(m),
-        "",
-        "| Measure | Result | Target | Met |",
-        "|---|---|---|---|",
-    ]
-    lines += [
-        f"| {name} | {value} | {target} | {'' if ok is None else ('yes' if ok else 'NO')} |"
-        for name, value, target, ok in rows
-    ]
-    fused = result.retrievers.get("fused", {})
-    lines += [
-        "",
-        "## Retrievers side by side",
-        "",
-        "| Retriever | p50 ms | p99 ms | p50 vs fused | top-1 | top-3 | on-topic answered | off-topic declined |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for mode, r in result.retrievers.items():
-        ratio = r["p50"] / fused["p50"] if fused.get("p50") else float("nan")
-        lines.append(
-            f"| {mode} | {r['p50']:.2f} | {r['p99']:.2f} | {ratio:.2f}× | {r.get('top1', 0):.3f} | {r.get('top3', 0):.3f} | {r.get('answered', 0):.3f} | {r.get('declined', 0):.3f} |"
-        )
-    if result.encoders:
-        ref = result.encoders.get("sentence-transformers", {})
-        lines += [
-            "",
-            "## Encoders side by side (one question, embedding only)",
-            "",
-            "| Encoder | load s | p50 ms | p99 ms | p50 vs sentence-transformers |",
-            "|---|---|---|---|---|",
-        ]
-        for kind, e in result.encoders.items():
-            ratio = e["p50"] / ref["p50"] if ref.get("p50") else float("nan")
-            lines.append(f"| {kind} | {e['load_s']:.2f} | {e['p50']:.2f} | {e['p99']:.2f} | {ratio:.2f}× |")
-    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--serving-probe"]:

@@ -3,12 +3,14 @@
 The fake (tests/adapters/fake_telegram_load.py, so this needs a checkout with its tests) times each
 update from the moment it is queued to the bot's sendMessage; the bot runs exactly as deployed, long
 polling 127.0.0.1, with the per-user rate limit off and a throw-away data folder holding a copy of the index.
+`outsourcebot bench --only e2e` runs this part alone, and with `--profile FILE` under py-spy.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -20,9 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import REPO_DIR, Settings
+from bot.maintainers.bench_markdown import BenchResult, busy_warning, load_average
 
 LOAD_MODULE = "tests.adapters.fake_telegram_load"
 TOKEN = "123456789:TEST-token_ABCdefGHIjklMNOpqrSTUvwxYZ0"  # the fake's token
+PROFILE_RATE = 100
+"""py-spy samples per second: enough for the top frames, light enough not to move them."""
 
 
 def available() -> bool:
@@ -51,7 +56,6 @@ def measure_telegram_end_to_end(
     Returns:
         p50/p95/p99 latency one at a time and, per size, answers/s.
     """
-    exe = shutil.which("outsourcebot") or str(Path(sys.executable).with_name("outsourcebot"))
     with tempfile.TemporaryDirectory(prefix="outsourcebot-e2e-") as tmp:
         folder = Path(tmp)
         data = folder / "data"
@@ -62,7 +66,7 @@ def measure_telegram_end_to_end(
             if (settings.data_dir / name).is_dir():
                 shutil.copytree(settings.data_dir / name, data / name)
         (folder / "questions.json").write_text(json.dumps(questions), encoding="utf-8")
-        port_file = folder / "port"
+        port_file, pid_file = folder / "port", folder / "bot.pid"
         fake = subprocess.Popen(
             [
                 sys.executable,
@@ -74,6 +78,8 @@ def measure_telegram_end_to_end(
                 str(folder / "questions.json"),
                 "--rounds",
                 str(rounds),
+                "--bot-pid-file",
+                str(pid_file),
                 "--chats",
                 *map(str, chats),
             ],
@@ -103,17 +109,15 @@ def measure_telegram_end_to_end(
             say(
                 f"  bot and fake Bot API in two processes: one at a time, then {' and '.join(map(str, chats))} chats at once..."
             )
-            bot = subprocess.Popen(
-                bot_command or [exe, "telegram"],
-                env=env,
-                cwd=folder,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
+            with open(folder / "bot.log", "w", encoding="utf-8") as log_file:  # a pipe nobody reads could fill
+                bot = subprocess.Popen(
+                    bot_command or telegram_command(), env=env, cwd=folder, stdout=log_file, stderr=log_file
+                )
+            pid_file.write_text(str(bot.pid), encoding="utf-8")
             out, _ = fake.communicate(timeout=900)
             if fake.returncode != 0:
-                raise RuntimeError(f"the end-to-end run failed (exit {fake.returncode})")
+                tail = (folder / "bot.log").read_text(encoding="utf-8", errors="replace")[-2000:]
+                raise RuntimeError(f"the end-to-end run failed (exit {fake.returncode}); the bot's log ends:\n{tail}")
             return dict(json.loads(out.strip().splitlines()[-1]))
         finally:
             for process in (bot, fake):
@@ -123,3 +127,82 @@ def measure_telegram_end_to_end(
                         process.wait(timeout=20)
                     except subprocess.TimeoutExpired:
                         process.kill()
+
+
+def telegram_command() -> list[str]:
+    """`outsourcebot telegram`, as this Python installed it."""
+    return [shutil.which("outsourcebot") or str(Path(sys.executable).with_name("outsourcebot")), "telegram"]
+
+
+def profiled(command: list[str], output: Path) -> list[str]:
+    """`command` run under py-spy, which writes its profile to `output` (an .svg flame graph, else collapsed stacks).
+
+    Raises:
+        RuntimeError: When py-spy is not installed.
+    """
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).is_file():
+        raise RuntimeError("py-spy is not installed: pip install py-spy (it needs no other package)")
+    kind = "flamegraph" if output.suffix == ".svg" else "raw"
+    return [spy, "record", "--rate", str(PROFILE_RATE), "--format", kind, "--output", str(output), "--", *command]
+
+
+def run_figures(
+    settings: Settings,
+    questions: list[str],
+    say: Callable[[str], None],
+    chats: tuple[int, ...] = (100, 400),
+    profile: Path | None = None,
+) -> dict[str, float]:
+    """Measure end to end and return the figures flat, as `BenchResult.figures` keeps them (`e2e_...`)."""
+    command = profiled(telegram_command(), profile) if profile else None
+    raw = measure_telegram_end_to_end(settings, questions, say, chats=chats, bot_command=command)
+    figures = {f"e2e_{key}": float(value) for key, value in raw.items() if not isinstance(value, dict)}
+    for key, run in raw.items():
+        if isinstance(run, dict):
+            figures.update({f"e2e_{key}_{name}": float(value) for name, value in run.items() if name != "answers"})
+    return figures
+
+
+def run_only(
+    settings: Settings, say: Callable[[str], None], chats: tuple[int, ...] = (100, 400), profile: Path | None = None
+) -> BenchResult:
+    """The end-to-end run alone (`outsourcebot bench --only e2e`), with the load average beside it.
+
+    Args:
+        settings: Where the built index is.
+        say: Progress lines.
+        chats: Sizes of the all-at-once runs.
+        profile: Where py-spy writes the bot's profile (None: no profiler).
+
+    Returns:
+        The figures.
+
+    Raises:
+        RuntimeError: When the fake Bot API is absent (no tests in this installation) or py-spy is.
+    """
+    from bot.maintainers.evaluation import load_cases
+    from bot.search.text import clean_text
+
+    if not available():
+        raise RuntimeError("the fake Bot API lives in tests/, which this installation does not have")
+    started = time.perf_counter()
+    cores = os.cpu_count() or 0
+    result = BenchResult(
+        command="outsourcebot bench --only e2e",
+        machine={
+            "cores": cores,
+            "python": platform.python_version(),
+            "platform": sys.platform,
+            "load_before": list(load_average()),
+        },
+    )
+    if warning := busy_warning(result.machine["load_before"][0], cores):
+        say(warning)
+    questions = [clean_text(case.question) for case in load_cases()]
+    result.figures = run_figures(settings, questions, say, chats, profile)
+    result.machine["load_after"] = list(load_average())
+    result.machine["seconds"] = time.perf_counter() - started
+    if profile:
+        say(f"profile of the bot written to {profile}")
+    return result

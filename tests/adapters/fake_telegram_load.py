@@ -5,7 +5,9 @@ Run as `python -m tests.adapters.fake_telegram_load --port-file F --questions Q.
 here, where updates leave and replies arrive:
 
 - latency: one message at a time, from queuing the update to the bot's sendMessage;
-- throughput: N chats at once, each sending its next question when its answer arrives (answers/s).
+- throughput: N chats at once, each sending its next question when its answer arrives (answers/s);
+- CPU: the milliseconds of CPU each answer cost the bot (read from /proc, given its pid) and this fake,
+  so a figure bound by the fake, not the bot, shows as such.
 
 It prints one JSON object and exits.
 """
@@ -15,7 +17,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,32 @@ import numpy as np
 from tests.adapters.fake_telegram import FakeTelegram
 
 FIRST_USER = 50_000
+CpuClock = Callable[[], float]
+"""CPU seconds a process has used so far."""
+
+
+def process_cpu(pid: int) -> CpuClock:
+    """The CPU seconds (user and system, every thread) process `pid` and its children use, from /proc (Linux).
+
+    Its children count too, so the bot's own figure holds when a profiler started it.
+
+    Returns:
+        A clock that reads it; one that reads 0 where /proc is not there.
+    """
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def used(process: int) -> float:
+        try:
+            with open(f"/proc/{process}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{process}/task/{process}/children", encoding="ascii") as handle:
+                children = [int(child) for child in handle.read().split()]
+        except OSError:
+            return 0.0
+        # utime and stime (fields 14 and 15 of stat; the split drops the first two).
+        return (int(fields[11]) + int(fields[12])) / ticks + sum(used(child) for child in children)
+
+    return lambda: used(pid)
 
 
 async def _more_than(fake: FakeTelegram, count: int, timeout: float) -> None:
@@ -42,7 +72,9 @@ async def _one_at_a_time(fake: FakeTelegram, questions: list[str], count: int) -
     return samples
 
 
-async def _chats_at_once(fake: FakeTelegram, questions: list[str], chats: int, rounds: int) -> dict[str, float]:
+async def _chats_at_once(
+    fake: FakeTelegram, questions: list[str], chats: int, rounds: int, bot_cpu: CpuClock
+) -> dict[str, float]:
     users = [FIRST_USER + 1000 + chats * 10 + n for n in range(chats)]
     left = dict.fromkeys(users, rounds - 1)
     pushed = {}
@@ -50,6 +82,7 @@ async def _chats_at_once(fake: FakeTelegram, questions: list[str], chats: int, r
     total = chats * rounds
     done = 0
     latencies: list[float] = []
+    bot_cpu_before, fake_cpu_before = bot_cpu(), time.process_time()
     started = time.perf_counter()
     for n, user in enumerate(users):
         pushed[user] = time.perf_counter()
@@ -73,10 +106,14 @@ async def _chats_at_once(fake: FakeTelegram, questions: list[str], chats: int, r
         "seconds": elapsed,
         "rate": total / elapsed,
         "p50_ms": float(np.percentile(latencies, 50)),
+        "bot_cpu_ms": (bot_cpu() - bot_cpu_before) * 1000 / total,
+        "fake_cpu_ms": (time.process_time() - fake_cpu_before) * 1000 / total,
     }
 
 
-async def run(port_file: Path, questions: list[str], chats: list[int], rounds: int, one_by_one: int) -> dict[str, Any]:
+async def run(
+    port_file: Path, questions: list[str], chats: list[int], rounds: int, one_by_one: int, bot_pid_file: Path | None
+) -> dict[str, Any]:
     """Serve the fake, wait for the bot, measure; the figures as a dict."""
     fake = await FakeTelegram().start()
     try:
@@ -84,11 +121,13 @@ async def run(port_file: Path, questions: list[str], chats: list[int], rounds: i
         tmp.write_text(str(fake.port), encoding="utf-8")
         tmp.replace(port_file)
         await fake.wait_for(lambda: fake.calls_to("getUpdates"), timeout=300)
+        pid = bot_pid_file.read_text(encoding="utf-8").strip() if bot_pid_file and bot_pid_file.exists() else ""
+        bot_cpu = process_cpu(int(pid)) if pid else (lambda: 0.0)
         await _one_at_a_time(fake, questions, 10)  # warm-up
         samples = await _one_at_a_time(fake, questions, one_by_one)
         result: dict[str, Any] = {f"p{p}_ms": float(np.percentile(samples, p)) for p in (50, 95, 99)}
         for count in chats:
-            result[f"chats_{count}"] = await _chats_at_once(fake, questions, count, rounds)
+            result[f"chats_{count}"] = await _chats_at_once(fake, questions, count, rounds, bot_cpu)
         return result
     finally:
         await fake.close()
@@ -102,9 +141,11 @@ def main() -> None:
     parser.add_argument("--chats", type=int, nargs="+", default=[100, 400])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--one-by-one", type=int, default=100)
+    parser.add_argument("--bot-pid-file", type=Path, help="where the bot's process id is written (for its CPU)")
     args = parser.parse_args()
     questions = json.loads(args.questions.read_text(encoding="utf-8"))
-    print(json.dumps(asyncio.run(run(args.port_file, questions, args.chats, args.rounds, args.one_by_one))))
+    figures = asyncio.run(run(args.port_file, questions, args.chats, args.rounds, args.one_by_one, args.bot_pid_file))
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,105 @@
+"""`outsourcebot bench --only e2e`: the end-to-end Telegram part alone, its table, and py-spy around the bot."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters import bench_commands
+from adapters.cli import build_parser
+from bot.maintainers import bench_e2e
+from bot.maintainers.bench_markdown import BenchResult, format_e2e_markdown
+from tests.adapters.fake_telegram_load import process_cpu
+
+FIGURES = {
+    "e2e_p50_ms": 12.0,
+    "e2e_p95_ms": 15.0,
+    "e2e_p99_ms": 20.0,
+    "e2e_chats_100_rate": 210.0,
+    "e2e_chats_100_p50_ms": 400.0,
+    "e2e_chats_100_bot_cpu_ms": 8.5,
+    "e2e_chats_100_fake_cpu_ms": 1.2,
+    "e2e_chats_400_rate": 190.0,
+    "e2e_chats_400_p50_ms": 1900.0,
+    "e2e_chats_400_bot_cpu_ms": 8.9,
+    "e2e_chats_400_fake_cpu_ms": 1.1,
+}
+
+
+def _result() -> BenchResult:
+    return BenchResult(
+        figures=dict(FIGURES),
+        machine={"cores": 2, "python": "3.11", "load_before": [0.1, 0.2, 0.3], "load_after": [0.4, 0.2, 0.3]},
+        command="outsourcebot bench --only e2e",
+    )
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    return build_parser().parse_args(["bench", *argv])
+
+
+def test_the_e2e_table_has_only_the_end_to_end_rows_with_cpu_per_answer() -> None:
+    table = format_e2e_markdown(_result())
+    assert table.startswith("# Benchmarks: Telegram end to end")
+    assert "Warm answer latency" not in table and "Peak RSS" not in table
+    assert (
+        "| Telegram end to end, 100 chats at once | 210 answers/s (p50 400 ms per answer; "
+        "CPU per answer: bot 8.5 ms, fake Bot API 1.2 ms) | ≥ 200/s | yes |"
+    ) in table
+    assert table.index("100 chats at once") < table.index("400 chats at once")
+    assert "| Telegram end to end, 400 chats at once | 190 answers/s" in table and table.rstrip().endswith("| NO |")
+    assert "Load average (1 / 5 / 15 min) at the start: 0.10 / 0.20 / 0.30" in table
+
+
+def test_only_e2e_runs_the_end_to_end_part_with_its_sizes_and_profile(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    asked: dict[str, object] = {}
+
+    def run_only(settings: object, say: object, chats: tuple[int, ...], profile: Path | None) -> BenchResult:
+        asked.update(chats=chats, profile=profile)
+        return _result()
+
+    monkeypatch.setenv("OUTSOURCEBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(bench_e2e, "run_only", run_only)
+    output = tmp_path / "e2e.md"
+    args = _args("--only", "e2e", "--chats", "50", "200", "--profile", "bot.svg", "--output", str(output))
+    assert bench_commands.cmd_bench(args) == 0
+    assert asked == {"chats": (50, 200), "profile": Path("bot.svg")}
+    assert "# Benchmarks: Telegram end to end" in capsys.readouterr().out
+    assert output.read_text(encoding="utf-8").startswith("# Benchmarks: Telegram end to end")
+
+
+def test_only_e2e_refuses_to_overwrite_the_whole_docs_table(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(bench_e2e, "run_only", lambda *args: pytest.fail("must not run"))
+    assert bench_commands.cmd_bench(_args("--only", "e2e", "--write")) == 2
+    assert "--output" in capsys.readouterr().err
+
+
+def test_the_profile_wraps_the_bot_in_py_spy_and_says_when_it_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    with pytest.raises(RuntimeError, match="pip install py-spy"):
+        bench_e2e.profiled(["outsourcebot", "telegram"], tmp_path / "bot.svg")
+    spy = tmp_path / "py-spy"
+    spy.write_text("", encoding="utf-8")
+    command = bench_e2e.profiled(["outsourcebot", "telegram"], tmp_path / "bot.svg")
+    assert command[0] == str(spy) and command[-3:] == ["--", "outsourcebot", "telegram"]
+    assert command[command.index("--format") + 1] == "flamegraph"
+    stacks = bench_e2e.profiled(["outsourcebot", "telegram"], tmp_path / "bot.txt")
+    assert stacks[stacks.index("--format") + 1] == "raw"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_the_fake_reads_a_process_cpu_time_and_zero_for_a_gone_one() -> None:
+    assert process_cpu(os.getpid())() > 0
+    assert process_cpu(2**22 + 12345)() == 0.0
