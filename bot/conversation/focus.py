@@ -177,16 +177,27 @@ def _points_ranked(
     return list(dict.fromkeys(matched + rest))
 
 
-def _close_section(passages: list[tuple[str, float]], exclude: set[str], note: KnowledgeNote) -> list[str]:
-    """The further section that matched nearly as well as the opening answer, as a first extra (or none).
+def _close_section(
+    passages: list[tuple[str, float]], exclude: set[str], note: KnowledgeNote, question: str
+) -> list[str]:
+    """The further section to show under a leading opening answer, before the key points (or none).
 
-    It is shown under the opening answer, before the key points (the answer template's order), so
-    only an answer led by the opening gets one.
+    It must have matched nearly as well as the opening (within `SECTION_GAP`) and use a word of the
+    question that the opening does not ("where do US companies find nearshore help": the opening
+    explains nearshore, the section names where US companies look). A section that only says more
+    about what the opening covers is left for "more" ("give me an example"). It is shown under the
+    opening answer, before the key points (the answer template's order), so only an answer led by
+    the opening gets one.
     """
+    terms = _part_terms(note)
+    asked = _terms(question)
+    opening = terms.get(ANSWER_PART, (set(), 0))[0]
     scores = dict(passages)
     bar = max(LEAD_FLOOR, scores.get(ANSWER_PART, float("inf")) - SECTION_GAP)
     for name, score in passages:
-        if name.startswith("section:") and name not in exclude and score >= bar and part_of(note, name) is not None:
+        if not name.startswith("section:") or name in exclude or score < bar or name not in terms:
+            continue
+        if (asked & terms[name][0]) - opening:
             return [name]
     return []
 
@@ -243,8 +254,8 @@ def first_answer(
 ) -> list[Part]:
     """The parts an answer shows: the lead passage, then up to `MAX_POINTS` key points that matter most.
 
-    Under an opening answer that leads, a further section that matched nearly as well (`SECTION_GAP`)
-    comes first among them. `question` is the message answered, for `ranked_passages`.
+    Under an opening answer that leads, a further section that matched nearly as well and answers a
+    word of the question the opening does not (`_close_section`) comes first among them. `question` is the message answered, for `ranked_passages`.
     When the lead passage is a key point or section, the opening answer is left for "more":
     it answers the note's general question, not this one. Points already `shown` in the
     conversation are not offered again (the lead passage is, when it is what was asked).
@@ -262,7 +273,7 @@ def first_answer(
     used = first.words
     extras = _points_ranked(candidate, note, {lead} | shown, passages)
     if lead == ANSWER_PART:
-        extras = _close_section(passages, {lead} | shown, note) + extras
+        extras = _close_section(passages, {lead} | shown, note, question) + extras
     for name in extras:
         if len(parts) > MAX_POINTS:
             break
