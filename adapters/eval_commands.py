@@ -23,9 +23,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     By default both tests/data/eval.jsonl (the project's own) and tests/data/real.jsonl
     (real-style questions, with its odd-line tuning and even-line held-out halves) are reported.
 
-    With --replies it judges whole replies instead: every case of tests/data/focus.jsonl,
-    tests/data/conversations.jsonl (tuning) and tests/data/conversations_heldout.jsonl
-    (held-out, never tuned on) goes through the bot as a person would send it
+    With --replies it judges whole replies instead: every case of tests/data/focus.jsonl and
+    tests/data/conversations.jsonl (tuning), tests/data/focus_heldout.jsonl and
+    tests/data/conversations_heldout.jsonl (held-out, never tuned on) goes through the bot as a person would send it
     (a conversation's turns to one chat), and it reports the share of replies with the
     asked fact in the first 100 words, answer length (median, 90th percentile), turns
     held and verbatim repeats.

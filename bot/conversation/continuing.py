@@ -82,7 +82,7 @@ def focused_reply(
     else:
         # A note shown earlier in the chat, just now or before another topic, leads with a passage
         # not read yet: resending what the person has read answers nothing.
-        parts = focus.first_answer(best, note, shown, follow_up=follow_up or bool(shown))
+        parts = focus.first_answer(best, note, shown, follow_up=follow_up or bool(shown), question=message.text)
     seen = shown if brief else shown | {p.name for p in parts}
     everything = all(name in seen for name in focus.part_names(note))
     reply = answers.answer_reply(

@@ -5,16 +5,23 @@ A note's parts are named as retrieval names them (`bot.search.index.Chunk.part`)
 A first answer shows the passage that matched and up to two other points, within a word
 budget; "more" shows parts not yet shown in the conversation, choosing the one that fits
 the request ("an example", "what does that mean for me").
+
+Passages are compared by their retrieval score plus how many of the question's distinctive
+words they use (`word_shares`), so "which IRS form..." is led by the one point that names the
+IRS form rather than by the opening that is merely about the same subject; "what does EOR stand
+for" is led by the passage that spells the abbreviation out.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass
 
 from bot.knowledge.notes import KnowledgeNote
 from bot.knowledge.passages import further_sections, sentences
+from bot.search.grounding import content_words, stem
 from bot.search.index import ANSWER_PART, point_part, section_part
 from bot.search.retrieval import Candidate
 
@@ -32,6 +39,12 @@ LEAD_FLOOR = 0.35
 """A key point or section must match at least this well to lead instead of the opening answer."""
 QUESTION_LEAD_MARGIN = 0.3
 """How much better than every passage the note's own title or question must match for the opening to lead."""
+WORDS_WEIGHT = 0.15
+"""Weight of a passage's `word_shares` (the question's distinctive words it uses), added to its retrieval
+score when the passages of the answering note are compared. Chosen on focus.jsonl and conversations.jsonl
+(tuning): 0.1-0.15 gave the same figures, 0.25 lost two conversation turns, 0.5 traded one focus case for another."""
+SECTION_GAP = 0.1
+"""A further section this close to the opening answer's score is shown under it, before the key points."""
 POINT_FLOOR = 0.2
 """Points that matched less than this are not offered as "other points that matter"."""
 _EXAMPLE = re.compile(r"\bexamples?\b|\bfor instance\b|\bsuch as\b|\bin practice\b", re.IGNORECASE)
@@ -87,25 +100,144 @@ def part_of(note: KnowledgeNote, name: str) -> Part | None:
     return None
 
 
-def _points_ranked(candidate: Candidate, note: KnowledgeNote, exclude: set[str]) -> list[str]:
+_SPELL_OUT = re.compile(
+    r"\bwhat(?:'?s|\s+is|\s+does|\s+do)\s+(?:an?\s+|the\s+)?([A-Z][A-Z0-9]{1,5})s?\s+(?:stand|short)\s+for\b"
+    r"|\bwhat(?:'?s|\s+is|\s+does|\s+do)\s+(?:an?\s+|the\s+)?([A-Z][A-Z0-9]{1,5})s?\s+mean\b"
+    r"|\bwhat(?:'?s|\s+is|\s+are)\s+(?:an?\s+|the\s+)?([A-Z][A-Z0-9]{1,5})s?\W*$"
+)
+"""A question asking what an abbreviation stands for, typed in capitals: "what does EOR stand for"."""
+_ACRONYM = re.compile(r"\b[A-Z]{2}\b|(?<=\bthe )(?:us|uk|eu)\b")
+SATURATION = 1.2
+"""BM25's k1, for the length normalisation in `word_shares`."""
+LENGTH_NORM = 0.75
+"""BM25's b: how much a part's length relative to the note's average lowers its `word_shares`."""
+
+
+def _terms(text: str) -> set[str]:
+    """The stems of a text's content words, with two-letter acronyms ("US", "the uk") that stopwords would drop."""
+    return {stem(word) for word in content_words(text) + _ACRONYM.findall(text)}
+
+
+def _part_terms(note: KnowledgeNote) -> dict[str, tuple[set[str], int]]:
+    terms = {}
+    for name in part_names(note):
+        part = part_of(note, name)
+        if part is not None:
+            text = " ".join((part.heading, part.text, *part.bullets))
+            terms[name] = (_terms(text), part.words)
+    return terms
+
+
+def word_shares(note: KnowledgeNote, question: str) -> dict[str, float]:
+    """For each part of a note, how much of the question's distinctive wording it uses (0 to about 0.85).
+
+    A word counts by how few of the note's parts use it (log((parts + 1) / parts using it)):
+    "employee" in every part of the contractor note says little, "IRS" and "form" in one says
+    which part was asked about. Words no part uses count for none, and a question whose words are
+    all common in the note counts as if it had one rare word. As in BM25, a long part counts less
+    for the same words than a short one (a part of average length using every asked word gets 0.5):
+    a long opening about the whole subject uses many words of any question.
+    """
+    terms = _part_terms(note)
+    asked = _terms(question)
+    weights = {}
+    for term in asked:
+        used = sum(term in t for t, _ in terms.values())
+        if used:
+            weights[term] = math.log((len(terms) + 1) / used)
+    # At least one rare word's weight: a question whose only words are common in the note ("how much
+    # does it cost?") says little about which part it means.
+    total = max(sum(weights.values()), math.log(len(terms) + 1))
+    if not weights or not terms:
+        return {name: 0.0 for name in terms}
+    average = sum(n for _, n in terms.values()) / len(terms)
+    shares = {}
+    for name, (t, n) in terms.items():
+        # BM25's length normalisation: a word found in a short point says more than in a long opening.
+        norm = 1 + SATURATION * (1 - LENGTH_NORM + LENGTH_NORM * n / max(average, 1.0))
+        shares[name] = sum(w for term, w in weights.items() if term in t) / total / norm * (1 + SATURATION) / 2
+    return shares
+
+
+def ranked_passages(candidate: Candidate, note: KnowledgeNote, question: str = "") -> list[tuple[str, float]]:
+    """The candidate's matched passages, rescored with `WORDS_WEIGHT` times their `word_shares`, best first."""
+    if not question:
+        return list(candidate.passages)
+    shares = word_shares(note, question)
+    scored = [(name, score + WORDS_WEIGHT * shares.get(name, 0.0)) for name, score in candidate.passages]
+    return sorted(scored, key=lambda item: (-item[1], item[0]))
+
+
+def _points_ranked(
+    candidate: Candidate, note: KnowledgeNote, exclude: set[str], passages: list[tuple[str, float]]
+) -> list[str]:
     """Key points in the order they matched the question (unmatched ones in note order after)."""
-    matched = [p for p, s in candidate.passages if p.startswith("point:") and s >= POINT_FLOOR and p not in exclude]
+    matched = [p for p, s in passages if p.startswith("point:") and s >= POINT_FLOOR and p not in exclude]
     rest = [point_part(i) for i in range(len(note.key_points)) if point_part(i) not in exclude]
     return list(dict.fromkeys(matched + rest))
 
 
-def lead_passage(candidate: Candidate, note: KnowledgeNote) -> str:
+def _close_section(
+    passages: list[tuple[str, float]], exclude: set[str], note: KnowledgeNote, question: str
+) -> list[str]:
+    """The further section to show under a leading opening answer, before the key points (or none).
+
+    It must have matched nearly as well as the opening (within `SECTION_GAP`) and use a word of the
+    question that the opening does not ("where do US companies find nearshore help": the opening
+    explains nearshore, the section names where US companies look). A section that only says more
+    about what the opening covers is left for "more" ("give me an example"). It is shown under the
+    opening answer, before the key points (the answer template's order), so only an answer led by
+    the opening gets one.
+    """
+    terms = _part_terms(note)
+    asked = _terms(question)
+    opening = terms.get(ANSWER_PART, (set(), 0))[0]
+    scores = dict(passages)
+    bar = max(LEAD_FLOOR, scores.get(ANSWER_PART, float("inf")) - SECTION_GAP)
+    for name, score in passages:
+        if not name.startswith("section:") or name in exclude or score < bar or name not in terms:
+            continue
+        if (asked & terms[name][0]) - opening:
+            return [name]
+    return []
+
+
+def spelled_out(question: str) -> str:
+    """The abbreviation a question asks the meaning of ("what does EOR stand for", "what is an SLA"), or ""."""
+    found = _SPELL_OUT.search(question)
+    return next((g for g in found.groups() if g), "") if found else ""
+
+
+def _defining_part(note: KnowledgeNote, abbreviation: str, passages: list[tuple[str, float]]) -> str | None:
+    """The part of a note that spells an abbreviation out ("an employer of record (EOR)"), best-matching first."""
+    defines = re.compile(rf"\(\s*{re.escape(abbreviation)}s?\s*\)|\b{re.escape(abbreviation)} (?:means|stands for)\b")
+    order = list(dict.fromkeys([name for name, _ in passages] + part_names(note)))
+    for name in order:
+        part = part_of(note, name)
+        if part is not None and defines.search(" ".join((part.heading, part.text, *part.bullets))):
+            return name
+    return None
+
+
+def lead_passage(candidate: Candidate, note: KnowledgeNote, question: str = "") -> str:
     """The passage a first answer leads with: the best-matching one, unless the opening answer is as good.
 
     A question that is essentially the note's own general question (its best chunk, the title or one
     of the note's `questions:`, matches `QUESTION_LEAD_MARGIN` better than any passage) is led by the
-    opening answer, which is written for exactly that question.
+    opening answer, which is written for exactly that question. Passages are compared by `ranked_passages` when the `question` is given; a question asking what an
+    abbreviation stands for is led by the passage that spells it out.
     """
-    if candidate.passages and candidate.peak >= candidate.passages[0][1] + QUESTION_LEAD_MARGIN:
+    passages = ranked_passages(candidate, note, question)
+    abbreviation = spelled_out(question)
+    defining = _defining_part(note, abbreviation, passages) if abbreviation else None
+    if defining is not None:
+        return defining  # "what does EOR stand for": the passage that says it, whatever else matched
+    # On the cosine scale the peak is on: the passages' retrieval scores, not the rescored ones.
+    if passages and candidate.peak >= candidate.passages[0][1] + QUESTION_LEAD_MARGIN:
         return ANSWER_PART
-    scores = dict(candidate.passages)
+    scores = dict(passages)
     answer = scores.get(ANSWER_PART, float("-inf"))
-    for name, score in candidate.passages:
+    for name, score in passages:
         if name == ANSWER_PART or part_of(note, name) is None:
             continue
         return name if score >= max(answer + PASSAGE_MARGIN, LEAD_FLOOR) else ANSWER_PART
@@ -118,24 +250,31 @@ def first_answer(
     shown: frozenset[str] = frozenset(),
     budget: int = WORD_BUDGET,
     follow_up: bool = False,
+    question: str = "",
 ) -> list[Part]:
     """The parts an answer shows: the lead passage, then up to `MAX_POINTS` key points that matter most.
 
+    Under an opening answer that leads, a further section that matched nearly as well and answers a
+    word of the question the opening does not (`_close_section`) comes first among them. `question` is the message answered, for `ranked_passages`.
     When the lead passage is a key point or section, the opening answer is left for "more":
     it answers the note's general question, not this one. Points already `shown` in the
     conversation are not offered again (the lead passage is, when it is what was asked).
     A `follow_up` on the note just shown ("how would I know if we're in one") is led by the
     best-matching passage not shown yet: resending what the person just read answers nothing.
     """
-    lead = lead_passage(candidate, note)
+    passages = ranked_passages(candidate, note, question)
+    lead = lead_passage(candidate, note, question)
     if follow_up and lead in shown:
-        fresh = [name for name, _ in candidate.passages if name not in shown and part_of(note, name) is not None]
+        fresh = [name for name, _ in passages if name not in shown and part_of(note, name) is not None]
         lead = fresh[0] if fresh else lead
     first = part_of(note, lead)
     assert first is not None
     parts = [first]
     used = first.words
-    for name in _points_ranked(candidate, note, {lead} | shown):
+    extras = _points_ranked(candidate, note, {lead} | shown, passages)
+    if lead == ANSWER_PART:
+        extras = _close_section(passages, {lead} | shown, note, question) + extras
+    for name in extras:
         if len(parts) > MAX_POINTS:
             break
         part = part_of(note, name)

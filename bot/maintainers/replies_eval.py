@@ -2,8 +2,9 @@
 
 Unlike `bot.maintainers.evaluation`, which ranks notes, this sends every case through the
 core as a person would and reads the reply. Formats are in `docs/evaluation.md`:
-`focus.jsonl` (a question, its note and an `expect` regex), `conversations.jsonl` (a list
-of turns sent to one chat) and `conversations_heldout.jsonl` (the same format, never tuned on).
+`focus.jsonl` (a question, its note and an `expect` regex), `focus_heldout.jsonl` (the same
+format, never tuned on), `conversations.jsonl` (a list of turns sent to one chat) and
+`conversations_heldout.jsonl` (the same format, never tuned on).
 """
 
 from __future__ import annotations
@@ -21,15 +22,17 @@ from bot.config import REPO_DIR
 from bot.messages import Message, Reply
 
 FOCUS_FILE = REPO_DIR / "tests" / "data" / "focus.jsonl"
+HELDOUT_FOCUS_FILE = REPO_DIR / "tests" / "data" / "focus_heldout.jsonl"
 CONVERSATIONS_FILE = REPO_DIR / "tests" / "data" / "conversations.jsonl"
 HELDOUT_CONVERSATIONS_FILE = REPO_DIR / "tests" / "data" / "conversations_heldout.jsonl"
 REPLY_SETS: dict[Path, str] = {
     FOCUS_FILE: "tuning",
+    HELDOUT_FOCUS_FILE: "held-out",
     CONVERSATIONS_FILE: "tuning",
     HELDOUT_CONVERSATIONS_FILE: "held-out",
 }
-"""The sets `eval --replies` reports, each on its own: the bot is tuned on the first two; the
-held-out conversations were written before tuning and are only measured."""
+"""The sets `eval --replies` reports, each on its own: the bot is tuned on `focus.jsonl` and
+`conversations.jsonl`; the held-out sets were written before tuning and are only measured."""
 EXPECT_WORDS = 100
 """An `expect` pattern must match within this many words from the start of the reply."""
 DECLINED_KINDS = frozenset({"fallback"})

@@ -338,7 +338,12 @@ def test_eval_replies_judges_whole_replies(cli_env: dict[str, str]) -> None:
     done = run(cli_env, "eval", "--replies", "--json")
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(done.stdout)
-    assert set(figures) == {"focus.jsonl", "conversations.jsonl", "conversations_heldout.jsonl"}
+    assert set(figures) == {
+        "focus.jsonl",
+        "focus_heldout.jsonl",
+        "conversations.jsonl",
+        "conversations_heldout.jsonl",
+    }
     assert figures["focus.jsonl"]["focused"] >= 0.78
     assert figures["conversations.jsonl"]["median_words"] <= 120
     assert {"held", "p90_words", "repeats", "offtopic_declined", "turns"} <= set(figures["conversations.jsonl"])

@@ -8,6 +8,7 @@ import re
 from bot.config import REPO_DIR
 from bot.knowledge.notes import load_knowledge
 from bot.maintainers.evaluation import load_cases
+from bot.maintainers.replies_eval import FOCUS_FILE, HELDOUT_FOCUS_FILE, load_reply_cases
 
 
 def _norm(text: str) -> str:
@@ -27,4 +28,21 @@ def test_no_evaluation_question_is_a_near_copy_of_its_notes_questions() -> None:
                 ratio = difflib.SequenceMatcher(None, _norm(case.question), _norm(question)).ratio()
                 if ratio >= 0.8:
                     copies.append((case.question, question, round(ratio, 2)))
+    assert copies == []
+
+
+def test_no_focus_question_is_a_near_copy_of_its_notes_questions() -> None:
+    # Both focus sets (tuning and held-out) were written from the notes' bodies, not their `questions:`.
+    kb = load_knowledge(REPO_DIR / "knowledge")
+    copies = []
+    for path in (FOCUS_FILE, HELDOUT_FOCUS_FILE):
+        for case in load_reply_cases(path):
+            turn = case.turns[0]
+            note = kb.notes[str(turn.expected)]
+            if path == HELDOUT_FOCUS_FILE:  # every held-out fact is in its note's text
+                assert turn.expect and re.search(turn.expect, note.path.read_text(encoding="utf-8"), re.I), turn
+            for question in note.questions:
+                ratio = difflib.SequenceMatcher(None, _norm(turn.say), _norm(question)).ratio()
+                if ratio >= 0.8:
+                    copies.append((path.name, turn.say, question, round(ratio, 2)))
     assert copies == []

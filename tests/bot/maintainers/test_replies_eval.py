@@ -10,6 +10,7 @@ from bot.maintainers.replies_eval import (
     CONVERSATIONS_FILE,
     FOCUS_FILE,
     HELDOUT_CONVERSATIONS_FILE,
+    HELDOUT_FOCUS_FILE,
     Turn,
     evaluate_replies,
     first_words,
@@ -85,13 +86,20 @@ def test_both_formats_load(tmp_path: Path) -> None:
 
 def test_focused_answers_on_the_focus_set(real_core: Core) -> None:
     result = evaluate_replies(real_core.answer, load_reply_cases(FOCUS_FILE))
-    assert result.focused >= 0.78, [t.why for t in result.turns if not t.held]
+    assert result.focused >= 0.84, [t.why for t in result.turns if not t.held]
+    assert result.median_words <= 120 and result.p90_words <= 180
+
+
+def test_focused_answers_on_the_held_out_focus_set(real_core: Core) -> None:
+    # Never tuned on (docs/evaluation.md): a floor below the figure reached, so a regression fails.
+    result = evaluate_replies(real_core.answer, load_reply_cases(HELDOUT_FOCUS_FILE))
+    assert result.focused >= 0.84, [t.why for t in result.turns if not t.held]
     assert result.median_words <= 120 and result.p90_words <= 180
 
 
 def test_conversations_hold(real_core: Core) -> None:
     result = evaluate_replies(real_core.answer, load_reply_cases(CONVERSATIONS_FILE))
-    assert result.held >= 0.65, [(t.say, t.why) for t in result.turns if not t.held]
+    assert result.held >= 0.66, [(t.say, t.why) for t in result.turns if not t.held]
     assert result.median_words <= 120 and result.p90_words <= 180
     assert result.repeats == 0
     assert result.offtopic_declined == 1.0
