@@ -84,7 +84,7 @@ class RepliesResult:
     Attributes:
         turns: Every turn's result, in order.
         focused: Share of turns with an `expect` whose reply comes from the expected note and
-            matches it within the first 100 words.
+            matches it within the first 100 words; None when no turn has an `expect`.
         held: Share of turns whose reply is what a person would expect (see `docs/evaluation.md`).
         median_words, p90_words: Length of the answers (replies from a note), in words.
         repeats: Turns whose reply repeats an earlier reply of the same conversation word for word.
@@ -92,7 +92,7 @@ class RepliesResult:
     """
 
     turns: list[TurnResult] = field(default_factory=list)
-    focused: float = 0.0
+    focused: float | None = None
     held: float = 0.0
     median_words: float = 0.0
     p90_words: float = 0.0
@@ -196,7 +196,7 @@ def summarise(turns: list[TurnResult]) -> RepliesResult:
     offtopic = [t for t in turns if t.kind == "offtopic"]
     return RepliesResult(
         turns=turns,
-        focused=sum(bool(t.focused) for t in with_expect) / len(with_expect) if with_expect else 0.0,
+        focused=sum(bool(t.focused) for t in with_expect) / len(with_expect) if with_expect else None,
         held=sum(t.held for t in turns) / len(turns) if turns else 0.0,
         median_words=float(statistics.median(answers)) if answers else 0.0,
         p90_words=_percentile(answers, 0.9),
@@ -231,7 +231,8 @@ def format_replies_report(name: str, result: RepliesResult) -> str:
     """Human-readable figures for one set, and the turns that did not hold."""
     lines = [
         f"{name}: {len(result.turns)} turns",
-        f"  focused (expect within {EXPECT_WORDS} words)  {result.focused:.3f}",
+        f"  focused (expect within {EXPECT_WORDS} words)  "
+        + (f"{result.focused:.3f}" if result.focused is not None else "n/a (no turn has an expect)"),
         f"  turns held                          {result.held:.3f}",
         f"  answer words median / p90           {result.median_words:.0f} / {result.p90_words:.0f}",
         f"  verbatim repeats                    {result.repeats}",

@@ -14,6 +14,7 @@ from bot.maintainers.replies_eval import (
     Turn,
     evaluate_replies,
     first_words,
+    format_replies_report,
     judge_turn,
     load_reply_cases,
     summarise,
@@ -67,6 +68,14 @@ def test_summary_figures() -> None:
     assert result.offtopic_declined == 1.0
 
 
+def test_a_set_without_expect_has_no_focused_figure() -> None:
+    # A set with no `expect` cannot show focus: "n/a", not a misleading 0.000.
+    result = summarise([judge_turn("c", Turn("q", "va", "covered"), _answer("va", "some words"), [])])
+    assert result.focused is None and result.held == 1.0
+    assert "focused (expect within 100 words)  n/a" in format_replies_report("set", result)
+    assert result.to_dict()["focused"] is None
+
+
 def test_both_formats_load(tmp_path: Path) -> None:
     path = tmp_path / "cases.jsonl"
     path.write_text(
@@ -86,14 +95,14 @@ def test_both_formats_load(tmp_path: Path) -> None:
 
 def test_focused_answers_on_the_focus_set(real_core: Core) -> None:
     result = evaluate_replies(real_core.answer, load_reply_cases(FOCUS_FILE))
-    assert result.focused >= 0.84, [t.why for t in result.turns if not t.held]
+    assert result.focused is not None and result.focused >= 0.84, [t.why for t in result.turns if not t.held]
     assert result.median_words <= 120 and result.p90_words <= 180
 
 
 def test_focused_answers_on_the_held_out_focus_set(real_core: Core) -> None:
     # Never tuned on (docs/evaluation.md): a floor below the figure reached, so a regression fails.
     result = evaluate_replies(real_core.answer, load_reply_cases(HELDOUT_FOCUS_FILE))
-    assert result.focused >= 0.84, [t.why for t in result.turns if not t.held]
+    assert result.focused is not None and result.focused >= 0.84, [t.why for t in result.turns if not t.held]
     assert result.median_words <= 120 and result.p90_words <= 180
 
 
