@@ -118,7 +118,25 @@ def _terms(text: str) -> set[str]:
     return {stem(word) for word in content_words(text) + _ACRONYM.findall(text)}
 
 
+_PART_TERMS: dict[int, tuple[KnowledgeNote, dict[str, tuple[set[str], int]]]] = {}
+"""Each note's part terms, computed once per loaded note (stemming every part cost ~0.8 ms a question)."""
+_PART_TERMS_MAX = 1024
+"""A reload loads new note objects; past this many the cache starts again instead of growing."""
+
+
 def _part_terms(note: KnowledgeNote) -> dict[str, tuple[set[str], int]]:
+    """The stems of each part of a note and its length in words (cached per note object; read-only)."""
+    hit = _PART_TERMS.get(id(note))
+    if hit is not None and hit[0] is note:
+        return hit[1]
+    terms = _compute_part_terms(note)
+    if len(_PART_TERMS) >= _PART_TERMS_MAX:
+        _PART_TERMS.clear()
+    _PART_TERMS[id(note)] = (note, terms)  # the note is kept, so its id is not reused while cached
+    return terms
+
+
+def _compute_part_terms(note: KnowledgeNote) -> dict[str, tuple[set[str], int]]:
     terms = {}
     for name in part_names(note):
         part = part_of(note, name)

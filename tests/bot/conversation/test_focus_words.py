@@ -90,3 +90,14 @@ def test_the_meaning_of_an_abbreviation_is_in_the_first_lines(real_core: Core) -
     reply = real_core.answer(Message("what does EOR mean for a hire abroad", "words", "words"))
     assert reply.answered and reply.sources[0].id == "outsourcing-hr-and-payroll"
     assert "employer of record" in first_words(reply.body).lower(), reply.body[:600]
+
+
+def test_part_terms_are_computed_once_per_note_object(va_folder: Path) -> None:  # noqa: F811
+    note = _note(va_folder)
+    first = focus._part_terms(note)
+    assert focus._part_terms(note) is first  # cached: stemming every part per question was ~0.8 ms
+    assert first == focus._compute_part_terms(note)
+    edited = _note(va_folder)  # a reload parses a new object: its terms are computed afresh
+    edited.answer = "Completely different wording about zebras."
+    assert focus._part_terms(edited) is not first
+    assert "zebra" in focus._part_terms(edited)["answer"][0]
