@@ -201,6 +201,12 @@ def content_words(text: str) -> list[str]:
     return words
 
 
+_PREFIXES = ("re", "un", "pre", "co", "non", "sub", "over", "under", "mis", "multi", "self")
+"""Prefixes that leave a word's subject as it is ("redesign" is about design)."""
+MIN_PREFIXED_REST = 4
+"""What is left after the prefix must be a word this long ("redo" is not "do")."""
+
+
 class Vocabulary:
     """The stems of every word in the notes, and which notes use each, for telling known words from new subjects.
 
@@ -231,6 +237,13 @@ class Vocabulary:
         found = self._notes.get(s) or self._notes.get(word.lower())
         if found:
             return found
+        # "redesign", "rebrand", "subcontractor": a prefix on a word the notes use is that word's subject.
+        for prefix in _PREFIXES:
+            rest = word.lower()[len(prefix) :].lstrip("-")
+            if word.lower().startswith(prefix) and len(rest) >= MIN_PREFIXED_REST:
+                found = self._notes.get(stem(rest))
+                if found:
+                    return found
         if len(s) < 5:
             return frozenset()
         # Misspellings keep the first letter far more often than not; comparing only with

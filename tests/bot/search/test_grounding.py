@@ -55,3 +55,12 @@ def test_ungrounded_words_are_the_rare_ones_the_note_does_not_use(
 
 def test_unknown_words_keep_the_askers_spelling() -> None:
     assert VOCABULARY.unknown("Buying a Franchise in Texas") == ["Buying", "Franchise", "Texas"]
+
+
+def test_a_prefixed_word_is_grounded_by_the_word_it_builds_on() -> None:
+    vocabulary = Vocabulary([("web", "A designer shapes the look of your site."), ("brand", "Your brand and logo.")])
+    assert vocabulary.notes_of("redesign") == {"web"}  # "how do I scope a website redesign" is about design
+    assert vocabulary.notes_of("rebranding") == {"brand"}
+    assert vocabulary.ungrounded("website redesign", "web", 2) == ["website"]
+    assert vocabulary.notes_of("redo") == frozenset()  # too little left after the prefix to be a word of its own
+    assert vocabulary.notes_of("unicorn") == frozenset()  # "icorn" is no word of the notes
