@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.knowledge.list_files import check_list, load_list
+
 log = logging.getLogger(__name__)
 
 FILE_NAME = "abbreviations.yaml"
@@ -86,24 +88,9 @@ def parse_abbreviations(text: str, origin: str = FILE_NAME) -> Abbreviations:
 
 def load_abbreviations(knowledge_dir: Path) -> Abbreviations:
     """Load `abbreviations.yaml` from the knowledge folder; an empty list (logged) when missing or broken."""
-    path = knowledge_dir / FILE_NAME
-    try:
-        return parse_abbreviations(path.read_text(encoding="utf-8"), str(path))
-    except OSError:
-        log.info("no abbreviation list at %s; questions are searched as typed", path)
-    except ValueError as exc:
-        log.error("abbreviation list ignored: %s", exc)
-    return Abbreviations()
+    return load_list(knowledge_dir / FILE_NAME, parse_abbreviations, Abbreviations(), "questions are searched as typed")
 
 
 def check_abbreviations(knowledge_dir: Path) -> str | None:
     """The problem with the folder's abbreviation list as a `path:1: message` line, or None (also when absent)."""
-    path = knowledge_dir / FILE_NAME
-    if not path.is_file():
-        return None
-    try:
-        parse_abbreviations(path.read_text(encoding="utf-8"), str(path))
-    except (OSError, ValueError) as exc:
-        message = str(exc).removeprefix(f"{path}: ")
-        return f"{path}:1: {message}"
-    return None
+    return check_list(knowledge_dir / FILE_NAME, parse_abbreviations)

@@ -19,6 +19,8 @@ import yaml
 if TYPE_CHECKING:
     from bot.knowledge.notes import KnowledgeBase
 
+from bot.knowledge.list_files import check_list, load_list
+
 log = logging.getLogger(__name__)
 
 FILE_NAME = "not-covered.yaml"
@@ -112,27 +114,14 @@ def parse_not_covered(text: str, origin: str = FILE_NAME) -> NotCovered:
 
 def load_not_covered(knowledge_dir: Path) -> NotCovered:
     """Load `not-covered.yaml` from the knowledge folder; an empty list (logged) when missing or broken."""
-    path = knowledge_dir / FILE_NAME
-    try:
-        return parse_not_covered(path.read_text(encoding="utf-8"), str(path))
-    except OSError:
-        log.info("no not-covered list at %s; only grounding declines uncovered subjects", path)
-    except ValueError as exc:
-        log.error("not-covered list ignored: %s", exc)
-    return NotCovered()
+    return load_list(
+        knowledge_dir / FILE_NAME, parse_not_covered, NotCovered(), "only grounding declines uncovered subjects"
+    )
 
 
 def check_not_covered(knowledge_dir: Path) -> str | None:
     """The problem with the folder's not-covered list as a `path:1: message` line, or None (also when absent)."""
-    path = knowledge_dir / FILE_NAME
-    if not path.is_file():
-        return None
-    try:
-        parse_not_covered(path.read_text(encoding="utf-8"), str(path))
-    except (OSError, ValueError) as exc:
-        message = str(exc).removeprefix(f"{path}: ")
-        return f"{path}:1: {message}"
-    return None
+    return check_list(knowledge_dir / FILE_NAME, parse_not_covered)
 
 
 def covered_warnings(knowledge_dir: Path, kb: KnowledgeBase) -> list[str]:
