@@ -407,6 +407,7 @@ def test_a_covered_question_keeps_its_answer_despite_filler(real_core: Core) -> 
     [
         ("thinking of hiring someone for SEO and social media for my salon", "outsourcing-marketing"),
         ("who can do the payroll and PEO stuff for my barbershop", "outsourcing-hr-and-payroll"),
+        ("who should I get to redo my website?", "outsourcing-web-and-design"),  # "redo" names no subject
     ],
 )
 def test_the_askers_own_business_is_scene_not_subject(real_core: Core, question: str, note: str) -> None:
