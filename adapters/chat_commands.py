@@ -9,9 +9,12 @@ import argparse
 import json
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.cli_support import AddCommand, started_core
+
+if TYPE_CHECKING:
+    from bot.messages import Reply
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     Each run is a conversation of its own: lines read from standard input share
     it (so a follow-up line reads the line before), and nothing carries over to
     the next run; with --separate each line is a conversation of its own (batch
-    testing). The rate limit is for chat users, not for the command line.
+    testing). The rate limit is for chat users, not for the command line. Lines
+    are read as the chat reads them: /topics, /help, /good and /bad are commands,
+    and a number opens a topic from the last numbered list.
 
     Example: outsourcebot ask "how much does a virtual assistant cost?"
              echo "what is the chasm" | outsourcebot ask --json
@@ -42,34 +47,50 @@ def cmd_ask(args: argparse.Namespace) -> int:
     """
     import uuid
 
-    from bot.messages import Message
+    from adapters.console import COMMANDS, QUIT, Turns, render_reply
 
     core = started_core(rate_limit=0)
-    chat = f"cli-{uuid.uuid4().hex}"
+    core.platform_commands["cli"] = COMMANDS
+
+    def conversation() -> Turns:
+        return Turns(core, "cli", f"cli-{uuid.uuid4().hex}", platform="cli")
+
+    turns = conversation()
     questions = [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)
     for question in questions:
         if args.separate:
-            chat = f"cli-{uuid.uuid4().hex}"
-        reply = core.answer(Message(question, "cli", chat, "cli"))
+            turns = conversation()
+        if args.question is None and question.strip().lower() in QUIT:
+            break
+        reply = turns.take(question)
         if args.json:
-            print(
-                json.dumps(
-                    {
-                        "question": question,
-                        "answered": reply.answered,
-                        "text": reply.text,
-                        "sources": [{"id": s.id, "title": s.title, "score": s.score} for s in reply.sources],
-                        "suggestions": [{"id": s.id, "title": s.title} for s in reply.suggestions],
-                        "also_asked": [{"id": s.id, "label": s.title} for s in reply.also_asked],
-                        "answer_id": reply.answer_id,
-                    },
-                    ensure_ascii=False,
-                ),
-                flush=True,
-            )
+            print(json.dumps(_as_json(question, reply), ensure_ascii=False), flush=True)
         else:
-            print(reply.text + "\n", flush=True)
+            print((reply if isinstance(reply, str) else render_reply(reply)) + "\n", flush=True)
     return 0
+
+
+def _as_json(question: str, reply: Reply | str) -> dict[str, Any]:
+    """One line of `ask --json`; a hint (a number with no list, nothing to rate) is a reply with no note."""
+    if isinstance(reply, str):
+        return {
+            "question": question,
+            "answered": False,
+            "text": reply,
+            "sources": [],
+            "suggestions": [],
+            "also_asked": [],
+            "answer_id": None,
+        }
+    return {
+        "question": question,
+        "answered": reply.answered,
+        "text": reply.text,
+        "sources": [{"id": s.id, "title": s.title, "score": s.score} for s in reply.sources],
+        "suggestions": [{"id": s.id, "title": s.title} for s in reply.suggestions],
+        "also_asked": [{"id": s.id, "label": s.title} for s in reply.also_asked],
+        "answer_id": reply.answer_id,
+    }
 
 
 def register(sub: Any, add: AddCommand) -> None:

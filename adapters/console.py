@@ -106,6 +106,80 @@ def ctrl_c_ends_the_chat() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+QUIT = ("/quit", "/exit", "quit", "exit")
+
+
+class Turns:
+    """What one typed line means in a terminal conversation, shared by `chat` and `ask`.
+
+    A line is a command (/help, /topics, /forget, /good, /bad), a number that opens a topic
+    from the last numbered list, or a question. The numbered list and the answer to rate are
+    remembered between lines, so `ask` replaying a conversation reads lines as the chat does.
+
+    Args:
+        core: The shared engine.
+        user: The user's id.
+        chat: The conversation's id.
+        platform: The platform name the core sees ("console" for `chat`, "cli" for `ask`).
+    """
+
+    def __init__(self, core: Core, user: str, chat: str, platform: str = PLATFORM) -> None:
+        self.core = core
+        self.user = user
+        self.chat = chat
+        self.platform = platform
+        self.numbered: Reply | None = None  # the reply whose suggestions were shown with numbers
+        self.rated: Reply | None = None  # the last reply that can be rated
+
+    def take(self, line: str) -> Reply | str:
+        """Answer one typed line.
+
+        Args:
+            line: What was typed, without the newline.
+
+        Returns:
+            The reply, or a short hint (a plain string) when the line needs no answer from the
+            core: a number with no list to pick from, a rating with nothing to rate, an unknown
+            command.
+        """
+        who = (self.user, self.chat, self.platform)
+        line = line.strip()
+        command = line.lower()
+        reply: Reply
+        if command in ("/help", "/start"):
+            reply = self.core.answer(Command(CommandName.HELP, *who))
+        elif command == "/topics":
+            reply = self.core.answer(Command(CommandName.TOPICS, *who))
+        elif command == "/forget":
+            reply = self.core.answer(Forget(*who))
+        elif command in ("/good", "/bad", "+", "-"):
+            if self.rated is None or not self.rated.answer_id:
+                return "There is no answer to rate yet."
+            return self.core.answer(Rating(self.rated.answer_id, 1 if command in ("/good", "+") else -1, *who))
+        elif command.isdigit() and self.numbered is not None and 1 <= int(command) <= len(choices(self.numbered)):
+            reply = self.core.answer(TopicPress(choices(self.numbered)[int(command) - 1].id, *who))
+        elif command.isdigit() and self.numbered is not None:
+            return f"Pick a number from 1 to {len(choices(self.numbered))}, or type a question."
+        elif command.isdigit() and len(command) <= 2:
+            # A pick before any numbered list: a hint, not a question to log as unanswered.
+            return "There is no numbered list to pick from yet: type a question, or /topics for the list."
+        elif command.startswith("/"):
+            return f"Unknown command {line.split()[0]!r}. {COMMANDS}"
+        else:
+            try:
+                reply = self.core.answer(Message(line, *who))
+            except Exception:  # the error boundary: one bad message never ends the conversation
+                log.exception("console: failed to answer")
+                reply = Reply.of(
+                    ReplyKind.ERROR, "Sorry, something went wrong on my side while answering. Please try again."
+                )
+        if reply.kind in NUMBERED_KINDS:
+            self.numbered = reply
+        if reply.answer_id:
+            self.rated = reply
+        return reply
+
+
 def run_console(
     core: Core,
     read: Callable[[str], str] = input,
@@ -127,55 +201,20 @@ def run_console(
 
     core.platform_commands[PLATFORM] = COMMANDS
     say(core.answer(Command(CommandName.HELP, user, user, PLATFORM)).text)
-    numbered: Reply | None = None  # the reply whose suggestions were shown with numbers
-    rated: Reply | None = None  # the last reply that can be rated
+    turns = Turns(core, user, user)
     while True:
         try:
             line = read("\nyou> ").strip()
         except (EOFError, KeyboardInterrupt):
             say("\nBye!")
             return
-        command = line.lower()
-        if command in ("/quit", "/exit", "quit", "exit"):
+        if line.lower() in QUIT:
             say("Bye!")
             return
-        if command in ("/help", "/start"):
-            reply = core.answer(Command(CommandName.HELP, user, user, PLATFORM))
-        elif command == "/topics":
-            reply = core.answer(Command(CommandName.TOPICS, user, user, PLATFORM))
-        elif command == "/forget":
-            reply = core.answer(Forget(user, user, PLATFORM))
-        elif command in ("/good", "/bad", "+", "-"):
-            if rated is None or not rated.answer_id:
-                say("There is no answer to rate yet.")
-                continue
-            rating = Rating(rated.answer_id, 1 if command in ("/good", "+") else -1, user, user, PLATFORM)
-            say(core.answer(rating).text)
-            continue
-        elif command.isdigit() and numbered is not None and 1 <= int(command) <= len(choices(numbered)):
-            reply = core.answer(TopicPress(choices(numbered)[int(command) - 1].id, user, user, PLATFORM))
-        elif command.isdigit() and numbered is not None:
-            say(f"Pick a number from 1 to {len(choices(numbered))}, or type a question.")
-            continue
-        elif command.isdigit() and len(command) <= 2:
-            # A pick before any numbered list: a hint, not a question to log as unanswered.
-            say("There is no numbered list to pick from yet: type a question, or /topics for the list.")
-            continue
-        elif command.startswith("/"):
-            say(f"Unknown command {line.split()[0]!r}. {COMMANDS}")
-            continue
-        else:
-            try:
-                reply = core.answer(Message(line, user, user, PLATFORM))
-            except Exception:  # the error boundary: one bad message never ends the chat
-                log.exception("console: failed to answer")
-                reply = Reply.of(
-                    ReplyKind.ERROR, "Sorry, something went wrong on my side while answering. Please try again."
-                )
-        if reply.kind == ReplyKind.SILENT:  # rate-limited, and the notice was already shown
-            continue
-        say("\nbot> " + render_reply(reply))
-        if reply.kind in NUMBERED_KINDS:
-            numbered = reply
-        if reply.answer_id:
-            rated = reply
+        reply = turns.take(line)
+        if isinstance(reply, str):
+            say(reply)
+        elif reply.kind == ReplyKind.FEEDBACK:  # a rating's thanks reads as a note, not a turn
+            say(reply.text)
+        elif reply.kind != ReplyKind.SILENT:  # SILENT: rate-limited, and the notice was already shown
+            say("\nbot> " + render_reply(reply))

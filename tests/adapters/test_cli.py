@@ -390,3 +390,26 @@ def test_eval_file_errors_say_what_is_wrong(cli_env: dict[str, str], tmp_path: P
     broken.write_text('{"question": "fine", "expected": null}\n{"expected": "x"}\n', encoding="utf-8")
     bad = run(cli_env, "eval", "--file", str(broken))
     assert bad.returncode == 2 and "broken.jsonl:2" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_ask_reads_commands_and_numbers_as_the_chat_does(cli_env: dict[str, str]) -> None:
+    lines = ["2", "/topics", "2", "/good", "/nonsense"]
+    result = run(cli_env, "ask", "--json", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    first, topics, picked, rated, unknown = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["answered"] is False and "no numbered list" in first["text"]
+    assert topics["text"].startswith("Here are the topics I can help with:") and topics["suggestions"]
+    second_topic = topics["suggestions"][1]
+    assert picked["answered"] is True and picked["text"].startswith(second_topic["title"] + "\n")
+    assert "Thanks for the 👍" in rated["text"]
+    assert unknown["answered"] is False and "Unknown command '/nonsense'" in unknown["text"]
+
+
+def test_ask_for_people_numbers_the_topics_it_accepts(cli_env: dict[str, str]) -> None:
+    result = run(cli_env, "ask", stdin="/topics\n1\n")
+    assert result.returncode == 0, result.stderr
+    topics, picked = result.stdout.split("\n\n", 1)[0], result.stdout
+    assert "Here are the topics I can help with:" in topics
+    assert "  [1] " in result.stdout
+    first_title = result.stdout.split("  [1] ", 1)[1].splitlines()[0]
+    assert f"\n{first_title}\n" in picked
