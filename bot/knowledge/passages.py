@@ -2,8 +2,8 @@
 
 A focused reply leads with one passage of a note (its opening answer, a key point or a
 further section) and adds a point or two, in about 110 words (`bot.conversation.focus`).
-These checks find the passages that cannot be shown that way, and openings that do not
-answer. They fail `kb check` but never keep a note out of service: such a note is still
+These checks find the passages that cannot be shown that way (too long, or leaning on
+text shown elsewhere: "the ranges above"), and openings that do not answer. They fail `kb check` but never keep a note out of service: such a note is still
 right, only less focused.
 """
 
@@ -29,6 +29,15 @@ _EVASIVE_OPENING = re.compile(
     re.IGNORECASE,
 )
 """Openings that put off the answer: "It depends...", "Good question", "This note explains..."."""
+_LEANS_BACK = re.compile(
+    r"\b(?:see|listed|shown|mentioned|given|described|set out)\s+(?:above|below|earlier)\b"
+    r"|\b(?:the|these|those)\s+(?:[\w-]+\s+){0,2}(?:above|below)\b"
+    r"|^(?:they|these|those)\b",
+    re.IGNORECASE,
+)
+"""Words that point at text the passage is shown without: "the ranges above", "see below", or a
+section that opens on "They"/"These" (what they are is in another passage)."""
+_HEADING_LEANS_BACK = re.compile(r"\b(?:these|those|the above|above)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
@@ -123,9 +132,47 @@ def indirect_opening(note: KnowledgeNote, limit: int = MAX_FIRST_SENTENCE_WORDS)
     return [Problem(note.path, note.body_line, f"the opening answer is not a direct answer: {reason}")]
 
 
+def leaning_passages(note: KnowledgeNote) -> list[Problem]:
+    """Key points and further sections that lean on text they are shown without.
+
+    A focused reply shows one passage with a point or two, often not the one before it, so
+    "The ranges above..." or a section headed "About those ranges" reads as a reference to
+    nothing. The opening answer is exempt: it is always shown first.
+    """
+    problems = []
+    for i, point in enumerate(note.key_points):
+        found = _LEANS_BACK.search(point)
+        if found:
+            problems.append(
+                Problem(
+                    note.path,
+                    _section_line(note, 0),
+                    f"key point {i + 1} says {found.group(0)!r}, but a reply may show it alone: name what it refers to",
+                )
+            )
+    for i in further_sections(note):
+        heading, text = note.sections[i]
+        items = note.section_items[i] if i < len(note.section_items) else []
+        found_in_heading = _HEADING_LEANS_BACK.search(heading)
+        found = found_in_heading or next(
+            (m for m in (_LEANS_BACK.search(part) for part in [text, *items]) if m is not None), None
+        )
+        if found:
+            where = "its heading says" if found_in_heading else "it says"
+            problems.append(
+                Problem(
+                    note.path,
+                    _section_line(note, i),
+                    f"section {heading!r}: {where} {found.group(0)!r}, but a reply may show the section "
+                    "without what it points at: name it",
+                )
+            )
+    return problems
+
+
 def passage_problems(kb: KnowledgeBase) -> list[Problem]:
     """Every note's passages that do not suit a focused reply (see the module's docstring)."""
     problems: list[Problem] = []
     for note in sorted(kb.notes.values(), key=lambda n: str(n.path)):
-        problems += indirect_opening(note) + long_passages(note)
+        problems += indirect_opening(note) + long_passages(note) + leaning_passages(note)
     return problems

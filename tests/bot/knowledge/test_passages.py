@@ -13,6 +13,7 @@ from bot.knowledge.passages import (
     MAX_FIRST_SENTENCE_WORDS,
     MAX_PASSAGE_WORDS,
     indirect_opening,
+    leaning_passages,
     long_passages,
     passage_problems,
 )
@@ -53,7 +54,41 @@ def words(n: int) -> str:
 
 def test_a_clean_note_has_no_passage_problems(tmp_path: Path) -> None:
     note = note_of(tmp_path)
-    assert long_passages(note) == [] and indirect_opening(note) == []
+    assert long_passages(note) == [] and indirect_opening(note) == [] and leaning_passages(note) == []
+
+
+@pytest.mark.parametrize(
+    ("point", "section", "said"),
+    [
+        ("A point.", "The ranges above are rough.", "The ranges above"),
+        ("A point.", "They are approximate and for simple jobs.", "They"),
+        ("A point.", "Check the rates listed below first.", "the rates listed below"),
+        ("As mentioned above, pay by milestone.", "Short details.", "mentioned above"),
+    ],
+)
+def test_a_passage_that_points_at_text_shown_elsewhere_is_reported(
+    tmp_path: Path, point: str, section: str, said: str
+) -> None:
+    problems = leaning_passages(note_of(tmp_path, point=point, section=section))
+    assert len(problems) == 1 and repr(said) in problems[0].message
+
+
+@pytest.mark.parametrize(
+    "section",
+    ["A quote far below the rest often means rework.", "The prices in this note are approximate."],
+)
+def test_comparisons_and_self_contained_sections_pass(tmp_path: Path, section: str) -> None:
+    assert leaning_passages(note_of(tmp_path, section=section)) == []
+
+
+def test_a_heading_that_points_elsewhere_is_reported(tmp_path: Path) -> None:
+    text = NOTE.format(answer=ANSWER, point="A point.", section="Short details.").replace(
+        "## Details", "## About those ranges"
+    )
+    note, _ = parse_note(tmp_path / "planted.md", text)
+    assert note is not None
+    (problem,) = leaning_passages(note)
+    assert "heading says 'those'" in problem.message
 
 
 def test_a_passage_over_the_limit_is_reported_with_its_line(tmp_path: Path) -> None:
