@@ -84,7 +84,7 @@ def test_listed_subjects_are_declined_by_name_with_a_pointer(real_core: Core, qu
     reply = real_core.answer(Message(question, "not-covered", question))
     text = plain_text(reply.blocks)
     assert not reply.answered, text
-    assert f"I don't have a note on {named} yet" in text
+    assert f"I don't have a note on {named}," in text
     subject = next(s for s, _ in shipped_not_covered().find(question))
     assert subject.pointer and subject.pointer in text
 

@@ -393,7 +393,7 @@ def test_uncovered_subjects_are_declined_in_the_askers_words(real_core: Core, qu
 def test_a_decline_names_the_subject_not_the_askers_filler(real_core: Core) -> None:
     reply = real_core.answer(Message("is buying a tiny franchise worth it", "retrieval", "near-tiny"))
     assert not reply.answered
-    assert "I don't have a note on franchise yet" in reply.text  # not "franchise and tiny"
+    assert "I don't have a note on franchise," in reply.text  # not "franchise and tiny"
 
 
 def test_a_covered_question_keeps_its_answer_despite_filler(real_core: Core) -> None:
