@@ -20,8 +20,10 @@ log = logging.getLogger(__name__)
 def cmd_eval(args: argparse.Namespace) -> int:
     """Measure retrieval on the labelled evaluation sets, three retrievers side by side, each set on its own.
 
-    By default both tests/data/eval.jsonl (the project's own) and tests/data/real.jsonl
-    (real-style questions, with its odd-line tuning and even-line held-out halves) are reported.
+    By default three sets are reported, each on its own: tests/data/eval.jsonl (the
+    project's own), tests/data/real.jsonl (real-style questions, with its odd-line tuning
+    and even-line held-out halves) and tests/data/fresh_heldout.jsonl (questions a tester
+    wrote before reading the notes, held out whole: its misses are counted, not listed).
 
     With --replies it judges whole replies instead: every case of tests/data/focus.jsonl and
     tests/data/conversations.jsonl (tuning), tests/data/focus_heldout.jsonl and

@@ -4,7 +4,9 @@ Each set is reported on its own: `eval.jsonl` (the project's own, short question
 `real.jsonl` (questions written like real owners' and forum posts, with near-domain
 questions no note covers). `real.jsonl` is also reported in two halves: its odd lines are
 the tuning half and its even lines the held-out half, so a tuned figure can be checked on
-questions nothing was tuned on.
+questions nothing was tuned on. A set whose file name ends in `_heldout.jsonl`
+(`fresh_heldout.jsonl`, written by a tester who had not read the notes) is held out whole:
+its misses are only counted, never listed, and no threshold is swept on it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from bot.search.text import clean_text
 
 EVAL_FILE = REPO_DIR / "tests" / "data" / "eval.jsonl"
 REAL_FILE = REPO_DIR / "tests" / "data" / "real.jsonl"
-EVAL_SETS = (EVAL_FILE, REAL_FILE)
+FRESH_FILE = REPO_DIR / "tests" / "data" / "fresh_heldout.jsonl"
+EVAL_SETS = (EVAL_FILE, REAL_FILE, FRESH_FILE)
 """The sets `outsourcebot eval` reports by default, each on its own."""
 STYLES = ("forum", "owner", "short", "multi", "typo", "abbrev", "oldname")
 
@@ -44,6 +47,7 @@ class EvalCase:
             a set without kinds gets "covered" or "far" from `expected`.
         style: How the question is written ("forum", "short", ...; "" when the set does not say).
         line: The 1-based line of the case in its file (odd lines are `real.jsonl`'s tuning half).
+        half: "tuning", "held-out", or "" for a set with no halves (see `load_cases`).
     """
 
     question: str
@@ -51,6 +55,7 @@ class EvalCase:
     kind: str = ""
     style: str = ""
     line: int = 0
+    half: str = ""
 
     def __post_init__(self) -> None:
         if not self.kind:
@@ -74,7 +79,9 @@ class ModeResult:
     """Answered, precision and declined shares per threshold, over the tuning half when the set has one."""
     groups: dict[str, dict[str, float]] = field(default_factory=dict)
     """Figures per group of cases: "covered", "near", "far", "style:forum", ..., and the same
-    prefixed "tuning:" (odd lines) and "held-out:" (even lines) when the set has kinds."""
+    prefixed "tuning:" (odd lines) and "held-out:" (even lines) when the set has both halves."""
+    held_out_whole: bool = False
+    """Every case is held out (a `*_heldout.jsonl` set): misses are counted, not listed, nor swept."""
 
 
 def load_cases(path: Path | str = EVAL_FILE) -> list[EvalCase]:
@@ -84,7 +91,9 @@ def load_cases(path: Path | str = EVAL_FILE) -> list[EvalCase]:
         path: A JSONL file in the format of docs/evaluation.md.
 
     Returns:
-        The cases, in file order.
+        The cases, in file order. Every case of a file named `*_heldout.jsonl` is in the
+        held-out half; in another set with styles, odd lines are the tuning half and even lines
+        the held-out one; a set without styles has no halves.
 
     Raises:
         ValueError: When a line is not a JSON object with a "question".
@@ -100,6 +109,10 @@ def load_cases(path: Path | str = EVAL_FILE) -> list[EvalCase]:
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{path}:{number}: not an evaluation case ({type(exc).__name__}: {exc})") from None
+    held_out_whole = Path(path).name.endswith("_heldout.jsonl")
+    if held_out_whole or any(c.style for c in cases):
+        for case in cases:
+            case.half = "held-out" if held_out_whole or not case.line % 2 else "tuning"
     return cases
 
 
@@ -128,11 +141,9 @@ def _group_figures(pairs: list[tuple[EvalCase, list[Candidate], bool]]) -> dict[
 def _groups(cases: list[EvalCase], ranked: list[list[Candidate]], answered: list[bool]) -> dict[str, dict[str, float]]:
     triples = list(zip(cases, ranked, answered))
     halves: list[tuple[str, list[tuple[EvalCase, list[Candidate], bool]]]] = [("", triples)]
-    if any(c.style for c in cases):
-        halves += [
-            ("tuning:", [t for t in triples if t[0].line % 2]),
-            ("held-out:", [t for t in triples if not t[0].line % 2]),
-        ]
+    parts = {name: [t for t in triples if t[0].half == name] for name in ("tuning", "held-out")}
+    if all(parts.values()):  # a set held out whole is its own held-out half: no second copy
+        halves += [(f"{name}:", part) for name, part in parts.items()]
     groups: dict[str, dict[str, float]] = {}
     for prefix, part in halves:
         for kind in ("covered", "near", "far"):
@@ -156,10 +167,9 @@ def _score_mode(mode: str, cases: list[EvalCase], ranked: list[list[Candidate]],
         return cands[0].confidence if cands else 0.0
 
     positions = [position(c, r) for c, r in on]
-    halves = any(c.style for c in cases)
 
     def half(case: EvalCase) -> str:
-        return ("tuning" if case.line % 2 else "held-out") if halves else ""
+        return case.half
 
     topic_hits: dict[str, list[int]] = defaultdict(list)
     misses = []
@@ -218,6 +228,7 @@ def _score_mode(mode: str, cases: list[EvalCase], ranked: list[list[Candidate]],
         misses=misses,
         sweep=sweep,
         groups=_groups(cases, ranked, [top_conf(r) >= threshold for r in ranked]),
+        held_out_whole=bool(cases) and all(c.half == "held-out" for c in cases),
     )
 
 
@@ -271,14 +282,14 @@ def _describe_miss(miss: dict[str, Any], threshold: float) -> str:
     return f"expected {miss['expected']}, got {miss['got']} ({miss['confidence']})"
 
 
-def _held_out_summary(misses: list[dict[str, Any]]) -> str:
+def _held_out_summary(misses: list[dict[str, Any]], label: str = "held-out half") -> str:
     """Held-out misses counted by what went wrong, not listed: reading them one by one would tune on them."""
     wrong = sum(1 for m in misses if m["expected"] is not None and m["got"] != m["expected"])
     declined = sum(1 for m in misses if m["expected"] is not None and m["got"] == m["expected"])
     near = sum(1 for m in misses if m["expected"] is None and m.get("kind") == "near")
     far = sum(1 for m in misses if m["expected"] is None and m.get("kind") != "near")
     return (
-        f"held-out half: {len(misses)} misses, not listed so they stay held out ({wrong} wrong note, "
+        f"{label}: {len(misses)} misses, not listed so they stay held out ({wrong} wrong note, "
         f"{declined} right note declined, {near} near-domain answered, {far} off-topic answered; all in --json)"
     )
 
@@ -308,14 +319,21 @@ def format_report(results: dict[str, ModeResult]) -> str:
         lines += [f"  {name:<26} {_format_group(g)}" for name, g in fused.groups.items()]
     lines.append("\ntop-1 by topic (fused):")
     lines += [f"  {topic:<32} {acc:.2f}" for topic, acc in fused.by_topic.items()]
-    halves = any(name.startswith("held-out:") for name in fused.groups)
+    whole = fused.held_out_whole
+    halves = whole or any(name.startswith("held-out:") for name in fused.groups)
     tuning = ", tuning half" if halves else ""
     held_out = [m for m in fused.misses if m.get("half") == "held-out"]
     listed = [m for m in fused.misses if m.get("half") != "held-out"]
-    lines.append(f"\nmisses (fused{tuning}, {len(listed)}):")
-    lines += [f"  {m['question']!r}: {_describe_miss(m, fused.threshold)}" for m in listed]
+    if not whole:
+        lines.append(f"\nmisses (fused{tuning}, {len(listed)}):")
+        lines += [f"  {m['question']!r}: {_describe_miss(m, fused.threshold)}" for m in listed]
+    else:
+        lines.append("")
     if halves:
-        lines.append(_held_out_summary(held_out))
+        lines.append(_held_out_summary(held_out, "the whole set is held out" if whole else "held-out half"))
+    if whole:
+        lines.append("\nthreshold sweep: none (the whole set is held out, so nothing is calibrated on it)")
+        return "\n".join(lines)
     near = any("near_declined" in s for s in fused.sweep)
     lines.append(
         f"\nthreshold sweep (fused{tuning}): threshold answered precision declined" + (" near-declined" if near else "")

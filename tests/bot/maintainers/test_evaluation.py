@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from bot.maintainers.evaluation import EvalCase, _score_mode, format_report
+import json
+from pathlib import Path
+
+from bot.maintainers.evaluation import EvalCase, _score_mode, format_report, load_cases
 from bot.search.retrieval import Candidate
 
 
 def _case(line: int, expected: str | None, kind: str, question: str) -> EvalCase:
-    return EvalCase(question, expected, kind, "short", line)
+    return EvalCase(question, expected, kind, "short", line, "tuning" if line % 2 else "held-out")
 
 
 def _ranked(note_id: str, confidence: float) -> list[Candidate]:
@@ -60,3 +63,30 @@ def test_a_set_without_halves_lists_every_miss() -> None:
     assert "misses (fused, 4):" in text
     assert "held-out wrong note" in text
     assert "held-out half" not in text and "tuning half" not in text
+
+
+def _write(path: Path) -> Path:
+    path.write_text(
+        "".join(
+            json.dumps({"question": c.question, "expected": c.expected, "kind": c.kind, "style": c.style}) + "\n"
+            for c in CASES
+        )
+    )
+    return path
+
+
+def test_a_set_with_styles_is_split_into_odd_tuning_and_even_held_out_lines(tmp_path: Path) -> None:
+    cases = load_cases(_write(tmp_path / "real.jsonl"))
+    assert [c.half for c in cases] == ["tuning", "held-out"] * 3 + ["tuning"]
+
+
+def test_a_heldout_file_is_held_out_whole_counted_never_listed_nor_swept(tmp_path: Path) -> None:
+    cases = load_cases(_write(tmp_path / "fresh_heldout.jsonl"))
+    assert {c.half for c in cases} == {"held-out"}
+    result = _score_mode("fused", cases, RANKED, 0.41)
+    text = format_report({"fused": result})
+    assert "the whole set is held out: 4 misses, not listed" in text
+    assert not any(c.question in text for c in cases)
+    assert "threshold sweep: none" in text and "0.400" not in text
+    assert not any(name.startswith(("tuning:", "held-out:")) for name in result.groups)  # no second copy
+    assert result.groups["covered"]["n"] == 4
