@@ -18,6 +18,7 @@ from adapters.telegram.config import BOTFATHER_HINT, TelegramConfig
 from adapters.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, TelegramApp, TelegramHandlers
 from adapters.telegram.retry import RetryingRateLimiter
 from adapters.telegram.transport import CONNECTIONS, GatedHTTPXRequest
+from adapters.telegram.updates import ChatFairProcessor
 from bot.config import ConfigError
 from bot.conversation.core import Core
 
@@ -27,7 +28,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_TIMEOUT = 30
 """Seconds a getUpdates long poll waits for news before asking again."""
 CONCURRENT_UPDATES = 32
-"""Updates the bot works on at once; later ones wait their turn in python-telegram-bot's queue, in order.
+"""Updates the bot works on at once, one per chat (`updates.ChatFairProcessor`); later ones wait their turn, in order.
 As many as the micro-batcher embeds in one model call keep it fed; more only wait inside the core, where
 past `working.TYPING_DELAY` each costs a "typing" request too. In the end-to-end benchmark 256 at once (PTB's
 `concurrent_updates(True)`) cost 13-16 ms of the bot's CPU per answer and 32 cost 11-13, for the same answers."""
@@ -53,8 +54,9 @@ def build_application(core: Core, config: TelegramConfig, limiter: RetryingRateL
         .token(config.token)
         .base_url(config.api_url)
         .base_file_url(config.file_url)
-        # Many users at once: answer concurrently so the core's micro-batcher can share model calls.
-        .concurrent_updates(CONCURRENT_UPDATES)
+        # Many users at once: answer concurrently so the core's micro-batcher can share model calls,
+        # one update per chat at a time, so a busy group cannot hold every slot.
+        .concurrent_updates(ChatFairProcessor(CONCURRENT_UPDATES))
         .rate_limiter(limiter or RetryingRateLimiter())
         # A small pool, the waiting outside it (transport.py); read and write wait 20 s, not 5: a busy
         # bot (or Bot API) passes 5 s while the post itself goes through, and a timed-out post is

@@ -21,6 +21,7 @@ from adapters.telegram.app import CONCURRENT_UPDATES, build_application, running
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.retry import RetryingRateLimiter
 from adapters.telegram.transport import CONNECTIONS, GatedHTTPXRequest
+from adapters.telegram.updates import ChatFairProcessor
 from bot.conversation.core import Core
 from tests.adapters.fake_telegram import TOKEN, FakeTelegram
 
@@ -83,7 +84,8 @@ def test_the_application_uses_the_gated_client_and_bounded_updates(core: Core, t
     app = build_application(core, config, RetryingRateLimiter())
     assert isinstance(app.bot.request, GatedHTTPXRequest)
     assert app.bot.request.connections == CONNECTIONS
-    assert app.update_processor.max_concurrent_updates == CONCURRENT_UPDATES
+    assert isinstance(app.update_processor, ChatFairProcessor)
+    assert app.update_processor.working == CONCURRENT_UPDATES
     assert 1 < CONNECTIONS < CONCURRENT_UPDATES
 
 
