@@ -77,7 +77,8 @@ CONFIRM_MARGIN = 0.15
 """A note confident on the message alone keeps it when, read in context, it is within this much of
 the topic's note: the context confirms it ("how much does that cost?" after "when should I
 outsource?" stays on pricing, 0.01 behind in context; after a virtual-assistant answer it goes to
-virtual assistants, 0.47 behind)."""
+virtual assistants, 0.47 behind). Only a note that speaks of the topic's subject is confirmed so
+(`_speaks_of_topic`)."""
 
 
 def points_back(text: str) -> bool:
@@ -147,6 +148,30 @@ def _subject_notes(text: str, topic: str, index: LoadedIndex) -> list[frozenset[
     return [notes for notes in found if topic not in notes and len(notes) <= SPECIFIC_NOTES]
 
 
+def _topic_subject(topic: str, index: LoadedIndex) -> list[frozenset[str]]:
+    """For each word of the topic's title that names a subject (used by few notes), the notes that use it.
+
+    "Outsourcing delivery and fulfilment" names "delivery" and "fulfilment"; "When to outsource"
+    and "Outsourcing accounting" name nothing so specific ("accounting" is in 21 notes).
+    """
+    chunks = index.chunks
+    title = next((chunks[i].text for i in index.note_question_chunks.get(topic, []) if chunks[i].kind == "title"), "")
+    vocabulary = index.vocabulary
+    found = [vocabulary.notes_of(w) for w in content_words(title)]
+    return [notes for notes in found if topic in notes and len(notes) <= SPECIFIC_NOTES]
+
+
+def _speaks_of_topic(note_id: str, topic: str, index: LoadedIndex) -> bool:
+    """True when a note uses a subject word of the topic's title, or that title names no specific subject.
+
+    "how much does it cost?" after a note on delivery and fulfilment is not answered by the pricing
+    note, which never speaks of either: it says nothing on what fulfilment costs. After
+    "Outsourcing accounting" (no specific word) pricing, with its bookkeeping rates, may answer.
+    """
+    subject = _topic_subject(topic, index)
+    return not subject or any(note_id in notes for notes in subject)
+
+
 def _in_context(topic: str, contextual: list[Candidate]) -> Candidate | None:
     """The topic's note as a candidate for the message read in context, scored by its best passage."""
     mine = next((c for c in contextual if c.note_id == topic), None)
@@ -190,6 +215,11 @@ def follow_topic(
         return [replace(own[0], passages=mine.passages, peak=0.0), *own[1:]], False
     if _unrelated(text, topic, own, index):
         return own, False
+    if own and own[0].note_id == topic and own[0].confidence >= SUGGESTION_FLOOR and contextual[0].note_id == topic:
+        # Unsure alone but first on its own words, and first again read in context: the person is
+        # still on the topic ("how would I know if we've crossed it?" after the chasm: 0.37 alone).
+        log.debug("follow-up kept the topic %s, first alone and in context", topic)
+        return [replace(own[0], passages=mine.passages, peak=0.0), *own[1:]], True
     subjects = _subject_notes(text, topic, index)
     if not points_back(text) and subjects:
         # A short question that names its own subject ("what's the capital of australia") stands alone.
@@ -205,7 +235,13 @@ def follow_topic(
         # Its passages stay those of the message alone: read in context they lean towards the topic
         # ("and paying them?" after hiring would open on paying's tax forms, not its answer).
         if best.confidence >= threshold and read[best.note_id] >= read[topic] - CONFIRM_MARGIN:
-            return own, False
+            if _speaks_of_topic(best.note_id, topic, index):
+                return own, False
+            if mine.confidence >= TOPIC_FLOOR:
+                # Close in context but silent on the topic's subject: "it" is the topic ("how much
+                # does it cost?" after fulfilment is not answered by freelance rates).
+                log.debug("follow-up kept the topic %s over %s, which never names it", topic, best.note_id)
+                return [mine, *(c for c in own if c.note_id != topic)], True
         if read[best.note_id] > read[topic]:
             lifted = replace(best, confidence=read[best.note_id])
             return [lifted, *(c for c in own if c.note_id != best.note_id)], False

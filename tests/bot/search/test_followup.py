@@ -20,6 +20,15 @@ from bot.search.queries import plan_queries
 from bot.search.retrieval import Candidate
 
 THRESHOLD = 0.41
+TITLES = {
+    "va": "Virtual assistants",
+    "pricing": "Pricing and costs",
+    "when": "When to outsource",
+    "insurance": "Insurance and liability",
+    "chasm": "Crossing the chasm",
+    "moore": "Geoffrey Moore",
+    "delivery": "Outsourcing delivery and fulfilment",
+}
 INDEX = cast(
     LoadedIndex,
     SimpleNamespace(
@@ -27,14 +36,17 @@ INDEX = cast(
             [
                 ("va", "Virtual assistants handle email, calendars and bookings; check their references."),
                 ("va", "What a VA costs: rates by region, the Philippines, Latin America, Eastern Europe."),
-                ("pricing", "Pricing and costs: what outsourcing costs a small business, hourly rates, paying."),
+                ("pricing", "Pricing and costs: what it costs to outsource for a small business, hourly rates, paying."),
                 ("va", "Paying a VA by the hour."),
                 ("when", "When to outsource: when your time costs more than the help."),
                 ("insurance", "Insurance and liability: professional indemnity cover for a small business."),
                 ("chasm", "Crossing the chasm: from early adopters to the mainstream market."),
                 ("moore", "Geoffrey Moore wrote Crossing the Chasm and Inside the Tornado."),
+                ("delivery", "Outsourcing delivery and fulfilment: a 3PL stores, packs and ships your orders, and what it costs."),
             ]
-        )
+        ),
+        chunks=[SimpleNamespace(note_id=note, kind="title", text=title) for note, title in TITLES.items()],
+        note_question_chunks={note: [i] for i, note in enumerate(TITLES)},
     ),
 )
 
@@ -67,6 +79,29 @@ def test_a_confident_own_answer_the_context_confirms_keeps_the_message() -> None
         "how much does that cost?", "when", own, [topic, cand("pricing", 0.60)], INDEX, THRESHOLD
     )
     assert kept and ranked[0].note_id == "when"
+
+
+def test_a_confident_own_answer_silent_on_the_topics_subject_gives_way_to_the_topic() -> None:
+    # "how much does it cost?" after fulfilment: pricing is close in context but never speaks of
+    # delivery or fulfilment, so "it" is the topic.
+    own = [cand("pricing", 0.58, peak=0.63)]
+    topic = cand("delivery", 0.84, passages=(("answer", 0.42),))
+    ranked, kept = follow_topic(
+        "how much does it cost?", "delivery", own, [topic, cand("pricing", 0.70)], INDEX, THRESHOLD
+    )
+    assert kept and [c.note_id for c in ranked] == ["delivery", "pricing"]
+
+
+def test_a_topic_first_on_the_message_alone_and_in_context_is_kept_though_unsure() -> None:
+    # "how would I know if we've crossed it?" after the chasm: the chasm first alone (0.37), and in context.
+    own = [cand("chasm", 0.37, passages=(("answer", 0.37),)), cand("moore", 0.26)]
+    weak = cand("chasm", 0.79, passages=(("point:1", TOPIC_FLOOR - 0.05),))  # its best passage under the floor
+    ranked, kept = follow_topic("how would I know if we've crossed it?", "chasm", own, [weak], INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "chasm" and ranked[0].passage == "point:1"
+    # Not first in context: left to the rules that follow (here, the other note, better in context).
+    context = [cand("moore", 0.8), weak]
+    ranked, kept = follow_topic("how would I know if we've crossed it?", "chasm", own, context, INDEX, THRESHOLD)
+    assert not kept and ranked[0].note_id == "moore"
 
 
 def test_an_unsure_own_answer_that_beats_the_topic_in_context_answers() -> None:
