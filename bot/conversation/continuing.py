@@ -16,6 +16,7 @@ from bot.conversation.smalltalk import brevity, wants_more
 from bot.knowledge.notes import KnowledgeBase
 from bot.messages import Message, Reply, Suggestion
 from bot.replies.render import render
+from bot.search.followup import CONTINUING
 from bot.search.index import ANSWER_PART
 from bot.search.retrieval import Candidate
 
@@ -73,6 +74,7 @@ def focused_reply(
     note = kb.notes[best.note_id]
     shown = memory.shown(message.platform, message.chat, note.id)
     closing = ""
+    question = asked_question(memory, message, follow_up)
     if brief:
         parts = [focus.Part(ANSWER_PART, "", focus.one_line(note))]
     elif more is not None:
@@ -82,7 +84,12 @@ def focused_reply(
     else:
         # A note shown earlier in the chat, just now or before another topic, leads with a passage
         # not read yet: resending what the person has read answers nothing.
-        parts = focus.first_answer(best, note, shown, follow_up=follow_up or bool(shown), question=message.text)
+        parts = focus.first_answer(
+            best, note, shown, follow_up=follow_up or bool(shown), question=question, on_topic=follow_up
+        )
+        if all(p.name in shown for p in parts):
+            # Asked again for what was shown (`focus.asked_again`): said once more, marked as such.
+            closing = render("asked_again", title=note.title)
     seen = shown if brief else shown | {p.name for p in parts}
     everything = all(name in seen for name in focus.part_names(note))
     reply = answers.answer_reply(
@@ -99,7 +106,26 @@ def focused_reply(
         reply.more = Suggestion(note.id, render("more_button", title=note.title))
     if not brief:
         memory.mark_shown(message.platform, message.chat, note.id, [p.name for p in parts])
+    if not brief and more is None:
+        memory.mark_asked(message.platform, message.chat, question)
     return reply
+
+
+CONTINUATION_WORDS = 40
+"""A continuation's question keeps at most this many words of what was asked before it."""
+
+
+def asked_question(memory: Memory, message: Message, follow_up: bool) -> str:
+    """What a message asks, for choosing the passages: a continuation ("and for a blog post?") carries on the question before it.
+
+    "and for a blog post?" after "what would a new copywriter charge me" asks what a blog post
+    costs: the note's rates, not its opening on blog posts.
+    """
+    text = message.text or ""
+    if not (follow_up and CONTINUING.match(text.strip())):
+        return text
+    words = f"{memory.asked(message.platform, message.chat)} {text}".split()
+    return " ".join(words[-CONTINUATION_WORDS:])
 
 
 def reply_with_note(

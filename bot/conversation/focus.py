@@ -46,6 +46,11 @@ score when the passages of the answering note are compared. Chosen on focus.json
 SECTION_GAP = 0.1
 """A further section this close to the opening answer's score is shown under it, before the key points."""
 POINT_FLOOR = 0.2
+ASKED_FLOOR = 0.2
+"""A passage already shown leads a follow-up again when it uses the question's distinctive words at
+least this much (`word_shares`) ("what about outside the EU?" after "Outside Europe" was shown) ..."""
+ASKED_MARGIN = 0.1
+"""... and this much more than any passage not shown yet: the person asks for what they were shown."""
 """Points that matched less than this are not offered as "other points that matter"."""
 _EXAMPLE = re.compile(r"\bexamples?\b|\bfor instance\b|\bsuch as\b|\bin practice\b", re.IGNORECASE)
 _FOR_ME = re.compile(
@@ -269,6 +274,7 @@ def first_answer(
     budget: int = WORD_BUDGET,
     follow_up: bool = False,
     question: str = "",
+    on_topic: bool = False,
 ) -> list[Part]:
     """The parts an answer shows: the lead passage, then up to `MAX_POINTS` key points that matter most.
 
@@ -278,13 +284,15 @@ def first_answer(
     it answers the note's general question, not this one. Points already `shown` in the
     conversation are not offered again (the lead passage is, when it is what was asked).
     A `follow_up` on the note just shown ("how would I know if we're in one") is led by the
-    best-matching passage not shown yet: resending what the person just read answers nothing.
+    best-matching passage not shown yet: resending what the person just read answers nothing, unless
+    the follow-up, `on_topic` (about the note just shown), asks for a passage it showed (`asked_again`).
     """
     passages = ranked_passages(candidate, note, question)
     lead = lead_passage(candidate, note, question)
     if follow_up and lead in shown:
         fresh = [name for name, _ in passages if name not in shown and part_of(note, name) is not None]
-        lead = fresh[0] if fresh else lead
+        again = asked_again(note, question, shown, fresh) if on_topic else None
+        lead = again or (fresh[0] if fresh else lead)
     first = part_of(note, lead)
     assert first is not None
     parts = [first]
@@ -303,6 +311,24 @@ def first_answer(
         parts.append(part)
         used += part.words
     return parts
+
+
+def asked_again(note: KnowledgeNote, question: str, shown: frozenset[str], fresh: list[str]) -> str | None:
+    """The passage already shown that a follow-up asks for again, or None.
+
+    "what about outside the EU?" after "tell me more" showed the note's "Outside Europe": its words
+    are in that passage, and in none not shown yet, so answering with a passage not read yet (the
+    rule for follow-ups) would answer something else. Chosen by `word_shares`, at least
+    `ASKED_FLOOR`, and `ASKED_MARGIN` ahead of every fresh passage.
+    """
+    if not question:
+        return None
+    shares = word_shares(note, question)
+    seen = sorted((n for n in shown if n in shares and part_of(note, n) is not None), key=lambda n: (-shares[n], n))
+    if not seen or shares[seen[0]] < ASKED_FLOOR:
+        return None
+    best_fresh = max((shares.get(n, 0.0) for n in fresh), default=0.0)
+    return seen[0] if shares[seen[0]] >= best_fresh + ASKED_MARGIN else None
 
 
 def wants_example(request: str) -> bool:

@@ -37,6 +37,7 @@ class Memory:
         self._topics: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._topics_lock = threading.Lock()  # worker threads remember topics while /forget walks them
         self._shown: OrderedDict[tuple[str, str], dict[str, frozenset[str]]] = OrderedDict()
+        self._asked: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     def record(
         self, platform: str, user: str, chat: str, text: str, reply: Reply, best: Candidate | None
@@ -94,6 +95,20 @@ class Memory:
             while len(self._shown) > TOPIC_CACHE_SIZE:
                 self._shown.popitem(last=False)
 
+    def asked(self, platform: str, chat: str) -> str:
+        """The last question this chat had answered from a note ("" when none), for continuations ("and for a blog post?")."""
+        with self._topics_lock:
+            return self._asked.get((platform, chat), "")
+
+    def mark_asked(self, platform: str, chat: str, question: str) -> None:
+        """Keep the question just answered from a note as the chat's last (in memory only, like `mark_shown`)."""
+        key = (platform, chat)
+        with self._topics_lock:
+            self._asked[key] = question
+            self._asked.move_to_end(key)
+            while len(self._asked) > TOPIC_CACHE_SIZE:
+                self._asked.popitem(last=False)
+
     def cached_topic(self, platform: str, chat: str) -> str | None:
         """The chat's topic if it is in memory (no database read), else None."""
         with self._topics_lock:
@@ -125,6 +140,8 @@ class Memory:
                 del self._topics[key]
             for key in [k for k in self._shown if k[0] == platform]:
                 del self._shown[key]
+            for key in [k for k in self._asked if k[0] == platform]:
+                del self._asked[key]
         return count
 
     def rate(self, answer_id: str, platform: str, user: str, rating: int) -> RatingOutcome | Literal[False] | None:

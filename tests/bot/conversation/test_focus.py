@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation import focus
+from bot.conversation import continuing, focus
 from bot.conversation.core import Core
 from bot.conversation.smalltalk import brevity, wants_more
 from bot.knowledge.notes import parse_note
@@ -186,3 +186,32 @@ def test_example_request_shows_the_example_section(va_core: Core) -> None:
     va_core.answer(Message("should I hire a VA", "u", chat))
     reply = va_core.answer(Message("give me an example", "u", chat))
     assert reply.body.index("Example:") < reply.body.index("wholesale order emails")
+
+
+def test_a_follow_up_asking_for_a_passage_already_shown_gets_it_again(va_folder: Path) -> None:
+    note = _note(va_folder)
+    shown = frozenset({"answer", "point:0", "section:1"})  # the red flags were shown by "tell me more"
+    asked = Candidate("va", 1, 1, 1, 0, (("answer", 0.6), ("point:2", 0.5), ("section:1", 0.4), ("point:3", 0.3)))
+    question = "and what about bank passwords?"
+    assert focus.asked_again(note, question, shown, ["point:1", "point:2", "point:3"]) == "section:1"
+    parts = focus.first_answer(asked, note, shown, follow_up=True, question=question, on_topic=True)
+    assert parts[0].name == "section:1", "the red flags name the bank password; no fresh passage does"
+    assert not {p.name for p in parts[1:]} & shown, "what follows it is new"
+    # Not about the note just shown (a note the chat comes back to): the passage not read yet.
+    assert focus.first_answer(asked, note, shown, follow_up=True, question=question)[0].name == "point:2"
+    # Words no shown passage uses more than a fresh one: the passage not read yet, as before.
+    assert focus.asked_again(note, "how do I onboard them", shown, ["point:2"]) is None
+
+
+def test_a_continuation_carries_on_the_question_before_it(va_core: Core) -> None:
+    def ask(text: str) -> str:
+        return va_core.answer(Message(text, "u", "cont", "test")).body
+
+    ask("what does a VA cost in Manila")
+    assert va_core.memory.asked("test", "cont") == "what does a VA cost in Manila"
+    message = Message("and for a bakery?", "u", "cont", "test")
+    question = continuing.asked_question(va_core.memory, message, follow_up=True)
+    assert question == "what does a VA cost in Manila and for a bakery?"
+    assert continuing.asked_question(va_core.memory, message, follow_up=False) == "and for a bakery?"
+    alone = Message("how do I onboard a VA", "u", "cont", "test")
+    assert continuing.asked_question(va_core.memory, alone, follow_up=True) == "how do I onboard a VA"

@@ -35,12 +35,14 @@ SAMPLES: dict[str, dict[str, object]] = {
     "stats": dict(questions=10, answered_pct=80, up=3, down=1, unanswered=[{"question": "what is x", "count": 2}]),
     "too_long": dict(length=5000, limit=1000),
     "all_shown": dict(title="Virtual assistants"),
+    "asked_again": dict(title="Virtual assistants"),
     "more_button": dict(title="Virtual assistants"),
     "also_asked_button": dict(title="Paying freelancers"),
     "topics": dict(topics=[Suggestion("a", "Alpha"), Suggestion("b", "Beta")]),
 }
 EXPECTED = {
     "all_shown": "That's everything I have on Virtual assistants.",
+    "asked_again": "That's what my note on Virtual assistants says about it, as above.",
     "more_button": "More on Virtual assistants",
     "also_asked_button": "You also asked: Paying freelancers",
     "answer": "Pricing\n\nCompare total cost.",

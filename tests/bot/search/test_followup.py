@@ -36,13 +36,19 @@ INDEX = cast(
             [
                 ("va", "Virtual assistants handle email, calendars and bookings; check their references."),
                 ("va", "What a VA costs: rates by region, the Philippines, Latin America, Eastern Europe."),
-                ("pricing", "Pricing and costs: what it costs to outsource for a small business, hourly rates, paying."),
+                (
+                    "pricing",
+                    "Pricing and costs: what it costs to outsource for a small business, hourly rates, paying.",
+                ),
                 ("va", "Paying a VA by the hour."),
                 ("when", "When to outsource: when your time costs more than the help."),
                 ("insurance", "Insurance and liability: professional indemnity cover for a small business."),
                 ("chasm", "Crossing the chasm: from early adopters to the mainstream market."),
                 ("moore", "Geoffrey Moore wrote Crossing the Chasm and Inside the Tornado."),
-                ("delivery", "Outsourcing delivery and fulfilment: a 3PL stores, packs and ships your orders, and what it costs."),
+                (
+                    "delivery",
+                    "Outsourcing delivery and fulfilment: a 3PL stores, packs and ships your orders, and what it costs.",
+                ),
             ]
         ),
         chunks=[SimpleNamespace(note_id=note, kind="title", text=title) for note, title in TITLES.items()],
