@@ -17,7 +17,8 @@ from bot.knowledge.notes import KnowledgeBase
 from bot.messages import Message, Reply, Suggestion
 from bot.replies.render import render
 from bot.search.followup import CONTINUING
-from bot.search.index import ANSWER_PART
+from bot.search.index import ANSWER_PART, LoadedIndex
+from bot.search.not_covered import NotCoveredMatcher, asked_part
 from bot.search.retrieval import Candidate
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ def focused_reply(
     brief: bool = False,
     unsure: bool = False,
     follow_up: bool = False,
+    not_covered: NotCoveredMatcher | None = None,
+    index: LoadedIndex | None = None,
 ) -> Reply:
     """The reply showing the parts of `best`'s note that fit: the matched passage, more of it, or its summary.
 
@@ -67,6 +70,9 @@ def focused_reply(
         unsure: Offer close runners-up as "did you mean" (`answers.is_unsure`).
         follow_up: The message is about this note, the chat's topic: lead with a passage not shown yet
             (so does a note this chat was shown earlier).
+        not_covered: The not-covered list in service: a subject on it that the question names and
+            the note does not cover is named as unanswered above the answer (`unanswered_part`).
+        index: The index in service (with `not_covered`).
 
     Returns:
         The reply (its parts are marked shown, except for a summary).
@@ -75,6 +81,9 @@ def focused_reply(
     shown = memory.shown(message.platform, message.chat, note.id)
     closing = ""
     question = asked_question(memory, message, follow_up)
+    if more is None and not brief and not_covered is not None and index is not None:
+        part = unanswered_part(not_covered, index, best, message.text or "")
+        notice = "\n".join(line for line in (notice, part) if line)
     if brief:
         parts = [focus.Part(ANSWER_PART, "", focus.one_line(note))]
     elif more is not None:
@@ -109,6 +118,22 @@ def focused_reply(
     if not brief and more is None:
         memory.mark_asked(message.platform, message.chat, question)
     return reply
+
+
+def unanswered_part(matcher: NotCoveredMatcher, index: LoadedIndex, best: Candidate, text: str) -> str:
+    """A line saying which part of the question no note answers, or "".
+
+    "should I set up an LLC before I hire a VA?" is answered by the VA note, since it asks about
+    a VA too (`bot.search.not_covered.decline_not_covered` lets it through), but the note says
+    nothing on legal structures: the reply says so, with the not-covered list's pointer, instead of
+    passing the VA note's opening off as an answer to the whole question.
+    """
+    found = matcher.find(asked_part(text))
+    missing = [(s, typed) for s, typed in found if not matcher.covers(index, best.note_id, best.passage, s)]
+    if not missing:
+        return ""
+    subject, typed = missing[0]
+    return render("partly_covered", uncovered=typed, pointer=subject.pointer)
 
 
 CONTINUATION_WORDS = 40

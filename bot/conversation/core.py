@@ -303,6 +303,8 @@ class Core:
                 brief=brief,
                 unsure=unsure,
                 follow_up=follow_up,
+                not_covered=edition.not_covered,
+                index=edition.index,
             )
             reply.also_asked = self._also_asked(plan, vectors[: len(plan.texts)], edition, best, reply)
         else:

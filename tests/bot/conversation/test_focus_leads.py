@@ -39,3 +39,13 @@ def test_a_specific_question_never_opens_with_the_notes_yes(real_core: Core) -> 
     assert not reply.answer.startswith("Yes"), reply.answer[:80]
     general = real_core.answer(Message(note.questions[0], "yes-2", "yes-2"))
     assert general.answer.startswith("Yes."), "the general question keeps its direct answer"
+
+
+def test_a_part_of_the_question_no_note_covers_is_named_above_the_answer(real_core: Core) -> None:
+    # The VA note answers (the question asks about hiring a VA), but says nothing on legal structures.
+    reply = real_core.answer(Message("should I set up an LLC before I hire a VA?", "llc", "llc"))
+    assert reply.answered and reply.sources[0].id == "virtual-assistants"
+    assert reply.body.startswith("I don't have a note on LLC yet, so I can't answer that part."), reply.body[:120]
+    assert "accountant or a business lawyer" in reply.body, "with the not-covered list's pointer"
+    plain = real_core.answer(Message("should I hire a VA?", "llc-2", "llc-2"))
+    assert plain.answered and "I don't have a note" not in plain.body
