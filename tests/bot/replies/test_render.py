@@ -36,6 +36,7 @@ SAMPLES: dict[str, dict[str, object]] = {
     "too_long": dict(length=5000, limit=1000),
     "all_shown": dict(title="Virtual assistants"),
     "asked_again": dict(title="Virtual assistants"),
+    "partly_covered": dict(uncovered="LLC", pointer="An accountant can help."),
     "more_button": dict(title="Virtual assistants"),
     "also_asked_button": dict(title="Paying freelancers"),
     "topics": dict(topics=[Suggestion("a", "Alpha"), Suggestion("b", "Beta")]),
@@ -43,6 +44,7 @@ SAMPLES: dict[str, dict[str, object]] = {
 EXPECTED = {
     "all_shown": "That's everything I have on Virtual assistants.",
     "asked_again": "That's what my note on Virtual assistants says about it, as above.",
+    "partly_covered": "I don't have a note on LLC yet, so I can't answer that part. An accountant can help.",
     "more_button": "More on Virtual assistants",
     "also_asked_button": "You also asked: Paying freelancers",
     "answer": "Pricing\n\nCompare total cost.",
