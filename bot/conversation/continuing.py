@@ -97,7 +97,9 @@ def focused_reply(
             best, note, shown, follow_up=follow_up or bool(shown), question=question, on_topic=follow_up
         )
         if all(p.name in shown for p in parts):
-            # Asked again for what was shown (`focus.asked_again`): said once more, marked as such.
+            # Asked again for what was shown (`focus.asked_again`), or nothing left to show: said
+            # once more, briefly, and marked as such.
+            parts = [focus.briefly(parts[0])]
             closing = render("asked_again", title=note.title)
     seen = shown if brief else shown | {p.name for p in parts}
     everything = all(name in seen for name in focus.part_names(note))

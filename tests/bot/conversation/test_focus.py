@@ -179,6 +179,19 @@ def test_a_conversation_never_repeats_and_says_when_everything_was_shown(va_core
     brief = va_core.answer(Message("tl;dr", "u", chat))
     assert brief.sources[0].id == "va" and focus.one_line(va_core.kb.notes["va"]) in brief.body
     assert len(brief.body.split()) < 30
+    # Asked again once everything was shown: the passage that answers, briefly, said to be a repeat.
+    again = va_core.answer(Message("what do helpers in Manila charge an hour", "u", chat))
+    assert again.sources[0].id == "va" and "five to fifteen dollars" in again.body
+    assert "as above" in again.body and again.body not in replies
+    assert len(again.body.split()) < len(first.body.split())
+
+
+def test_a_part_said_again_is_cut_to_its_first_sentences() -> None:
+    long = focus.Part("answer", "", " ".join(["This sentence has exactly eight words in it."] * 6))
+    short = focus.briefly(long)
+    assert short.text == " ".join(["This sentence has exactly eight words in it."] * 4)
+    items = focus.Part("section:1", "Red flags", "", tuple(f"flag {i} " + "word " * 10 for i in range(5)))
+    assert len(focus.briefly(items).bullets) == 3 and focus.briefly(items).heading == "Red flags"
 
 
 def test_example_request_shows_the_example_section(va_core: Core) -> None:
