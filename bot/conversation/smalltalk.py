@@ -25,7 +25,7 @@ _THANKS = re.compile(
 )
 _ACKNOWLEDGEMENT = re.compile(
     r"(ok|okay|k|cool|nice|great|good|fine|got it|i see|sure|alright|all right|lol|haha|hmm+|yes|yeah|no|nope"
-    r"|bye|goodbye|good night|see you|see ya)( then| thanks| cool| great)?"
+    r"|((ok|okay|alright|right|well),? )?(bye|goodbye|good night|see you|see ya))( then| thanks| cool| great)?"
 )
 _MORE = re.compile(
     r"(please )?(tell me more|more|more please|go on|say more|elaborate|can you elaborate|more details|details"

@@ -27,7 +27,7 @@ async def test_thanks_get_you_are_welcome(core: Core, text: str) -> None:
     assert core.store.count("questions") == 0
 
 
-@pytest.mark.parametrize("text", ["ok", "got it", "bye", "lol"])
+@pytest.mark.parametrize("text", ["ok", "got it", "bye", "lol", "ok bye", "alright, see you"])
 def test_acknowledgements_are_not_questions(core: Core, text: str) -> None:
     core.answer(Message("what is the chasm", "u", "ack"))
     reply = core.answer(Message(text, "u", "ack"))
