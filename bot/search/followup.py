@@ -19,6 +19,14 @@ what is not about it:
   tomorrow", "what's 7 times 8", "pizza?") is read as if asked alone: sums, a bare word whose own
   search finds nothing close, and words no note uses without a word that ties the message to the topic.
 
+And what keeps the topic when it is what the person means, or hands the message on when it is not:
+
+- a note confident on the message alone that never names the topic's subject (the specific words
+  of its title) does not take "it" from the topic ("how much does it cost?" after fulfilment);
+- the topic first on the message alone, though unsure, and first read in context, is kept;
+- a message none of whose words the topic's note uses, all used by the note its own words reach
+  ("where do I find one?" after customer support), goes to that note.
+
 A message that makes sense on its own (longer, with no pointing word) is never read in context.
 The decision costs one more embedding and a dot product with each chunk of the index, as every
 search does; the topic's passages are ranked by `bot.search.retrieval` like any note's.
@@ -256,5 +264,23 @@ def follow_topic(
         rival = (best.peak or best.confidence) + (TOPIC_MARGIN if best.confidence >= threshold else 0.0)
     if mine.confidence < max(TOPIC_FLOOR, rival):
         return own, False
+    if (
+        best is not None
+        and best.confidence >= SUGGESTION_FLOOR
+        and _asks_beyond_topic(text, topic, best.note_id, index)
+    ):
+        # "where do I find one?" after customer support: that note never speaks of finding anyone,
+        # its title alone drew the message; the note the message's own words reach answers it.
+        log.debug("follow-up on %s asks what only %s speaks of", topic, best.note_id)
+        return [best, *(c for c in own if c.note_id != best.note_id)], True
     log.debug("follow-up kept the topic %s over %s", topic, best.note_id if best else None)
     return [mine, *(c for c in own if c.note_id != topic)], True
+
+
+def _asks_beyond_topic(text: str, topic: str, other: str, index: LoadedIndex) -> bool:
+    """True when the message's words are in none of the topic note's chunks, and the other note uses all of them."""
+    words = content_words(text)
+    if not words:
+        return False
+    found = [index.vocabulary.notes_of(w) for w in words]
+    return all(topic not in notes and other in notes for notes in found)

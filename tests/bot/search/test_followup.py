@@ -28,6 +28,7 @@ TITLES = {
     "chasm": "Crossing the chasm",
     "moore": "Geoffrey Moore",
     "delivery": "Outsourcing delivery and fulfilment",
+    "market": "Freelance marketplaces",
 }
 INDEX = cast(
     LoadedIndex,
@@ -45,6 +46,7 @@ INDEX = cast(
                 ("insurance", "Insurance and liability: professional indemnity cover for a small business."),
                 ("chasm", "Crossing the chasm: from early adopters to the mainstream market."),
                 ("moore", "Geoffrey Moore wrote Crossing the Chasm and Inside the Tornado."),
+                ("market", "Freelance marketplaces: where to find freelancers, on Upwork or Fiverr."),
                 (
                     "delivery",
                     "Outsourcing delivery and fulfilment: a 3PL stores, packs and ships your orders, and what it costs.",
@@ -108,6 +110,18 @@ def test_a_topic_first_on_the_message_alone_and_in_context_is_kept_though_unsure
     context = [cand("moore", 0.8), weak]
     ranked, kept = follow_topic("how would I know if we've crossed it?", "chasm", own, context, INDEX, THRESHOLD)
     assert not kept and ranked[0].note_id == "moore"
+
+
+def test_a_follow_up_whose_words_the_topic_never_uses_goes_to_the_note_they_reach() -> None:
+    # "where do I find one?" after insurance: drawn to it by its title alone, while the note on
+    # finding freelancers, unsure on the message alone, uses its words.
+    own = [cand("market", 0.38)]
+    topic = cand("insurance", 0.86, passages=(("point:5", 0.57),))
+    ranked, kept = follow_topic("where do I find one?", "insurance", own, [topic], INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "market"
+    # Too far from the message on its own words: the topic, as before.
+    ranked, kept = follow_topic("where do I find one?", "insurance", [cand("market", 0.2)], [topic], INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "insurance"
 
 
 def test_an_unsure_own_answer_that_beats_the_topic_in_context_answers() -> None:
