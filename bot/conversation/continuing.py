@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 
 from bot.conversation import answers, focus
+from bot.conversation.focus import Part
 from bot.conversation.memory import Memory
 from bot.conversation.smalltalk import brevity, wants_more
 from bot.knowledge.notes import KnowledgeBase
+from bot.knowledge.passages import sentences
 from bot.messages import Message, Reply, Suggestion
 from bot.replies.render import render
 from bot.search.followup import CONTINUING
@@ -99,7 +101,7 @@ def focused_reply(
         if all(p.name in shown for p in parts):
             # Asked again for what was shown (`focus.asked_again`), or nothing left to show: said
             # once more, briefly, and marked as such.
-            parts = [focus.briefly(parts[0])]
+            parts = [briefly(parts[0])]
             closing = render("asked_again", title=note.title)
     seen = shown if brief else shown | {p.name for p in parts}
     everything = all(name in seen for name in focus.part_names(note))
@@ -173,3 +175,24 @@ def reply_with_note(
     reply.answer_id = memory.record(message.platform, message.user, message.chat, question, reply, chosen)
     memory.remember(message.platform, message.chat, message.user, note_id)
     return reply
+
+
+BRIEF_WORDS = 25
+"""A passage said again (`briefly`) keeps its sentences up to about this many words."""
+
+
+def briefly(part: Part) -> Part:
+    """A part said again, short: its first sentences up to `BRIEF_WORDS` words, or its first bullets."""
+    if part.bullets:
+        kept: list[str] = []
+        for bullet in part.bullets:
+            if kept and sum(len(b.split()) for b in kept) >= BRIEF_WORDS:
+                break
+            kept.append(bullet)
+        return Part(part.name, part.heading, part.text, tuple(kept))
+    said: list[str] = []
+    for sentence in sentences(part.text):
+        if said and sum(len(s.split()) for s in said) >= BRIEF_WORDS:
+            break
+        said.append(sentence)
+    return Part(part.name, part.heading, " ".join(said), part.bullets)

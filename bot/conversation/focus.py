@@ -331,27 +331,6 @@ def asked_again(note: KnowledgeNote, question: str, shown: frozenset[str], fresh
     return seen[0] if shares[seen[0]] >= best_fresh + ASKED_MARGIN else None
 
 
-BRIEF_WORDS = 25
-"""A passage said again (`briefly`) keeps its sentences up to about this many words."""
-
-
-def briefly(part: Part) -> Part:
-    """A part said again, short: its first sentences up to `BRIEF_WORDS` words, or its first bullets."""
-    if part.bullets:
-        kept: list[str] = []
-        for bullet in part.bullets:
-            if kept and sum(len(b.split()) for b in kept) >= BRIEF_WORDS:
-                break
-            kept.append(bullet)
-        return Part(part.name, part.heading, part.text, tuple(kept))
-    said: list[str] = []
-    for sentence in sentences(part.text):
-        if said and sum(len(s.split()) for s in said) >= BRIEF_WORDS:
-            break
-        said.append(sentence)
-    return Part(part.name, part.heading, " ".join(said), part.bullets)
-
-
 def wants_example(request: str) -> bool:
     """True for "give me an example", "for instance"."""
     return bool(_EXAMPLE.search(request))

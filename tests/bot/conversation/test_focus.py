@@ -188,10 +188,10 @@ def test_a_conversation_never_repeats_and_says_when_everything_was_shown(va_core
 
 def test_a_part_said_again_is_cut_to_its_first_sentences() -> None:
     long = focus.Part("answer", "", " ".join(["This sentence has exactly eight words in it."] * 6))
-    short = focus.briefly(long)
+    short = continuing.briefly(long)
     assert short.text == " ".join(["This sentence has exactly eight words in it."] * 4)
     items = focus.Part("section:1", "Red flags", "", tuple(f"flag {i} " + "word " * 10 for i in range(5)))
-    assert len(focus.briefly(items).bullets) == 3 and focus.briefly(items).heading == "Red flags"
+    assert len(continuing.briefly(items).bullets) == 3 and continuing.briefly(items).heading == "Red flags"
 
 
 def test_example_request_shows_the_example_section(va_core: Core) -> None:
