@@ -24,6 +24,8 @@ And what keeps the topic when it is what the person means, or hands the message 
 - a note confident on the message alone that never names the topic's subject (the specific words
   of its title) does not take "it" from the topic ("how much does it cost?" after fulfilment);
 - the topic first on the message alone, though unsure, and first read in context, is kept;
+- a short continuation on words the topic's note uses ("and on fiverr?"), with the topic first in
+  context, asks the last question again about them, so it stays on the topic;
 - a message none of whose words the topic's note uses, all used by the note its own words reach
   ("where do I find one?" after customer support), goes to that note.
 
@@ -228,6 +230,12 @@ def follow_topic(
         # still on the topic ("how would I know if we've crossed it?" after the chasm: 0.37 alone).
         log.debug("follow-up kept the topic %s, first alone and in context", topic)
         return [replace(own[0], passages=mine.passages, peak=0.0), *own[1:]], True
+    if _same_question_on(text, topic, index) and mine.confidence >= SUGGESTION_FLOOR and contextual[0].note_id == topic:
+        # "and on fiverr?" after a dispute on Upwork: the same question about something the topic's
+        # note speaks of, not a new question on the marketplaces note (the topic first in context;
+        # "and paying them?" after hiring reads better as a question on paying).
+        log.debug("follow-up kept the topic %s, a continuation on its own words", topic)
+        return [mine, *(c for c in own if c.note_id != topic)], True
     subjects = _subject_notes(text, topic, index)
     if not points_back(text) and subjects:
         # A short question that names its own subject ("what's the capital of australia") stands alone.
@@ -275,6 +283,18 @@ def follow_topic(
         return [best, *(c for c in own if c.note_id != best.note_id)], True
     log.debug("follow-up kept the topic %s over %s", topic, best.note_id if best else None)
     return [mine, *(c for c in own if c.note_id != topic)], True
+
+
+CONTINUATION_WORDS = 4
+"""A continuation this short ("and on fiverr?", "what about the EU?") asks the last question again about something."""
+
+
+def _same_question_on(text: str, topic: str, index: LoadedIndex) -> bool:
+    """True for a short continuation whose every content word the topic's note uses ("and on fiverr?")."""
+    if not CONTINUING.match(text) or len(text.split()) > CONTINUATION_WORDS:
+        return False
+    words = content_words(text)
+    return bool(words) and all(topic in index.vocabulary.notes_of(w) for w in words)
 
 
 def _asks_beyond_topic(text: str, topic: str, other: str, index: LoadedIndex) -> bool:

@@ -124,6 +124,18 @@ def test_a_follow_up_whose_words_the_topic_never_uses_goes_to_the_note_they_reac
     assert kept and ranked[0].note_id == "insurance"
 
 
+def test_a_short_continuation_on_the_topics_own_words_stays_on_the_topic() -> None:
+    # "and on fiverr?" after a question on a marketplace: the same question about Fiverr, which the
+    # topic's note speaks of, though another note is confident on "fiverr" alone and close in context.
+    own = [cand("pricing", 0.56)]
+    context = [cand("market", 0.6, passages=(("point:5", 0.39),)), cand("pricing", 0.59)]
+    ranked, kept = follow_topic("and on fiverr?", "market", own, context, INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "market" and ranked[0].passage == "point:5"
+    # A word the topic's note never uses: a question of its own.
+    own = [cand("insurance", 0.6)]
+    assert follow_topic("and insurance?", "market", own, context, INDEX, THRESHOLD) == (own, False)
+
+
 def test_an_unsure_own_answer_that_beats_the_topic_in_context_answers() -> None:
     # "and paying them?" after hiring a freelancer: paying is unsure alone, but ahead of hiring in context.
     own = [cand("pricing", 0.40, passages=(("answer", 0.40),))]
