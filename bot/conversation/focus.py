@@ -64,6 +64,14 @@ _SMALL_BUSINESS_HEADING = re.compile(
 )
 
 
+_CAVEAT_HEADING = re.compile(r"watch out|red flags|pitfalls|mistakes|risks", re.IGNORECASE)
+"""A section of warnings: it leads a reply only when the question asks for warnings (`_ASKS_CAVEAT`)."""
+_ASKS_CAVEAT = re.compile(
+    r"watch|careful|beware|risk|mistake|wrong|pitfall|flag|warning|avoid|downside|problem|trap|eat into|catch\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Part:
     """One part of a note as shown: a heading (for sections), prose and bullets."""
@@ -261,8 +269,11 @@ def lead_passage(candidate: Candidate, note: KnowledgeNote, question: str = "") 
     scores = dict(passages)
     answer = scores.get(ANSWER_PART, float("-inf"))
     for name, score in passages:
-        if name == ANSWER_PART or part_of(note, name) is None:
+        part = part_of(note, name)
+        if name == ANSWER_PART or part is None:
             continue
+        if _CAVEAT_HEADING.search(part.heading) and not _ASKS_CAVEAT.search(question):
+            continue  # "should I get help?" is not answered by the note's warnings
         return name if score >= max(answer + PASSAGE_MARGIN, LEAD_FLOOR) else ANSWER_PART
     return ANSWER_PART
 
