@@ -9,12 +9,13 @@ has been shown the reply says so. "tl;dr" and "in one sentence" get the note's o
 from __future__ import annotations
 
 import logging
+import re
 
 from bot.conversation import answers, focus
 from bot.conversation.focus import Part
 from bot.conversation.memory import Memory
 from bot.conversation.smalltalk import brevity, wants_more
-from bot.knowledge.notes import KnowledgeBase
+from bot.knowledge.notes import KnowledgeBase, KnowledgeNote
 from bot.knowledge.passages import sentences
 from bot.messages import Message, Reply, Suggestion
 from bot.replies.render import render
@@ -89,7 +90,7 @@ def focused_reply(
     if brief:
         parts = [focus.Part(ANSWER_PART, "", focus.one_line(note))]
     elif more is not None:
-        parts = focus.more_parts(note, shown, more)
+        parts = more_parts(note, shown, more)
         if not parts:
             closing = render("all_shown", title=note.title)
     else:
@@ -196,3 +197,65 @@ def briefly(part: Part) -> Part:
             break
         said.append(sentence)
     return Part(part.name, part.heading, " ".join(said), part.bullets)
+
+
+_EXAMPLE = re.compile(r"\bexamples?\b|\bfor instance\b|\bsuch as\b|\bin practice\b", re.IGNORECASE)
+_FOR_ME = re.compile(
+    r"\b(for (me|us|my|our|a|an)\b|small[- ]business|bakery|shop|apply|applies|in practice|in my case|mean)",
+    re.IGNORECASE,
+)
+_SMALL_BUSINESS_HEADING = re.compile(
+    r"small[- ]business|for (you|a small|your)|in your business|using it|where to begin|start small|practical|"
+    r"which one fits|good first|in practice",
+    re.IGNORECASE,
+)
+
+
+def wants_example(request: str) -> bool:
+    """True for "give me an example", "for instance"."""
+    return bool(_EXAMPLE.search(request))
+
+
+def wants_application(request: str) -> bool:
+    """True for "what does that mean for me", "and for a bakery?": how the note applies to the person."""
+    return bool(_FOR_ME.search(request))
+
+
+def more_parts(note: KnowledgeNote, shown: frozenset[str], request: str, budget: int = focus.WORD_BUDGET) -> list[Part]:
+    """Parts of a note not yet shown, fitting a "more" request, within the word budget (at least one part).
+
+    An example section comes first for "give me an example", a small-business section for
+    "what does that mean for me"; otherwise the parts follow in the note's order.
+
+    Returns:
+        The parts to show; empty when everything has been shown.
+    """
+    left = [n for n in focus.part_names(note) if n not in shown]
+    if not left:
+        return []
+    # The opening answer first (when a point led), then the further sections, then the points left.
+    left.sort(key=lambda n: 0 if n == ANSWER_PART else 1 if n.startswith("section:") else 2)
+
+    def heading(name: str) -> str:
+        part = focus.part_of(note, name)
+        return part.heading if part else ""
+
+    preferred: list[str] = []
+    if wants_example(request):
+        preferred = [n for n in left if re.search(r"example", heading(n), re.IGNORECASE)]
+    if not preferred and wants_application(request):
+        preferred = [n for n in left if _SMALL_BUSINESS_HEADING.search(heading(n))]
+        # An example is the next best thing to a section written for a small business.
+        preferred += [n for n in left if re.search(r"example", heading(n), re.IGNORECASE)]
+    order = list(dict.fromkeys(preferred + left))
+    parts: list[Part] = []
+    used = 0
+    for name in order:
+        part = focus.part_of(note, name)
+        if part is None or (name.startswith("section:") and any(p.name.startswith("section:") for p in parts)):
+            continue  # one section a reply, under its own heading
+        if parts and used + part.words > budget:
+            break
+        parts.append(part)
+        used += part.words
+    return parts

@@ -3,8 +3,8 @@
 A note's parts are named as retrieval names them (`bot.search.index.Chunk.part`): "answer"
 (the opening paragraph), "point:<i>" (a key point) and "section:<i>" (a further section).
 A first answer shows the passage that matched and up to two other points, within a word
-budget; "more" shows parts not yet shown in the conversation, choosing the one that fits
-the request ("an example", "what does that mean for me").
+budget; "more" (`bot.conversation.continuing.more_parts`) shows parts not yet shown in the
+conversation, choosing the one that fits the request ("an example", "what does that mean for me").
 
 Passages are compared by their retrieval score plus how many of the question's distinctive
 words they use (`word_shares`), so "which IRS form..." is led by the one point that names the
@@ -52,20 +52,10 @@ least this much (`word_shares`) ("what about outside the EU?" after "Outside Eur
 ASKED_MARGIN = 0.1
 """... and this much more than any passage not shown yet: the person asks for what they were shown."""
 """Points that matched less than this are not offered as "other points that matter"."""
-_EXAMPLE = re.compile(r"\bexamples?\b|\bfor instance\b|\bsuch as\b|\bin practice\b", re.IGNORECASE)
-_FOR_ME = re.compile(
-    r"\b(for (me|us|my|our|a|an)\b|small[- ]business|bakery|shop|apply|applies|in practice|in my case|mean)",
-    re.IGNORECASE,
-)
-_SMALL_BUSINESS_HEADING = re.compile(
-    r"small[- ]business|for (you|a small|your)|in your business|using it|where to begin|start small|practical|"
-    r"which one fits|good first|in practice",
-    re.IGNORECASE,
-)
-
-
 _CAVEAT_HEADING = re.compile(r"watch out|red flags|pitfalls|mistakes|risks", re.IGNORECASE)
-"""A section of warnings: it leads a reply only when the question asks for warnings (`_ASKS_CAVEAT`)."""
+"""A section of warnings leads a reply only when the question asks for warnings (`_ASKS_CAVEAT`) or
+it matched `CAVEAT_MARGIN` better than the opening answer (its own questions)."""
+CAVEAT_MARGIN = 0.15
 _ASKS_CAVEAT = re.compile(
     r"watch|careful|beware|risk|mistake|wrong|pitfall|flag|warning|avoid|downside|problem|trap|eat into|catch\b",
     re.IGNORECASE,
@@ -272,7 +262,11 @@ def lead_passage(candidate: Candidate, note: KnowledgeNote, question: str = "") 
         part = part_of(note, name)
         if name == ANSWER_PART or part is None:
             continue
-        if _CAVEAT_HEADING.search(part.heading) and not _ASKS_CAVEAT.search(question):
+        if (
+            _CAVEAT_HEADING.search(part.heading)
+            and score < answer + CAVEAT_MARGIN
+            and not _ASKS_CAVEAT.search(question)
+        ):
             continue  # "should I get help?" is not answered by the note's warnings
         return name if score >= max(answer + PASSAGE_MARGIN, LEAD_FLOOR) else ANSWER_PART
     return ANSWER_PART
@@ -340,56 +334,6 @@ def asked_again(note: KnowledgeNote, question: str, shown: frozenset[str], fresh
         return None
     best_fresh = max((shares.get(n, 0.0) for n in fresh), default=0.0)
     return seen[0] if shares[seen[0]] >= best_fresh + ASKED_MARGIN else None
-
-
-def wants_example(request: str) -> bool:
-    """True for "give me an example", "for instance"."""
-    return bool(_EXAMPLE.search(request))
-
-
-def wants_application(request: str) -> bool:
-    """True for "what does that mean for me", "and for a bakery?": how the note applies to the person."""
-    return bool(_FOR_ME.search(request))
-
-
-def more_parts(note: KnowledgeNote, shown: frozenset[str], request: str, budget: int = WORD_BUDGET) -> list[Part]:
-    """Parts of a note not yet shown, fitting a "more" request, within the word budget (at least one part).
-
-    An example section comes first for "give me an example", a small-business section for
-    "what does that mean for me"; otherwise the parts follow in the note's order.
-
-    Returns:
-        The parts to show; empty when everything has been shown.
-    """
-    left = [n for n in part_names(note) if n not in shown]
-    if not left:
-        return []
-    # The opening answer first (when a point led), then the further sections, then the points left.
-    left.sort(key=lambda n: 0 if n == ANSWER_PART else 1 if n.startswith("section:") else 2)
-
-    def heading(name: str) -> str:
-        part = part_of(note, name)
-        return part.heading if part else ""
-
-    preferred: list[str] = []
-    if wants_example(request):
-        preferred = [n for n in left if re.search(r"example", heading(n), re.IGNORECASE)]
-    if not preferred and wants_application(request):
-        preferred = [n for n in left if _SMALL_BUSINESS_HEADING.search(heading(n))]
-        # An example is the next best thing to a section written for a small business.
-        preferred += [n for n in left if re.search(r"example", heading(n), re.IGNORECASE)]
-    order = list(dict.fromkeys(preferred + left))
-    parts: list[Part] = []
-    used = 0
-    for name in order:
-        part = part_of(note, name)
-        if part is None or (name.startswith("section:") and any(p.name.startswith("section:") for p in parts)):
-            continue  # one section a reply, under its own heading
-        if parts and used + part.words > budget:
-            break
-        parts.append(part)
-        used += part.words
-    return parts
 
 
 def one_line(note: KnowledgeNote) -> str:

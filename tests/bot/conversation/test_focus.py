@@ -109,12 +109,12 @@ def test_a_first_answer_leads_with_the_passage_that_matched(va_folder: Path) -> 
 def test_more_shows_what_fits_the_request_and_never_the_same_part_twice(va_folder: Path) -> None:
     note = _note(va_folder)
     shown = frozenset({"answer", "point:0"})
-    example = focus.more_parts(note, shown, "give me an example")
+    example = continuing.more_parts(note, shown, "give me an example")
     assert example[0].heading == "Example"
-    for_me = focus.more_parts(note, shown, "what does that mean for a bakery")
+    for_me = continuing.more_parts(note, shown, "what does that mean for a bakery")
     assert for_me[0].heading == "For a small business"
     seen = set(shown)
-    while parts := focus.more_parts(note, frozenset(seen), "tell me more"):
+    while parts := continuing.more_parts(note, frozenset(seen), "tell me more"):
         names = [p.name for p in parts]
         assert not seen & set(names)
         assert sum(1 for n in names if n.startswith("section:")) <= 1

@@ -53,7 +53,7 @@ def test_a_part_of_the_question_no_note_covers_is_named_above_the_answer(real_co
 
 def test_a_section_of_warnings_leads_only_a_question_that_asks_for_warnings(va_folder: Path) -> None:  # noqa: F811
     note = _note(va_folder)
-    warnings_first = Candidate("va", 1, 1, 1, 0, (("section:1", 0.6), ("point:2", 0.5), ("answer", 0.45)))
+    warnings_first = Candidate("va", 1, 1, 1, 0, (("section:1", 0.55), ("point:2", 0.5), ("answer", 0.45)))
     assert note.sections[1][0] == "Red flags"
     assert focus.lead_passage(warnings_first, note, "should I get a VA to help?") == "point:2"
     assert focus.lead_passage(warnings_first, note, "any red flags when hiring a VA?") == "section:1"
