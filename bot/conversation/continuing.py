@@ -85,7 +85,7 @@ def focused_reply(
     closing = ""
     question = asked_question(memory, message, follow_up)
     if more is None and not brief and not_covered is not None and index is not None:
-        part = unanswered_part(not_covered, index, best, message.text or "")
+        part = unanswered_part(not_covered, index, best, message.text or "", note)
         notice = "\n".join(line for line in (notice, part) if line)
     if brief:
         parts = [focus.Part(ANSWER_PART, "", focus.one_line(note))]
@@ -125,16 +125,25 @@ def focused_reply(
     return reply
 
 
-def unanswered_part(matcher: NotCoveredMatcher, index: LoadedIndex, best: Candidate, text: str) -> str:
+def unanswered_part(
+    matcher: NotCoveredMatcher, index: LoadedIndex, best: Candidate, text: str, note: KnowledgeNote
+) -> str:
     """A line saying which part of the question no note answers, or "".
 
     "should I set up an LLC before I hire a VA?" is answered by the VA note, since it asks about
     a VA too (`bot.search.not_covered.decline_not_covered` lets it through), but the note says
     nothing on legal structures: the reply says so, with the not-covered list's pointer, instead of
-    passing the VA note's opening off as an answer to the whole question.
+    passing the VA note's opening off as an answer to the whole question. A subject the note
+    speaks of anywhere is not named ("should my bookkeeper get access to my bank account?": the
+    accounting note speaks of bank accounts, though not of opening one).
     """
     found = matcher.find(asked_part(text))
-    missing = [(s, typed) for s, typed in found if not matcher.covers(index, best.note_id, best.passage, s)]
+    body = " ".join([note.title, note.answer, *note.key_points, *(text for _, text in note.sections)])
+    missing = [
+        (s, typed)
+        for s, typed in found
+        if not matcher.covers(index, best.note_id, best.passage, s) and not matcher.in_text(s, body)
+    ]
     if not missing:
         return ""
     subject, typed = missing[0]

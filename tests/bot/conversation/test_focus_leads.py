@@ -49,6 +49,10 @@ def test_a_part_of_the_question_no_note_covers_is_named_above_the_answer(real_co
     assert "accountant or a business lawyer" in reply.body, "with the not-covered list's pointer"
     plain = real_core.answer(Message("should I hire a VA?", "llc-2", "llc-2"))
     assert plain.answered and "I don't have a note" not in plain.body
+    # A listed subject's words the answering note speaks of elsewhere: nothing to own up to.
+    bank = real_core.answer(Message("should my bookkeeper get access to my bank account?", "llc-3", "llc-3"))
+    assert bank.answered and bank.sources[0].id == "outsourcing-accounting"
+    assert "I don't have a note" not in bank.body, bank.body[:120]
 
 
 def test_a_section_of_warnings_leads_only_a_question_that_asks_for_warnings(va_folder: Path) -> None:  # noqa: F811
