@@ -44,7 +44,7 @@ SAMPLES: dict[str, dict[str, object]] = {
 EXPECTED = {
     "all_shown": "That's everything I have on Virtual assistants.",
     "asked_again": "That's what my note on Virtual assistants says about it, as above.",
-    "partly_covered": "I don't have a note on LLC yet, so I can't answer that part. An accountant can help.",
+    "partly_covered": "I don't have a note on LLC, so I can't answer that part. An accountant can help.",
     "more_button": "More on Virtual assistants",
     "also_asked_button": "You also asked: Paying freelancers",
     "answer": "Pricing\n\nCompare total cost.",
