@@ -49,6 +49,32 @@ POINT_FLOOR = 0.2
 ASKED_FLOOR = 0.2
 """A passage already shown leads a follow-up again when it uses the question's distinctive words at
 least this much (`word_shares`) ("what about outside the EU?" after "Outside Europe" was shown) ..."""
+_LOOSE_WORDS = frozenset(
+    [
+        "before",
+        "after",
+        "back",
+        "again",
+        "still",
+        "also",
+        "first",
+        "next",
+        "then",
+        "now",
+        "get",
+        "gets",
+        "got",
+        "goes",
+        "going",
+        "go",
+        "went",
+        "way",
+        "thing",
+        "things",
+    ]
+)
+"""Words that say when or how, not what: a passage using "back" or "before" is not asked for by them
+("what should I get back from her before she goes" asks for the handover, not the money point)."""
 ASKED_MARGIN = 0.1
 """... and this much more than any passage not shown yet: the person asks for what they were shown."""
 """Points that matched less than this are not offered as "other points that matter"."""
@@ -326,9 +352,10 @@ def asked_again(note: KnowledgeNote, question: str, shown: frozenset[str], fresh
     rule for follow-ups) would answer something else. Chosen by `word_shares`, at least
     `ASKED_FLOOR`, and `ASKED_MARGIN` ahead of every fresh passage.
     """
-    if not question:
+    asked = " ".join(w for w in question.split() if w.lower().strip("?!.,") not in _LOOSE_WORDS)
+    if not asked:
         return None
-    shares = word_shares(note, question)
+    shares = word_shares(note, asked)
     seen = sorted((n for n in shown if n in shares and part_of(note, n) is not None), key=lambda n: (-shares[n], n))
     if not seen or shares[seen[0]] < ASKED_FLOOR:
         return None

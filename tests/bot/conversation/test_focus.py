@@ -228,3 +228,18 @@ def test_a_continuation_carries_on_the_question_before_it(va_core: Core) -> None
     assert continuing.asked_question(va_core.memory, message, follow_up=False) == "and for a bakery?"
     alone = Message("how do I onboard a VA", "u", "cont", "test")
     assert continuing.asked_question(va_core.memory, alone, follow_up=True) == "how do I onboard a VA"
+
+
+def test_words_that_say_when_do_not_ask_for_a_passage_again(tmp_path: Path) -> None:
+    (tmp_path / "end.md").write_text(
+        VA_NOTE.replace("id: va", "id: end").replace(
+            "- Cost: helpers in Manila charge five to fifteen dollars an hour.",
+            "- Pay for accepted work before holding anything back.",
+        )
+    )
+    note, problems = parse_note(tmp_path / "end.md")
+    assert note is not None and not problems
+    shown = frozenset({"answer", "point:1"})
+    # "back" and "before" are the only words the shown point shares with the question: not asked for again.
+    assert focus.asked_again(note, "what should I get back from her before she goes", shown, ["point:2"]) is None
+    assert focus.asked_again(note, "and paying for accepted work?", shown, ["point:2"]) == "point:1"
