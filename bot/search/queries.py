@@ -14,7 +14,7 @@ import numpy as np
 from bot.knowledge.abbreviations import Abbreviations
 from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED_PENALTY, answerability
 from bot.search.followup import context_text, depends_on_topic, follow_topic
-from bot.search.grounding import Vocabulary, content_words
+from bot.search.grounding import Vocabulary, asked_words, content_words
 from bot.search.index import LoadedIndex
 from bot.search.not_covered import NotCoveredMatcher, decline_not_covered
 from bot.search.retrieval import Candidate, merge_rankings, rank_notes
@@ -146,9 +146,9 @@ def rank_in_context(
 
 
 def _subject_words(plan: QueryPlan) -> list[str]:
-    """The question's content words as typed, without those an abbreviation stands for ("KPIs", "VA")."""
+    """The question's asked words as typed (`asked_words`), without those an abbreviation stands for ("KPIs", "VA")."""
     spelled = set(content_words(plan.texts[plan.own - 1])) if plan.own > 1 else None
-    words = content_words(plan.texts[0])
+    words = asked_words(plan.texts[0])
     return [w for w in words if spelled is None or w in spelled]
 
 

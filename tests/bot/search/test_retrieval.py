@@ -408,6 +408,8 @@ def test_a_covered_question_keeps_its_answer_despite_filler(real_core: Core) -> 
         ("thinking of hiring someone for SEO and social media for my salon", "outsourcing-marketing"),
         ("who can do the payroll and PEO stuff for my barbershop", "outsourcing-hr-and-payroll"),
         ("who should I get to redo my website?", "outsourcing-web-and-design"),  # "redo" names no subject
+        # The asker's business, told in a word no note uses, is who asks, not what is asked.
+        ("my pottery studio's payroll takes me hours every Friday, can a company do it", "outsourcing-hr-and-payroll"),
     ],
 )
 def test_the_askers_own_business_is_scene_not_subject(real_core: Core, question: str, note: str) -> None:
@@ -415,6 +417,13 @@ def test_the_askers_own_business_is_scene_not_subject(real_core: Core, question:
     reply = real_core.answer(Message(question, "retrieval", f"scene-{note}"))
     assert reply.answered and reply.sources[0].id == note, (reply.sources[:2], reply.text[:80])
     assert "I don't have a note on" not in reply.text
+
+
+def test_the_askers_business_grounds_no_note_either(real_core: Core) -> None:
+    """A bowling alley the asker runs is not Moore's bowling alley: what is asked (a location) is named."""
+    reply = real_core.answer(Message("should I open a second location for my bowling alley", "retrieval", "alley"))
+    assert not reply.answered, reply.sources[:2]
+    assert "I don't have a note on location yet" in reply.text
 
 
 def test_off_topic_is_declined_in_the_middle_of_a_conversation(real_core: Core) -> None:
