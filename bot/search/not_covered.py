@@ -22,7 +22,7 @@ from bot.knowledge.not_covered import NotCovered, Subject, load_not_covered
 from bot.knowledge.notes import KnowledgeNote, load_knowledge
 from bot.search.answerability import SHORT_QUESTION_WORDS
 from bot.search.chunks import ANSWER_PART
-from bot.search.grounding import _WORD, content_words, stem
+from bot.search.grounding import _WORD, asked_words, content_words, stem
 
 if TYPE_CHECKING:
     from bot.search.index import LoadedIndex
@@ -34,7 +34,7 @@ NOT_COVERED_GAP = 0.01
 """How far below the threshold a question on a listed not-covered subject is kept (see `decline_not_covered`)."""
 PASSING_NOTES = 10
 """A question word used by at most this many notes names a subject specifically enough that, when it is
-in the best note's title or tags, a listed subject beside it is only in passing."""
+in the best note's title or tags, it ties the question to that note (see `anchors`)."""
 _QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
 """A sentence ending with a question mark (what a long message asks, not its story)."""
 
@@ -116,13 +116,7 @@ class NotCoveredMatcher:
 
     def in_head(self, index: LoadedIndex, note_id: str, word_stem: str) -> bool:
         """True when a stemmed word is in the note's title or tags (what the note is about, in a few words)."""
-        if f" {word_stem} " in self._tags.get(note_id, ""):
-            return True
-        return any(
-            f" {word_stem} " in _stem_text(index.chunks[i].text)
-            for i in index.note_question_chunks.get(note_id, [])
-            if index.chunks[i].kind == "title"
-        )
+        return f" {word_stem} " in self._tags.get(note_id, "") or _in_title(index, note_id, word_stem)
 
     def covers(self, index: LoadedIndex, note_id: str, part: str, subject: Subject) -> bool:
         """True when the note really covers the subject: in its title, tags, own questions or the matched passage.
@@ -158,9 +152,11 @@ def decline_not_covered(
 
     "can I get a bank loan for my bakery" lands near a note by its shape, yet no note has loans
     in its title, tags, own questions or the passage that matched (`NotCoveredMatcher.covers`):
-    answering would read as advice on loans. Every candidate that does not cover the subject is kept below the threshold, so the reply is a
-    decline naming the subject in the asker's words, with the list's pointer; a candidate that
-    does cover it keeps its confidence. The order is unchanged.
+    answering would read as advice on loans. Every candidate that does not cover the subject is
+    kept below the threshold, so the reply is a decline naming the subject in the asker's words,
+    with the list's pointer; a candidate that does cover it keeps its confidence. The order is
+    unchanged. A question that also asks what the best note is about, in its title or tags, names
+    the subject only in passing and keeps its answer (`anchors`, the rule grounding uses too).
 
     Args:
         candidates: Ranked candidates, best first.
@@ -181,7 +177,11 @@ def decline_not_covered(
         return candidates
     best = candidates[0]
     missing = [(s, typed) for s, typed in found if not matcher.covers(index, best.note_id, best.passage, s)]
-    if not missing or _asks_what_note_covers(matcher, index, best.note_id, asked_part(expanded or text), found):
+    if not missing:
+        return candidates
+    named = {stem(w) for _, typed in found for w in _WORD.findall(typed)}
+    asked = [*asked_words(asked_part(text)), *asked_words(asked_part(expanded or text))]
+    if in_passing(anchors(index, matcher, best.note_id, asked, named), [typed for _, typed in missing]):
         return candidates
     subject, typed = missing[0]
     cap = threshold - NOT_COVERED_GAP
@@ -193,23 +193,63 @@ def decline_not_covered(
     ]
 
 
-def _asks_what_note_covers(
-    matcher: NotCoveredMatcher, index: LoadedIndex, note_id: str, asked: str, found: list[tuple[Subject, str]]
-) -> bool:
-    """True when the question also names the note's own subject, so the listed subject is only in passing.
+def anchors(
+    index: LoadedIndex,
+    matcher: NotCoveredMatcher | None,
+    note_id: str,
+    words: Iterable[str],
+    skip: set[str],
+    rare: int = 0,
+) -> list[str]:
+    """The asked words that tie a question to a note: specific words of what the note is about.
 
-    "I run a franchise bakery, should I outsource my bookkeeping?" asks about bookkeeping, which
-    the accounting note has among its tags: a specific word of the question (used by at most
-    `PASSING_NOTES` notes) other than the listed subject's, in the note's title or tags. Its own
-    questions are not enough: they use everyday verbs ("where do I find...") that any question has.
+    One decision for both kinds of missing subject, a word no note uses ("franchise", found by
+    `bot.search.queries`) and a subject of the maintained list ("CRM", `decline_not_covered`):
+    the subject is only in passing when the question also asks what the note covers, in at least
+    as many words (`in_passing`). "I run a franchise bakery, should I outsource my bookkeeping?"
+    is about bookkeeping. A word ties the question to the note when it is in the note's title or
+    tags and used by at most `PASSING_NOTES` notes ("bookkeeping" for the accounting note). A word
+    no maintainer listed is weaker evidence of a missing subject, so for it a word the note uses
+    and at most `rare` notes do ("SEO", "India") ties too. Everyday words ("find", "hire") and the
+    asker's own business (`bot.search.grounding.scene_words`, left out of `words`) tie nothing.
+
+    Args:
+        index: The loaded index (its vocabulary and titles).
+        matcher: The not-covered list in service, for the notes' tags (None: titles only).
+        note_id: The note.
+        words: What is asked, as typed and with abbreviations spelled out (the asker's own business left out).
+        skip: Stems of the missing subject's words, which cannot tie the question to the note.
+        rare: A word the note uses and at most this many notes do ties too (0: only title and tags).
+
+    Returns:
+        The tying words, each once, in order.
     """
-    named = {stem(w) for _, typed in found for w in _WORD.findall(typed)}
-    specific = {
-        stem(w)
-        for w in content_words(asked)
-        if stem(w) not in named and 0 < len(index.vocabulary.notes_of(w)) <= PASSING_NOTES
-    }
-    return any(matcher.in_head(index, note_id, s) for s in specific)
+    head = functools.partial(matcher.in_head, index) if matcher is not None else functools.partial(_in_title, index)
+    found = []
+    for word in words:
+        word_stem = stem(word)
+        if word_stem in skip:
+            continue
+        notes = index.vocabulary.notes_of(word)
+        if note_id not in notes:
+            continue
+        if len(notes) <= rare or (len(notes) <= PASSING_NOTES and head(note_id, word_stem)):
+            found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def in_passing(anchored: list[str], missing: list[str]) -> bool:
+    """True when a question ties itself to the note in at least as many words as it names a missing subject."""
+    return len(anchored) >= len(missing)
+
+
+def _in_title(index: LoadedIndex, note_id: str, word_stem: str) -> bool:
+    """True when a stemmed word is in the note's title."""
+    return any(
+        f" {word_stem} " in _stem_text(index.chunks[i].text)
+        for i in index.note_question_chunks.get(note_id, [])
+        if index.chunks[i].kind == "title"
+    )
 
 
 def not_covered_matcher(not_covered: NotCovered, notes: Iterable[KnowledgeNote] = ()) -> NotCoveredMatcher:

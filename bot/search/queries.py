@@ -14,9 +14,9 @@ import numpy as np
 from bot.knowledge.abbreviations import Abbreviations
 from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED_PENALTY, answerability
 from bot.search.followup import context_text, depends_on_topic, follow_topic
-from bot.search.grounding import Vocabulary, asked_words, content_words
+from bot.search.grounding import asked_words, content_words, stem
 from bot.search.index import LoadedIndex
-from bot.search.not_covered import NotCoveredMatcher, decline_not_covered
+from bot.search.not_covered import NotCoveredMatcher, anchors, decline_not_covered, in_passing
 from bot.search.retrieval import Candidate, merge_rankings, rank_notes
 from bot.search.several import separate_questions
 from bot.search.text import drop_opening_filler, expand_abbreviations, has_words
@@ -109,7 +109,7 @@ def rank_plan(
     rankings = [rank_notes(index, vectors[i], plan.texts[i], mode) for i in range(plan.own)]
     own = rankings[0] if len(rankings) == 1 else merge_rankings(rankings)
     return decline_not_covered(
-        _ground(own, plan, index), plan.texts[0], index, not_covered, threshold, plan.texts[plan.own - 1]
+        _ground(own, plan, index, not_covered), plan.texts[0], index, not_covered, threshold, plan.texts[plan.own - 1]
     )
 
 
@@ -152,7 +152,9 @@ def _subject_words(plan: QueryPlan) -> list[str]:
     return [w for w in words if spelled is None or w in spelled]
 
 
-def _ground(candidates: list[Candidate], plan: QueryPlan, index: LoadedIndex) -> list[Candidate]:
+def _ground(
+    candidates: list[Candidate], plan: QueryPlan, index: LoadedIndex, not_covered: NotCoveredMatcher | None
+) -> list[Candidate]:
     """Score answerability again with grounding: a short question's specific words the top note does not use.
 
     "buying a franchise vs starting my own business" lands near a note on freelancing by its
@@ -168,12 +170,19 @@ def _ground(candidates: list[Candidate], plan: QueryPlan, index: LoadedIndex) ->
         return candidates
     uncovered: tuple[str, ...] = ()
     if words:
-        subject = set(_subject_words(plan))
+        asked = _subject_words(plan)
+        subject = set(asked)
         vocabulary = index.vocabulary
         found = [w for w in vocabulary.ungrounded(plan.texts[0], candidates[0].note_id, RARE_NOTES) if w in subject]
         # Words no note uses at all name the missing subject best ("SBA" before "bakery").
         uncovered = tuple(sorted(found, key=lambda w: len(vocabulary.notes_of(w))))
-        if not uncovered or _context_words(subject, found, candidates[0].note_id, vocabulary):
+        if not uncovered:
+            return candidates
+        # "SEO and social media for my salon": "salon" is in no note, but "SEO" ties the
+        # question to the marketing note, so the salon is only where the work happens.
+        asked += asked_words(plan.texts[plan.own - 1])
+        tied = anchors(index, not_covered, candidates[0].note_id, asked, {stem(w) for w in found}, RARE_NOTES)
+        if in_passing(tied, found):
             return candidates
     return [
         replace(
@@ -185,17 +194,3 @@ def _ground(candidates: list[Candidate], plan: QueryPlan, index: LoadedIndex) ->
         )
         for c in candidates
     ]
-
-
-def _context_words(subject: set[str], found: list[str], note_id: str, vocabulary: Vocabulary) -> bool:
-    """Whether the words no note uses only set the scene, because the question's subject is the top note's.
-
-    "hiring someone for SEO and social media for my salon": "salon" is in no note, but "SEO" is a
-    specific word the marketing note does use, so the salon is where the work happens, not the
-    subject. That holds when the note uses at least as many of the question's specific words as
-    it lacks; a question whose specific words are all missing from the note ("buying a
-    franchise") keeps its decline.
-    """
-    notes_of = vocabulary.notes_of
-    grounded = [w for w in subject if w not in found and 0 < len(notes_of(w)) <= RARE_NOTES and note_id in notes_of(w)]
-    return len(grounded) >= len(found)

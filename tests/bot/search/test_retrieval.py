@@ -419,11 +419,17 @@ def test_the_askers_own_business_is_scene_not_subject(real_core: Core, question:
     assert "I don't have a note on" not in reply.text
 
 
+def test_a_word_of_the_notes_tags_ties_a_question_to_it(real_core: Core) -> None:
+    """'early adopters' is what the chasm note is about (its tags): the pottery studio is only who asks."""
+    reply = real_core.answer(Message("my pottery studio is stuck with only early adopters, what now", "retrieval", "tie"))
+    assert reply.answered and reply.sources[0].id == "crossing-the-chasm", (reply.sources[:2], reply.text[:80])
+
+
 def test_the_askers_business_grounds_no_note_either(real_core: Core) -> None:
     """A bowling alley the asker runs is not Moore's bowling alley: what is asked (a location) is named."""
     reply = real_core.answer(Message("should I open a second location for my bowling alley", "retrieval", "alley"))
     assert not reply.answered, reply.sources[:2]
-    assert "I don't have a note on location yet" in reply.text
+    assert "I don't have a note on second location yet" in reply.text
 
 
 def test_off_topic_is_declined_in_the_middle_of_a_conversation(real_core: Core) -> None:
