@@ -421,7 +421,9 @@ def test_the_askers_own_business_is_scene_not_subject(real_core: Core, question:
 
 def test_a_word_of_the_notes_tags_ties_a_question_to_it(real_core: Core) -> None:
     """'early adopters' is what the chasm note is about (its tags): the pottery studio is only who asks."""
-    reply = real_core.answer(Message("my pottery studio is stuck with only early adopters, what now", "retrieval", "tie"))
+    reply = real_core.answer(
+        Message("my pottery studio is stuck with only early adopters, what now", "retrieval", "tie")
+    )
     assert reply.answered and reply.sources[0].id == "crossing-the-chasm", (reply.sources[:2], reply.text[:80])
 
 
