@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.search.text import ACKNOWLEDGEMENTS, THANKS
+
 log = logging.getLogger(__name__)
 
 _WORDS = re.compile(r"[^\w' ]+")
@@ -19,12 +21,12 @@ _GREETING = re.compile(
 )
 _THANKS = re.compile(
     r"((ok|okay|great|cool|perfect|awesome|nice|brilliant|got it|oh),? )?"
-    r"(thanks|thank you|thankyou|thx|ty|cheers|many thanks|much appreciated)"
+    rf"({'|'.join(THANKS)})"
     r"( a lot| so much| very much| again| for (the|your) help| for that| a bunch)?( bot| mate)?"
     r"(,? (bye|goodbye|bye bye|see you|see ya|cya))?"
 )
 _ACKNOWLEDGEMENT = re.compile(
-    r"(ok|okay|k|cool|nice|great|good|fine|got it|i see|sure|alright|all right|lol|haha|hmm+|yes|yeah|no|nope"
+    rf"({'|'.join(ACKNOWLEDGEMENTS)}|k|nice|good|fine|sure|lol|haha|yes|yeah|no|nope"
     r"|((ok|okay|alright|right|well),? )?(bye|goodbye|good night|see you|see ya))( then| thanks| cool| great)?"
 )
 _MORE = re.compile(

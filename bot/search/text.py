@@ -79,8 +79,13 @@ def truncate(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, bool]:
     return cut.rstrip(), True
 
 
+ACKNOWLEDGEMENTS = ("ok", "okay", "alright", "all right", "cool", "great", "got it", "i see", "hmm+")
+"""Words that acknowledge what was said, as regular-expression alternatives: one list for the
+opening filler of a question here and for a whole message of small talk (`bot.conversation.smalltalk`)."""
+THANKS = ("thanks", "thank you", "thankyou", "thx", "ty", "cheers", "many thanks", "much appreciated")
+"""Ways of saying thanks, as regular-expression alternatives (also `bot.conversation.smalltalk`'s)."""
 _OPENING_FILLER = re.compile(
-    r"^(?:(?:ok(?:ay)?|alright|all right|right|well|hmm+|um+|uh+|cool|great|thanks|thank you|got it|i see)\b[\s,.!:;-]*)+"
+    rf"^(?:(?:{'|'.join((*ACKNOWLEDGEMENTS, *THANKS, 'right', 'well', 'um+', 'uh+'))})\b[\s,.!:;-]*)+"
     r"(?:(?:so|then)\b[\s,]*)?",
     re.IGNORECASE,
 )

@@ -118,6 +118,7 @@ def test_has_words(text: str, expected: bool) -> None:
         ("so what is the chasm", "so what is the chasm"),  # "so" alone is a continuation, kept
         ("okra farming tips", "okra farming tips"),  # a word that starts like a filler
         ("greatest risks of outsourcing", "greatest risks of outsourcing"),
+        ("cheers, then what does a VA cost", "what does a VA cost"),  # small talk's thanks, one list
     ],
 )
 def test_drop_opening_filler(text: str, searched: str) -> None:
