@@ -227,6 +227,20 @@ def stem(word: str) -> str:
     return word
 
 
+def stem_variants(word: str) -> tuple[str, ...]:
+    """A word's stem and the stems its other forms may have: suffix stripping leaves an "e" or a "y" ambiguous.
+
+    "advertising" stems to "advertis" but "advertise" to itself, "phones" to "phon" but "phone"
+    to itself, "companies" to "compan" but "company" to itself: each form's variants include the
+    others' stems, so a question's "advertise" finds the notes' "advertising".
+    """
+    s = stem(word)
+    variants = [s, s + "e", s + "y"]
+    if s.endswith(("e", "y")) and len(s) > 4:
+        variants.append(s[:-1])
+    return tuple(variants)
+
+
 def content_words(text: str) -> list[str]:
     """The words of a text that can carry its subject, as typed, in order (no stopwords, numbers or one-letter words)."""
     words = []
@@ -320,7 +334,7 @@ class Vocabulary:
     def _notes_of(self, word: str) -> frozenset[str]:
         """The notes that use the word, or the known word it is a close misspelling of (empty when none)."""
         s = stem(word)
-        found = self._notes.get(s) or self._notes.get(word.lower())
+        found = frozenset().union(*(self._notes.get(v, frozenset()) for v in (*stem_variants(word), word.lower())))
         if found:
             return found
         # "redesign", "rebrand", "subcontractor": a prefix on a word the notes use is that word's subject.

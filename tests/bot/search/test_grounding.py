@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.search.grounding import Vocabulary, asked_words, content_words, scene_words, stem
+from bot.search.grounding import Vocabulary, asked_words, content_words, scene_words, stem, stem_variants
 
 VOCABULARY = Vocabulary(
     [
@@ -89,3 +89,10 @@ def test_asked_words_leave_out_the_scene() -> None:
 
 def test_days_and_months_say_when_not_what() -> None:
     assert content_words("payroll takes me hours every Friday in December") == ["payroll", "hours"]
+
+
+def test_a_word_form_finds_the_notes_other_forms() -> None:
+    vocabulary = Vocabulary([("ads", "Advertising on social media."), ("phones", "Someone answers the phone.")])
+    assert vocabulary.notes_of("advertise") == {"ads"}  # "advertising" stems to "advertis"
+    assert vocabulary.notes_of("phones") == {"phones"}  # "phones" stems to "phon"
+    assert stem_variants("companies")[:3] == ("compan", "compane", "company")
