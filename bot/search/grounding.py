@@ -261,6 +261,13 @@ _SCENE = (
     ),
     # "my bakery's payroll", "our tattoo parlour's computers"
     re.compile(rf"\b(?:my|our)\s+(?P<scene>(?:[\w-]+\s+){{0,2}}[\w-]+){_APOSTROPHE}s\b", re.IGNORECASE),
+    # "my yoga studio is stuck...", "our brewery wants to ship...": the asker's business as what a sentence is about
+    re.compile(
+        r"(?:^|[.!?]\s+)(?:so\s+|and\s+|but\s+)?(?:my|our)\s+(?P<scene>(?:[\w-]+\s+){0,3}?[\w-]+)\s+"
+        r"(?=(?:is|are|was|were|has|have|had|gets|got|needs|wants|keeps|sells|makes|does|did|uses|runs|just|only"
+        rf"|can|could|will|would|should|can{_APOSTROPHE}t|won{_APOSTROPHE}t|doesn{_APOSTROPHE}t|isn{_APOSTROPHE}t)\b)",
+        re.IGNORECASE,
+    ),
     # "... for my salon?", "... in my boutique"
     re.compile(r"\b(?:for|at|in|from)\s+(?:my|our)\s+(?P<scene>(?:[\w-]+\s+){0,2}[\w-]+)\s*[.?!]*\s*$", re.IGNORECASE),
 )

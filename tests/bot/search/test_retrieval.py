@@ -410,6 +410,7 @@ def test_a_covered_question_keeps_its_answer_despite_filler(real_core: Core) -> 
         ("who should I get to redo my website?", "outsourcing-web-and-design"),  # "redo" names no subject
         # The asker's business, told in a word no note uses, is who asks, not what is asked.
         ("my pottery studio's payroll takes me hours every Friday, can a company do it", "outsourcing-hr-and-payroll"),
+        ("our brewery wants to ship beer to customers, can someone handle fulfilment", "outsourcing-delivery"),
     ],
 )
 def test_the_askers_own_business_is_scene_not_subject(real_core: Core, question: str, note: str) -> None:
