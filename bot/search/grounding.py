@@ -308,6 +308,22 @@ def asked_words(text: str) -> list[str]:
     return [w for w in content_words(text) if w.lower() not in scene]
 
 
+_STORY_FORM = re.compile(r"[a-z]{3,}(?:er|or|ist|ian)s?|[a-z]{3,}ed", re.IGNORECASE)
+"""How English names who does a job ("photographer", "translator", "florist", "electrician") and
+what happened ("disappeared", "scammed")."""
+
+
+def tells_the_story(word: str) -> bool:
+    """True for a word whose form names who does a job or what happened, rather than a subject.
+
+    The notes are about handing work to people of any trade, so a trade no note names
+    ("photographer") is who does the work, not a subject they leave out; a past tense
+    ("disappeared", "ghosted") tells what happened. Subjects that are also people ("lender",
+    "investor", "landlord") are in `knowledge/not-covered.yaml`, which is checked apart.
+    """
+    return bool(_STORY_FORM.fullmatch(word))
+
+
 _PREFIXES = ("re", "un", "pre", "co", "non", "sub", "over", "under", "mis", "multi", "self")
 """Prefixes that leave a word's subject as it is ("redesign" is about design)."""
 MIN_PREFIXED_REST = 4
@@ -364,10 +380,13 @@ class Vocabulary:
         return list(dict.fromkeys(w for w in content_words(text) if not self.notes_of(w)))
 
     def ungrounded(self, text: str, note_id: str, rare: int) -> list[str]:
-        """Content words of `text` used by at most `rare` notes, none of them `note_id` (as typed, no repeats)."""
+        """Content words of `text` used by at most `rare` notes, none of them `note_id` (as typed, no repeats).
+
+        A word no note uses whose form tells the story (`tells_the_story`) is left out.
+        """
         found = []
         for word in content_words(text):
             notes = self.notes_of(word)
-            if len(notes) <= rare and note_id not in notes:
+            if len(notes) <= rare and note_id not in notes and not (not notes and tells_the_story(word)):
                 found.append(word)
         return list(dict.fromkeys(found))

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.search.grounding import Vocabulary, asked_words, content_words, scene_words, stem, stem_variants
+from bot.search.grounding import (
+    Vocabulary,
+    asked_words,
+    content_words,
+    scene_words,
+    stem,
+    stem_variants,
+    tells_the_story,
+)
 
 VOCABULARY = Vocabulary(
     [
@@ -97,3 +105,26 @@ def test_a_word_form_finds_the_notes_other_forms() -> None:
     assert vocabulary.notes_of("advertise") == {"ads"}  # "advertising" stems to "advertis"
     assert vocabulary.notes_of("phones") == {"phones"}  # "phones" stems to "phon"
     assert stem_variants("companies")[:3] == ("compan", "compane", "company")
+
+
+@pytest.mark.parametrize(
+    "word, story",
+    [
+        ("photographer", True),
+        ("translators", True),
+        ("florist", True),
+        ("electrician", True),
+        ("disappeared", True),
+        ("franchise", False),
+        ("inventory", False),
+        ("seed", False),  # too short to be a past tense
+    ],
+)
+def test_words_that_tell_who_works_or_what_happened(word: str, story: bool) -> None:
+    assert tells_the_story(word) is story
+
+
+def test_a_trade_or_a_past_tense_no_note_uses_is_no_missing_subject() -> None:
+    assert VOCABULARY.ungrounded("check freelancers photographer disappeared franchise", "freelancers", 1) == [
+        "franchise"
+    ]
