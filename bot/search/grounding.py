@@ -357,16 +357,17 @@ class Vocabulary:
     def _notes_of(self, word: str) -> frozenset[str]:
         """The notes that use the word, or the known word it is a close misspelling of (empty when none)."""
         s = stem(word)
-        found = frozenset().union(*(self._notes.get(v, frozenset()) for v in (*stem_variants(word), word.lower())))
+        empty: frozenset[str] = frozenset()
+        found = empty.union(*(self._notes.get(v, empty) for v in (*stem_variants(word), word.lower())))
         if found:
             return found
         # "redesign", "rebrand", "subcontractor": a prefix on a word the notes use is that word's subject.
         for prefix in _PREFIXES:
             rest = word.lower()[len(prefix) :].lstrip("-")
             if word.lower().startswith(prefix) and len(rest) >= MIN_PREFIXED_REST:
-                found = self._notes.get(stem(rest))
-                if found:
-                    return found
+                prefixed = self._notes.get(stem(rest))
+                if prefixed:
+                    return prefixed
         if len(s) < 5:
             return frozenset()
         # Misspellings keep the first letter far more often than not; comparing only with
