@@ -282,7 +282,7 @@ MAX_SCENE_WORDS = 4
 """A scene is a short noun phrase ("little florist shop"); anything longer is read as part of the question."""
 
 
-def scene_words(text: str) -> frozenset[str]:
+def scene_words(text: str, introduction_only: bool = False) -> frozenset[str]:
     """The words (lower case) with which a question tells the asker's own business, not what it asks.
 
     "I own a little florist shop, who should I get to redo my website?" asks about a website: the
@@ -292,9 +292,12 @@ def scene_words(text: str) -> frozenset[str]:
 
     Args:
         text: The cleaned question.
+        introduction_only: Only the words of an introduction ("I run a franchise bakery", "I have
+            a franchise"), the one form that never names whom the question is about ("my landlord
+            won't fix the heating" is about the landlord).
     """
     words: set[str] = set()
-    for pattern in _SCENE:
+    for pattern in _SCENE[:1] if introduction_only else _SCENE:
         for match in pattern.finditer(text):
             scene = _SCENE_ENDS.sub("", " " + match.group("scene")).split()
             if len(scene) <= MAX_SCENE_WORDS:

@@ -22,7 +22,7 @@ from bot.knowledge.not_covered import NotCovered, Subject, load_not_covered
 from bot.knowledge.notes import KnowledgeNote, load_knowledge
 from bot.search.answerability import SHORT_QUESTION_WORDS
 from bot.search.chunks import ANSWER_PART
-from bot.search.grounding import _WORD, asked_words, content_words, stem
+from bot.search.grounding import _WORD, asked_words, content_words, scene_words, stem
 
 if TYPE_CHECKING:
     from bot.search.index import LoadedIndex
@@ -172,7 +172,9 @@ def decline_not_covered(
     """
     if not candidates or not matcher:
         return candidates
-    found = matcher.find(asked_part(text))
+    scene = scene_words(text, introduction_only=True)
+    # "I have a franchise, what should I outsource first?": the franchise is who asks, not what is asked.
+    found = [(s, typed) for s, typed in matcher.find(asked_part(text)) if not set(typed.lower().split()) <= scene]
     if not found:
         return candidates
     best = candidates[0]

@@ -78,6 +78,7 @@ def test_a_candidate_covering_the_subject_in_its_matched_passage_keeps_its_confi
         ("how do I find investors for my startup", "investors"),
         ("what CRM should my sales freelancer use", "CRM"),
         ("how do I trademark my brand name", "trademark"),
+        ("my landlord won't fix the heating in my shop, what can I do", "landlord"),  # whom it is about
     ],
 )
 def test_listed_subjects_are_declined_by_name_with_a_pointer(real_core: Core, question: str, named: str) -> None:
@@ -103,6 +104,8 @@ def test_listed_subjects_are_declined_by_name_with_a_pointer(real_core: Core, qu
         ),
         ("should I hire a sourcing agent to find a manufacturer for my franchise", "finding-a-manufacturer"),
         ("what should a web designer charge to build my franchise website", "outsourcing-web-and-design"),
+        # The asker introduces their own business: who asks, not what is asked.
+        ("I have a franchise, what should I outsource first", "what-to-outsource"),
         # The note covers the subject in the passage that matched.
         ("is it worth paying an accountant to do my tax return", "outsourcing-accounting"),
     ],
