@@ -268,6 +268,11 @@ _SCENE = (
         rf"|can|could|will|would|should|can{_APOSTROPHE}t|won{_APOSTROPHE}t|doesn{_APOSTROPHE}t|isn{_APOSTROPHE}t)\b)",
         re.IGNORECASE,
     ),
+    # "should I incorporate my freelance web design business": the business, named by its trade
+    re.compile(
+        r"\b(?:my|our)\s+(?P<scene>(?:[\w-]+\s+){1,3}?(?:business|company|firm|shop|store|studio|agency|practice|startup))\b",
+        re.IGNORECASE,
+    ),
     # "... for my salon?", "... in my boutique"
     re.compile(r"\b(?:for|at|in|from)\s+(?:my|our)\s+(?P<scene>(?:[\w-]+\s+){0,2}[\w-]+)\s*[.?!]*\s*$", re.IGNORECASE),
 )

@@ -83,6 +83,7 @@ def test_a_prefixed_word_is_grounded_by_the_word_it_builds_on() -> None:
         ("my tattoo parlour's computers keep crashing", {"tattoo", "parlour"}),
         ("thinking of hiring someone for SEO for my salon", {"salon"}),
         ("We sell candles. Our little brewery wants to ship orders", {"little", "brewery"}),
+        ("should I incorporate my freelance web design business", {"freelance", "web", "design", "business"}),
         ("I have a question about loans", {"question"}),  # the scene stops where the question goes on
         ("how do I get a bank loan", set()),
         ("how do I redo my website", set()),  # "my website" is what is asked, not who asks
