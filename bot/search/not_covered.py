@@ -22,7 +22,8 @@ from bot.knowledge.not_covered import NotCovered, Subject, load_not_covered
 from bot.knowledge.notes import KnowledgeNote, load_knowledge
 from bot.search.answerability import SHORT_QUESTION_WORDS
 from bot.search.chunks import ANSWER_PART
-from bot.search.grounding import _WORD, asked_words, content_words, scene_words, stem
+from bot.search.grounding import _WORD, content_words, stem
+from bot.search.scene import asked_words, scene_words
 
 if TYPE_CHECKING:
     from bot.search.index import LoadedIndex
@@ -213,7 +214,7 @@ def anchors(
     tags and used by at most `PASSING_NOTES` notes ("bookkeeping" for the accounting note). A word
     no maintainer listed is weaker evidence of a missing subject, so for it a word the note uses
     and at most `rare` notes do ("SEO", "India") ties too. Everyday words ("find", "hire") and the
-    asker's own business (`bot.search.grounding.scene_words`, left out of `words`) tie nothing.
+    asker's own business (`bot.search.scene.scene_words`, left out of `words`) tie nothing.
 
     Args:
         index: The loaded index (its vocabulary and titles).

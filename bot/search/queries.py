@@ -14,10 +14,11 @@ import numpy as np
 from bot.knowledge.abbreviations import Abbreviations
 from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED_PENALTY, answerability
 from bot.search.followup import context_text, depends_on_topic, follow_topic
-from bot.search.grounding import asked_words, content_words, stem
+from bot.search.grounding import content_words, stem
 from bot.search.index import LoadedIndex
 from bot.search.not_covered import NotCoveredMatcher, anchors, decline_not_covered, in_passing
 from bot.search.retrieval import Candidate, merge_rankings, rank_notes
+from bot.search.scene import asked_words
 from bot.search.several import separate_questions
 from bot.search.text import drop_opening_filler, expand_abbreviations, has_words
 
