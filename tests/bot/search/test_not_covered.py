@@ -79,6 +79,7 @@ def test_a_candidate_covering_the_subject_in_its_matched_passage_keeps_its_confi
         ("what CRM should my sales freelancer use", "CRM"),
         ("how do I trademark my brand name", "trademark"),
         ("my landlord won't fix the heating in my shop, what can I do", "landlord"),  # whom it is about
+        ("how much should I pay myself from my cafe", "pay myself"),
         # "web design" is the asker's trade, not what the web design note would answer.
         ("should I incorporate my freelance web design business", "incorporate"),
     ],
