@@ -209,9 +209,9 @@ def anchors(
     One decision for both kinds of missing subject, a word no note uses ("franchise", found by
     `bot.search.queries`) and a subject of the maintained list ("CRM", `decline_not_covered`):
     the subject is only in passing when the question also asks what the note covers, in at least
-    as many words (`in_passing`). "I run a franchise bakery, should I outsource my bookkeeping?"
-    is about bookkeeping. A word ties the question to the note when it is in the note's title or
-    tags and used by at most `PASSING_NOTES` notes ("bookkeeping" for the accounting note). A word
+    as many words (`in_passing`). "Should my VA update our CRM?" is about the virtual assistant.
+    A word ties the question to the note when it is in the note's title or tags and used by at
+    most `PASSING_NOTES` notes ("assistant" for the virtual-assistants note). A word
     no maintainer listed is weaker evidence of a missing subject, so for it a word the note uses
     and at most `rare` notes do ("SEO", "India") ties too. Everyday words ("find", "hire") and the
     asker's own business (`bot.search.scene.scene_words`, left out of `words`) tie nothing.

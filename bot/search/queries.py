@@ -179,7 +179,7 @@ def _ground(
         uncovered = tuple(sorted(found, key=lambda w: len(vocabulary.notes_of(w))))
         if not uncovered:
             return candidates
-        # "SEO and social media for my salon": "salon" is in no note, but "SEO" ties the
+        # "SEO and social media for a salon": "salon" is in no note, but "SEO" ties the
         # question to the marketing note, so the salon is only where the work happens.
         asked += asked_words(plan.texts[plan.own - 1])
         tied = anchors(index, not_covered, candidates[0].note_id, asked, {stem(w) for w in found}, RARE_NOTES)
