@@ -27,7 +27,7 @@ TITLES = {
     "insurance": "Insurance and liability",
     "chasm": "Crossing the chasm",
     "moore": "Geoffrey Moore",
-    "delivery": "Outsourcing delivery and fulfilment",
+    "delivery": "Delivery and fulfilment",  # "Outsourcing" is in every real note: no subject
     "market": "Freelance marketplaces",
 }
 INDEX = cast(
