@@ -102,3 +102,51 @@ async def test_handle_error_propagates_to_the_caller(core: Core, monkeypatch: py
     monkeypatch.setattr(core, "batcher", MicroBatcher(broken))
     with pytest.raises(RuntimeError, match="no model"):
         await core.handle(Message("do I need an NDA", "u", "c"))
+
+
+async def test_embed_then_runs_its_function_in_the_worker_thread() -> None:
+    sizes: list[int] = []
+    threads: list[str] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        sizes.append(len(texts))
+        return _echo(texts)
+
+    def then(vectors: np.ndarray) -> float:
+        threads.append(threading.current_thread().name)
+        return float(vectors[:, 0].sum())
+
+    batcher = MicroBatcher(embed)
+    results = await asyncio.gather(batcher.embed_then(["ab", "abc"], then), batcher.embed_then(["a"], then))
+    assert results == [5.0, 1.0]
+    assert sizes == [3], "both requests went in one model call"
+    assert threads and threading.main_thread().name not in threads
+
+
+async def test_a_failing_function_fails_only_its_own_request() -> None:
+    def then(vectors: np.ndarray) -> int:
+        if vectors[0, 0] == 3.0:
+            raise ValueError("bad question")
+        return len(vectors)
+
+    batcher = MicroBatcher(_echo)
+    results = await asyncio.gather(
+        batcher.embed_then(["bad"], then), batcher.embed_then(["ok", "fine"], then), return_exceptions=True
+    )
+    assert isinstance(results[0], ValueError)
+    assert results[1] == 2
+
+
+async def test_the_model_takes_the_next_batch_while_a_function_runs() -> None:
+    started, second_done = threading.Event(), threading.Event()
+
+    def then(vectors: np.ndarray) -> bool:
+        started.set()
+        return second_done.wait(20)  # True only if the next text was embedded meanwhile
+
+    batcher = MicroBatcher(_echo)
+    first = asyncio.create_task(batcher.embed_then(["first"], then))
+    assert await asyncio.to_thread(started.wait, 10)
+    np.testing.assert_array_equal(await asyncio.wait_for(batcher.embed("second"), 5), _echo(["second"])[0])
+    second_done.set()
+    assert await first is True
