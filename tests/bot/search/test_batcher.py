@@ -10,7 +10,7 @@ import pytest
 
 from bot.conversation.core import Core
 from bot.messages import Message
-from bot.search.batcher import MicroBatcher
+from bot.search.batcher import GROUP, MicroBatcher
 from tests.fakes import HashingEmbedder
 
 QUESTIONS = [
@@ -150,3 +150,24 @@ async def test_the_model_takes_the_next_batch_while_a_function_runs() -> None:
     np.testing.assert_array_equal(await asyncio.wait_for(batcher.embed("second"), 5), _echo(["second"])[0])
     second_done.set()
     assert await first is True
+
+
+async def test_a_large_batch_is_embedded_in_groups_of_similar_length() -> None:
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return _echo(texts)
+
+    batcher = MicroBatcher(embed, max_batch=32)
+    texts = ["x" * (1 + (i * 7) % 20) + str(i) for i in range(GROUP * 2 + 3)]
+    vectors = await asyncio.gather(*(batcher.embed(t) for t in texts))
+    for text, vector in zip(texts, vectors):
+        np.testing.assert_array_equal(vector, _echo([text])[0])
+    assert [len(c) for c in calls] == [GROUP, GROUP, 3]
+    longest = [max(map(len, c)) for c in calls]
+    assert all(max(map(len, later)) >= longest[i] for i, later in enumerate(calls[1:])), "shortest first"
+    assert all(min(map(len, c)) >= longest[i] for i, c in enumerate(calls[1:]))
+    calls.clear()
+    await asyncio.gather(*(batcher.embed(t) for t in texts[:GROUP]))
+    assert calls == [texts[:GROUP]], "a batch of at most GROUP texts is one call, in order"
