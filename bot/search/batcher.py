@@ -80,7 +80,8 @@ class MicroBatcher:
     async def embed(self, text: str) -> np.ndarray:
         """Embed one text, sharing a model call with whatever arrives at the same time."""
         vectors: np.ndarray = await self._submit([text], None)
-        return vectors[0]
+        vector: np.ndarray = vectors[0]
+        return vector
 
     async def embed_then(self, texts: list[str], then: Callable[[np.ndarray], T]) -> T:
         """Embed `texts` (sharing a model call), then return `then(vectors)`, run in the worker thread.
@@ -172,7 +173,7 @@ class MicroBatcher:
         for request in batch.requests:
             mine = vectors[start : start + len(request.texts)]
             start += len(request.texts)
-            if request.then is None:
+            if request.then is None or request.future.cancelled():  # a cancelled answer is not recorded
                 outcomes.append((mine, None))
                 continue
             try:

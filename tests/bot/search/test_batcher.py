@@ -118,7 +118,7 @@ async def test_embed_then_runs_its_function_in_the_worker_thread() -> None:
 
     batcher = MicroBatcher(embed)
     results = await asyncio.gather(batcher.embed_then(["ab", "abc"], then), batcher.embed_then(["a"], then))
-    assert results == [5.0, 1.0]
+    assert list(results) == [5.0, 1.0]
     assert sizes == [3], "both requests went in one model call"
     assert threads and threading.main_thread().name not in threads
 
