@@ -221,10 +221,12 @@ class Core:
         if isinstance(question, Reply):
             return question
         texts = list(question.plan.texts) if question.plan and self.mode != "lexical" else []
-        batcher = self._batcher()
-        vectors = await asyncio.gather(*(batcher.embed(t) for t in texts))
         # Ranking is sub-millisecond, but recording the answer is a database write: keep it off the loop.
-        return await asyncio.to_thread(self._complete, question, np.stack(vectors) if vectors else None)
+        if not texts:
+            return await asyncio.to_thread(self._complete, question, None)
+        # In the model's worker thread, right after the embedding: no second hop to a thread.
+        reply: Reply = await self._batcher().embed_then(texts, lambda vectors: self._complete(question, vectors))
+        return reply
 
     def _begin(self, message: Message) -> Reply | _Question:
         """Everything before embedding: cleaning, small talk, and what to search."""

@@ -90,9 +90,14 @@ class LoadedIndex:
         """Positions of the sections' own questions: they choose a passage within a note, but are left
         out of what chooses the note (`note_chunks`, `semantic_chunks`, the lexical table, `vocabulary`), so a
         section's question never draws a question away from the note that is about it."""
+        self.passage_entries: dict[str, list[tuple[int, str, bool]]] = {}
+        """Per note, each passage chunk as (position, `Chunk.part`, whether it is a section's own question),
+        so ranking a note's passages per question reads no chunk objects (see `bot.search.retrieval`)."""
         for i, chunk in enumerate(self.chunks):
             if is_passage_text(chunk):
                 self.passage_chunks.setdefault(chunk.note_id, []).append(i)
+                entry = (i, chunk.part, i in self.section_questions)
+                self.passage_entries.setdefault(chunk.note_id, []).append(entry)
             elif chunk.kind in ("title", "question"):
                 self.note_question_chunks.setdefault(chunk.note_id, []).append(i)
         self.matrix = (

@@ -144,6 +144,29 @@ def _passages(
     return tuple(sorted(best.items(), key=lambda item: (-item[1], item[0])))
 
 
+def _scored_passages(
+    index: LoadedIndex, note_id: str, sims: list[float], bonus: dict[int, float]
+) -> tuple[tuple[str, float], ...]:
+    """`_passages` for a question with an embedding, in the fused or semantic mode, on plain floats.
+
+    The same scores and order as `_passages` (which `LoadedIndex.counted_passages` and the chunk
+    objects serve), read from lists made once per question: `sims` is `index.matrix @ vector` as
+    floats, `bonus` each lexically matched chunk's `PASSAGE_LEXICAL_WEIGHT` times its relative BM25
+    (empty in the semantic mode).
+    """
+    general = index.note_question_chunks.get(note_id)
+    bar = max(sims[i] for i in general) if general else float("-inf")
+    best: dict[str, float] = {}
+    for i, part, section_question in index.passage_entries.get(note_id, ()):
+        cosine = sims[i]
+        if section_question and cosine < bar:
+            continue
+        score = cosine + bonus.get(i, 0.0)
+        if score > best.get(part, float("-inf")):
+            best[part] = score
+    return tuple(sorted(best.items(), key=lambda item: (-item[1], item[0])))
+
+
 def rank_notes(
     index: LoadedIndex, vector: np.ndarray | None, text: str, mode: str = "fused", limit: int = 5
 ) -> list[Candidate]:
@@ -195,6 +218,22 @@ def rank_notes(
         }
         order = sorted(fused, key=lambda n: (-fused[n], -cos.get(n, 0.0)))
         scores = fused
+    if sims is not None:
+        sim_list = sims.tolist()
+        bonus = (
+            {i: PASSAGE_LEXICAL_WEIGHT * (s / top_lex_chunk) for i, s in lex_by_chunk.items()}
+            if mode == "fused" and top_lex_chunk > 0
+            else {}
+        )
+
+        def passages(note_id: str) -> tuple[tuple[str, float], ...]:
+            return _scored_passages(index, note_id, sim_list, bonus)
+
+    else:
+
+        def passages(note_id: str) -> tuple[tuple[str, float], ...]:
+            return _passages(index, note_id, sims, lex_by_chunk, top_lex_chunk, mode)
+
     result = []
     for note_id in order[:limit]:
         if mode == "lexical":
@@ -208,7 +247,7 @@ def rank_notes(
                 confidence,
                 cos.get(note_id, 0.0),
                 lex.get(note_id, 0.0),
-                _passages(index, note_id, sims, lex_by_chunk, top_lex_chunk, mode),
+                passages(note_id),
                 peak=peak.get(note_id, 0.0),
                 margin=margins.get(note_id, 0.0),
             )

@@ -10,7 +10,7 @@ import pytest
 
 from bot.conversation.core import Core
 from bot.messages import Message
-from bot.search.batcher import MicroBatcher
+from bot.search.batcher import GROUP, MicroBatcher
 from tests.fakes import HashingEmbedder
 
 QUESTIONS = [
@@ -102,3 +102,72 @@ async def test_handle_error_propagates_to_the_caller(core: Core, monkeypatch: py
     monkeypatch.setattr(core, "batcher", MicroBatcher(broken))
     with pytest.raises(RuntimeError, match="no model"):
         await core.handle(Message("do I need an NDA", "u", "c"))
+
+
+async def test_embed_then_runs_its_function_in_the_worker_thread() -> None:
+    sizes: list[int] = []
+    threads: list[str] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        sizes.append(len(texts))
+        return _echo(texts)
+
+    def then(vectors: np.ndarray) -> float:
+        threads.append(threading.current_thread().name)
+        return float(vectors[:, 0].sum())
+
+    batcher = MicroBatcher(embed)
+    results = await asyncio.gather(batcher.embed_then(["ab", "abc"], then), batcher.embed_then(["a"], then))
+    assert list(results) == [5.0, 1.0]
+    assert sizes == [3], "both requests went in one model call"
+    assert threads and threading.main_thread().name not in threads
+
+
+async def test_a_failing_function_fails_only_its_own_request() -> None:
+    def then(vectors: np.ndarray) -> int:
+        if vectors[0, 0] == 3.0:
+            raise ValueError("bad question")
+        return len(vectors)
+
+    batcher = MicroBatcher(_echo)
+    results = await asyncio.gather(
+        batcher.embed_then(["bad"], then), batcher.embed_then(["ok", "fine"], then), return_exceptions=True
+    )
+    assert isinstance(results[0], ValueError)
+    assert results[1] == 2
+
+
+async def test_the_model_takes_the_next_batch_while_a_function_runs() -> None:
+    started, second_done = threading.Event(), threading.Event()
+
+    def then(vectors: np.ndarray) -> bool:
+        started.set()
+        return second_done.wait(20)  # True only if the next text was embedded meanwhile
+
+    batcher = MicroBatcher(_echo)
+    first = asyncio.create_task(batcher.embed_then(["first"], then))
+    assert await asyncio.to_thread(started.wait, 10)
+    np.testing.assert_array_equal(await asyncio.wait_for(batcher.embed("second"), 5), _echo(["second"])[0])
+    second_done.set()
+    assert await first is True
+
+
+async def test_a_large_batch_is_embedded_in_groups_of_similar_length() -> None:
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return _echo(texts)
+
+    batcher = MicroBatcher(embed, max_batch=32)
+    texts = ["x" * (1 + (i * 7) % 20) + str(i) for i in range(GROUP * 2 + 3)]
+    vectors = await asyncio.gather(*(batcher.embed(t) for t in texts))
+    for text, vector in zip(texts, vectors):
+        np.testing.assert_array_equal(vector, _echo([text])[0])
+    assert [len(c) for c in calls] == [GROUP, GROUP, 3]
+    longest = [max(map(len, c)) for c in calls]
+    assert all(max(map(len, later)) >= longest[i] for i, later in enumerate(calls[1:])), "shortest first"
+    assert all(min(map(len, c)) >= longest[i] for i, c in enumerate(calls[1:]))
+    calls.clear()
+    await asyncio.gather(*(batcher.embed(t) for t in texts[:GROUP]))
+    assert calls == [texts[:GROUP]], "a batch of at most GROUP texts is one call, in order"

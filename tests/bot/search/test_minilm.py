@@ -17,7 +17,7 @@ from bot.conversation.core import Core
 from bot.maintainers.evaluation import load_cases
 from bot.search.embedder import Embedder, NumpyEmbedder, SentenceTransformerEmbedder, make_embedder
 from bot.search.index import LoadedIndex, build_index, load_index
-from bot.search.minilm import MiniLMEncoder
+from bot.search.minilm import SMALL_BATCH, MiniLMEncoder, tokenize
 from bot.search.retrieval import rank_notes
 from bot.search.text import clean_text
 
@@ -77,6 +77,16 @@ def test_padding_does_not_change_a_vector(numpy_encoder: MiniLMEncoder) -> None:
     alone = numpy_encoder.embed(["how much does a VA cost"])
     padded = numpy_encoder.embed(["how much does a VA cost", "a far longer companion sentence " * 8])[:1]
     assert _cosines(alone, padded)[0] > 0.99999
+
+
+def test_small_and_large_batches_get_the_same_tokens(numpy_encoder: MiniLMEncoder) -> None:
+    texts = [f"question {i} about paying a VA" * (i % 3 + 1) for i in range(SMALL_BATCH + 1)]
+    large_ids, large_mask = tokenize(numpy_encoder.tokenizer, texts)  # one call to the batch encoder
+    small_ids, small_mask = tokenize(numpy_encoder.tokenizer, texts[:SMALL_BATCH])  # text by text
+    width = small_ids.shape[1]
+    np.testing.assert_array_equal(large_ids[:SMALL_BATCH, :width], small_ids)
+    np.testing.assert_array_equal(large_mask[:SMALL_BATCH, :width], small_mask)
+    assert large_mask[:SMALL_BATCH, width:].sum() == 0
 
 
 def test_very_long_text_is_truncated_not_an_error(numpy_encoder: MiniLMEncoder) -> None:
