@@ -21,7 +21,7 @@ from bot.messages import Message, Reply, Suggestion
 from bot.replies.render import render
 from bot.search.followup import CONTINUING
 from bot.search.index import ANSWER_PART, LoadedIndex
-from bot.search.not_covered import NotCoveredMatcher, asked_part
+from bot.search.not_covered import NotCoveredMatcher, asked_subjects
 from bot.search.retrieval import Candidate
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def unanswered_part(
     speaks of anywhere is not named ("should my bookkeeper get access to my bank account?": the
     accounting note speaks of bank accounts, though not of opening one).
     """
-    found = matcher.find(asked_part(text))
+    found = asked_subjects(matcher, text)
     body = " ".join([note.title, note.answer, *note.key_points, *(text for _, text in note.sections)])
     missing = [
         (s, typed)

@@ -141,6 +141,16 @@ class NotCoveredMatcher:
         return False
 
 
+def asked_subjects(matcher: NotCoveredMatcher, text: str) -> list[tuple[Subject, str]]:
+    """The listed subjects a question asks about, each with the words it was typed in.
+
+    A subject named only in the asker's introduction is left out: in "I have a franchise, what
+    should I outsource first?" the franchise is who asks, not what is asked.
+    """
+    scene = scene_words(text, introduction_only=True)
+    return [(s, typed) for s, typed in matcher.find(asked_part(text)) if not set(typed.lower().split()) <= scene]
+
+
 def decline_not_covered(
     candidates: list[Candidate],
     text: str,
@@ -173,9 +183,7 @@ def decline_not_covered(
     """
     if not candidates or not matcher:
         return candidates
-    scene = scene_words(text, introduction_only=True)
-    # "I have a franchise, what should I outsource first?": the franchise is who asks, not what is asked.
-    found = [(s, typed) for s, typed in matcher.find(asked_part(text)) if not set(typed.lower().split()) <= scene]
+    found = asked_subjects(matcher, text)
     if not found:
         return candidates
     best = candidates[0]

@@ -53,6 +53,10 @@ def test_a_part_of_the_question_no_note_covers_is_named_above_the_answer(real_co
     bank = real_core.answer(Message("should my bookkeeper get access to my bank account?", "llc-3", "llc-3"))
     assert bank.answered and bank.sources[0].id == "outsourcing-accounting"
     assert "I don't have a note" not in bank.body, bank.body[:120]
+    # A listed subject in the asker's introduction is who asks, not a part of the question.
+    intro = real_core.answer(Message("I have a franchise, what should I outsource first?", "llc-4", "llc-4"))
+    assert intro.answered and intro.sources[0].id == "what-to-outsource"
+    assert "I don't have a note" not in intro.body, intro.body[:120]
 
 
 def test_a_section_of_warnings_leads_only_a_question_that_asks_for_warnings(va_folder: Path) -> None:  # noqa: F811
