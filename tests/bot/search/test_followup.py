@@ -122,6 +122,14 @@ def test_a_follow_up_whose_words_the_topic_never_uses_goes_to_the_note_they_reac
     # Too far from the message on its own words: the topic, as before.
     ranked, kept = follow_topic("where do I find one?", "insurance", [cand("market", 0.2)], [topic], INDEX, THRESHOLD)
     assert kept and ranked[0].note_id == "insurance"
+    # A near tie on the message's own words ("where do i find one" alone: a manufacturer 0.373,
+    # marketplaces 0.364) is no reason to leave the topic for a note nobody mentioned.
+    tie = [cand("market", 0.38), cand("va", 0.36)]
+    ranked, kept = follow_topic("where do I find one?", "insurance", tie, [topic], INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "insurance"
+    clear = [cand("market", 0.38), cand("va", 0.31)]
+    ranked, kept = follow_topic("where do I find one?", "insurance", clear, [topic], INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "market"
 
 
 def test_a_short_continuation_on_the_topics_own_words_stays_on_the_topic() -> None:
