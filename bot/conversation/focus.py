@@ -50,29 +50,8 @@ ASKED_FLOOR = 0.2
 """A passage already shown leads a follow-up again when it uses the question's distinctive words at
 least this much (`word_shares`) ("what about outside the EU?" after "Outside Europe" was shown) ..."""
 _LOOSE_WORDS = frozenset(
-    [
-        "before",
-        "after",
-        "back",
-        "again",
-        "still",
-        "also",
-        "first",
-        "next",
-        "then",
-        "now",
-        "get",
-        "gets",
-        "got",
-        "goes",
-        "going",
-        "go",
-        "went",
-        "way",
-        "thing",
-        "things",
-    ]
-)
+    {"before", "after", "back", "again", "still", "also", "first", "next", "then", "now"}
+) | frozenset({"get", "gets", "got", "goes", "going", "go", "went", "way", "thing", "things"})
 """Words that say when or how, not what: a passage using "back" or "before" is not asked for by them
 ("what should I get back from her before she goes" asks for the handover, not the money point)."""
 ASKED_MARGIN = 0.1
