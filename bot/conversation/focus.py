@@ -50,29 +50,8 @@ ASKED_FLOOR = 0.2
 """A passage already shown leads a follow-up again when it uses the question's distinctive words at
 least this much (`word_shares`) ("what about outside the EU?" after "Outside Europe" was shown) ..."""
 _LOOSE_WORDS = frozenset(
-    [
-        "before",
-        "after",
-        "back",
-        "again",
-        "still",
-        "also",
-        "first",
-        "next",
-        "then",
-        "now",
-        "get",
-        "gets",
-        "got",
-        "goes",
-        "going",
-        "go",
-        "went",
-        "way",
-        "thing",
-        "things",
-    ]
-)
+    {"before", "after", "back", "again", "still", "also", "first", "next", "then", "now"}
+) | frozenset({"get", "gets", "got", "goes", "going", "go", "went", "way", "thing", "things"})
 """Words that say when or how, not what: a passage using "back" or "before" is not asked for by them
 ("what should I get back from her before she goes" asks for the handover, not the money point)."""
 ASKED_MARGIN = 0.1
@@ -279,6 +258,47 @@ def lead_passage(candidate: Candidate, note: KnowledgeNote, question: str = "") 
     defining = _defining_part(note, abbreviation, passages) if abbreviation else None
     if defining is not None:
         return defining  # "what does EOR stand for": the passage that says it, whatever else matched
+    lead = _usual_lead(candidate, note, question, passages)
+    return _rare_term_lead(candidate, note, question, lead) or lead
+
+
+RARE_PARTS = 2
+"""A question's word used by at most this many parts of the note is its rare, specific term ("NDA")."""
+RARE_MARGIN = 0.1
+"""A passage using the question's rare term leads instead of one that does not unless it matched this much worse."""
+
+
+def _rare_term_lead(candidate: Candidate, note: KnowledgeNote, question: str, lead: str) -> str | None:
+    """The passage using the question's rare term, when the usual `lead` does not use it, or None.
+
+    "what is an NDA for" is led by the point that says to sign an NDA, not by the opening written
+    for the note's own question "do I need an NDA", which never names it; unless the passage
+    matched `RARE_MARGIN` worse by retrieval score, or is a warning the question does not ask for.
+    Rare: used by at most `RARE_PARTS` parts and not in the note's title; typed in capitals first.
+    """
+    terms = _part_terms(note)
+    asked = _terms(" ".join(w for w in question.split() if w.lower().strip("?!.,") not in _LOOSE_WORDS))
+    asked -= _terms(note.title)  # the note's subject ("software" in "Hiring a software development firm")
+    rare = {t for t in asked if 0 < sum(t in part for part, _ in terms.values()) <= RARE_PARTS}
+    typed = rare & {stem(w) for w in re.findall(r"\b[A-Z]{2,6}\b", question)}
+    rare = typed or rare  # a term typed in capitals ("NDA") is the one asked about, before "hire"
+    if not rare or lead not in terms or terms[lead][0] & rare:
+        return None
+    raw = dict(candidate.passages)
+    for name, score in candidate.passages:
+        part = part_of(note, name)
+        if name not in terms or part is None or not terms[name][0] & rare:
+            continue
+        if _CAVEAT_HEADING.search(part.heading) and not _ASKS_CAVEAT.search(question):
+            continue
+        if lead == ANSWER_PART and name.startswith("section:"):
+            return None  # a close section using it follows the opening (`_close_section`)
+        return name if score >= max(raw.get(lead, 0.0) - RARE_MARGIN, LEAD_FLOOR) else None
+    return None
+
+
+def _usual_lead(candidate: Candidate, note: KnowledgeNote, question: str, passages: list[tuple[str, float]]) -> str:
+    """The lead by score: the note's own question gets the opening; else the best passage unless the opening is as good."""
     # On the cosine scale the peak is on: the passages' retrieval scores, not the rescored ones.
     if passages and candidate.peak >= candidate.passages[0][1] + QUESTION_LEAD_MARGIN:
         return ANSWER_PART

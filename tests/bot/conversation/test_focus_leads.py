@@ -66,3 +66,27 @@ def test_a_section_of_warnings_leads_only_a_question_that_asks_for_warnings(va_f
     assert focus.lead_passage(warnings_first, note, "should I get a VA to help?") == "point:2"
     assert focus.lead_passage(warnings_first, note, "any red flags when hiring a VA?") == "section:1"
     assert focus.lead_passage(warnings_first, note, "what should I watch out for") == "section:1"
+
+
+def test_a_passage_naming_the_questions_rare_term_leads(real_core: Core) -> None:
+    # The note's own question "do i need an NDA with a freelancer" sent these to the opening,
+    # which never names an NDA or work made for hire; the points that do lead now.
+    note = real_core.kb.notes["contracts-and-ip"]
+    assert "NDA" not in note.answer and "hire" not in note.answer
+    nda = real_core.answer(Message("what is an NDA for when I hire a freelancer", "rare", "rare"))
+    assert nda.answered and nda.sources[0].id == note.id
+    assert "NDA" in " ".join(nda.answer.split()[:60]), nda.answer[:200]
+    hire = real_core.answer(Message("what is a work for hire clause", "rare-2", "rare-2"))
+    assert hire.answered and "work made for hire" in " ".join(hire.answer.split()[:80]), hire.answer[:200]
+
+
+def test_a_rare_term_does_not_lift_a_clearly_worse_passage(real_core: Core) -> None:
+    note = real_core.kb.notes["virtual-assistants"]
+    # "booking" is in one point only, but that point matched far worse than the opening.
+    far = Candidate(note.id, 1, 1, 1, 0, (("answer", 0.6), ("point:0", 0.6 - focus.RARE_MARGIN - 0.05)))
+    assert focus.lead_passage(far, note, "how do I train my VA on our booking system") == "answer"
+    near = Candidate(note.id, 1, 1, 1, 0, (("answer", 0.6), ("point:0", 0.6 - focus.RARE_MARGIN / 2)))
+    assert focus.lead_passage(near, note, "how do I train my VA on our booking system") == "point:0"
+    # A word of the note's title is its subject, not a rare term.
+    assert focus.lead_passage(near, note, "virtual assistant for booking?") == "point:0"
+    assert focus.lead_passage(near, note, "how do I find a virtual assistant") == "answer"
