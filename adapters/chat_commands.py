@@ -9,12 +9,10 @@ import argparse
 import json
 import logging
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from adapters.cli_support import AddCommand, started_core
-
-if TYPE_CHECKING:
-    from bot.messages import Reply
+from bot.messages import Reply, ReplyKind
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +71,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def _as_json(question: str, reply: Reply | str) -> dict[str, Any]:
     """One line of `ask --json`; a hint (a number with no list, nothing to rate) is a reply with no note."""
     if isinstance(reply, str):
-        return {
-            "question": question,
-            "answered": False,
-            "text": reply,
-            "sources": [],
-            "suggestions": [],
-            "also_asked": [],
-            "answer_id": None,
-        }
+        reply = Reply.of(ReplyKind.HELP, reply)
     return {
         "question": question,
         "answered": reply.answered,

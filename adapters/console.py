@@ -129,7 +129,7 @@ class Turns:
         self.chat = chat
         self.platform = platform
         self.numbered: Reply | None = None  # the reply whose suggestions were shown with numbers
-        self.rated: Reply | None = None  # the last reply that can be rated
+        self.rated: str | None = None  # the id of the last answer, which /good and /bad rate
 
     def take(self, line: str) -> Reply | str:
         """Answer one typed line.
@@ -153,9 +153,9 @@ class Turns:
         elif command == "/forget":
             reply = self.core.answer(Forget(*who))
         elif command in ("/good", "/bad", "+", "-"):
-            if self.rated is None or not self.rated.answer_id:
+            if self.rated is None:
                 return "There is no answer to rate yet."
-            return self.core.answer(Rating(self.rated.answer_id, 1 if command in ("/good", "+") else -1, *who))
+            return self.core.answer(Rating(self.rated, 1 if command in ("/good", "+") else -1, *who))
         elif command.isdigit() and self.numbered is not None and 1 <= int(command) <= len(choices(self.numbered)):
             reply = self.core.answer(TopicPress(choices(self.numbered)[int(command) - 1].id, *who))
         elif command.isdigit() and self.numbered is not None:
@@ -176,7 +176,7 @@ class Turns:
         if reply.kind in NUMBERED_KINDS:
             self.numbered = reply
         if reply.answer_id:
-            self.rated = reply
+            self.rated = reply.answer_id
         return reply
 
 

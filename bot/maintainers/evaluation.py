@@ -168,9 +168,6 @@ def _score_mode(mode: str, cases: list[EvalCase], ranked: list[list[Candidate]],
 
     positions = [position(c, r) for c, r in on]
 
-    def half(case: EvalCase) -> str:
-        return case.half
-
     topic_hits: dict[str, list[int]] = defaultdict(list)
     misses = []
     for (case, cands), pos in zip(on, positions):
@@ -182,7 +179,7 @@ def _score_mode(mode: str, cases: list[EvalCase], ranked: list[list[Candidate]],
                     "expected": case.expected,
                     "got": cands[0].note_id if cands else None,
                     "confidence": round(top_conf(cands), 3),
-                    "half": half(case),
+                    "half": case.half,
                 }
             )
     for case, cands in off:
@@ -194,13 +191,13 @@ def _score_mode(mode: str, cases: list[EvalCase], ranked: list[list[Candidate]],
                     "kind": case.kind,
                     "got": cands[0].note_id,
                     "confidence": round(top_conf(cands), 3),
-                    "half": half(case),
+                    "half": case.half,
                 }
             )
     # A set with a held-out half is calibrated on its tuning half only: a sweep over every line
     # would choose the threshold partly on the questions meant to check it.
-    swept = [(p, c, r) for p, (c, r) in zip(positions, on) if half(c) != "held-out"]
-    swept_off = [(c, r) for c, r in off if half(c) != "held-out"]
+    swept = [(p, c, r) for p, (c, r) in zip(positions, on) if c.half != "held-out"]
+    swept_off = [(c, r) for c, r in off if c.half != "held-out"]
     sweep = []
     near = [r for c, r in swept_off if c.kind == "near"]
     for t in np.arange(0.20, 0.76, 0.025):
