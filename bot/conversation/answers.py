@@ -169,14 +169,15 @@ def fallback_reply(kb: KnowledgeBase, candidates: list[Candidate], notice: str, 
         if c.note_id in kb.notes and c.confidence >= SUGGESTION_FLOOR
     ]
     suggestions = closest or starter_topics(kb)
+    uncovered = _uncovered(candidates)
     blocks = render_blocks(
         "fallback",
         suggestions=[s.title for s in suggestions],
         notice=notice,
         english_only=english_only,
         closest=bool(closest),
-        uncovered=_uncovered(candidates),
-        pointer=candidates[0].pointer if _uncovered(candidates) else "",
+        uncovered=uncovered,
+        pointer=candidates[0].pointer if uncovered else "",
     )
     return Reply(ReplyKind.FALLBACK, blocks, sources=_sources(kb, candidates), suggestions=suggestions)
 

@@ -150,7 +150,7 @@ def unanswered_part(
     return render("partly_covered", uncovered=typed, pointer=subject.pointer)
 
 
-CONTINUATION_WORDS = 40
+CARRIED_WORDS = 40
 """A continuation's question keeps at most this many words of what was asked before it."""
 
 
@@ -164,7 +164,7 @@ def asked_question(memory: Memory, message: Message, follow_up: bool) -> str:
     if not (follow_up and CONTINUING.match(text.strip())):
         return text
     words = f"{memory.asked(message.platform, message.chat)} {text}".split()
-    return " ".join(words[-CONTINUATION_WORDS:])
+    return " ".join(words[-CARRIED_WORDS:])
 
 
 def reply_with_note(

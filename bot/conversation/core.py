@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -297,7 +298,7 @@ class Core:
             follow_up = question.previous == best.note_id
             reply = focused_reply(
                 self.memory,
-                message,
+                dataclasses.replace(message, text=text),  # the cleaned text the search read, not raw markup
                 edition.kb,
                 best,
                 candidates,

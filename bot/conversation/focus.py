@@ -46,17 +46,18 @@ score when the passages of the answering note are compared. Chosen on focus.json
 SECTION_GAP = 0.1
 """A further section this close to the opening answer's score is shown under it, before the key points."""
 POINT_FLOOR = 0.2
+"""Points that matched less than this are not offered as "other points that matter"."""
 ASKED_FLOOR = 0.2
 """A passage already shown leads a follow-up again when it uses the question's distinctive words at
-least this much (`word_shares`) ("what about outside the EU?" after "Outside Europe" was shown) ..."""
+least this much (`word_shares`) ("what about outside the EU?" after "Outside Europe" was shown) and
+`ASKED_MARGIN` more than any passage not shown yet: the person asks for what they were shown."""
+ASKED_MARGIN = 0.1
+"""See `ASKED_FLOOR`."""
 _LOOSE_WORDS = frozenset(
     {"before", "after", "back", "again", "still", "also", "first", "next", "then", "now"}
 ) | frozenset({"get", "gets", "got", "goes", "going", "go", "went", "way", "thing", "things"})
 """Words that say when or how, not what: a passage using "back" or "before" is not asked for by them
 ("what should I get back from her before she goes" asks for the handover, not the money point)."""
-ASKED_MARGIN = 0.1
-"""... and this much more than any passage not shown yet: the person asks for what they were shown."""
-"""Points that matched less than this are not offered as "other points that matter"."""
 _CAVEAT_HEADING = re.compile(r"watch out|red flags|pitfalls|mistakes|risks", re.IGNORECASE)
 """A section of warnings leads a reply only when the question asks for warnings (`_ASKS_CAVEAT`) or
 it matched `CAVEAT_MARGIN` better than the opening answer (its own questions)."""

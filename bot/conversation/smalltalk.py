@@ -27,7 +27,8 @@ _THANKS = re.compile(
 )
 _ACKNOWLEDGEMENT = re.compile(
     rf"({'|'.join(ACKNOWLEDGEMENTS)}|k|nice|good|fine|sure|lol|haha|yes|yeah|no|nope"
-    r"|((ok|okay|alright|right|well),? )?(bye|goodbye|good night|see you|see ya))( then| thanks| cool| great)?"
+    rf"|(({'|'.join((*ACKNOWLEDGEMENTS, 'right', 'well'))}),? )?(bye|goodbye|good night|see you|see ya))"
+    r"( then| thanks| cool| great)?"
 )
 _MORE = re.compile(
     r"(please )?(tell me more|more|more please|go on|say more|elaborate|can you elaborate|more details|details"

@@ -287,13 +287,13 @@ def follow_topic(
     return [mine, *(c for c in own if c.note_id != topic)], True
 
 
-CONTINUATION_WORDS = 4
+SHORT_CONTINUATION_WORDS = 4
 """A continuation this short ("and on fiverr?", "what about the EU?") asks the last question again about something."""
 
 
 def _same_question_on(text: str, topic: str, index: LoadedIndex) -> bool:
     """True for a short continuation whose every content word the topic's note uses ("and on fiverr?")."""
-    if not CONTINUING.match(text) or len(text.split()) > CONTINUATION_WORDS:
+    if not CONTINUING.match(text) or len(text.split()) > SHORT_CONTINUATION_WORDS:
         return False
     words = content_words(text)
     return bool(words) and all(topic in index.vocabulary.notes_of(w) for w in words)

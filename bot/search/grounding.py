@@ -232,10 +232,12 @@ def stem_variants(word: str) -> tuple[str, ...]:
 
     "advertising" stems to "advertis" but "advertise" to itself, "phones" to "phon" but "phone"
     to itself, "companies" to "compan" but "company" to itself: each form's variants include the
-    others' stems, so a question's "advertise" finds the notes' "advertising".
+    others' stems, so a question's "advertise" finds the notes' "advertising". A word the stemmer
+    leaves whole gets no added "e" or "y" ("car" is not "care").
     """
     s = stem(word)
-    variants = [s, s + "e", s + "y"]
+    # Only a cut ending is ambiguous: "car" must not find "care", nor "rat" "rate".
+    variants = [s, s + "e", s + "y"] if s != word.lower() else [s]
     if s.endswith(("e", "y")) and len(s) > 4:
         variants.append(s[:-1])
     return tuple(variants)

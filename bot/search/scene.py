@@ -7,6 +7,7 @@ leave such words out: they are neither named as a missing subject nor tie a ques
 
 from __future__ import annotations
 
+import functools
 import re
 
 from bot.search.grounding import content_words
@@ -39,7 +40,7 @@ _SCENE = (
 """Where a question tells the asker's own business: who they are, not what they ask."""
 _SCENE_ENDS = re.compile(
     r"\s(?:and|but|so|or|with|who|whom|that|which|where|when|how|what|why|should|can|could|would|will|do|does|is|are"
-    r"|to|about|on|for|of|in|at|from|since|because|if|i|we|it|they|and|me|us|then|now)\b.*",
+    r"|to|about|on|for|of|in|at|from|since|because|if|i|we|it|they|me|us|then|now)\b.*",
     re.IGNORECASE,
 )
 """A scene ends where the sentence goes on to something else ("I have a vineyard and want to...")."""
@@ -47,6 +48,7 @@ MAX_SCENE_WORDS = 4
 """A scene is a short noun phrase ("little florist shop"); anything longer is read as part of the question."""
 
 
+@functools.lru_cache(maxsize=1024)  # asked several times per message (grounding, declines, the partly-covered line)
 def scene_words(text: str, introduction_only: bool = False) -> frozenset[str]:
     """The words (lower case) with which a question tells the asker's own business, not what it asks.
 

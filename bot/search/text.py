@@ -84,12 +84,17 @@ ACKNOWLEDGEMENTS = ("ok", "okay", "alright", "all right", "cool", "great", "got 
 opening filler of a question here and for a whole message of small talk (`bot.conversation.smalltalk`)."""
 THANKS = ("thanks", "thank you", "thankyou", "thx", "ty", "cheers", "many thanks", "much appreciated")
 """Ways of saying thanks, as regular-expression alternatives (also `bot.conversation.smalltalk`'s)."""
+_QUESTION_STARTS = ("cool", "great", "right", "well")
+"""Filler words that also start questions ("right to work checks", "well-known agencies", "great
+britain vat"): they count as filler only with punctuation after them, or "so"/"then"."""
+_FILLER = "|".join(w for w in (*ACKNOWLEDGEMENTS, *THANKS, "um+", "uh+") if w not in _QUESTION_STARTS)
+_STARTS = "|".join(_QUESTION_STARTS)
 _OPENING_FILLER = re.compile(
-    rf"^(?:(?:{'|'.join((*ACKNOWLEDGEMENTS, *THANKS, 'right', 'well', 'um+', 'uh+'))})\b[\s,.!:;-]*)+"
+    rf"^(?:(?:{_FILLER})\b[\s,.!:;]+|(?:{_STARTS})\s*[,.!:;]+\s*|(?:{_STARTS})\s+(?=(?:so|then)\b))+"
     r"(?:(?:so|then)\b[\s,]*)?",
     re.IGNORECASE,
 )
-"""Words that open a chat message without asking anything ("ok so", "hmm, well", "thanks! then")."""
+"""Words that open a chat message without asking anything ("ok so", "hmm, well,", "thanks! then")."""
 
 
 def drop_opening_filler(text: str) -> str:

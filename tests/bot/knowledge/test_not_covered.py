@@ -23,7 +23,6 @@ def test_the_shipped_list_loads_and_names_the_issues_subjects() -> None:
     shipped = load_not_covered(knowledge)
     words = {w.lower() for s in shipped.subjects for w in s.words}
     assert {"loan", "franchise", "crm", "llc", "investor", "trademark", "visa"} <= words
-    assert all(s.words for s in shipped.subjects)
 
 
 def test_the_shipped_list_names_nothing_a_note_is_titled_or_tagged_with() -> None:

@@ -8,7 +8,6 @@ from bot.search.grounding import (
     Vocabulary,
     content_words,
     stem,
-    stem_variants,
     tells_the_story,
 )
 
@@ -80,7 +79,14 @@ def test_a_word_form_finds_the_notes_other_forms() -> None:
     vocabulary = Vocabulary([("ads", "Advertising on social media."), ("phones", "Someone answers the phone.")])
     assert vocabulary.notes_of("advertise") == {"ads"}  # "advertising" stems to "advertis"
     assert vocabulary.notes_of("phones") == {"phones"}  # "phones" stems to "phon"
-    assert stem_variants("companies")[:3] == ("compan", "compane", "company")
+    assert vocabulary.notes_of("phone") == {"phones"}
+
+
+def test_a_whole_word_gets_no_added_ending() -> None:
+    vocabulary = Vocabulary([("care", "Customer care for your shop."), ("rates", "Hourly rate of a VA.")])
+    assert vocabulary.notes_of("car") == frozenset()  # not "care"
+    assert vocabulary.notes_of("rat") == frozenset()  # not "rate"
+    assert vocabulary.notes_of("cares") == {"care"}
 
 
 @pytest.mark.parametrize(

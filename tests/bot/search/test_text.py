@@ -131,3 +131,30 @@ def test_a_chatty_opening_does_not_cost_the_answer(real_core: Core) -> None:
     assert plain.sources and chatty.sources
     assert chatty.sources[0].id == plain.sources[0].id == "what-to-outsource"
     assert chatty.kind == plain.kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "well-known agencies for SEO?",
+        "great britain vat for freelancers",
+        "right to work checks for contractors",
+        "cool ideas for a bakery newsletter",
+    ],
+)
+def test_a_question_that_starts_with_a_filler_word_keeps_it(text: str) -> None:
+    assert drop_opening_filler(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "rest"),
+    [
+        ("ok what is a VA", "what is a VA"),
+        ("great, so how much", "how much"),
+        ("cool so what next", "what next"),
+        ("right, how much", "how much"),
+        ("um what is the chasm", "what is the chasm"),
+    ],
+)
+def test_a_filler_word_with_punctuation_or_so_is_dropped(text: str, rest: str) -> None:
+    assert drop_opening_filler(text) == rest
