@@ -3,7 +3,7 @@
 httpcore (under httpx, under python-telegram-bot) re-scans its whole pool on every request
 and every response: each connection, and for each idle one every other connection and a
 `poll()` of its socket, then again for each request waiting for a connection (encode/httpcore#1035,
-open). With the bot's 128 connections and a few hundred answers under way, that scan was the largest
+open). With the 128 connections the bot used before and a few hundred answers under way, that scan was the largest
 cost on the event loop (38% of it in the end-to-end benchmark at 400 chats). Here at most
 `connections` requests are ever inside the pool, so none waits there and each scan is short; the
 rest wait in an `asyncio.Semaphore`, in arrival order, at no cost per waiter.

@@ -55,7 +55,7 @@ class Candidate:
         peak: The cosine of the note's single best chunk (0 when unknown), which "did you mean" compares.
         margin: How far the note's semantic score leads every other note's (negative when it trails).
         pointer: Who can help instead, when the question names a subject of `knowledge/not-covered.yaml`
-            this note does not cover (see `bot.search.grounding.decline_not_covered`); "" otherwise.
+            this note does not cover (see `bot.search.not_covered.decline_not_covered`); "" otherwise.
     """
 
     note_id: str
