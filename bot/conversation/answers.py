@@ -106,7 +106,7 @@ def answer_reply(
         answer=note.answer,
         key_points=note.key_points,
         references=note.sources,
-        disclaimer=DISCLAIMER if note.disclaimer else "",
+        disclaimer=DISCLAIMER if note.needs_disclaimer([note.answer, *note.key_points, more_label, more_text]) else "",
         notice=notice,
         more=more_text,
         more_label=more_label,
@@ -126,6 +126,8 @@ def answer_reply(
             more=(section.text or "\n".join(f"• {b}" for b in section.bullets)) if section else "",
             more_label=section.heading if section else "",
             closing=closing,
+            # Only a shown passage that needs it carries the disclaimer (`disclaimer: [phrases]`).
+            disclaimer=DISCLAIMER if note.needs_disclaimer(_shown_texts(parts)) else "",
         )
     titles = [s.title for s in suggestions]
     blocks = render_answer(label, titles, **context)
@@ -133,6 +135,11 @@ def answer_reply(
         # The note fits one message by itself (kb check); its extra section may not.
         blocks = render_answer(label, titles, **dict(context, more="", more_label=""))
     return Reply(ReplyKind.ANSWER, blocks, sources=_sources(kb, candidates), suggestions=suggestions, answered=True)
+
+
+def _shown_texts(parts: list[Part]) -> list[str]:
+    """What a focused reply shows of each part: its heading, prose and bullets."""
+    return [p.heading + "\n" + p.text + "\n" + "\n".join(p.bullets) for p in parts]
 
 
 MAX_UNCOVERED_NAMED = 2

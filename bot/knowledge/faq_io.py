@@ -3,7 +3,8 @@
 CSV has one row per note with the columns FAQ spreadsheets usually have
 (`question`, `answer`, `title`) plus optional ones that make the round trip
 exact: `id`, `questions` (more phrasings, one per line), `tags`, `related`,
-`sources` (one per line), `updated`, `review_by`, `owner`, `disclaimer`, `path`.
+`sources` (one per line), `updated`, `review_by`, `owner`, `disclaimer` (yes, or the phrases of the
+passages that need it, one per line), `path`.
 `answer` holds the note's whole Markdown body. JSON is a list of the same
 records with lists for the multi-valued fields.
 """
@@ -116,7 +117,10 @@ def note_markdown(record: dict[str, Any]) -> str:
             lines.append(f"{key}: {value if _DATE.fullmatch(value) else _yaml_value(value)}")
     if record.get("owner"):
         lines.append(f"owner: {_yaml_value(str(record['owner']))}")
-    if record.get("disclaimer"):
+    disclaimer = record.get("disclaimer")
+    if isinstance(disclaimer, list) and disclaimer:
+        lines.append(f"disclaimer: {_yaml_value(list(disclaimer))}")
+    elif disclaimer:
         lines.append("disclaimer: true")
     body = str(record.get("answer") or "").replace("\r\n", "\n").rstrip().lstrip("\n") + "\n"
     return "---\n" + "\n".join(lines) + "\n---\n" + body
@@ -150,7 +154,7 @@ def _note_record(note: KnowledgeNote, folder: Path) -> dict[str, Any]:
         "updated": note.updated,
         "review_by": note.review_by,
         "owner": note.owner,
-        "disclaimer": note.disclaimer,
+        "disclaimer": True if note.disclaimer else list(note.disclaimer_on) or False,
         "path": note.path.relative_to(folder).as_posix(),
     }
 
@@ -186,7 +190,8 @@ def export_notes(folder: Path, fmt: str) -> str:
     for r in records:
         row = dict(r, question=r["questions"][0] if r["questions"] else "", questions="\n".join(r["questions"][1:]))
         row.update({k: "\n".join(r[k]) for k in LIST_FIELDS})
-        row["disclaimer"] = "yes" if r["disclaimer"] else ""
+        disclaimer = r["disclaimer"]
+        row["disclaimer"] = "\n".join(disclaimer) if isinstance(disclaimer, list) else "yes" if disclaimer else ""
         writer.writerow({k: _safe_cell(v) for k, v in row.items()})
     return out.getvalue()
 
@@ -221,6 +226,18 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     return str(value or "").strip().lower() in ("1", "true", "yes", "y", "x")
+
+
+_FALSY = ("", "0", "false", "no", "n")
+
+
+def _disclaimer(value: Any) -> bool | list[str]:
+    """An imported `disclaimer`: yes/no, or the phrases of the passages that need it (a list, or one per line)."""
+    if isinstance(value, list):
+        return _lines(value) or False
+    if isinstance(value, bool) or _truthy(value) or str(value or "").strip().lower() in _FALSY:
+        return _truthy(value)
+    return _lines(value)
 
 
 def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -273,7 +290,7 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
             "updated": str(item.get("updated") or "").strip(),
             "review_by": str(item.get("review_by") or "").strip(),
             "owner": str(item.get("owner") or "").strip(),
-            "disclaimer": _truthy(item.get("disclaimer")),
+            "disclaimer": _disclaimer(item.get("disclaimer")),
             "path": str(item.get("path") or "").strip(),
         }
         record.update({k: _lines(item.get(k)) for k in LIST_FIELDS})

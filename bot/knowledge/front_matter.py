@@ -55,3 +55,12 @@ def is_iso_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def as_phrases(value: Any) -> list[str]:
+    """The phrases of a list such as `disclaimer: [advertising rules]`; empty unless it is a list of non-empty strings."""
+    if not isinstance(value, list) or not value:
+        return []
+    if not all(isinstance(v, str) and v.strip() for v in value):
+        return []
+    return [v.strip() for v in value]

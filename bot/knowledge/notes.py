@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import yaml
 
 from bot.knowledge.body import markup_problems, split_body
-from bot.knowledge.front_matter import FrontMatterLoader, as_date, as_list, is_iso_date, line_of
+from bot.knowledge.front_matter import FrontMatterLoader, as_date, as_list, as_phrases, is_iso_date, line_of
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ _SELF_CAVEAT = re.compile(
     r"|\bgeneral information(?:\s+only)?,?\s+not\b|\b(?:not a|no) substitute for (?:\w+\s+){0,2}advice\b",
     re.IGNORECASE,
 )
-"""A caveat a note writes for itself ("general information, not legal advice"); `disclaimer: true` adds the bot's own."""
+"""A caveat a note writes for itself ("general information, not legal advice"); `disclaimer` adds the bot's own."""
 OWNER_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 """A note's `owner` names a maintainer role as a slug (`fees-and-legal`, `strategy`), never a person or an address."""
 DRAFTS_DIR = "drafts"
@@ -60,8 +61,10 @@ class KnowledgeNote:
         section_questions: Each section's own alternate questions (the `? ...` lines right under
             its heading), in the order of `sections`; searching finds that section by them.
         section_lines: The file line of each section's heading, for problem reports.
+        disclaimer: `disclaimer: true`: every reply from the note carries the legal-and-tax disclaimer.
+        disclaimer_on: `disclaimer: [phrases]`: only a reply showing a passage that names one does.
         path: The file the note came from.
-        body_line, id_line, related_line: Where those parts start in the file, for problem reports.
+        body_line, id_line, related_line, disclaimer_line: Where those parts are in the file, for problem reports.
     """
 
     id: str
@@ -80,11 +83,26 @@ class KnowledgeNote:
     review_by: str = ""
     owner: str = ""
     disclaimer: bool = False
+    disclaimer_on: list[str] = field(default_factory=list)
     path: Path = Path()
     digest: str = ""
     body_line: int = 1
     id_line: int = 1
     related_line: int = 1
+    disclaimer_line: int = 1
+
+    def needs_disclaimer(self, shown: Iterable[str]) -> bool:
+        """Whether a reply showing these passages (their text, or a section's heading) carries the disclaimer.
+
+        `disclaimer: true` puts it under every reply of the note; a list of phrases
+        (`disclaimer: [advertising rules]`) only under a reply that shows a passage naming one.
+        """
+        if self.disclaimer:
+            return True
+        if not self.disclaimer_on:
+            return False
+        texts = [t.casefold() for t in shown]
+        return any(phrase.casefold() in text for phrase in self.disclaimer_on for text in texts)
 
 
 @dataclass
@@ -148,9 +166,13 @@ def _type_problems(path: Path, text: str, meta: dict[str, Any]) -> list[Problem]
             )
         )
     disclaimer = meta.get("disclaimer")
-    if disclaimer is not None and not isinstance(disclaimer, bool):
+    if disclaimer is not None and not isinstance(disclaimer, bool) and not as_phrases(disclaimer):
         problems.append(
-            Problem(path, line_of(text, "disclaimer"), f"disclaimer must be true or false, not {disclaimer!r}")
+            Problem(
+                path,
+                line_of(text, "disclaimer"),
+                f"disclaimer must be true, false or a list of phrases its passages name, not {disclaimer!r}",
+            )
         )
     return problems
 
@@ -264,11 +286,13 @@ def parse_note(path: Path, text: str | None = None) -> tuple[KnowledgeNote | Non
         review_by=as_date(meta.get("review_by")),
         owner=str(meta.get("owner") or "").strip(),
         disclaimer=meta.get("disclaimer") is True,
+        disclaimer_on=as_phrases(meta.get("disclaimer")),
         path=path,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         body_line=body_line,
         id_line=line_of(text, "id"),
         related_line=line_of(text, "related"),
+        disclaimer_line=line_of(text, "disclaimer"),
     )
     return note, problems
 

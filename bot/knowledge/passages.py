@@ -170,9 +170,26 @@ def leaning_passages(note: KnowledgeNote) -> list[Problem]:
     return problems
 
 
+def unnamed_disclaimer_phrases(note: KnowledgeNote) -> list[Problem]:
+    """`disclaimer` phrases that no passage names: the disclaimer they ask for would never show."""
+    passages = [note.answer, *note.key_points, *(f"{heading}\n{text}" for heading, text in note.sections)]
+    folded = [p.casefold() for p in passages]
+    return [
+        Problem(
+            note.path,
+            note.disclaimer_line,
+            f"disclaimer phrase {phrase!r} is in none of the note's passages, so it never shows the disclaimer: "
+            "use words of the passage that needs it",
+        )
+        for phrase in note.disclaimer_on
+        if not any(phrase.casefold() in p for p in folded)
+    ]
+
+
 def passage_problems(kb: KnowledgeBase) -> list[Problem]:
     """Every note's passages that do not suit a focused reply (see the module's docstring)."""
     problems: list[Problem] = []
     for note in sorted(kb.notes.values(), key=lambda n: str(n.path)):
         problems += indirect_opening(note) + long_passages(note) + leaning_passages(note)
+        problems += unnamed_disclaimer_phrases(note)
     return problems

@@ -20,7 +20,7 @@ def render_note_text(note: KnowledgeNote, suggestions: list[str] | None = None, 
         answer=note.answer,
         key_points=note.key_points,
         references=note.sources,
-        disclaimer=DISCLAIMER if note.disclaimer else "",
+        disclaimer=DISCLAIMER if note.needs_disclaimer([note.answer, *note.key_points]) else "",
         notice=notice,
     )
     return plain_text(blocks)

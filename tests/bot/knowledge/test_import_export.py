@@ -31,6 +31,7 @@ def _fields(note: KnowledgeNote) -> tuple[object, ...]:
         note.review_by,
         note.owner,
         note.disclaimer,
+        note.disclaimer_on,
     )
 
 
@@ -66,6 +67,28 @@ Who charges VAT depends on where each of you is registered.
 ## Good to know
 
 Rules differ by country, "so" check.
+""",
+        encoding="utf-8",
+    )
+    (sub / "ads.md").write_text(
+        """---
+id: legal/ads
+title: Ads
+questions: [who runs my ads, an ads freelancer, paid ads help]
+sources: ["A book"]
+updated: 2026-11-27
+disclaimer: [advertising rules, Fake reviews]
+---
+Hire one specialist per ad channel.
+
+## Key points
+
+- Keep the ad account in your name.
+- Follow the advertising rules of your country.
+
+## Fake reviews
+
+Never buy them.
 """,
         encoding="utf-8",
     )

@@ -343,8 +343,12 @@ DATED = GOOD.replace("updated: 2026-01-02\n", "updated: 2026-01-02\nreview_by: 2
 @pytest.mark.parametrize(
     ("text", "line", "fragment"),
     [
-        (DATED.replace("disclaimer: true", 'disclaimer: "no"'), 13, "disclaimer must be true or false, not 'no'"),
-        (DATED.replace("disclaimer: true", "disclaimer: 1"), 13, "disclaimer must be true or false"),
+        (
+            DATED.replace("disclaimer: true", 'disclaimer: "no"'),
+            13,
+            "disclaimer must be true, false or a list of phrases its passages name, not 'no'",
+        ),
+        (DATED.replace("disclaimer: true", "disclaimer: 1"), 13, "disclaimer must be true, false or a list of phrases"),
         (DATED.replace("updated: 2026-01-02", "updated: last spring"), 11, "updated 'last spring' is not a date"),
         (DATED.replace("updated: 2026-01-02", "updated: 2026-13-01"), 11, "updated '2026-13-01' is not a date"),
         (DATED.replace("review_by: 2027-01-02", "review_by: 31/12/2027"), 12, "review_by '31/12/2027' is not a date"),
@@ -392,6 +396,28 @@ def test_valid_dates_and_flags_are_accepted(tmp_path: Path) -> None:
     assert (note.updated, note.review_by, note.disclaimer) == ("2026-01-02", "2027-01-02", True)
     note, _ = parse_note(tmp_path / "n.md", DATED.replace("disclaimer: true", 'disclaimer: "no"'))
     assert note is not None and note.disclaimer is False
+
+
+def test_a_disclaimer_can_name_the_passages_that_need_it(tmp_path: Path) -> None:
+    text = DATED.replace("disclaimer: true", "disclaimer: [direct answer, Tax rules]")
+    note, problems = parse_note(tmp_path / "n.md", text)
+    assert problems == [] and note is not None
+    assert note.disclaimer is False and note.disclaimer_on == ["direct answer", "Tax rules"]
+    assert note.needs_disclaimer(["The DIRECT answer comes first."])
+    assert note.needs_disclaimer(["Tax rules\nVAT applies."])
+    assert not note.needs_disclaimer(["More detail in a second paragraph.", ""])
+    whole, _ = parse_note(tmp_path / "n.md", DATED)
+    assert whole is not None and whole.needs_disclaimer(["anything at all"])
+    none, _ = parse_note(tmp_path / "n.md", GOOD)
+    assert none is not None and not none.needs_disclaimer(["The direct answer comes first."])
+
+
+@pytest.mark.parametrize("value", ["[]", '[""]', "[1, 2]", "{a: b}"])
+def test_a_disclaimer_list_must_hold_phrases(tmp_path: Path, value: str) -> None:
+    problems = problems_of(tmp_path, DATED.replace("disclaimer: true", f"disclaimer: {value}"))
+    assert [(p.line, "disclaimer must be true, false or a list of phrases" in p.message) for p in problems] == [
+        (13, True)
+    ]
 
 
 def test_stale_notes(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from bot.knowledge.passages import (
     leaning_passages,
     long_passages,
     passage_problems,
+    unnamed_disclaimer_phrases,
 )
 
 NOTE = """---
@@ -50,6 +51,15 @@ def note_of(
 
 def words(n: int) -> str:
     return " ".join(["word"] * (n - 1)) + " end."
+
+
+def test_a_disclaimer_phrase_no_passage_names_is_reported_with_its_line(tmp_path: Path) -> None:
+    text = NOTE.format(answer=ANSWER, point="Check the tax rules.", section="Short details.")
+    text = text.replace("updated: 2026-01-02\n", "updated: 2026-01-02\ndisclaimer: [tax rules, Details, visa rules]\n")
+    note, problems = parse_note(tmp_path / "planted.md", text)
+    assert problems == [] and note is not None
+    found = unnamed_disclaimer_phrases(note)
+    assert [(p.line, "'visa rules' is in none of the note's passages" in p.message) for p in found] == [(7, True)]
 
 
 def test_a_clean_note_has_no_passage_problems(tmp_path: Path) -> None:

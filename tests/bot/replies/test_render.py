@@ -5,12 +5,15 @@ from __future__ import annotations
 import jinja2
 import pytest
 
+from bot.conversation.answers import answer_reply
 from bot.conversation.core import Core
-from bot.knowledge.notes import KnowledgeNote
+from bot.conversation.focus import Part
+from bot.knowledge.notes import KnowledgeBase, KnowledgeNote
 from bot.knowledge.preview import render_note_text
 from bot.messages import Message, Reply, ReplyKind, Suggestion
 from bot.replies.blocks import Block, BlockKind, parse_blocks, plain_text
 from bot.replies.render import DISCLAIMER, render, render_answer, template_names
+from bot.search.retrieval import Candidate
 
 SAMPLES: dict[str, dict[str, object]] = {
     "answer": dict(
@@ -177,3 +180,29 @@ def test_real_notes_render_within_the_chat_limit(real_core: Core) -> None:
 
     for note in real_core.kb.notes.values():
         assert len(render_note_text(note)) <= MAX_REPLY_CHARS, note.id
+
+
+def test_a_focused_answer_carries_the_disclaimer_only_with_the_passage_that_needs_it() -> None:
+    note = KnowledgeNote(
+        id="ads",
+        title="Ads",
+        questions=[],
+        answer="Hire one specialist per channel.",
+        key_points=["Keep the ad account in your name.", "Follow the advertising rules: no fake reviews."],
+        sections=[("Key points", ""), ("Rough costs", "About $500 a month.")],
+        disclaimer_on=["advertising rules"],
+    )
+    kb = KnowledgeBase({"ads": note}, [], "f")
+    best = Candidate("ads", 1.0, 0.9, 0.8, 1.0)
+
+    def shown(*parts: Part) -> Reply:
+        return answer_reply(kb, best, [best], "", parts=list(parts), unsure=False)
+
+    plain = shown(Part("answer", "", note.answer), Part("point:1", "", note.key_points[0]))
+    assert plain.disclaimer == "" and DISCLAIMER not in plain.text
+    costs = shown(Part("section:1", "Rough costs", "About $500 a month."))
+    assert costs.disclaimer == ""
+    rules = shown(Part("answer", "", note.answer), Part("point:2", "", note.key_points[1]))
+    assert rules.disclaimer == DISCLAIMER and DISCLAIMER in rules.text
+    whole = answer_reply(kb, best, [best], "", unsure=False)  # the whole note shows every key point
+    assert whole.disclaimer == DISCLAIMER
