@@ -19,10 +19,17 @@ _GREETING = re.compile(
     r"(hi|hello|hey|heya|hiya|howdy|yo|greetings|good (morning|afternoon|evening|day))"
     r"( there| all| everyone| bot| outsourcebot)?"
 )
+_PRAISE = (
+    r"((that|this|it)( is|'s|s| was)?|thats|very|really|super|so|most)? ?"
+    r"(very |really |super |so |most )?(helpful|useful|clear|handy|perfect|great|brilliant|awesome|spot on)"
+    r"|(that|this|it) (helps|helped)( a lot| loads)?"
+)
+"""Praise of the last answer ("that's helpful", "very useful", "that helped"): thanks, not a question."""
 _THANKS = re.compile(
     r"((ok|okay|great|cool|perfect|awesome|nice|brilliant|got it|oh),? )?"
-    rf"({'|'.join(THANKS)})"
+    rf"(({'|'.join(THANKS)})"
     r"( a lot| so much| very much| again| for (the|your) help| for that| a bunch)?( bot| mate)?"
+    rf"( ({_PRAISE}))?|({_PRAISE})( ({'|'.join(THANKS)}))?)"
     r"(,? (bye|goodbye|bye bye|see you|see ya|cya))?"
 )
 _ACKNOWLEDGEMENT = re.compile(

@@ -19,7 +19,20 @@ def test_greetings_get_the_help_text_and_are_not_recorded(core: Core, text: str)
     assert core.store.count("questions") == 0 and core.store.count("unanswered") == 0
 
 
-@pytest.mark.parametrize("text", ["thanks!", "ok thanks", "thank you", "cheers", "Thanks a lot!"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thanks!",
+        "ok thanks",
+        "thank you",
+        "cheers",
+        "Thanks a lot!",
+        "thanks thats helpful",
+        "Thanks, that is really useful!",
+        "very helpful",
+        "that helped a lot, thanks",
+    ],
+)
 async def test_thanks_get_you_are_welcome(core: Core, text: str) -> None:
     for reply in (core.answer(Message(text, "u", "thanks")), await core.handle(Message(text, "u", "thanks-async"))):
         assert reply.kind == "thanks" and reply.text.startswith("You're welcome")
@@ -38,6 +51,9 @@ def test_acknowledgements_are_not_questions(core: Core, text: str) -> None:
     ("text", "kind"),
     [
         ("hi, how do I hire a VA?", None),
+        ("is it helpful to hire a VA", None),
+        ("that helps with payroll?", None),
+        ("how useful is a VA", None),
         ("thanks for the NDA tip, what about IP?", None),
         ("good morning", "greeting"),
         ("thank you so much", "thanks"),
