@@ -13,6 +13,7 @@ import pytest
 
 from bot.conversation.core import Core
 from bot.messages import Message, Reply
+from bot.search import asks
 from bot.search.followup import TOPIC_FLOOR, depends_on_topic, follow_topic
 from bot.search.grounding import Vocabulary
 from bot.search.index import LoadedIndex
@@ -55,6 +56,7 @@ INDEX = cast(
         ),
         chunks=[SimpleNamespace(note_id=note, kind="title", text=title) for note, title in TITLES.items()],
         note_question_chunks={note: [i] for i, note in enumerate(TITLES)},
+        passage_entries={},  # no passage answers an `Ask` here: the other rules decide (see ASKED below)
     ),
 )
 
@@ -304,3 +306,82 @@ def test_a_note_the_chat_comes_back_to_is_not_resent_from_its_start(real_core: C
     assert first.sources[0].id == again.sources[0].id == "virtual-assistants"
     assert other.sources[0].id == "crossing-the-chasm"
     assert again.body != first.body and not paragraphs(first) & paragraphs(again)
+
+
+ASKED_CHUNKS = [
+    ("va", "point:1", "Where to look: Upwork and Fiverr, or referrals from other owners."),
+    ("va", "point:2", "Cost: budget for hourly rates of about $5-15 an hour offshore."),
+    ("va", "section:3", "how much should I offer a VA"),  # a section's own question
+    ("insurance", "answer", "Professional indemnity cover pays when a client says your advice cost them money."),
+    ("market", "answer", "The main places to find freelancers are Upwork and Fiverr."),
+    (
+        "contracts-and-ip",
+        "point:0",
+        "IP: the freelancer assigns all rights once paid, so the business owns the work after.",
+    ),
+]
+ASKED_INDEX = cast(
+    LoadedIndex,
+    SimpleNamespace(
+        vocabulary=Vocabulary(
+            [*((note, text) for note, _, text in ASKED_CHUNKS), *((n, t) for n, t in TITLES.items())]
+        ),
+        chunks=[SimpleNamespace(note_id=note, part=part, text=text) for note, part, text in ASKED_CHUNKS],
+        note_question_chunks=INDEX.note_question_chunks,
+        passage_entries={
+            note: [(i, part, text.endswith("VA")) for i, (n, part, text) in enumerate(ASKED_CHUNKS) if n == note]
+            for note, _, _ in ASKED_CHUNKS
+        },
+    ),
+)
+"""Notes whose passages answer what a follow-up asks (`bot.search.asks.ASKS`): the VA note has prices
+and says where to look, the insurance note neither, the marketplaces note says where, the contracts note
+who owns the work."""
+
+
+@pytest.mark.parametrize(
+    ("text", "ask"),
+    [
+        ("how much should I budget for it", "cost"),
+        ("roughly what would an agency like that charge me", "cost"),
+        ("where do i find one?", "where"),
+        ("and who owns it after?", "ownership"),
+        ("who owns the logo I paid for", "ownership"),  # ownership before cost
+        ("and once we own it, then what?", None),  # owning a market is not a question of who owns the work
+        ("how would I know if we're in one", None),
+    ],
+)
+def test_what_a_follow_up_asks(text: str, ask: str | None) -> None:
+    found = asks.what_is_asked(text)
+    assert (found.name if found else None) == ask
+
+
+def test_answering_parts_reads_passages_and_sections_own_questions() -> None:
+    assert asks.answering_parts(asks.COST, "va", ASKED_INDEX) == ["point:2", "section:3"]
+    assert asks.answering_parts(asks.WHERE, "va", ASKED_INDEX) == ["point:1"]
+    assert asks.answering_parts(asks.COST, "insurance", ASKED_INDEX) == [], "'cost them money' is no price"
+
+
+def test_a_cost_follow_up_stays_on_a_topic_with_prices_and_leads_with_them() -> None:
+    topic = cand("va", 0.9, passages=(("answer", 0.6), ("point:0", 0.5), ("point:2", 0.3)))
+    own = [cand("pricing", 0.7), cand("va", 0.3)]
+    ranked, kept = follow_topic("how much should I budget for it", "va", own, [topic], ASKED_INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "va"
+    assert [p for p, _ in ranked[0].passages[:2]] == ["point:2", "section:3"], "its prices lead"
+
+
+def test_a_where_follow_up_on_a_topic_that_never_says_where_goes_to_the_note_that_does() -> None:
+    topic = cand("insurance", 0.9, passages=(("answer", 0.6),))
+    own = [cand("chasm", 0.3), cand("market", 0.25)]  # neither confident: the best with a "where" passage
+    ranked, kept = follow_topic("where do i find one?", "insurance", own, [topic], ASKED_INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "market" and ranked[0].passage == "answer"
+    stays = cand("va", 0.9, passages=(("answer", 0.6), ("point:1", 0.2)))
+    ranked, kept = follow_topic("where do i find one?", "va", own, [stays], ASKED_INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "va" and ranked[0].passage == "point:1", "the topic's own 'where to look'"
+
+
+def test_an_ownership_follow_up_reaching_no_note_goes_to_the_contracts_note() -> None:
+    topic = cand("pricing", 0.9, passages=(("answer", 0.6),))
+    own = [cand("chasm", 0.3)]
+    ranked, kept = follow_topic("and who owns it after?", "pricing", own, [topic], ASKED_INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "contracts-and-ip" and ranked[0].passage == "point:0"

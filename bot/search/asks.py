@@ -1,0 +1,102 @@
+"""What a follow-up asks of the topic's subject (a price, where to find one, who owns the work), and what answers it.
+
+"how much should I budget for it" after a note on virtual assistants asks the price of one: the
+note's point with hourly rates answers it, its opening does not. `bot.search.followup` uses these to
+keep the topic, led by such a passage, or to hand the follow-up to a note that has one. A passage
+answers when its text says so (a price with its unit, "where to look", who owns the work), or when
+it is a section whose own questions (`? ...` lines) ask it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from bot.search.index import LoadedIndex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Something a follow-up asks about the topic's subject, and how to tell a passage that answers it.
+
+    Attributes:
+        name: What is asked ("cost"), for logs and tests.
+        question: Matches a message that asks it ("how much should I budget for it").
+        answer: Matches a passage that answers it (a price with its unit, "charge a monthly retainer").
+        home: The note that answers it whatever the subject ("" for none): the follow-up goes there
+            when neither the topic's note nor a note the message reaches has a passage answering it.
+        hand_off: When the topic's note has no passage answering, the follow-up goes to a note that
+            has one; when False, the other rules of `follow_topic` decide.
+    """
+
+    name: str
+    question: re.Pattern[str]
+    answer: re.Pattern[str]
+    home: str = ""
+    hand_off: bool = True
+
+
+COST = Ask(
+    "cost",
+    re.compile(
+        r"\bhow much\b|\b(costs?|price[sd]?|pricing|charges?|charging|budget|rates?|fees?|afford|expensive|cheap)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(hourly|daily|day)( bill)? rates?\b|\brates? (are|run|start|of about|from)\b"
+        r"|[$£€]\s?\d[\d,.]*k?\s*(?:(?:-|–|to)\s*[$£€]?\d[\d,.]*k?\s*)?(?:an?|per)\s+(hour|month|word|article|day|project|year)\b"
+        r"|\bcharges? (a|an|by|per|for)\b|\bmonthly (fee|retainer)\b|\bcosts? (about|around|roughly|from|between)\b"
+        r"|\bruns? about [$£€]",
+        re.IGNORECASE,
+    ),
+    hand_off=False,  # no price in the topic's note: pricing, or the topic when pricing never names it
+)
+"""A cost question ("how do they usually charge") stays on a topic whose note has prices, led by them."""
+WHERE = Ask(
+    "where",
+    re.compile(
+        r"\bwhere\b.*\b(find|get|hire|look|search|source)\b|\b(find|finding) (one|them|someone|a good)\b", re.IGNORECASE
+    ),
+    re.compile(
+        r"\bwhere to (look|find|start looking)\b|\bplaces to (find|look)\b"
+        r"|\b(find|hire|look for|recruit)\w* (\w+ ){0,2}(on|through|via) [A-Z]|\breferrals from (other|your|fellow)\b"
+    ),
+    home="freelance-marketplaces",
+)
+""""where do I find one?" is answered by a passage that says where to look, else by the note that does."""
+OWNERSHIP = Ask(
+    "ownership",
+    re.compile(
+        r"\bwho (owns|will own|would own|gets to own)\b|\b(do|does|will) (i|we|they|he|she) own\b|\bownership\b"
+        r"|\bcopyright\b|\bintellectual property\b|\bown the (rights|copyright|code|design|files|work)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\bown(s|ing|ership)?\b (the|it|what|everything|all)\b|\bownership\b|\bcopyright\b"
+        r"|\bintellectual property\b|\bassign(s|ed|ment)?\b",
+        re.IGNORECASE,
+    ),
+    home="contracts-and-ip",
+)
+""""and who owns it after?" is answered by a passage on ownership, else by the contracts note."""
+ASKS = (OWNERSHIP, WHERE, COST)
+"""Checked in this order: "who owns the logo I paid for" asks about ownership, not the price."""
+
+
+def what_is_asked(text: str) -> Ask | None:
+    """The first of `ASKS` a message asks ("how much?": `COST`), or None."""
+    return next((ask for ask in ASKS if ask.question.search(text)), None)
+
+
+def answering_parts(ask: Ask, note_id: str, index: LoadedIndex) -> list[str]:
+    """The parts of a note that answer `ask`, in note order: their text matches, or a section's own question asks it."""
+    chunks = index.chunks
+    found: list[str] = []
+    for position, part, own_question in index.passage_entries.get(note_id, []):
+        pattern = ask.question if own_question else ask.answer
+        if part not in found and pattern.search(chunks[position].text):
+            found.append(part)
+    return found
