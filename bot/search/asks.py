@@ -3,8 +3,7 @@
 "how much should I budget for it" after a note on virtual assistants asks the price of one: the
 note's point with hourly rates answers it, its opening does not. `bot.search.followup` uses these to
 keep the topic, led by such a passage, or to hand the follow-up to a note that has one. A passage
-answers when its text says so (a price with its unit, "where to look", who owns the work), or when
-it is a section whose own questions (`? ...` lines) ask it.
+answers when its text says so (a price with its unit, "where to look", who owns the work).
 """
 
 from __future__ import annotations
@@ -92,11 +91,14 @@ def what_is_asked(text: str) -> Ask | None:
 
 
 def answering_parts(ask: Ask, note_id: str, index: LoadedIndex) -> list[str]:
-    """The parts of a note that answer `ask`, in note order: their text matches, or a section's own question asks it."""
+    """The parts of a note whose text answers `ask`, in note order.
+
+    Sections' own questions are left aside: "where do I find a platform's current fees" asks about
+    fees, not where to find anyone.
+    """
     chunks = index.chunks
     found: list[str] = []
     for position, part, own_question in index.passage_entries.get(note_id, []):
-        pattern = ask.question if own_question else ask.answer
-        if part not in found and pattern.search(chunks[position].text):
+        if not own_question and part not in found and ask.answer.search(chunks[position].text):
             found.append(part)
     return found

@@ -311,7 +311,7 @@ def test_a_note_the_chat_comes_back_to_is_not_resent_from_its_start(real_core: C
 ASKED_CHUNKS = [
     ("va", "point:1", "Where to look: Upwork and Fiverr, or referrals from other owners."),
     ("va", "point:2", "Cost: budget for hourly rates of about $5-15 an hour offshore."),
-    ("va", "section:3", "how much should I offer a VA"),  # a section's own question
+    ("va", "section:3", "how much should I offer a VA"),  # a section's own question: no passage
     ("insurance", "answer", "Professional indemnity cover pays when a client says your advice cost them money."),
     ("market", "answer", "The main places to find freelancers are Upwork and Fiverr."),
     (
@@ -356,8 +356,8 @@ def test_what_a_follow_up_asks(text: str, ask: str | None) -> None:
     assert (found.name if found else None) == ask
 
 
-def test_answering_parts_reads_passages_and_sections_own_questions() -> None:
-    assert asks.answering_parts(asks.COST, "va", ASKED_INDEX) == ["point:2", "section:3"]
+def test_answering_parts_reads_the_passages_texts() -> None:
+    assert asks.answering_parts(asks.COST, "va", ASKED_INDEX) == ["point:2"]
     assert asks.answering_parts(asks.WHERE, "va", ASKED_INDEX) == ["point:1"]
     assert asks.answering_parts(asks.COST, "insurance", ASKED_INDEX) == [], "'cost them money' is no price"
 
@@ -367,7 +367,7 @@ def test_a_cost_follow_up_stays_on_a_topic_with_prices_and_leads_with_them() -> 
     own = [cand("pricing", 0.7), cand("va", 0.3)]
     ranked, kept = follow_topic("how much should I budget for it", "va", own, [topic], ASKED_INDEX, THRESHOLD)
     assert kept and ranked[0].note_id == "va"
-    assert [p for p, _ in ranked[0].passages[:2]] == ["point:2", "section:3"], "its prices lead"
+    assert ranked[0].passage == "point:2", "its prices lead"
 
 
 def test_a_where_follow_up_on_a_topic_that_never_says_where_goes_to_the_note_that_does() -> None:
