@@ -71,8 +71,10 @@ def focused_reply(
         more: The request when the person asks for more of the note ("tell me more"), else None.
         brief: The person asked for the short version: the note's one-line summary.
         unsure: Offer close runners-up as "did you mean" (`answers.is_unsure`).
-        follow_up: The message is about this note, the chat's topic: lead with a passage not shown yet
-            (so does a note this chat was shown earlier).
+        follow_up: The message is about this note, the chat's topic: a passage it showed leads again
+            when the message asks for it (`focus.asked_again`), and a continuation ("and for a blog
+            post?") carries the question before it. Any note this chat was shown leads with a passage
+            not shown yet (`focus.first_answer` reads `shown`).
         not_covered: The not-covered list in service: a subject on it that the question names and
             the note does not cover is named as unanswered above the answer (`unanswered_part`).
         index: The index in service (with `not_covered`).
@@ -95,10 +97,8 @@ def focused_reply(
             closing = render("all_shown", title=note.title)
     else:
         # A note shown earlier in the chat, just now or before another topic, leads with a passage
-        # not read yet: resending what the person has read answers nothing.
-        parts = focus.first_answer(
-            best, note, shown, follow_up=follow_up or bool(shown), question=question, on_topic=follow_up
-        )
+        # not read yet (`shown`): resending what the person has read answers nothing.
+        parts = focus.first_answer(best, note, shown, question=question, on_topic=follow_up)
         if all(p.name in shown for p in parts):
             # Asked again for what was shown (`focus.asked_again`), or nothing left to show: said
             # once more, briefly, and marked as such.

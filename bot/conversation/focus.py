@@ -324,7 +324,6 @@ def first_answer(
     note: KnowledgeNote,
     shown: frozenset[str] = frozenset(),
     budget: int = WORD_BUDGET,
-    follow_up: bool = False,
     question: str = "",
     on_topic: bool = False,
 ) -> list[Part]:
@@ -335,13 +334,14 @@ def first_answer(
     When the lead passage is a key point or section, the opening answer is left for "more":
     it answers the note's general question, not this one. Points already `shown` in the
     conversation are not offered again (the lead passage is, when it is what was asked).
-    A `follow_up` on the note just shown ("how would I know if we're in one") is led by the
-    best-matching passage not shown yet: resending what the person just read answers nothing, unless
-    the follow-up, `on_topic` (about the note just shown), asks for a passage it showed (`asked_again`).
+    A question on a note the chat was shown, just now ("how would I know if we're in one") or before
+    another topic, is led by the best-matching passage not shown yet when its usual lead was shown:
+    resending what the person read answers nothing, unless the question, `on_topic` (about the note
+    just shown), asks for a passage it showed (`asked_again`).
     """
     passages = ranked_passages(candidate, note, question)
     lead = lead_passage(candidate, note, question)
-    if follow_up and lead in shown:
+    if lead in shown:
         fresh = [name for name, _ in passages if name not in shown and part_of(note, name) is not None]
         again = asked_again(note, question, shown, fresh) if on_topic else None
         lead = again or (fresh[0] if fresh else lead)

@@ -207,11 +207,11 @@ def test_a_follow_up_asking_for_a_passage_already_shown_gets_it_again(va_folder:
     asked = Candidate("va", 1, 1, 1, 0, (("answer", 0.6), ("point:2", 0.5), ("section:1", 0.4), ("point:3", 0.3)))
     question = "and what about bank passwords?"
     assert focus.asked_again(note, question, shown, ["point:1", "point:2", "point:3"]) == "section:1"
-    parts = focus.first_answer(asked, note, shown, follow_up=True, question=question, on_topic=True)
+    parts = focus.first_answer(asked, note, shown, question=question, on_topic=True)
     assert parts[0].name == "section:1", "the red flags name the bank password; no fresh passage does"
     assert not {p.name for p in parts[1:]} & shown, "what follows it is new"
     # Not about the note just shown (a note the chat comes back to): the passage not read yet.
-    assert focus.first_answer(asked, note, shown, follow_up=True, question=question)[0].name == "point:2"
+    assert focus.first_answer(asked, note, shown, question=question)[0].name == "point:2"
     # Words no shown passage uses more than a fresh one: the passage not read yet, as before.
     assert focus.asked_again(note, "how do I onboard them", shown, ["point:2"]) is None
 
