@@ -365,6 +365,37 @@ def follow_topic(
     return _decided("topic closest in context", topic, [mine, *(c for c in own if c.note_id != topic)], True)
 
 
+RIVAL_MARGIN = 0.1
+"""A close runner-up of the chat's last answer takes a follow-up from the topic when its best passage, read in
+its own context, matches this much better than the topic's best passage read in the topic's (`rival_topic`)."""
+
+
+def rival_topic(
+    topic: str, contextual: list[Candidate], rival: str, rival_contextual: list[Candidate]
+) -> tuple[str, list[Candidate]]:
+    """The topic a follow-up is read against: the chat's topic, or the runner-up of a close call that fits it clearly.
+
+    When the last answer was a close call, the person may have meant the runner-up: "how do I know
+    if I'm stuck in it" after flat sales answered by the next new thing, with crossing the chasm a
+    close second, reads as the chasm's (its best passage 0.45 read as "Crossing the chasm: ...",
+    the next new thing's 0.31 read as its own), so the chasm becomes the topic.
+
+    Args:
+        topic: The chat's topic.
+        contextual: The ranking of the message read in the topic's context.
+        rival: The runner-up of the last answer's close call.
+        rival_contextual: The ranking of the message read in the runner-up's context.
+
+    Returns:
+        The topic to follow and the ranking read in its context.
+    """
+    mine, theirs = _in_context(topic, contextual), _in_context(rival, rival_contextual)
+    if theirs is None or theirs.confidence < max(TOPIC_FLOOR, (mine.confidence if mine else 0.0) + RIVAL_MARGIN):
+        return topic, contextual
+    log.debug("follow-up fits %s, the last answer's runner-up, better than the topic %s", rival, topic)
+    return rival, rival_contextual
+
+
 SHORT_CONTINUATION_WORDS = 4
 """A continuation this short ("and on fiverr?", "what about the EU?") asks the last question again about something."""
 

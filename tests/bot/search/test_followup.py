@@ -13,7 +13,7 @@ import pytest
 
 from bot.conversation.core import Core
 from bot.messages import Message, Reply
-from bot.search import asks
+from bot.search import asks, followup
 from bot.search.followup import TOPIC_FLOOR, depends_on_topic, follow_topic
 from bot.search.grounding import Vocabulary
 from bot.search.index import LoadedIndex
@@ -385,3 +385,33 @@ def test_an_ownership_follow_up_reaching_no_note_goes_to_the_contracts_note() ->
     own = [cand("chasm", 0.3)]
     ranked, kept = follow_topic("and who owns it after?", "pricing", own, [topic], ASKED_INDEX, THRESHOLD)
     assert kept and ranked[0].note_id == "contracts-and-ip" and ranked[0].passage == "point:0"
+
+
+def test_a_follow_up_that_clearly_fits_the_last_close_calls_runner_up_switches_to_it() -> None:
+    topic_reading = [cand("moore", 0.6, passages=(("answer", 0.31),))]
+    rival_reading = [cand("chasm", 0.8, passages=(("point:1", 0.31 + followup.RIVAL_MARGIN + 0.01),))]
+    assert followup.rival_topic("moore", topic_reading, "chasm", rival_reading) == ("chasm", rival_reading)
+    close = [cand("chasm", 0.8, passages=(("point:1", 0.31 + followup.RIVAL_MARGIN - 0.01),))]
+    assert followup.rival_topic("moore", topic_reading, "chasm", close) == ("moore", topic_reading), "not clearly"
+    weak = [cand("chasm", 0.8, passages=(("point:1", TOPIC_FLOOR - 0.01),))]
+    assert followup.rival_topic("moore", [], "chasm", weak) == ("moore", []), "too weak to follow at all"
+
+
+def test_a_close_runner_up_is_read_in_context_too() -> None:
+    plan = plan_queries("how would I know?", "The next new thing", rival_title="Crossing the chasm")
+    assert plan.contextual and plan.rival
+    assert plan.texts[plan.own :] == ["The next new thing: how would I know?", "Crossing the chasm: how would I know?"]
+    standalone = plan_queries(
+        "what is the tornado in Moore's books about", "The next new thing", rival_title="Crossing the chasm"
+    )
+    assert not standalone.contextual and not standalone.rival and len(standalone.texts) == 1
+
+
+def test_the_chat_keeps_the_runner_up_of_a_close_call_until_its_next_answer(real_core: Core) -> None:
+    unsure = real_core.answer(Message("how does escrow payment work with freelancers", "rival", "rival"))
+    assert unsure.suggestion_label == "Did you mean"
+    runner_up = real_core.memory.close_call("console", "rival")
+    assert runner_up is not None and runner_up != unsure.sources[0].id
+    assert runner_up in {s.id for s in unsure.suggestions}, "the first 'did you mean' note"
+    sure = real_core.answer(Message("what should i outsource first", "rival", "rival"))
+    assert sure.suggestion_label == "Related topics" and real_core.memory.close_call("console", "rival") is None
