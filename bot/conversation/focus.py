@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from bot.knowledge.notes import KnowledgeNote
 from bot.knowledge.passages import further_sections, sentences
+from bot.search.asks import WHERE
 from bot.search.grounding import content_words, stem
 from bot.search.index import ANSWER_PART, point_part, section_part
 from bot.search.retrieval import Candidate
@@ -260,7 +261,27 @@ def lead_passage(candidate: Candidate, note: KnowledgeNote, question: str = "") 
     if defining is not None:
         return defining  # "what does EOR stand for": the passage that says it, whatever else matched
     lead = _usual_lead(candidate, note, question, passages)
-    return _rare_term_lead(candidate, note, question, lead) or lead
+    lead = _rare_term_lead(candidate, note, question, lead) or lead
+    return _where_lead(note, question, passages, lead) or lead
+
+
+def _where_lead(note: KnowledgeNote, question: str, passages: list[tuple[str, float]], lead: str) -> str | None:
+    """The best-matching passage saying where to look, for a question asking where to find someone, or None.
+
+    "how do I find a good VA" is answered by the VA note's "Where to look" point, not by its opening
+    on what a VA is (`bot.search.asks.WHERE`). None when `lead` says where already, or no passage does.
+    """
+    if not WHERE.question.search(question):
+        return None
+    where = {name for name in part_names(note) if WHERE.answer.search(_part_text(note, name))}
+    if not where or lead in where:
+        return None
+    return next((name for name, _ in passages if name in where), None)
+
+
+def _part_text(note: KnowledgeNote, name: str) -> str:
+    part = part_of(note, name)
+    return " ".join((part.heading, part.text, *part.bullets)) if part else ""
 
 
 RARE_PARTS = 2

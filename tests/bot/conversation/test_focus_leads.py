@@ -90,3 +90,12 @@ def test_a_rare_term_does_not_lift_a_clearly_worse_passage(real_core: Core) -> N
     # A word of the note's title is its subject, not a rare term.
     assert focus.lead_passage(near, note, "virtual assistant for booking?") == "point:0"
     assert focus.lead_passage(near, note, "how do I find a virtual assistant") == "answer"
+
+
+def test_asking_where_to_find_one_is_led_by_the_passage_saying_where(real_core: Core) -> None:
+    # The VA note's opening says what a VA is; its "Where to look" point answers the question.
+    reply = real_core.answer(Message("how do I find a good virtual assistant?", "where", "where"))
+    assert reply.answered and reply.sources[0].id == "virtual-assistants"
+    assert reply.answer.startswith("Where to look:"), reply.answer[:80]
+    what = real_core.answer(Message("what does a virtual assistant do", "where-2", "where-2"))
+    assert not what.answer.startswith("Where to look:"), "a question not asking where keeps its lead"
