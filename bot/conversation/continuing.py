@@ -19,6 +19,7 @@ from bot.knowledge.notes import KnowledgeBase, KnowledgeNote
 from bot.knowledge.passages import sentences
 from bot.messages import Message, Reply, Suggestion
 from bot.replies.render import render
+from bot.search.asks import what_is_asked
 from bot.search.followup import CONTINUING
 from bot.search.index import ANSWER_PART, LoadedIndex
 from bot.search.not_covered import NotCoveredMatcher, asked_subjects
@@ -97,8 +98,14 @@ def focused_reply(
             closing = render("all_shown", title=note.title)
     else:
         # A note shown earlier in the chat, just now or before another topic, leads with a passage
-        # not read yet (`shown`): resending what the person has read answers nothing.
-        parts = focus.first_answer(best, note, shown, question=question, on_topic=follow_up)
+        # not read yet (`shown`): resending what the person has read answers nothing. But a follow-up
+        # asking what only shown passages answer ("how much should I budget for it" once the rates
+        # were shown) asks for them again: not for whatever is left.
+        asked = asked_parts(note, question) if follow_up else []
+        if asked and all(name in shown for name in asked):
+            parts = [p for p in (focus.part_of(note, asked[0]),) if p is not None]
+        else:
+            parts = focus.first_answer(best, note, shown, question=question, on_topic=follow_up)
         if all(p.name in shown for p in parts):
             # Asked again for what was shown (`focus.asked_again`), or nothing left to show: said
             # once more, briefly, and marked as such.
@@ -148,6 +155,19 @@ def unanswered_part(
         return ""
     subject, typed = missing[0]
     return render("partly_covered", uncovered=typed, pointer=subject.pointer)
+
+
+def asked_parts(note: KnowledgeNote, question: str) -> list[str]:
+    """The parts of a note that answer what the question asks (`bot.search.asks`: a price, where to look), in note order."""
+    ask = what_is_asked(question)
+    if ask is None:
+        return []
+    found = []
+    for name in focus.part_names(note):
+        part = focus.part_of(note, name)
+        if part is not None and ask.answer.search(" ".join((part.heading, part.text, *part.bullets))):
+            found.append(name)
+    return found
 
 
 CARRIED_WORDS = 40

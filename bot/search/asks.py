@@ -2,17 +2,19 @@
 
 "how much should I budget for it" after a note on virtual assistants asks the price of one: the
 note's point with hourly rates answers it, its opening does not. `bot.search.followup` uses these to
-keep the topic, led by such a passage, or to hand the follow-up to a note that has one. A passage
-answers when its text says so (a price with its unit, "where to look", who owns the work).
+keep the topic, led by such a passage (`led_by`), or to hand the follow-up to a note that has one
+(`answer_elsewhere`). A passage answers when its text says so (a price with its unit, "where to
+look", who owns the work).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.search.index import LoadedIndex
+from bot.search.retrieval import Candidate
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +62,9 @@ WHERE = Ask(
         r"\bwhere\b.*\b(find|get|hire|look|search|source)\b|\b(find|finding) (one|them|someone|a good)\b", re.IGNORECASE
     ),
     re.compile(
-        r"\bwhere to (look|find|start looking)\b|\bplaces to (find|look)\b"
-        r"|\b(find|hire|look for|recruit)\w* (\w+ ){0,2}(on|through|via) [A-Z]|\breferrals from (other|your|fellow)\b"
+        r"(?i:\bwhere to (look|find|start looking)\b|\bplaces to (find|look)\b|\breferrals from (other|your|fellow)\b)"
+        r"|\b(?i:find|hire|look for|recruit)\w* (\w+ ){0,2}(?i:on|through|via) "
+        r"(?:[A-Z]|(?i:referrals|sourcing|platforms|directories|marketplaces|trade))"  # "through LinkedIn", "via referrals"
     ),
     home="freelance-marketplaces",
 )
@@ -102,3 +105,39 @@ def answering_parts(ask: Ask, note_id: str, index: LoadedIndex) -> list[str]:
         if not own_question and part not in found and ask.answer.search(chunks[position].text):
             found.append(part)
     return found
+
+
+ASKED_LEAD = 0.2
+"""Added to the score of a passage that answers what the follow-up asks (`Ask`), so it leads the reply
+(more than `bot.conversation.focus.WORDS_WEIGHT` can add to another passage)."""
+
+
+def led_by(candidate: Candidate, parts: list[str]) -> Candidate:
+    """The candidate with `parts` first among its passages (scored `ASKED_LEAD` above its best), read as a follow-up."""
+    top = max((score for _, score in candidate.passages), default=0.0)
+    scores = dict(candidate.passages)
+    lifted = [(part, max(top, scores.get(part, 0.0)) + ASKED_LEAD) for part in parts]
+    rest = [(part, score) for part, score in candidate.passages if part not in parts]
+    return replace(candidate, passages=tuple(lifted + rest), peak=0.0)
+
+
+def answer_elsewhere(
+    ask: Ask, topic: str, own: list[Candidate], contextual: list[Candidate], index: LoadedIndex, threshold: float
+) -> Candidate | None:
+    """The note that answers what the topic's note cannot, with its passage that answers it first, or None.
+
+    A note confident on the message alone comes first, then the ask's home note, then the others
+    read in context: "and who owns it after?" after a logo's price barely reaches the manufacturer
+    note (who owns the moulds) and goes to the contracts note, which is about who owns the work.
+    """
+    others = [c for c in [*own, *contextual] if c.note_id != topic]
+    found = {c.note_id: c for c in reversed(others)}  # the first reading of each note wins (the message alone)
+    confident = [c.note_id for c in own if c.note_id != topic and c.confidence >= threshold]
+    home = [ask.home] if ask.home and ask.home != topic and ask.home in index.passage_entries else []
+    rest = [c.note_id for c in contextual if c.note_id != topic] + [c.note_id for c in own if c.note_id != topic]
+    for note_id in dict.fromkeys(confident + home + rest):
+        parts = answering_parts(ask, note_id, index)
+        if parts:
+            chosen = found.get(note_id) or Candidate(note_id, threshold, threshold, threshold, 0.0)
+            return led_by(chosen, parts)
+    return None

@@ -48,7 +48,7 @@ import logging
 import re
 from dataclasses import replace
 
-from bot.search.asks import Ask, answering_parts, what_is_asked
+from bot.search.asks import answer_elsewhere, answering_parts, led_by, what_is_asked
 from bot.search.grounding import content_words
 from bot.search.index import LoadedIndex
 from bot.search.retrieval import SUGGESTION_FLOOR, Candidate
@@ -143,45 +143,6 @@ def depends_on_topic(text: str) -> bool:
 def context_text(title: str, text: str) -> str:
     """The message read in the topic's context, as it is embedded ("Virtual assistants: how much?")."""
     return f"{title}: {text}"
-
-
-# ----- a follow-up's ask answered -----------------------------------------------------------
-
-
-ASKED_LEAD = 0.2
-"""Added to the score of a passage that answers what the follow-up asks (`Ask`), so it leads the reply
-(more than `bot.conversation.focus.WORDS_WEIGHT` can add to another passage)."""
-
-
-def led_by(candidate: Candidate, parts: list[str]) -> Candidate:
-    """The candidate with `parts` first among its passages (scored `ASKED_LEAD` above its best), read as a follow-up."""
-    top = max((score for _, score in candidate.passages), default=0.0)
-    scores = dict(candidate.passages)
-    lifted = [(part, max(top, scores.get(part, 0.0)) + ASKED_LEAD) for part in parts]
-    rest = [(part, score) for part, score in candidate.passages if part not in parts]
-    return replace(candidate, passages=tuple(lifted + rest), peak=0.0)
-
-
-def _answer_elsewhere(
-    ask: Ask, topic: str, own: list[Candidate], contextual: list[Candidate], index: LoadedIndex, threshold: float
-) -> Candidate | None:
-    """The note that answers what the topic's note cannot, with its passage that answers it first.
-
-    A note confident on the message alone comes first, then the ask's home note, then the others
-    read in context: "and who owns it after?" after a logo's price barely reaches the manufacturer
-    note (who owns the moulds) and goes to the contracts note, which is about who owns the work.
-    """
-    others = [c for c in [*own, *contextual] if c.note_id != topic]
-    found = {c.note_id: c for c in reversed(others)}  # the first reading of each note wins (the message alone)
-    confident = [c.note_id for c in own if c.note_id != topic and c.confidence >= threshold]
-    home = [ask.home] if ask.home and ask.home != topic and ask.home in index.passage_entries else []
-    rest = [c.note_id for c in contextual if c.note_id != topic] + [c.note_id for c in own if c.note_id != topic]
-    for note_id in dict.fromkeys(confident + home + rest):
-        parts = answering_parts(ask, note_id, index)
-        if parts:
-            chosen = found.get(note_id) or Candidate(note_id, threshold, threshold, threshold, 0.0)
-            return led_by(chosen, parts)
-    return None
 
 
 def _decided(rule: str, topic: str, ranked: list[Candidate], kept: bool) -> tuple[list[Candidate], bool]:
@@ -312,7 +273,7 @@ def follow_topic(
             return _decided(
                 f"topic answers the {ask.name} asked", topic, [led, *(c for c in own if c.note_id != topic)], True
             )
-        elsewhere = _answer_elsewhere(ask, topic, own, contextual, index, threshold) if ask.hand_off else None
+        elsewhere = answer_elsewhere(ask, topic, own, contextual, index, threshold) if ask.hand_off else None
         if elsewhere is not None:
             # "and who owns it after?" after a logo's price: the note with a passage on ownership.
             rest = [c for c in own if c.note_id != elsewhere.note_id]

@@ -415,3 +415,18 @@ def test_the_chat_keeps_the_runner_up_of_a_close_call_until_its_next_answer(real
     assert runner_up in {s.id for s in unsure.suggestions}, "the first 'did you mean' note"
     sure = real_core.answer(Message("what should i outsource first", "rival", "rival"))
     assert sure.suggestion_label == "Related topics" and real_core.memory.close_call("console", "rival") is None
+
+
+def test_a_price_follow_up_once_the_prices_were_shown_gets_them_again_briefly(real_core: Core) -> None:
+    first, fresh, again = converse(
+        real_core,
+        "fu-cost-again",
+        "what are VA rates in the philippines",
+        "how much should I budget for it?",
+        "so what would it cost me?",
+    )
+    assert {r.sources[0].id for r in (first, fresh, again)} == {"virtual-assistants"}
+    assert "$5-15" in first.body
+    assert fresh.answer.startswith("Paying a fair rate:"), "the note's other passage on price, not read yet"
+    assert again.answer.startswith("Cost:"), "every price shown: the rates again, not whatever is left"
+    assert "as above" in again.body and again.body != first.body, "said again, briefly, and marked as such"
