@@ -94,7 +94,12 @@ def focused_reply(
         parts = [focus.Part(ANSWER_PART, "", focus.one_line(note))]
     elif more is not None:
         parts = more_parts(note, shown, more)
-        if not parts:
+        example = shown_example(note, shown, more)
+        if example is not None:
+            # "give me an example" once the note's example was shown: it again, briefly, not another part.
+            parts = [briefly(example)]
+            closing = render("asked_again", title=note.title)
+        elif not parts:
             closing = render("all_shown", title=note.title)
     else:
         # A note shown earlier in the chat, just now or before another topic, leads with a passage
@@ -160,14 +165,7 @@ def unanswered_part(
 def asked_parts(note: KnowledgeNote, question: str) -> list[str]:
     """The parts of a note that answer what the question asks (`bot.search.asks`: a price, where to look), in note order."""
     ask = what_is_asked(question)
-    if ask is None:
-        return []
-    found = []
-    for name in focus.part_names(note):
-        part = focus.part_of(note, name)
-        if part is not None and ask.answer.search(" ".join((part.heading, part.text, *part.bullets))):
-            found.append(name)
-    return found
+    return [name for name, text in focus.part_texts(note).items() if ask.answer.search(text)] if ask else []
 
 
 CARRIED_WORDS = 40
@@ -248,6 +246,24 @@ def wants_example(request: str) -> bool:
 def wants_application(request: str) -> bool:
     """True for "what does that mean for me", "and for a bakery?": how the note applies to the person."""
     return bool(_FOR_ME.search(request))
+
+
+def shown_example(note: KnowledgeNote, shown: frozenset[str], request: str) -> Part | None:
+    """The note's example when the request asks for one and every example part was shown already, else None.
+
+    "give me an example" after "tell me more" showed the example is not answered by the note's next
+    part ("How far to trust the price ranges"), which is no example.
+    """
+    if not wants_example(request):
+        return None
+    examples = [
+        part
+        for name in focus.part_names(note)
+        if (part := focus.part_of(note, name)) is not None and re.search(r"example", part.heading, re.IGNORECASE)
+    ]
+    if not examples or any(part.name not in shown for part in examples):
+        return None
+    return examples[0]
 
 
 def more_parts(note: KnowledgeNote, shown: frozenset[str], request: str, budget: int = focus.WORD_BUDGET) -> list[Part]:

@@ -323,7 +323,6 @@ class Core:
         reply.answer_id = self.memory.record(message.platform, message.user, message.chat, text, reply, best)
         if answered and best:
             self.memory.remember(message.platform, message.chat, message.user, best.note_id)
-            # A close call's runner-up may be what the person meant: their next follow-up is read in its context too.
             self.memory.mark_close_call(message.platform, message.chat, runner_up)
         return reply
 

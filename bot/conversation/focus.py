@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from bot.knowledge.notes import KnowledgeNote
 from bot.knowledge.passages import further_sections, sentences
-from bot.search.asks import WHERE
+from bot.search.asks import WHERE, lead_answering
 from bot.search.grounding import content_words, stem
 from bot.search.index import ANSWER_PART, point_part, section_part
 from bot.search.retrieval import Candidate
@@ -91,6 +91,11 @@ def part_names(note: KnowledgeNote) -> list[str]:
     return names
 
 
+def part_texts(note: KnowledgeNote) -> dict[str, str]:
+    """Each part's words as shown (heading, prose, bullets), by part name, in reading order."""
+    return {name: " ".join((p.heading, p.text, *p.bullets)) for name in part_names(note) if (p := part_of(note, name))}
+
+
 def part_of(note: KnowledgeNote, name: str) -> Part | None:
     """The part of a note a passage name stands for, or None when the note has no such part."""
     kind, _, number = name.partition(":")
@@ -147,13 +152,7 @@ def _part_terms(note: KnowledgeNote) -> dict[str, tuple[set[str], int]]:
 
 
 def _compute_part_terms(note: KnowledgeNote) -> dict[str, tuple[set[str], int]]:
-    terms = {}
-    for name in part_names(note):
-        part = part_of(note, name)
-        if part is not None:
-            text = " ".join((part.heading, part.text, *part.bullets))
-            terms[name] = (_terms(text), part.words)
-    return terms
+    return {name: (_terms(text), len(text.split())) for name, text in part_texts(note).items()}
 
 
 def word_shares(note: KnowledgeNote, question: str) -> dict[str, float]:
@@ -253,7 +252,8 @@ def lead_passage(candidate: Candidate, note: KnowledgeNote, question: str = "") 
     A question that is essentially the note's own general question (its best chunk, the title or one
     of the note's `questions:`, matches `QUESTION_LEAD_MARGIN` better than any passage) is led by the
     opening answer, which is written for exactly that question. Passages are compared by `ranked_passages` when the `question` is given; a question asking what an
-    abbreviation stands for is led by the passage that spells it out.
+    abbreviation stands for is led by the passage that spells it out, and one asking where to find
+    someone by a passage saying where to look ("how do I find a good VA": not what a VA is).
     """
     passages = ranked_passages(candidate, note, question)
     abbreviation = spelled_out(question)
@@ -262,26 +262,7 @@ def lead_passage(candidate: Candidate, note: KnowledgeNote, question: str = "") 
         return defining  # "what does EOR stand for": the passage that says it, whatever else matched
     lead = _usual_lead(candidate, note, question, passages)
     lead = _rare_term_lead(candidate, note, question, lead) or lead
-    return _where_lead(note, question, passages, lead) or lead
-
-
-def _where_lead(note: KnowledgeNote, question: str, passages: list[tuple[str, float]], lead: str) -> str | None:
-    """The best-matching passage saying where to look, for a question asking where to find someone, or None.
-
-    "how do I find a good VA" is answered by the VA note's "Where to look" point, not by its opening
-    on what a VA is (`bot.search.asks.WHERE`). None when `lead` says where already, or no passage does.
-    """
-    if not WHERE.question.search(question):
-        return None
-    where = {name for name in part_names(note) if WHERE.answer.search(_part_text(note, name))}
-    if not where or lead in where:
-        return None
-    return next((name for name, _ in passages if name in where), None)
-
-
-def _part_text(note: KnowledgeNote, name: str) -> str:
-    part = part_of(note, name)
-    return " ".join((part.heading, part.text, *part.bullets)) if part else ""
+    return lead_answering(WHERE, question, part_texts(note), [name for name, _ in passages], lead) or lead
 
 
 RARE_PARTS = 2

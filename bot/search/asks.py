@@ -107,6 +107,24 @@ def answering_parts(ask: Ask, note_id: str, index: LoadedIndex) -> list[str]:
     return found
 
 
+def lead_answering(ask: Ask, question: str, texts: dict[str, str], ranked: list[str], lead: str) -> str | None:
+    """The best-ranked part answering `ask` when the question asks it and the usual `lead` does not answer it, or None.
+
+    Args:
+        ask: What may be asked (`WHERE`: "how do I find a good VA" asks where to look).
+        question: The question.
+        texts: The note's parts' texts by name (`bot.conversation.focus.part_texts`).
+        ranked: The part names as ranked for the question, best first.
+        lead: The part that would lead otherwise.
+    """
+    if not ask.question.search(question):
+        return None
+    answering = {name for name, text in texts.items() if ask.answer.search(text)}
+    if not answering or lead in answering:
+        return None
+    return next((name for name in ranked if name in answering), None)
+
+
 ASKED_LEAD = 0.2
 """Added to the score of a passage that answers what the follow-up asks (`Ask`), so it leads the reply
 (more than `bot.conversation.focus.WORDS_WEIGHT` can add to another passage)."""
