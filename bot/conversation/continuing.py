@@ -19,6 +19,7 @@ from bot.knowledge.notes import KnowledgeBase, KnowledgeNote
 from bot.knowledge.passages import sentences
 from bot.messages import Message, Reply, Suggestion
 from bot.replies.render import render
+from bot.search.asks import what_is_asked
 from bot.search.followup import CONTINUING
 from bot.search.index import ANSWER_PART, LoadedIndex
 from bot.search.not_covered import NotCoveredMatcher, asked_subjects
@@ -71,8 +72,10 @@ def focused_reply(
         more: The request when the person asks for more of the note ("tell me more"), else None.
         brief: The person asked for the short version: the note's one-line summary.
         unsure: Offer close runners-up as "did you mean" (`answers.is_unsure`).
-        follow_up: The message is about this note, the chat's topic: lead with a passage not shown yet
-            (so does a note this chat was shown earlier).
+        follow_up: The message is about this note, the chat's topic: a passage it showed leads again
+            when the message asks for it (`focus.asked_again`), and a continuation ("and for a blog
+            post?") carries the question before it. Any note this chat was shown leads with a passage
+            not shown yet (`focus.first_answer` reads `shown`).
         not_covered: The not-covered list in service: a subject on it that the question names and
             the note does not cover is named as unanswered above the answer (`unanswered_part`).
         index: The index in service (with `not_covered`).
@@ -91,14 +94,23 @@ def focused_reply(
         parts = [focus.Part(ANSWER_PART, "", focus.one_line(note))]
     elif more is not None:
         parts = more_parts(note, shown, more)
-        if not parts:
+        example = shown_example(note, shown, more)
+        if example is not None:
+            # "give me an example" once the note's example was shown: it again, briefly, not another part.
+            parts = [briefly(example)]
+            closing = render("asked_again", title=note.title)
+        elif not parts:
             closing = render("all_shown", title=note.title)
     else:
         # A note shown earlier in the chat, just now or before another topic, leads with a passage
-        # not read yet: resending what the person has read answers nothing.
-        parts = focus.first_answer(
-            best, note, shown, follow_up=follow_up or bool(shown), question=question, on_topic=follow_up
-        )
+        # not read yet (`shown`): resending what the person has read answers nothing. But a follow-up
+        # asking what only shown passages answer ("how much should I budget for it" once the rates
+        # were shown) asks for them again: not for whatever is left.
+        asked = asked_parts(note, question) if follow_up else []
+        if asked and all(name in shown for name in asked):
+            parts = [p for p in (focus.part_of(note, asked[0]),) if p is not None]
+        else:
+            parts = focus.first_answer(best, note, shown, question=question, on_topic=follow_up)
         if all(p.name in shown for p in parts):
             # Asked again for what was shown (`focus.asked_again`), or nothing left to show: said
             # once more, briefly, and marked as such.
@@ -148,6 +160,12 @@ def unanswered_part(
         return ""
     subject, typed = missing[0]
     return render("partly_covered", uncovered=typed, pointer=subject.pointer)
+
+
+def asked_parts(note: KnowledgeNote, question: str) -> list[str]:
+    """The parts of a note that answer what the question asks (`bot.search.asks`: a price, where to look), in note order."""
+    ask = what_is_asked(question)
+    return [name for name, text in focus.part_texts(note).items() if ask.answer.search(text)] if ask else []
 
 
 CARRIED_WORDS = 40
@@ -228,6 +246,24 @@ def wants_example(request: str) -> bool:
 def wants_application(request: str) -> bool:
     """True for "what does that mean for me", "and for a bakery?": how the note applies to the person."""
     return bool(_FOR_ME.search(request))
+
+
+def shown_example(note: KnowledgeNote, shown: frozenset[str], request: str) -> Part | None:
+    """The note's example when the request asks for one and every example part was shown already, else None.
+
+    "give me an example" after "tell me more" showed the example is not answered by the note's next
+    part ("How far to trust the price ranges"), which is no example.
+    """
+    if not wants_example(request):
+        return None
+    examples = [
+        part
+        for name in focus.part_names(note)
+        if (part := focus.part_of(note, name)) is not None and re.search(r"example", part.heading, re.IGNORECASE)
+    ]
+    if not examples or any(part.name not in shown for part in examples):
+        return None
+    return examples[0]
 
 
 def more_parts(note: KnowledgeNote, shown: frozenset[str], request: str, budget: int = focus.WORD_BUDGET) -> list[Part]:

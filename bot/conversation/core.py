@@ -36,7 +36,7 @@ from bot.search.batcher import MicroBatcher
 from bot.search.embedder import Embedder, make_embedder
 from bot.search.index import LoadedIndex, ensure_index
 from bot.search.queries import QueryPlan, plan_queries, rank_in_context
-from bot.search.retrieval import Candidate
+from bot.search.retrieval import Candidate, close_alternatives
 from bot.search.several import also_asked
 from bot.search.text import MAX_QUESTION_CHARS, MAX_RAW_CHARS, clean_text, has_words, mostly_non_latin, truncate
 from bot.storage.store import Store
@@ -59,6 +59,8 @@ class _Question:
     brief: bool = False
     previous: str | None = None
     """The chat's topic before this message, whether or not the message depends on it."""
+    rival: str | None = None
+    """The runner-up of the chat's last answer when it was a close call (`Memory.close_call`)."""
 
 
 class Core:
@@ -240,8 +242,12 @@ class Core:
         if more_of is not None:
             return _Question(message, text, notice, edition, None, more_of, brief)
         topic = edition.kb.notes.get(previous) if previous else None
-        plan = plan_queries(searched, topic.title if topic else None, edition.abbreviations)
-        return _Question(message, text, notice, edition, plan, None, brief, previous)
+        rival = self.memory.close_call(message.platform, message.chat) if topic else None
+        runner_up = edition.kb.notes.get(rival) if rival else None
+        plan = plan_queries(
+            searched, topic.title if topic else None, edition.abbreviations, runner_up.title if runner_up else None
+        )
+        return _Question(message, text, notice, edition, plan, None, brief, previous, rival if runner_up else None)
 
     def _complete(self, question: _Question, vectors: np.ndarray | None) -> Reply:
         """Everything after embedding: rank, build the reply, record it (a database write)."""
@@ -287,13 +293,15 @@ class Core:
         assert plan is not None
         topic = question.previous if plan.contextual else None
         candidates, kept = rank_in_context(
-            plan, vectors, edition.index, self.mode, self.settings.threshold, topic, edition.not_covered
+            plan, vectors, edition.index, self.mode, self.settings.threshold, topic, edition.not_covered, question.rival
         )
         best = candidates[0] if candidates else None
         answered = best is not None and (kept or best.confidence >= self.settings.threshold)
         if answered and best:
             # A topic kept for a follow-up is the person's own thread: no "did you mean" under it.
             unsure = not kept and answers.is_unsure(candidates, self.settings.threshold)
+            close = [c for c in close_alternatives(candidates) if c.note_id != best.note_id] if unsure else []
+            runner_up = close[0].note_id if close else None
             # Another question on the note just shown: what it already showed is not sent again.
             follow_up = question.previous == best.note_id
             reply = focused_reply(
@@ -315,6 +323,7 @@ class Core:
         reply.answer_id = self.memory.record(message.platform, message.user, message.chat, text, reply, best)
         if answered and best:
             self.memory.remember(message.platform, message.chat, message.user, best.note_id)
+            self.memory.mark_close_call(message.platform, message.chat, runner_up)
         return reply
 
     def _also_asked(

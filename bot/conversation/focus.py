@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from bot.knowledge.notes import KnowledgeNote
 from bot.knowledge.passages import further_sections, sentences
+from bot.search.asks import WHERE, lead_answering
 from bot.search.grounding import content_words, stem
 from bot.search.index import ANSWER_PART, point_part, section_part
 from bot.search.retrieval import Candidate
@@ -90,6 +91,11 @@ def part_names(note: KnowledgeNote) -> list[str]:
     return names
 
 
+def part_texts(note: KnowledgeNote) -> dict[str, str]:
+    """Each part's words as shown (heading, prose, bullets), by part name, in reading order."""
+    return {name: " ".join((p.heading, p.text, *p.bullets)) for name in part_names(note) if (p := part_of(note, name))}
+
+
 def part_of(note: KnowledgeNote, name: str) -> Part | None:
     """The part of a note a passage name stands for, or None when the note has no such part."""
     kind, _, number = name.partition(":")
@@ -146,13 +152,7 @@ def _part_terms(note: KnowledgeNote) -> dict[str, tuple[set[str], int]]:
 
 
 def _compute_part_terms(note: KnowledgeNote) -> dict[str, tuple[set[str], int]]:
-    terms = {}
-    for name in part_names(note):
-        part = part_of(note, name)
-        if part is not None:
-            text = " ".join((part.heading, part.text, *part.bullets))
-            terms[name] = (_terms(text), part.words)
-    return terms
+    return {name: (_terms(text), len(text.split())) for name, text in part_texts(note).items()}
 
 
 def word_shares(note: KnowledgeNote, question: str) -> dict[str, float]:
@@ -252,7 +252,8 @@ def lead_passage(candidate: Candidate, note: KnowledgeNote, question: str = "") 
     A question that is essentially the note's own general question (its best chunk, the title or one
     of the note's `questions:`, matches `QUESTION_LEAD_MARGIN` better than any passage) is led by the
     opening answer, which is written for exactly that question. Passages are compared by `ranked_passages` when the `question` is given; a question asking what an
-    abbreviation stands for is led by the passage that spells it out.
+    abbreviation stands for is led by the passage that spells it out, and one asking where to find
+    someone by a passage saying where to look ("how do I find a good VA": not what a VA is).
     """
     passages = ranked_passages(candidate, note, question)
     abbreviation = spelled_out(question)
@@ -260,7 +261,8 @@ def lead_passage(candidate: Candidate, note: KnowledgeNote, question: str = "") 
     if defining is not None:
         return defining  # "what does EOR stand for": the passage that says it, whatever else matched
     lead = _usual_lead(candidate, note, question, passages)
-    return _rare_term_lead(candidate, note, question, lead) or lead
+    lead = _rare_term_lead(candidate, note, question, lead) or lead
+    return lead_answering(WHERE, question, part_texts(note), [name for name, _ in passages], lead) or lead
 
 
 RARE_PARTS = 2
@@ -324,7 +326,6 @@ def first_answer(
     note: KnowledgeNote,
     shown: frozenset[str] = frozenset(),
     budget: int = WORD_BUDGET,
-    follow_up: bool = False,
     question: str = "",
     on_topic: bool = False,
 ) -> list[Part]:
@@ -335,13 +336,14 @@ def first_answer(
     When the lead passage is a key point or section, the opening answer is left for "more":
     it answers the note's general question, not this one. Points already `shown` in the
     conversation are not offered again (the lead passage is, when it is what was asked).
-    A `follow_up` on the note just shown ("how would I know if we're in one") is led by the
-    best-matching passage not shown yet: resending what the person just read answers nothing, unless
-    the follow-up, `on_topic` (about the note just shown), asks for a passage it showed (`asked_again`).
+    A question on a note the chat was shown, just now ("how would I know if we're in one") or before
+    another topic, is led by the best-matching passage not shown yet when its usual lead was shown:
+    resending what the person read answers nothing, unless the question, `on_topic` (about the note
+    just shown), asks for a passage it showed (`asked_again`).
     """
     passages = ranked_passages(candidate, note, question)
     lead = lead_passage(candidate, note, question)
-    if follow_up and lead in shown:
+    if lead in shown:
         fresh = [name for name, _ in passages if name not in shown and part_of(note, name) is not None]
         again = asked_again(note, question, shown, fresh) if on_topic else None
         lead = again or (fresh[0] if fresh else lead)

@@ -38,6 +38,7 @@ class Memory:
         self._topics_lock = threading.Lock()  # worker threads remember topics while /forget walks them
         self._shown: OrderedDict[tuple[str, str], dict[str, frozenset[str]]] = OrderedDict()
         self._asked: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._close_calls: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     def record(
         self, platform: str, user: str, chat: str, text: str, reply: Reply, best: Candidate | None
@@ -109,6 +110,21 @@ class Memory:
             while len(self._asked) > TOPIC_CACHE_SIZE:
                 self._asked.popitem(last=False)
 
+    def close_call(self, platform: str, chat: str) -> str | None:
+        """The runner-up of the chat's last answer when that answer was a close call, else None."""
+        with self._topics_lock:
+            return self._close_calls.get((platform, chat))
+
+    def mark_close_call(self, platform: str, chat: str, runner_up: str | None) -> None:
+        """Keep the runner-up of the answer just given when it was a close call; None clears it (in memory only)."""
+        key = (platform, chat)
+        with self._topics_lock:
+            self._close_calls.pop(key, None)
+            if runner_up is not None:
+                self._close_calls[key] = runner_up
+                while len(self._close_calls) > TOPIC_CACHE_SIZE:
+                    self._close_calls.popitem(last=False)
+
     def cached_topic(self, platform: str, chat: str) -> str | None:
         """The chat's topic if it is in memory (no database read), else None."""
         with self._topics_lock:
@@ -142,6 +158,8 @@ class Memory:
                 del self._shown[key]
             for key in [k for k in self._asked if k[0] == platform]:
                 del self._asked[key]
+            for key in [k for k in self._close_calls if k[0] == platform]:
+                del self._close_calls[key]
         return count
 
     def rate(self, answer_id: str, platform: str, user: str, rating: int) -> RatingOutcome | Literal[False] | None:

@@ -11,6 +11,13 @@ topic's note matches that reading better than any note matches the message alone
 note answers, with its passage that fits the new question. What keeps the topic from swallowing
 what is not about it:
 
+- a follow-up that asks the price, where to find one or who owns the work (`bot.search.asks`),
+  naming no subject another note answers confidently, stays on the topic when the topic's note
+  has a passage answering it, and leads with it ("roughly what would an agency like that charge
+  me" after outsourcing sales); when it has none, "where" and "who owns" go to the note that
+  does (a note confident alone, the ask's home note, then the notes read in context), and a
+  price question is left to the rules below (the pricing note, or the topic when pricing never
+  names its subject);
 - a message that names a subject of its own, which another note covers confidently and the topic's
   note does not mention ("do they need insurance?", "who would manage all these people"), goes to
   that other note; so does a short question that names a subject of its own without pointing back
@@ -41,6 +48,7 @@ import logging
 import re
 from dataclasses import replace
 
+from bot.search.asks import answer_elsewhere, answering_parts, led_by, what_is_asked
 from bot.search.grounding import content_words
 from bot.search.index import LoadedIndex
 from bot.search.retrieval import SUGGESTION_FLOOR, Candidate
@@ -137,6 +145,12 @@ def context_text(title: str, text: str) -> str:
     return f"{title}: {text}"
 
 
+def _decided(rule: str, topic: str, ranked: list[Candidate], kept: bool) -> tuple[list[Candidate], bool]:
+    """`follow_topic`'s result, logged with the name of the rule that decided it."""
+    log.debug("follow-up on %s: %s -> %s", topic, rule, ranked[0].note_id if ranked else None)
+    return ranked, kept
+
+
 # ----- the decision -----------------------------------------------------------------------------
 
 
@@ -219,31 +233,51 @@ def follow_topic(
     """
     mine = _in_context(topic, contextual)
     if mine is None:
-        return own, False
+        return _decided("topic not read in context", topic, own, False)
+    ask = what_is_asked(text)
+    answering = answering_parts(ask, topic, index) if ask else []
     if own and own[0].note_id == topic and own[0].confidence >= threshold:
         # Still the topic: its passages ranked for the message read in context, since the message
         # alone ("how would I know if we're in one") says little about which passage it wants.
-        return [replace(own[0], passages=mine.passages, peak=0.0), *own[1:]], False
+        still = replace(own[0], passages=mine.passages, peak=0.0)
+        return _decided(
+            "topic confident alone", topic, [led_by(still, answering) if answering else still, *own[1:]], False
+        )
     if _unrelated(text, topic, own, index):
-        return own, False
+        return _decided("unrelated to the notes", topic, own, False)
+    subjects = _subject_notes(text, topic, index)
     if own and own[0].note_id == topic and own[0].confidence >= SUGGESTION_FLOOR and contextual[0].note_id == topic:
         # Unsure alone but first on its own words, and first again read in context: the person is
         # still on the topic ("how would I know if we've crossed it?" after the chasm: 0.37 alone).
-        log.debug("follow-up kept the topic %s, first alone and in context", topic)
-        return [replace(own[0], passages=mine.passages, peak=0.0), *own[1:]], True
+        first = replace(own[0], passages=mine.passages, peak=0.0)
+        return _decided("topic first alone and in context", topic, [first, *own[1:]], True)
     if _same_question_on(text, topic, index) and mine.confidence >= SUGGESTION_FLOOR and contextual[0].note_id == topic:
         # "and on fiverr?" after a dispute on Upwork: the same question about something the topic's
         # note speaks of, not a new question on the marketplaces note (the topic first in context;
         # "and paying them?" after hiring reads better as a question on paying).
-        log.debug("follow-up kept the topic %s, a continuation on its own words", topic)
-        return [mine, *(c for c in own if c.note_id != topic)], True
-    subjects = _subject_notes(text, topic, index)
+        return _decided(
+            "same question on the topic's words", topic, [mine, *(c for c in own if c.note_id != topic)], True
+        )
     if not points_back(text) and subjects:
         # A short question that names its own subject ("what's the capital of australia") stands alone.
-        return own, False
+        return _decided("own subject, not pointing back", topic, own, False)
     best = next((c for c in own if c.note_id != topic), None)  # the best other note
     if best is not None and best.confidence >= threshold and any(best.note_id in notes for notes in subjects):
-        return own, False
+        return _decided("own subject, confidently another note's", topic, own, False)
+    if ask is not None:
+        # A follow-up that asks something of the topic's subject (it named no subject of its own that
+        # another note answers confidently).
+        if answering:
+            # "roughly what would an agency like that charge me" after outsourcing sales: its prices.
+            led = led_by(mine, answering)
+            return _decided(
+                f"topic answers the {ask.name} asked", topic, [led, *(c for c in own if c.note_id != topic)], True
+            )
+        elsewhere = answer_elsewhere(ask, topic, own, contextual, index, threshold) if ask.hand_off else None
+        if elsewhere is not None:
+            # "and who owns it after?" after a logo's price: the note with a passage on ownership.
+            rest = [c for c in own if c.note_id != elsewhere.note_id]
+            return _decided(f"{ask.name} asked, answered by another note", topic, [elsewhere, *rest], True)
     read = {c.note_id: c.confidence for c in contextual}
     if best is not None and best.note_id in read:
         # Both notes read in context, on one scale: the other note confirmed ("how much does that
@@ -253,15 +287,17 @@ def follow_topic(
         # ("and paying them?" after hiring would open on paying's tax forms, not its answer).
         if best.confidence >= threshold and read[best.note_id] >= read[topic] - CONFIRM_MARGIN:
             if _speaks_of_topic(best.note_id, topic, index):
-                return own, False
+                return _decided("another note confirmed in context", topic, own, False)
             if mine.confidence >= TOPIC_FLOOR:
                 # Close in context but silent on the topic's subject: "it" is the topic ("how much
                 # does it cost?" after fulfilment is not answered by freelance rates).
-                log.debug("follow-up kept the topic %s over %s, which never names it", topic, best.note_id)
-                return [mine, *(c for c in own if c.note_id != topic)], True
+                over = [mine, *(c for c in own if c.note_id != topic)]
+                return _decided(f"topic over {best.note_id}, which never names it", topic, over, True)
         if read[best.note_id] > read[topic]:
             lifted = replace(best, confidence=read[best.note_id])
-            return [lifted, *(c for c in own if c.note_id != best.note_id)], False
+            return _decided(
+                "another note better in context", topic, [lifted, *(c for c in own if c.note_id != best.note_id)], False
+            )
     # The topic's note, read with the topic's title, against the best note for the message alone:
     # "who wrote it?" after the chasm goes to Geoffrey Moore (0.93 alone, the chasm 0.45 in context),
     # "how would I know if we're in one" after the tornado stays (0.57 in context, 0.36 for the best other).
@@ -272,7 +308,7 @@ def follow_topic(
     if best is not None:
         rival = (best.peak or best.confidence) + (TOPIC_MARGIN if best.confidence >= threshold else 0.0)
     if mine.confidence < max(TOPIC_FLOOR, rival):
-        return own, False
+        return _decided("topic not close enough in context", topic, own, False)
     if (
         best is not None
         and best.confidence >= SUGGESTION_FLOOR
@@ -281,10 +317,44 @@ def follow_topic(
     ):
         # "where do I find one?" after customer support: that note never speaks of finding anyone,
         # its title alone drew the message; the note the message's own words reach answers it.
-        log.debug("follow-up on %s asks what only %s speaks of", topic, best.note_id)
-        return [best, *(c for c in own if c.note_id != best.note_id)], True
-    log.debug("follow-up kept the topic %s over %s", topic, best.note_id if best else None)
-    return [mine, *(c for c in own if c.note_id != topic)], True
+        return _decided(
+            f"asks what only {best.note_id} speaks of",
+            topic,
+            [best, *(c for c in own if c.note_id != best.note_id)],
+            True,
+        )
+    return _decided("topic closest in context", topic, [mine, *(c for c in own if c.note_id != topic)], True)
+
+
+RIVAL_MARGIN = 0.1
+"""A close runner-up of the chat's last answer takes a follow-up from the topic when its best passage, read in
+its own context, matches this much better than the topic's best passage read in the topic's (`rival_topic`)."""
+
+
+def rival_topic(
+    topic: str, contextual: list[Candidate], rival: str, rival_contextual: list[Candidate]
+) -> tuple[str, list[Candidate]]:
+    """The topic a follow-up is read against: the chat's topic, or the runner-up of a close call that fits it clearly.
+
+    When the last answer was a close call, the person may have meant the runner-up: "how do I know
+    if I'm stuck in it" after flat sales answered by the next new thing, with crossing the chasm a
+    close second, reads as the chasm's (its best passage 0.45 read as "Crossing the chasm: ...",
+    the next new thing's 0.31 read as its own), so the chasm becomes the topic.
+
+    Args:
+        topic: The chat's topic.
+        contextual: The ranking of the message read in the topic's context.
+        rival: The runner-up of the last answer's close call.
+        rival_contextual: The ranking of the message read in the runner-up's context.
+
+    Returns:
+        The topic to follow and the ranking read in its context.
+    """
+    mine, theirs = _in_context(topic, contextual), _in_context(rival, rival_contextual)
+    if theirs is None or theirs.confidence < max(TOPIC_FLOOR, (mine.confidence if mine else 0.0) + RIVAL_MARGIN):
+        return topic, contextual
+    log.debug("follow-up fits %s, the last answer's runner-up, better than the topic %s", rival, topic)
+    return rival, rival_contextual
 
 
 SHORT_CONTINUATION_WORDS = 4

@@ -13,7 +13,7 @@ import numpy as np
 
 from bot.knowledge.abbreviations import Abbreviations
 from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED_PENALTY, answerability
-from bot.search.followup import context_text, depends_on_topic, follow_topic
+from bot.search.followup import context_text, depends_on_topic, follow_topic, rival_topic
 from bot.search.grounding import content_words, stem
 from bot.search.index import LoadedIndex
 from bot.search.not_covered import NotCoveredMatcher, anchors, decline_not_covered, in_passing
@@ -41,12 +41,15 @@ class QueryPlan:
             topic's context (the message depends on the topic, `bot.search.followup.depends_on_topic`).
         questions: How many of `texts`, at the end, are the message's separate questions (see
             `bot.search.several`); 0 for a message asking one thing.
+        rival: True when the text after the contextual one is the question read in the context of
+            the last answer's close runner-up (`bot.search.followup.rival_topic`).
     """
 
     texts: list[str]
     own: int
     contextual: bool = False
     questions: int = 0
+    rival: bool = False
 
     @property
     def separate(self) -> list[str]:
@@ -54,7 +57,12 @@ class QueryPlan:
         return self.texts[len(self.texts) - self.questions :] if self.questions else []
 
 
-def plan_queries(text: str, previous_title: str | None = None, abbreviations: Abbreviations | None = None) -> QueryPlan:
+def plan_queries(
+    text: str,
+    previous_title: str | None = None,
+    abbreviations: Abbreviations | None = None,
+    rival_title: str | None = None,
+) -> QueryPlan:
     """Decide what to search for a cleaned question.
 
     The question as typed is always searched: "is my VA an employee?" is better
@@ -68,6 +76,8 @@ def plan_queries(text: str, previous_title: str | None = None, abbreviations: Ab
         text: The cleaned question.
         previous_title: Title of the chat's previous topic, if any.
         abbreviations: The abbreviation list in service (default: the shipped one).
+        rival_title: Title of the last answer's close runner-up, if any: a message that depends on
+            the topic is also read in its context.
 
     Returns:
         The plan.
@@ -79,7 +89,10 @@ def plan_queries(text: str, previous_title: str | None = None, abbreviations: Ab
     texts = [asked] if expanded == asked else [asked, expanded]
     own = len(texts)
     if previous_title and depends_on_topic(text):
-        return QueryPlan([*texts, context_text(previous_title, expanded)], own, contextual=True)
+        rival = [context_text(rival_title, expanded)] if rival_title else []
+        return QueryPlan(
+            [*texts, context_text(previous_title, expanded), *rival], own, contextual=True, rival=bool(rival)
+        )
     questions = separate_questions(text)
     return QueryPlan([*texts, *questions], own, questions=len(questions))
 
@@ -122,6 +135,7 @@ def rank_in_context(
     threshold: float,
     topic: str | None,
     not_covered: NotCoveredMatcher | None = None,
+    rival: str | None = None,
 ) -> tuple[list[Candidate], bool]:
     """Rank notes for a planned question, reading it in the chat's topic when it depends on it.
 
@@ -133,6 +147,7 @@ def rank_in_context(
         threshold: The answer threshold.
         topic: The chat's topic (a note id in `index`), or None.
         not_covered: The not-covered list in service (None: none).
+        rival: The last answer's close runner-up, read in context when the plan has its reading.
 
     Returns:
         Candidates, best first, and whether the topic was kept for a follow-up (then its note
@@ -143,6 +158,9 @@ def rank_in_context(
         return own, False
     at = plan.own
     contextual = rank_notes(index, vectors[at], plan.texts[at], "semantic", limit=CONTEXT_DEPTH)
+    if plan.rival and rival is not None:
+        theirs = rank_notes(index, vectors[at + 1], plan.texts[at + 1], "semantic", limit=CONTEXT_DEPTH)
+        topic, contextual = rival_topic(topic, contextual, rival, theirs)
     return follow_topic(plan.texts[0], topic, own, contextual, index, threshold)
 
 

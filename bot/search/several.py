@@ -4,6 +4,12 @@
 is searched as usual and its best note answers (the main question). Each question of the message
 is also searched on its own; one whose own best note is a different note, confident in its own
 right, is offered as "You also asked: <title>" (a topic button, so a press answers it).
+
+Nothing is offered that the person did not ask: a part that only asks someone's view of the rest
+("..., what does moore suggest") or leans on it ("is it worth it?") is part of the one question; a
+part whose note is the one answered adds nothing; and a part that reaches its note only weakly,
+with another note about as close ("what can i do myself": when to outsource 0.52, about this bot
+0.56), asks nothing a button could answer.
 """
 
 from __future__ import annotations
@@ -28,14 +34,24 @@ _SPLIT = re.compile(
     rf"(?<=[.?!])\s+|;\s*|,?\s+(?:and|also|or|plus)\s+(?={QUESTION_WORD})|,\s+(?={QUESTION_WORD})", re.IGNORECASE
 )
 _ASKS = re.compile(rf"^(?:also\s+|and\s+|but\s+|so\s+)?{QUESTION_WORD}", re.IGNORECASE)
+_ASKS_A_VIEW = re.compile(
+    r"^(?:and\s+|so\s+)?(?:what|how)\s+(?:do|does|did|would|should)\s+(?!(?:the|a|an|my|our|your|their)\b)(?:\w+\s+){1,2}"
+    r"(?:say|suggest|think|recommend|advise|do)(?:\s+(?:about|on)\s+(?:it|that|this))?\W*$",
+    re.IGNORECASE,
+)
+"""A part asking only someone's view of the rest ("what does moore suggest", "what would you do"): not a
+question of its own. "What should the contract say" asks what a thing says, and is one."""
+CLEAR_LEAD = 0.1
+"""A part's own best note is offered only when no other note comes within this much of its confidence."""
 
 
 def separate_questions(text: str) -> list[str]:
     """The questions of a message, each as its own text; empty when it asks fewer than two.
 
     A part is a question when it ends with "?" or starts with a question word; a part that only
-    tells the asker's situation ("We sell on Amazon.") is left out, and so is a short one about
-    "that" or "it" ("is it worth it?"), which leans on the rest of the message.
+    tells the asker's situation ("We sell on Amazon.") is left out, and so are a short one about
+    "that" or "it" ("is it worth it?") and one asking only someone's view ("what does moore
+    suggest"), which lean on the rest of the message.
 
     Args:
         text: The cleaned message.
@@ -47,7 +63,10 @@ def separate_questions(text: str) -> list[str]:
     questions = [
         p
         for p in parts
-        if (p.endswith("?") or _ASKS.match(p)) and len(content_words(p)) >= MIN_WORDS and not leans_on_what_was_said(p)
+        if (p.endswith("?") or _ASKS.match(p))
+        and len(content_words(p)) >= MIN_WORDS
+        and not leans_on_what_was_said(p)
+        and not _ASKS_A_VIEW.match(p)
     ]
     return questions if len(questions) >= 2 else []
 
@@ -67,8 +86,9 @@ def also_asked(
         vectors: One embedding per question (zeros in lexical mode).
         index: The loaded index.
         mode: "fused", "semantic" or "lexical".
-        threshold: The answer threshold; a question's note is offered only at or above it, and
-            `LEAD` ahead of the answered note's confidence for that question.
+        threshold: The answer threshold; a question's note is offered only at or above it,
+            `LEAD` ahead of the answered note's confidence for that question and `CLEAR_LEAD` ahead
+            of every other note's.
         answered: The note answering the whole message.
 
     Returns:
@@ -83,7 +103,8 @@ def also_asked(
         if not ranked or ranked[0].confidence < threshold or ranked[0].note_id in seen:
             continue
         main = next((c.confidence for c in ranked if c.note_id == answered), 0.0)
-        if ranked[0].confidence - main >= LEAD:
+        rival = max((c.confidence for c in ranked[1:]), default=0.0)
+        if ranked[0].confidence - main >= LEAD and ranked[0].confidence - rival >= CLEAR_LEAD:
             seen.add(ranked[0].note_id)
             found.append(ranked[0])
             if len(found) == MAX_ALSO_ASKED:

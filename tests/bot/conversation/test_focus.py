@@ -201,17 +201,31 @@ def test_example_request_shows_the_example_section(va_core: Core) -> None:
     assert reply.body.index("Example:") < reply.body.index("wholesale order emails")
 
 
+def test_an_example_asked_for_once_it_was_shown_is_given_again_briefly(va_core: Core, va_folder: Path) -> None:
+    note = _note(va_folder)
+    example = next(n for n in focus.part_names(note) if focus.part_of(note, n).heading == "Example")  # type: ignore[union-attr]
+    assert continuing.shown_example(note, frozenset({"answer", example}), "give me an example") is not None
+    assert continuing.shown_example(note, frozenset({"answer"}), "give me an example") is None, "not shown yet"
+    assert continuing.shown_example(note, frozenset({"answer", example}), "tell me more") is None
+    chat = "example-again"
+    va_core.answer(Message("should I hire a VA", "u", chat))
+    first = va_core.answer(Message("give me an example", "u", chat))
+    again = va_core.answer(Message("give me an example", "u", chat))
+    assert "Example:" in first.body and again.answer.startswith("Example:"), "the example, not the next part"
+    assert "as above" in again.body and again.body != first.body
+
+
 def test_a_follow_up_asking_for_a_passage_already_shown_gets_it_again(va_folder: Path) -> None:
     note = _note(va_folder)
     shown = frozenset({"answer", "point:0", "section:1"})  # the red flags were shown by "tell me more"
     asked = Candidate("va", 1, 1, 1, 0, (("answer", 0.6), ("point:2", 0.5), ("section:1", 0.4), ("point:3", 0.3)))
     question = "and what about bank passwords?"
     assert focus.asked_again(note, question, shown, ["point:1", "point:2", "point:3"]) == "section:1"
-    parts = focus.first_answer(asked, note, shown, follow_up=True, question=question, on_topic=True)
+    parts = focus.first_answer(asked, note, shown, question=question, on_topic=True)
     assert parts[0].name == "section:1", "the red flags name the bank password; no fresh passage does"
     assert not {p.name for p in parts[1:]} & shown, "what follows it is new"
     # Not about the note just shown (a note the chat comes back to): the passage not read yet.
-    assert focus.first_answer(asked, note, shown, follow_up=True, question=question)[0].name == "point:2"
+    assert focus.first_answer(asked, note, shown, question=question)[0].name == "point:2"
     # Words no shown passage uses more than a fresh one: the passage not read yet, as before.
     assert focus.asked_again(note, "how do I onboard them", shown, ["point:2"]) is None
 

@@ -13,6 +13,7 @@ import pytest
 
 from bot.conversation.core import Core
 from bot.messages import Message, Reply
+from bot.search import asks, followup
 from bot.search.followup import TOPIC_FLOOR, depends_on_topic, follow_topic
 from bot.search.grounding import Vocabulary
 from bot.search.index import LoadedIndex
@@ -55,6 +56,7 @@ INDEX = cast(
         ),
         chunks=[SimpleNamespace(note_id=note, kind="title", text=title) for note, title in TITLES.items()],
         note_question_chunks={note: [i] for i, note in enumerate(TITLES)},
+        passage_entries={},  # no passage answers an `Ask` here: the other rules decide (see ASKED below)
     ),
 )
 
@@ -304,3 +306,127 @@ def test_a_note_the_chat_comes_back_to_is_not_resent_from_its_start(real_core: C
     assert first.sources[0].id == again.sources[0].id == "virtual-assistants"
     assert other.sources[0].id == "crossing-the-chasm"
     assert again.body != first.body and not paragraphs(first) & paragraphs(again)
+
+
+ASKED_CHUNKS = [
+    ("va", "point:1", "Where to look: Upwork and Fiverr, or referrals from other owners."),
+    ("va", "point:2", "Cost: budget for hourly rates of about $5-15 an hour offshore."),
+    ("va", "section:3", "how much should I offer a VA"),  # a section's own question: no passage
+    ("insurance", "answer", "Professional indemnity cover pays when a client says your advice cost them money."),
+    ("market", "answer", "The main places to find freelancers are Upwork and Fiverr."),
+    (
+        "contracts-and-ip",
+        "point:0",
+        "IP: the freelancer assigns all rights once paid, so the business owns the work after.",
+    ),
+]
+ASKED_INDEX = cast(
+    LoadedIndex,
+    SimpleNamespace(
+        vocabulary=Vocabulary(
+            [*((note, text) for note, _, text in ASKED_CHUNKS), *((n, t) for n, t in TITLES.items())]
+        ),
+        chunks=[SimpleNamespace(note_id=note, part=part, text=text) for note, part, text in ASKED_CHUNKS],
+        note_question_chunks=INDEX.note_question_chunks,
+        passage_entries={
+            note: [(i, part, text.endswith("VA")) for i, (n, part, text) in enumerate(ASKED_CHUNKS) if n == note]
+            for note, _, _ in ASKED_CHUNKS
+        },
+    ),
+)
+"""Notes whose passages answer what a follow-up asks (`bot.search.asks.ASKS`): the VA note has prices
+and says where to look, the insurance note neither, the marketplaces note says where, the contracts note
+who owns the work."""
+
+
+@pytest.mark.parametrize(
+    ("text", "ask"),
+    [
+        ("how much should I budget for it", "cost"),
+        ("roughly what would an agency like that charge me", "cost"),
+        ("where do i find one?", "where"),
+        ("and who owns it after?", "ownership"),
+        ("who owns the logo I paid for", "ownership"),  # ownership before cost
+        ("and once we own it, then what?", None),  # owning a market is not a question of who owns the work
+        ("how would I know if we're in one", None),
+    ],
+)
+def test_what_a_follow_up_asks(text: str, ask: str | None) -> None:
+    found = asks.what_is_asked(text)
+    assert (found.name if found else None) == ask
+
+
+def test_answering_parts_reads_the_passages_texts() -> None:
+    assert asks.answering_parts(asks.COST, "va", ASKED_INDEX) == ["point:2"]
+    assert asks.answering_parts(asks.WHERE, "va", ASKED_INDEX) == ["point:1"]
+    assert asks.answering_parts(asks.COST, "insurance", ASKED_INDEX) == [], "'cost them money' is no price"
+
+
+def test_a_cost_follow_up_stays_on_a_topic_with_prices_and_leads_with_them() -> None:
+    topic = cand("va", 0.9, passages=(("answer", 0.6), ("point:0", 0.5), ("point:2", 0.3)))
+    own = [cand("pricing", 0.7), cand("va", 0.3)]
+    ranked, kept = follow_topic("how much should I budget for it", "va", own, [topic], ASKED_INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "va"
+    assert ranked[0].passage == "point:2", "its prices lead"
+
+
+def test_a_where_follow_up_on_a_topic_that_never_says_where_goes_to_the_note_that_does() -> None:
+    topic = cand("insurance", 0.9, passages=(("answer", 0.6),))
+    own = [cand("chasm", 0.3), cand("market", 0.25)]  # neither confident: the best with a "where" passage
+    ranked, kept = follow_topic("where do i find one?", "insurance", own, [topic], ASKED_INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "market" and ranked[0].passage == "answer"
+    stays = cand("va", 0.9, passages=(("answer", 0.6), ("point:1", 0.2)))
+    ranked, kept = follow_topic("where do i find one?", "va", own, [stays], ASKED_INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "va" and ranked[0].passage == "point:1", "the topic's own 'where to look'"
+
+
+def test_an_ownership_follow_up_reaching_no_note_goes_to_the_contracts_note() -> None:
+    topic = cand("pricing", 0.9, passages=(("answer", 0.6),))
+    own = [cand("chasm", 0.3)]
+    ranked, kept = follow_topic("and who owns it after?", "pricing", own, [topic], ASKED_INDEX, THRESHOLD)
+    assert kept and ranked[0].note_id == "contracts-and-ip" and ranked[0].passage == "point:0"
+
+
+def test_a_follow_up_that_clearly_fits_the_last_close_calls_runner_up_switches_to_it() -> None:
+    topic_reading = [cand("moore", 0.6, passages=(("answer", 0.31),))]
+    rival_reading = [cand("chasm", 0.8, passages=(("point:1", 0.31 + followup.RIVAL_MARGIN + 0.01),))]
+    assert followup.rival_topic("moore", topic_reading, "chasm", rival_reading) == ("chasm", rival_reading)
+    close = [cand("chasm", 0.8, passages=(("point:1", 0.31 + followup.RIVAL_MARGIN - 0.01),))]
+    assert followup.rival_topic("moore", topic_reading, "chasm", close) == ("moore", topic_reading), "not clearly"
+    weak = [cand("chasm", 0.8, passages=(("point:1", TOPIC_FLOOR - 0.01),))]
+    assert followup.rival_topic("moore", [], "chasm", weak) == ("moore", []), "too weak to follow at all"
+
+
+def test_a_close_runner_up_is_read_in_context_too() -> None:
+    plan = plan_queries("how would I know?", "The next new thing", rival_title="Crossing the chasm")
+    assert plan.contextual and plan.rival
+    assert plan.texts[plan.own :] == ["The next new thing: how would I know?", "Crossing the chasm: how would I know?"]
+    standalone = plan_queries(
+        "what is the tornado in Moore's books about", "The next new thing", rival_title="Crossing the chasm"
+    )
+    assert not standalone.contextual and not standalone.rival and len(standalone.texts) == 1
+
+
+def test_the_chat_keeps_the_runner_up_of_a_close_call_until_its_next_answer(real_core: Core) -> None:
+    unsure = real_core.answer(Message("how does escrow payment work with freelancers", "rival", "rival"))
+    assert unsure.suggestion_label == "Did you mean"
+    runner_up = real_core.memory.close_call("console", "rival")
+    assert runner_up is not None and runner_up != unsure.sources[0].id
+    assert runner_up in {s.id for s in unsure.suggestions}, "the first 'did you mean' note"
+    sure = real_core.answer(Message("what should i outsource first", "rival", "rival"))
+    assert sure.suggestion_label == "Related topics" and real_core.memory.close_call("console", "rival") is None
+
+
+def test_a_price_follow_up_once_the_prices_were_shown_gets_them_again_briefly(real_core: Core) -> None:
+    first, fresh, again = converse(
+        real_core,
+        "fu-cost-again",
+        "what are VA rates in the philippines",
+        "how much should I budget for it?",
+        "so what would it cost me?",
+    )
+    assert {r.sources[0].id for r in (first, fresh, again)} == {"virtual-assistants"}
+    assert "$5-15" in first.body
+    assert fresh.answer.startswith("Paying a fair rate:"), "the note's other passage on price, not read yet"
+    assert again.answer.startswith("Cost:"), "every price shown: the rates again, not whatever is left"
+    assert "as above" in again.body and again.body != first.body, "said again, briefly, and marked as such"

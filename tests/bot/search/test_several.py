@@ -29,6 +29,12 @@ from bot.search.several import separate_questions
         ("We sell candles online. How do I find a designer?", []),  # a story and one question
         ("Should I hire a VA? Is it worth it?", []),  # the second leans on the first ("it")
         ("how do I pay a freelancer, and why?", []),  # "why" alone names nothing
+        ("should my bakery be doing more on the web, what does moore suggest", []),  # Moore's view of the rest
+        ("Should I outsource IT? What would you do?", []),
+        (
+            "We're moving our IT out. What should the contract say, and how do backups work?",
+            ["What should the contract say", "how do backups work?"],  # what a thing says is a question
+        ),
     ],
 )
 def test_separate_questions(text: str, questions: list[str]) -> None:
@@ -60,3 +66,12 @@ def test_parts_of_one_topic_offer_nothing_else(real_core: Core) -> None:
         Message("How much does a freelance designer charge? Do they bill hourly or by the project?", "several", "one")
     )
     assert reply.answered and reply.also_asked == []
+
+
+def test_a_part_reaching_its_note_only_weakly_offers_nothing(real_core: Core) -> None:
+    # "what can i do myself" alone: when to outsource and this bot's own note come about as close.
+    reply = real_core.answer(
+        Message("what legal stuff should i hand to a lawyer and what can i do myself", "several", "weak")
+    )
+    assert reply.answered and reply.sources[0].id == "outsourcing-legal-work"
+    assert reply.also_asked == []
