@@ -138,6 +138,8 @@ def unanswered_part(
     accounting note speaks of bank accounts, though not of opening one).
     """
     found = asked_subjects(matcher, text)
+    if not found:  # nearly always: no need to join the note's body
+        return ""
     body = " ".join([note.title, note.answer, *note.key_points, *(text for _, text in note.sections)])
     missing = [
         (s, typed)
@@ -182,8 +184,7 @@ def reply_with_note(
     request = question if more else None
     reply = focused_reply(memory, message, kb, chosen, [chosen] if more else [], notice, more=request, brief=brief)
     # Recorded against the note, so feedback on this answer counts for that note.
-    reply.answer_id = memory.record(message.platform, message.user, message.chat, question, reply, chosen)
-    memory.remember(message.platform, message.chat, message.user, note_id)
+    reply.answer_id = memory.record(message.platform, message.user, message.chat, question, reply, chosen, note_id)
     return reply
 
 

@@ -312,9 +312,8 @@ class Core:
             reply.also_asked = self._also_asked(plan, vectors[: len(plan.texts)], edition, best, reply)
         else:
             reply = answers.fallback_reply(edition.kb, candidates, notice, english_only=mostly_non_latin(text))
-        reply.answer_id = self.memory.record(message.platform, message.user, message.chat, text, reply, best)
-        if answered and best:
-            self.memory.remember(message.platform, message.chat, message.user, best.note_id)
+        topic = best.note_id if answered and best else None
+        reply.answer_id = self.memory.record(message.platform, message.user, message.chat, text, reply, best, topic)
         return reply
 
     def _also_asked(

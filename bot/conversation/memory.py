@@ -40,9 +40,22 @@ class Memory:
         self._asked: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     def record(
-        self, platform: str, user: str, chat: str, text: str, reply: Reply, best: Candidate | None
+        self,
+        platform: str,
+        user: str,
+        chat: str,
+        text: str,
+        reply: Reply,
+        best: Candidate | None,
+        topic: str | None = None,
     ) -> str | None:
-        """Store a question and its reply; returns the answer id feedback attaches to, or None."""
+        """Store a question and its reply; returns the answer id feedback attaches to, or None.
+
+        With `topic`, the note also becomes the chat's topic (as `remember` does), stored in the
+        same transaction as the question: one commit per answer.
+        """
+        if topic is not None:
+            self._remember_here(platform, chat, topic)
         try:
             return self.store.record_question(
                 platform=platform,
@@ -54,23 +67,30 @@ class Memory:
                 note_id=reply.sources[0].id if reply.sources else (best.note_id if best else None),
                 score=best.confidence if best else (reply.sources[0].score if reply.sources else 0.0),
                 reply=reply.text,
+                last_note=topic,
             )
         except (sqlite3.Error, OSError) as exc:
             # The user still gets the answer; only the record is lost, and we say so in the log.
             log.error("could not store the question (%s: %s); answering anyway", type(exc).__name__, exc)
+            if topic is not None:  # written in the same transaction, so lost with it
+                log.error("could not store the conversation topic (%s: %s)", type(exc).__name__, exc)
             return None
 
     def remember(self, platform: str, chat: str, user: str, note_id: str) -> None:
         """Make `note_id` the chat's topic, which follow-ups are read against."""
+        self._remember_here(platform, chat, note_id)
+        try:
+            self.store.set_last_note(platform, chat, user, note_id)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("could not store the conversation topic (%s: %s)", type(exc).__name__, exc)
+
+    def _remember_here(self, platform: str, chat: str, note_id: str) -> None:
+        """The in-memory copy of `remember`."""
         with self._topics_lock:
             self._topics[(platform, chat)] = note_id
             self._topics.move_to_end((platform, chat))
             while len(self._topics) > TOPIC_CACHE_SIZE:
                 self._topics.popitem(last=False)
-        try:
-            self.store.set_last_note(platform, chat, user, note_id)
-        except (sqlite3.Error, OSError) as exc:
-            log.error("could not store the conversation topic (%s: %s)", type(exc).__name__, exc)
 
     def shown(self, platform: str, chat: str, note_id: str) -> frozenset[str]:
         """The parts of `note_id` this chat has been shown (see `bot.conversation.focus`), also before a change of topic."""

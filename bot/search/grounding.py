@@ -216,6 +216,7 @@ TYPO_CUTOFF = 0.85
 """difflib ratio at or above which an unknown word is read as a misspelling of a known one."""
 
 
+@functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A light suffix-stripping stem ("freelancers" -> "freelanc"), enough to match word forms."""
     word = word.lower().strip("'.-&")
