@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from bot.messages import Reply
 from bot.search.retrieval import Candidate
@@ -15,9 +15,34 @@ from bot.storage.store import RatingOutcome, Store
 
 log = logging.getLogger(__name__)
 
+V = TypeVar("V")
+
 TOPIC_CACHE_SIZE = 10_000
 SHOWN_NOTES = 8
 """How many notes' shown parts a chat keeps (a conversation rarely comes back to an older one)."""
+
+
+class _PerChat(Generic[V]):
+    """A value per (platform, chat), the `TOPIC_CACHE_SIZE` most recently set kept (the caller holds the lock)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[str, str], V] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> V | None:
+        """The chat's value, or None."""
+        return self._items.get(key)
+
+    def put(self, key: tuple[str, str], value: V) -> None:
+        """Set the chat's value, making it the most recent; the least recent past the size go."""
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > TOPIC_CACHE_SIZE:
+            self._items.popitem(last=False)
+
+    def drop_platform(self, platform: str) -> None:
+        """Forget every chat of one platform."""
+        for key in [k for k in self._items if k[0] == platform]:
+            del self._items[key]
 
 
 class Memory:
@@ -34,10 +59,10 @@ class Memory:
     def __init__(self, store: Store, data_dir: Path | None = None) -> None:
         self.store = store
         self.data_dir = data_dir
-        self._topics: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._topics: _PerChat[str] = _PerChat()
         self._topics_lock = threading.Lock()  # worker threads remember topics while /forget walks them
-        self._shown: OrderedDict[tuple[str, str], dict[str, frozenset[str]]] = OrderedDict()
-        self._asked: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._shown: _PerChat[dict[str, frozenset[str]]] = _PerChat()
+        self._asked: _PerChat[str] = _PerChat()
 
     def record(
         self,
@@ -87,10 +112,7 @@ class Memory:
     def _remember_here(self, platform: str, chat: str, note_id: str) -> None:
         """The in-memory copy of `remember`."""
         with self._topics_lock:
-            self._topics[(platform, chat)] = note_id
-            self._topics.move_to_end((platform, chat))
-            while len(self._topics) > TOPIC_CACHE_SIZE:
-                self._topics.popitem(last=False)
+            self._topics.put((platform, chat), note_id)
 
     def shown(self, platform: str, chat: str, note_id: str) -> frozenset[str]:
         """The parts of `note_id` this chat has been shown (see `bot.conversation.focus`), also before a change of topic."""
@@ -107,27 +129,24 @@ class Memory:
         """
         key = (platform, chat)
         with self._topics_lock:
-            kept = self._shown.setdefault(key, {})
+            kept = self._shown.get(key)
+            if kept is None:
+                kept = {}
             kept[note_id] = kept.pop(note_id, frozenset()) | frozenset(parts)  # the latest note last
             while len(kept) > SHOWN_NOTES:
                 del kept[next(iter(kept))]
-            self._shown.move_to_end(key)
-            while len(self._shown) > TOPIC_CACHE_SIZE:
-                self._shown.popitem(last=False)
+            self._shown.put(key, kept)
 
     def asked(self, platform: str, chat: str) -> str:
         """The last question this chat had answered from a note ("" when none), for continuations ("and for a blog post?")."""
         with self._topics_lock:
-            return self._asked.get((platform, chat), "")
+            return self._asked.get((platform, chat)) or ""
 
     def mark_asked(self, platform: str, chat: str, question: str) -> None:
         """Keep the question just answered from a note as the chat's last (in memory only, like `mark_shown`)."""
         key = (platform, chat)
         with self._topics_lock:
-            self._asked[key] = question
-            self._asked.move_to_end(key)
-            while len(self._asked) > TOPIC_CACHE_SIZE:
-                self._asked.popitem(last=False)
+            self._asked.put(key, question)
 
     def cached_topic(self, platform: str, chat: str) -> str | None:
         """The chat's topic if it is in memory (no database read), else None."""
@@ -155,13 +174,9 @@ class Memory:
         else:
             count = self.store.forget_user(platform, user)
         with self._topics_lock:
-            for key in [k for k in self._topics if k[0] == platform]:
-                # Chats are not keyed by user; dropping this platform's cache is cheap and never wrong.
-                del self._topics[key]
-            for key in [k for k in self._shown if k[0] == platform]:
-                del self._shown[key]
-            for key in [k for k in self._asked if k[0] == platform]:
-                del self._asked[key]
+            # Chats are not keyed by user; dropping this platform's caches is cheap and never wrong.
+            for cache in (self._topics, self._shown, self._asked):
+                cache.drop_platform(platform)
         return count
 
     def rate(self, answer_id: str, platform: str, user: str, rating: int) -> RatingOutcome | Literal[False] | None:
