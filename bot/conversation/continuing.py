@@ -19,8 +19,9 @@ from bot.knowledge.notes import KnowledgeBase, KnowledgeNote
 from bot.knowledge.passages import sentences
 from bot.messages import Message, Reply, Suggestion
 from bot.replies.render import render
+from bot.search.chunks import ANSWER_PART
 from bot.search.followup import CONTINUING
-from bot.search.index import ANSWER_PART, LoadedIndex
+from bot.search.index import LoadedIndex
 from bot.search.not_covered import NotCoveredMatcher, asked_subjects
 from bot.search.retrieval import Candidate
 

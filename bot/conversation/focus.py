@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from bot.knowledge.notes import KnowledgeNote
 from bot.knowledge.passages import further_sections, sentences
+from bot.search.chunks import ANSWER_PART, point_part, section_part
 from bot.search.grounding import content_words, stem
-from bot.search.index import ANSWER_PART, point_part, section_part
 from bot.search.retrieval import Candidate
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ import functools
 import re
 from collections.abc import Iterable
 
-from bot.search.index import STOPWORDS
+from bot.search.lexical import STOPWORDS
 
 _WORD = re.compile(r"[^\W\d_][\w'&.-]*[^\W_]|[^\W\d_]", re.UNICODE)
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ers", "ed", "es", "er", "ly", "s")
