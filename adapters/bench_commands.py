@@ -29,7 +29,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from bot.config import load_settings
-    from bot.maintainers import bench
+    from bot.maintainers import bench, bench_markdown
 
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -48,11 +48,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         except RuntimeError as exc:
             say(f"error: {exc}")
             return 1
-        markdown = bench.format_e2e_markdown(result)
+        markdown = bench_markdown.format_e2e_markdown(result)
     else:
         say(f"benchmarking: about {EXPECTED_MINUTES} minutes on an idle 2-core machine, longer when it is busy")
         result = bench.run_bench(load_settings(), say, encoders=not args.no_encoders, telegram=not args.no_telegram)
-        markdown = bench.format_markdown(result)
+        markdown = bench_markdown.format_markdown(result)
     say(f"benchmark took {result.machine.get('seconds', 0) / 60:.1f} minutes")
     output = Path(args.output) if args.output else bench.DOCS_TABLE if args.write else None
     if output is not None:

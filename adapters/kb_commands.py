@@ -116,7 +116,7 @@ def cmd_kb_build(args: argparse.Namespace) -> int:
     """
     from bot.knowledge.notes import load_knowledge
     from bot.search.embedder import make_embedder
-    from bot.search.index import build_index
+    from bot.search.index_build import build_index
 
     settings = current_settings()
     kb = load_knowledge(settings.knowledge_dir)
@@ -145,7 +145,8 @@ def cmd_kb_stats(args: argparse.Namespace) -> int:
     Example: outsourcebot kb stats --json
     """
     from bot.knowledge.notes import load_knowledge
-    from bot.search.index import current_folder, note_chunks
+    from bot.search.chunks import note_chunks
+    from bot.search.index_build import current_folder
 
     settings = current_settings()
     kb = load_knowledge(settings.knowledge_dir)

@@ -16,12 +16,13 @@ from bot.conversation.focus import Part
 from bot.conversation.memory import Memory
 from bot.conversation.smalltalk import brevity, wants_more
 from bot.knowledge.notes import KnowledgeBase, KnowledgeNote
-from bot.knowledge.passages import sentences
+from bot.knowledge.passages import one_line, sentences
 from bot.messages import Message, Reply, Suggestion
 from bot.replies.render import render
 from bot.search.asks import what_is_asked
+from bot.search.chunks import ANSWER_PART
 from bot.search.followup import CONTINUING
-from bot.search.index import ANSWER_PART, LoadedIndex
+from bot.search.index import LoadedIndex
 from bot.search.not_covered import NotCoveredMatcher, asked_subjects
 from bot.search.retrieval import Candidate
 
@@ -91,7 +92,7 @@ def focused_reply(
         part = unanswered_part(not_covered, index, best, message.text or "", note)
         notice = "\n".join(line for line in (notice, part) if line)
     if brief:
-        parts = [focus.Part(ANSWER_PART, "", focus.one_line(note))]
+        parts = [focus.Part(ANSWER_PART, "", one_line(note))]
     elif more is not None:
         parts = more_parts(note, shown, more)
         example = shown_example(note, shown, more)
@@ -150,6 +151,8 @@ def unanswered_part(
     accounting note speaks of bank accounts, though not of opening one).
     """
     found = asked_subjects(matcher, text)
+    if not found:  # nearly always: no need to join the note's body
+        return ""
     body = " ".join([note.title, note.answer, *note.key_points, *(text for _, text in note.sections)])
     missing = [
         (s, typed)
@@ -200,8 +203,7 @@ def reply_with_note(
     request = question if more else None
     reply = focused_reply(memory, message, kb, chosen, [chosen] if more else [], notice, more=request, brief=brief)
     # Recorded against the note, so feedback on this answer counts for that note.
-    reply.answer_id = memory.record(message.platform, message.user, message.chat, question, reply, chosen)
-    memory.remember(message.platform, message.chat, message.user, note_id)
+    reply.answer_id = memory.record(message.platform, message.user, message.chat, question, reply, chosen, note_id)
     return reply
 
 

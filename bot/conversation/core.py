@@ -320,9 +320,9 @@ class Core:
             reply.also_asked = self._also_asked(plan, vectors[: len(plan.texts)], edition, best, reply)
         else:
             reply = answers.fallback_reply(edition.kb, candidates, notice, english_only=mostly_non_latin(text))
-        reply.answer_id = self.memory.record(message.platform, message.user, message.chat, text, reply, best)
+        topic = best.note_id if answered and best else None
+        reply.answer_id = self.memory.record(message.platform, message.user, message.chat, text, reply, best, topic)
         if answered and best:
-            self.memory.remember(message.platform, message.chat, message.user, best.note_id)
             self.memory.mark_close_call(message.platform, message.chat, runner_up)
         return reply
 

@@ -14,16 +14,17 @@ for" is led by the passage that spells the abbreviation out.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
 from dataclasses import dataclass
 
 from bot.knowledge.notes import KnowledgeNote
-from bot.knowledge.passages import further_sections, sentences
+from bot.knowledge.passages import further_sections
 from bot.search.asks import WHERE, lead_answering
+from bot.search.chunks import ANSWER_PART, point_part, section_part
 from bot.search.grounding import content_words, stem
-from bot.search.index import ANSWER_PART, point_part, section_part
 from bot.search.retrieval import Candidate
 
 log = logging.getLogger(__name__)
@@ -128,18 +129,23 @@ LENGTH_NORM = 0.75
 """BM25's b: how much a part's length relative to the note's average lowers its `word_shares`."""
 
 
-def _terms(text: str) -> set[str]:
-    """The stems of a text's content words, with two-letter acronyms ("US", "the uk") that stopwords would drop."""
-    return {stem(word) for word in content_words(text) + _ACRONYM.findall(text)}
+@functools.lru_cache(maxsize=256)
+def _terms(text: str) -> frozenset[str]:
+    """The stems of a text's content words, with two-letter acronyms ("US", "the uk") that stopwords would drop.
+
+    Cached for the few texts in use (a reply asks for its question's terms four or five times, and
+    for note titles), not to remember questions: a small cache, so the bench's questions do not stay in it.
+    """
+    return frozenset(stem(word) for word in content_words(text) + _ACRONYM.findall(text))
 
 
-_PART_TERMS: dict[int, tuple[KnowledgeNote, dict[str, tuple[set[str], int]]]] = {}
+_PART_TERMS: dict[int, tuple[KnowledgeNote, dict[str, tuple[frozenset[str], int]]]] = {}
 """Each note's part terms, computed once per loaded note (stemming every part cost ~0.8 ms a question)."""
 _PART_TERMS_MAX = 1024
 """A reload loads new note objects; past this many the cache starts again instead of growing."""
 
 
-def _part_terms(note: KnowledgeNote) -> dict[str, tuple[set[str], int]]:
+def _part_terms(note: KnowledgeNote) -> dict[str, tuple[frozenset[str], int]]:
     """The stems of each part of a note and its length in words (cached per note object; read-only)."""
     hit = _PART_TERMS.get(id(note))
     if hit is not None and hit[0] is note:
@@ -151,7 +157,7 @@ def _part_terms(note: KnowledgeNote) -> dict[str, tuple[set[str], int]]:
     return terms
 
 
-def _compute_part_terms(note: KnowledgeNote) -> dict[str, tuple[set[str], int]]:
+def _compute_part_terms(note: KnowledgeNote) -> dict[str, tuple[frozenset[str], int]]:
     return {name: (_terms(text), len(text.split())) for name, text in part_texts(note).items()}
 
 
@@ -218,7 +224,7 @@ def _close_section(
     """
     terms = _part_terms(note)
     asked = _terms(question)
-    opening = terms.get(ANSWER_PART, (set(), 0))[0]
+    opening = terms.get(ANSWER_PART, (frozenset(), 0))[0]
     scores = dict(passages)
     bar = max(LEAD_FLOOR, scores.get(ANSWER_PART, float("inf")) - SECTION_GAP)
     for name, score in passages:
@@ -246,7 +252,9 @@ def _defining_part(note: KnowledgeNote, abbreviation: str, passages: list[tuple[
     return None
 
 
-def lead_passage(candidate: Candidate, note: KnowledgeNote, question: str = "") -> str:
+def lead_passage(
+    candidate: Candidate, note: KnowledgeNote, question: str = "", passages: list[tuple[str, float]] | None = None
+) -> str:
     """The passage a first answer leads with: the best-matching one, unless the opening answer is as good.
 
     A question that is essentially the note's own general question (its best chunk, the title or one
@@ -254,8 +262,10 @@ def lead_passage(candidate: Candidate, note: KnowledgeNote, question: str = "") 
     opening answer, which is written for exactly that question. Passages are compared by `ranked_passages` when the `question` is given; a question asking what an
     abbreviation stands for is led by the passage that spells it out, and one asking where to find
     someone by a passage saying where to look ("how do I find a good VA": not what a VA is).
+    `passages` is `ranked_passages(candidate, note, question)` when the caller has it already.
     """
-    passages = ranked_passages(candidate, note, question)
+    if passages is None:
+        passages = ranked_passages(candidate, note, question)
     abbreviation = spelled_out(question)
     defining = _defining_part(note, abbreviation, passages) if abbreviation else None
     if defining is not None:
@@ -342,7 +352,7 @@ def first_answer(
     just shown), asks for a passage it showed (`asked_again`).
     """
     passages = ranked_passages(candidate, note, question)
-    lead = lead_passage(candidate, note, question)
+    lead = lead_passage(candidate, note, question, passages)
     if lead in shown:
         fresh = [name for name, _ in passages if name not in shown and part_of(note, name) is not None]
         again = asked_again(note, question, shown, fresh) if on_topic else None
@@ -384,15 +394,3 @@ def asked_again(note: KnowledgeNote, question: str, shown: frozenset[str], fresh
         return None
     best_fresh = max((shares.get(n, 0.0) for n in fresh), default=0.0)
     return seen[0] if shares[seen[0]] >= best_fresh + ASKED_MARGIN else None
-
-
-def one_line(note: KnowledgeNote) -> str:
-    """The note's one-line summary: the first sentence of its opening answer that says something.
-
-    A bare "Yes." or "Usually." opening is joined to the sentence after it.
-    """
-    parts = sentences(note.answer)
-    summary = parts[0] if parts else note.answer
-    if len(summary.split()) < 5 and len(parts) > 1:
-        summary = f"{summary} {parts[1]}"
-    return summary

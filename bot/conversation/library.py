@@ -12,7 +12,8 @@ from bot.knowledge.abbreviations import Abbreviations, load_abbreviations
 from bot.knowledge.not_covered import load_not_covered
 from bot.knowledge.notes import KnowledgeBase, Problem, load_knowledge
 from bot.search.embedder import Embedder
-from bot.search.index import BuildReport, LoadedIndex, build_index, load_index
+from bot.search.index import LoadedIndex, load_index
+from bot.search.index_build import BuildReport, build_index
 from bot.search.not_covered import NotCoveredMatcher, not_covered_matcher
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from bot.messages import Reply
 from bot.search.retrieval import Candidate
@@ -15,9 +15,38 @@ from bot.storage.store import RatingOutcome, Store
 
 log = logging.getLogger(__name__)
 
+V = TypeVar("V")
+
 TOPIC_CACHE_SIZE = 10_000
 SHOWN_NOTES = 8
 """How many notes' shown parts a chat keeps (a conversation rarely comes back to an older one)."""
+
+
+class _PerChat(Generic[V]):
+    """A value per (platform, chat), the `TOPIC_CACHE_SIZE` most recently set kept (the caller holds the lock)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[str, str], V] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> V | None:
+        """The chat's value, or None."""
+        return self._items.get(key)
+
+    def put(self, key: tuple[str, str], value: V) -> None:
+        """Set the chat's value, making it the most recent; the least recent past the size go."""
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > TOPIC_CACHE_SIZE:
+            self._items.popitem(last=False)
+
+    def pop(self, key: tuple[str, str]) -> None:
+        """Forget one chat's value (none is fine)."""
+        self._items.pop(key, None)
+
+    def drop_platform(self, platform: str) -> None:
+        """Forget every chat of one platform."""
+        for key in [k for k in self._items if k[0] == platform]:
+            del self._items[key]
 
 
 class Memory:
@@ -34,16 +63,29 @@ class Memory:
     def __init__(self, store: Store, data_dir: Path | None = None) -> None:
         self.store = store
         self.data_dir = data_dir
-        self._topics: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._topics: _PerChat[str] = _PerChat()
         self._topics_lock = threading.Lock()  # worker threads remember topics while /forget walks them
-        self._shown: OrderedDict[tuple[str, str], dict[str, frozenset[str]]] = OrderedDict()
-        self._asked: OrderedDict[tuple[str, str], str] = OrderedDict()
-        self._close_calls: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._shown: _PerChat[dict[str, frozenset[str]]] = _PerChat()
+        self._asked: _PerChat[str] = _PerChat()
+        self._close_calls: _PerChat[str] = _PerChat()
 
     def record(
-        self, platform: str, user: str, chat: str, text: str, reply: Reply, best: Candidate | None
+        self,
+        platform: str,
+        user: str,
+        chat: str,
+        text: str,
+        reply: Reply,
+        best: Candidate | None,
+        topic: str | None = None,
     ) -> str | None:
-        """Store a question and its reply; returns the answer id feedback attaches to, or None."""
+        """Store a question and its reply; returns the answer id feedback attaches to, or None.
+
+        With `topic`, the note also becomes the chat's topic (as `remember` does), stored in the
+        same transaction as the question: one commit per answer.
+        """
+        if topic is not None:
+            self._remember_here(platform, chat, topic)
         try:
             return self.store.record_question(
                 platform=platform,
@@ -55,23 +97,27 @@ class Memory:
                 note_id=reply.sources[0].id if reply.sources else (best.note_id if best else None),
                 score=best.confidence if best else (reply.sources[0].score if reply.sources else 0.0),
                 reply=reply.text,
+                last_note=topic,
             )
         except (sqlite3.Error, OSError) as exc:
             # The user still gets the answer; only the record is lost, and we say so in the log.
             log.error("could not store the question (%s: %s); answering anyway", type(exc).__name__, exc)
+            if topic is not None:  # written in the same transaction, so lost with it
+                log.error("could not store the conversation topic (%s: %s)", type(exc).__name__, exc)
             return None
 
     def remember(self, platform: str, chat: str, user: str, note_id: str) -> None:
         """Make `note_id` the chat's topic, which follow-ups are read against."""
-        with self._topics_lock:
-            self._topics[(platform, chat)] = note_id
-            self._topics.move_to_end((platform, chat))
-            while len(self._topics) > TOPIC_CACHE_SIZE:
-                self._topics.popitem(last=False)
+        self._remember_here(platform, chat, note_id)
         try:
             self.store.set_last_note(platform, chat, user, note_id)
         except (sqlite3.Error, OSError) as exc:
             log.error("could not store the conversation topic (%s: %s)", type(exc).__name__, exc)
+
+    def _remember_here(self, platform: str, chat: str, note_id: str) -> None:
+        """The in-memory copy of `remember`."""
+        with self._topics_lock:
+            self._topics.put((platform, chat), note_id)
 
     def shown(self, platform: str, chat: str, note_id: str) -> frozenset[str]:
         """The parts of `note_id` this chat has been shown (see `bot.conversation.focus`), also before a change of topic."""
@@ -88,27 +134,24 @@ class Memory:
         """
         key = (platform, chat)
         with self._topics_lock:
-            kept = self._shown.setdefault(key, {})
+            kept = self._shown.get(key)
+            if kept is None:
+                kept = {}
             kept[note_id] = kept.pop(note_id, frozenset()) | frozenset(parts)  # the latest note last
             while len(kept) > SHOWN_NOTES:
                 del kept[next(iter(kept))]
-            self._shown.move_to_end(key)
-            while len(self._shown) > TOPIC_CACHE_SIZE:
-                self._shown.popitem(last=False)
+            self._shown.put(key, kept)
 
     def asked(self, platform: str, chat: str) -> str:
         """The last question this chat had answered from a note ("" when none), for continuations ("and for a blog post?")."""
         with self._topics_lock:
-            return self._asked.get((platform, chat), "")
+            return self._asked.get((platform, chat)) or ""
 
     def mark_asked(self, platform: str, chat: str, question: str) -> None:
         """Keep the question just answered from a note as the chat's last (in memory only, like `mark_shown`)."""
         key = (platform, chat)
         with self._topics_lock:
-            self._asked[key] = question
-            self._asked.move_to_end(key)
-            while len(self._asked) > TOPIC_CACHE_SIZE:
-                self._asked.popitem(last=False)
+            self._asked.put(key, question)
 
     def close_call(self, platform: str, chat: str) -> str | None:
         """The runner-up of the chat's last answer when that answer was a close call, else None."""
@@ -119,11 +162,10 @@ class Memory:
         """Keep the runner-up of the answer just given when it was a close call; None clears it (in memory only)."""
         key = (platform, chat)
         with self._topics_lock:
-            self._close_calls.pop(key, None)
-            if runner_up is not None:
-                self._close_calls[key] = runner_up
-                while len(self._close_calls) > TOPIC_CACHE_SIZE:
-                    self._close_calls.popitem(last=False)
+            if runner_up is None:
+                self._close_calls.pop(key)
+            else:
+                self._close_calls.put(key, runner_up)
 
     def cached_topic(self, platform: str, chat: str) -> str | None:
         """The chat's topic if it is in memory (no database read), else None."""
@@ -151,15 +193,9 @@ class Memory:
         else:
             count = self.store.forget_user(platform, user)
         with self._topics_lock:
-            for key in [k for k in self._topics if k[0] == platform]:
-                # Chats are not keyed by user; dropping this platform's cache is cheap and never wrong.
-                del self._topics[key]
-            for key in [k for k in self._shown if k[0] == platform]:
-                del self._shown[key]
-            for key in [k for k in self._asked if k[0] == platform]:
-                del self._asked[key]
-            for key in [k for k in self._close_calls if k[0] == platform]:
-                del self._close_calls[key]
+            # Chats are not keyed by user; dropping this platform's caches is cheap and never wrong.
+            for cache in (self._topics, self._shown, self._asked, self._close_calls):
+                cache.drop_platform(platform)
         return count
 
     def rate(self, answer_id: str, platform: str, user: str, rating: int) -> RatingOutcome | Literal[False] | None:

@@ -31,6 +31,7 @@ class Abbreviations:
 
     entries: tuple[tuple[str, str, bool], ...] = ()
     _patterns: tuple[tuple[re.Pattern[str], str], ...] = field(default=(), repr=False, compare=False)
+    _any: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ordered = sorted(self.entries, key=lambda e: -len(e[0]))
@@ -39,9 +40,15 @@ class Abbreviations:
             for term, meaning, exact in ordered
         )
         object.__setattr__(self, "_patterns", patterns)
+        # One search for any term at all (most questions have none, and then no substitution runs):
+        # it matches where one of the patterns would.
+        terms = "|".join(re.escape(term) if exact else f"(?i:{re.escape(term)})" for term, _, exact in ordered)
+        object.__setattr__(self, "_any", re.compile(rf"(?<![\w-])(?:{terms})(?![\w-])") if ordered else None)
 
     def expand(self, text: str) -> str:
         """Spell out every listed term ("hire a VA" -> "hire a virtual assistant")."""
+        if self._any is None or self._any.search(text) is None:
+            return text  # no pattern matches, so each substitution below would leave the text as it is
         for pattern, meaning in self._patterns:
             text = pattern.sub(meaning, text)
         return text

@@ -56,6 +56,18 @@ def first_sentence(text: str) -> str:
     return _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
 
 
+def one_line(note: KnowledgeNote) -> str:
+    """The note's one-line summary: the first sentence of its opening answer that says something.
+
+    A bare "Yes." or "Usually." opening is joined to the sentence after it.
+    """
+    parts = sentences(note.answer)
+    summary = parts[0] if parts else note.answer
+    if len(summary.split()) < 5 and len(parts) > 1:
+        summary = f"{summary} {parts[1]}"
+    return summary
+
+
 def further_sections(note: KnowledgeNote) -> range:
     """Indexes into `note.sections` of the sections after the key points (all of them without key points)."""
     return range(1 if note.key_points and note.sections else 0, len(note.sections))

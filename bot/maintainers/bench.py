@@ -28,32 +28,12 @@ import numpy as np
 from bot.config import REPO_DIR, Settings
 from bot.conversation.core import Core
 from bot.knowledge.notes import KnowledgeBase
-from bot.maintainers.bench_markdown import (
-    LATENCY_RUNS,
-    TARGETS,
-    BenchResult,
-    busy_warning,
-    format_e2e_markdown,
-    format_markdown,
-    load_average,
-)
+from bot.maintainers.bench_markdown import LATENCY_RUNS, BenchResult, busy_warning, finished, started_result
 from bot.maintainers.evaluation import evaluate, load_cases
 from bot.messages import Message
-from bot.search.index import build_index
+from bot.search.index_build import build_index
 from bot.search.text import clean_text
 from bot.storage.store import Store
-
-__all__ = [
-    "DOCS_TABLE",
-    "LATENCY_RUNS",
-    "TARGETS",
-    "BenchResult",
-    "busy_warning",
-    "format_e2e_markdown",
-    "format_markdown",
-    "load_average",
-    "run_bench",
-]
 
 Say = Callable[[str], None]
 DOCS_TABLE = REPO_DIR / "docs" / "benchmarks.md"  # written by `outsourcebot bench --write`
@@ -212,18 +192,7 @@ def run_bench(settings: Settings, say: Say = print, encoders: bool = True, teleg
         The figures.
     """
     started = time.perf_counter()
-    cores = os.cpu_count() or 0
-    result = BenchResult(
-        machine={
-            "cores": cores,
-            "python": sys.version.split()[0],
-            "platform": sys.platform,
-            "load_before": list(load_average()),
-        }
-    )
-    warning = busy_warning(result.machine["load_before"][0], cores)
-    if warning:
-        say(warning)
+    result = started_result(say)
     cases = load_cases()
     questions = [clean_text(c.question) for c in cases]
     say("loading the core (building the index if needed)...")
@@ -273,9 +242,8 @@ def run_bench(settings: Settings, say: Say = print, encoders: bool = True, teleg
     if encoders:
         say("encoders side by side...")
         result.encoders = measure_encoders(questions, say, settings.model_cache_dir)
-    result.machine["load_after"] = list(load_average())
-    result.machine["seconds"] = time.perf_counter() - started
-    warning = busy_warning(max(result.machine["load_before"][0], result.machine["load_after"][0]), cores)
+    finished(result, started)
+    warning = busy_warning(max(result.machine["load_before"][0], result.machine["load_after"][0]), os.cpu_count() or 0)
     if warning:
         say(warning)
     return result

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import REPO_DIR, Settings
-from bot.maintainers.bench_markdown import BenchResult, busy_warning, load_average
+from bot.maintainers.bench_markdown import BenchResult, finished, started_result
 
 LOAD_MODULE = "tests.adapters.fake_telegram_load"
 TOKEN = "123456789:TEST-token_ABCdefGHIjklMNOpqrSTUvwxYZ0"  # the fake's token
@@ -187,22 +186,10 @@ def run_only(
     if not available():
         raise RuntimeError("the fake Bot API lives in tests/, which this installation does not have")
     started = time.perf_counter()
-    cores = os.cpu_count() or 0
-    result = BenchResult(
-        command="outsourcebot bench --only e2e",
-        machine={
-            "cores": cores,
-            "python": platform.python_version(),
-            "platform": sys.platform,
-            "load_before": list(load_average()),
-        },
-    )
-    if warning := busy_warning(result.machine["load_before"][0], cores):
-        say(warning)
+    result = started_result(say, "outsourcebot bench --only e2e")
     questions = [clean_text(case.question) for case in load_cases()]
     result.figures = run_figures(settings, questions, say, chats, profile)
-    result.machine["load_after"] = list(load_average())
-    result.machine["seconds"] = time.perf_counter() - started
+    finished(result, started)
     if profile:
         say(f"profile of the bot written to {profile}")
     return result

@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import os
+import platform
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +41,46 @@ class BenchResult:
     encoders: dict[str, dict[str, float]] = field(default_factory=dict)
     machine: dict[str, Any] = field(default_factory=dict)
     command: str = "outsourcebot bench"
+
+
+def started_result(say: Callable[[str], None], command: str = "outsourcebot bench") -> BenchResult:
+    """A run's result with its machine described (cores, Python, load average before), saying when the machine is busy."""
+    cores = os.cpu_count() or 0
+    result = BenchResult(
+        command=command,
+        machine={
+            "cores": cores,
+            "python": platform.python_version(),
+            "platform": sys.platform,
+            "load_before": list(load_average()),
+        },
+    )
+    if warning := busy_warning(result.machine["load_before"][0], cores):
+        say(warning)
+    return result
+
+
+def finished(result: BenchResult, started: float) -> BenchResult:
+    """The result with the load average after the run and its length (`started` from `time.perf_counter`)."""
+    result.machine["load_after"] = list(load_average())
+    result.machine["seconds"] = time.perf_counter() - started
+    return result
+
+
+def _header(title: str, result: BenchResult, *sentences: str) -> list[str]:
+    """A benchmark document's title, how and where it was measured, `sentences`, the load average, and the table's head."""
+    m = result.machine
+    return [
+        f"# {title}",
+        "",
+        f"Measured with `{result.command}` on {m.get('cores')} cores, Python {m.get('python')}, {time.strftime('%Y-%m-%d')}"
+        + (f", in {m['seconds'] / 60:.1f} minutes." if "seconds" in m else "."),
+        *sentences,
+        _load_line(m),
+        "",
+        "| Measure | Result | Target | Met |",
+        "|---|---|---|---|",
+    ]
 
 
 def load_average() -> tuple[float, float, float]:
@@ -125,19 +168,7 @@ def _table_rows(rows: list[tuple[str, str, str, bool | None]]) -> list[str]:
 
 def format_e2e_markdown(result: BenchResult) -> str:
     """The end-to-end Telegram part alone (`outsourcebot bench --only e2e`) as a Markdown document."""
-    m = result.machine
-    lines = [
-        "# Benchmarks: Telegram end to end",
-        "",
-        f"Measured with `{result.command}` on {m.get('cores')} cores, Python {m.get('python')}, {time.strftime('%Y-%m-%d')}"
-        + (f", in {m['seconds'] / 60:.1f} minutes." if "seconds" in m else "."),
-        E2E_SENTENCE,
-        _load_line(m),
-        "",
-        "| Measure | Result | Target | Met |",
-        "|---|---|---|---|",
-        *_table_rows(_e2e_rows(result.figures)),
-    ]
+    lines = _header("Benchmarks: Telegram end to end", result, E2E_SENTENCE) + _table_rows(_e2e_rows(result.figures))
     return "\n".join(lines) + "\n"
 
 
@@ -182,20 +213,8 @@ def format_markdown(result: BenchResult) -> str:
         ),
     ]
     rows[2:2] = _e2e_rows(f)
-    m = result.machine
-    lines = [
-        "# Benchmarks",
-        "",
-        f"Measured with `{result.command}` on {m.get('cores')} cores, Python {m.get('python')}, {time.strftime('%Y-%m-%d')}"
-        + (f", in {m['seconds'] / 60:.1f} minutes." if "seconds" in m else "."),
-        "Latency is the core's `handle` per question over the evaluation questions, warm, one at a time.",
-        E2E_SENTENCE,
-        _load_line(m),
-        "",
-        "| Measure | Result | Target | Met |",
-        "|---|---|---|---|",
-    ]
-    lines += _table_rows(rows)
+    latency = "Latency is the core's `handle` per question over the evaluation questions, warm, one at a time."
+    lines = _header("Benchmarks", result, latency, E2E_SENTENCE) + _table_rows(rows)
     fused = result.retrievers.get("fused", {})
     lines += [
         "",

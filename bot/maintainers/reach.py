@@ -16,8 +16,9 @@ import numpy as np
 from bot.conversation.focus import lead_passage
 from bot.knowledge.notes import KnowledgeBase, KnowledgeNote, Problem
 from bot.knowledge.passages import further_sections
+from bot.search.chunks import section_part
 from bot.search.embedder import Embedder
-from bot.search.index import LoadedIndex, section_part
+from bot.search.index import LoadedIndex
 from bot.search.retrieval import rank_notes
 from bot.search.text import clean_text
 

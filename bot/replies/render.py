@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,12 @@ def environment() -> jinja2.Environment:
     )
 
 
+@cache
+def _template(name: str) -> jinja2.Template:
+    """One reply template, compiled once (the templates ship with the code and never change while it runs)."""
+    return environment().get_template(f"{name}.txt.j2")
+
+
 def render_blocks(name: str, **context: Any) -> list[Block]:
     """Render one template to the typed blocks of a reply.
 
@@ -37,7 +43,7 @@ def render_blocks(name: str, **context: Any) -> list[Block]:
     Returns:
         The blocks, in order (a template marks them with `::kind` lines; see `bot.replies.blocks`).
     """
-    return parse_blocks(environment().get_template(f"{name}.txt.j2").render(**context))
+    return parse_blocks(_template(name).render(**context))
 
 
 def render(name: str, **context: Any) -> str:

@@ -36,6 +36,26 @@ class _Batch:
     released: bool = False
 
 
+def _resolve(future: asyncio.Future[Any], value: Any, error: Exception | None) -> None:
+    """On the event loop: give a request its result or error (unless it was cancelled meanwhile)."""
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
+
+
+def _hand_over(
+    loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], value: Any, error: Exception | None
+) -> None:
+    """From the worker thread: resolve the request on its loop (nothing to do once that loop is closed)."""
+    try:
+        loop.call_soon_threadsafe(_resolve, future, value, error)
+    except RuntimeError:  # the loop closed meanwhile: nobody waits, but the batch's other answers still run
+        pass
+
+
 class MicroBatcher:
     """Embeds concurrent texts together, in at most `max_inflight` model calls at a time.
 
@@ -146,41 +166,37 @@ class MicroBatcher:
 
     async def _run(self, batch: _Batch, loop: asyncio.AbstractEventLoop) -> None:
         try:
-            outcomes = await loop.run_in_executor(None, self._work, batch, loop)
+            await loop.run_in_executor(None, self._work, batch, loop)
         except Exception as exc:  # the model call failed: every request of the batch fails with it
             for request in batch.requests:
                 if not request.future.done():
                     request.future.set_exception(exc)
-        else:
-            for request, (value, error) in zip(batch.requests, outcomes):
-                if request.future.done():
-                    continue
-                if error is not None:
-                    request.future.set_exception(error)
-                else:
-                    request.future.set_result(value)
         finally:
             self._release(batch, loop)  # when the worker never ran (a shut-down executor)
 
-    def _work(self, batch: _Batch, loop: asyncio.AbstractEventLoop) -> list[tuple[Any, Exception | None]]:
-        """In the worker thread: one model call for the batch, then each request's function of its vectors."""
+    def _work(self, batch: _Batch, loop: asyncio.AbstractEventLoop) -> None:
+        """In the worker thread: one model call for the batch, then each request's function of its vectors.
+
+        Each request is resolved as soon as its own function is done, not after the whole batch:
+        under load its reply goes out while the rest of the batch is still ranked.
+        """
         try:
             vectors = self._embed_grouped([t for request in batch.requests for t in request.texts])
         finally:
             self._release(batch, loop)
-        outcomes: list[tuple[Any, Exception | None]] = []
         start = 0
         for request in batch.requests:
             mine = vectors[start : start + len(request.texts)]
             start += len(request.texts)
             if request.then is None or request.future.cancelled():  # a cancelled answer is not recorded
-                outcomes.append((mine, None))
+                _hand_over(loop, request.future, mine, None)
                 continue
             try:
-                outcomes.append((request.then(mine), None))
+                value = request.then(mine)
             except Exception as exc:  # this request's own failure, not its batch's
-                outcomes.append((None, exc))
-        return outcomes
+                _hand_over(loop, request.future, None, exc)
+            else:
+                _hand_over(loop, request.future, value, None)
 
     def _embed_grouped(self, texts: list[str]) -> np.ndarray:
         """Embed a batch in one model call, or, past `GROUP` texts, in calls of `GROUP` texts of similar length.

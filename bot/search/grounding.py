@@ -21,7 +21,7 @@ import functools
 import re
 from collections.abc import Iterable
 
-from bot.search.index import STOPWORDS
+from bot.search.lexical import STOPWORDS
 
 _WORD = re.compile(r"[^\W\d_][\w'&.-]*[^\W_]|[^\W\d_]", re.UNICODE)
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ers", "ed", "es", "er", "ly", "s")
@@ -216,6 +216,7 @@ TYPO_CUTOFF = 0.85
 """difflib ratio at or above which an unknown word is read as a misspelling of a known one."""
 
 
+@functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A light suffix-stripping stem ("freelancers" -> "freelanc"), enough to match word forms."""
     word = word.lower().strip("'.-&")

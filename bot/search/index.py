@@ -3,8 +3,7 @@
 `LoadedIndex` is a build in memory, read-only; `load_index` loads the build the `CURRENT`
 pointer names, and `ensure_index` builds a new one first when that is missing, stale or
 corrupt. Building is `bot.search.index_build`; a note's chunks are `bot.search.chunks`;
-the lexical table is `bot.search.lexical`. Their names that the rest of the bot uses are
-importable from here too (`__all__`).
+the lexical table is `bot.search.lexical`.
 """
 
 from __future__ import annotations
@@ -18,51 +17,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.knowledge.notes import KnowledgeBase
-from bot.search.chunks import (
-    ANSWER_PART,
-    Chunk,
-    is_passage_text,
-    is_section_question,
-    note_chunks,
-    point_part,
-    section_part,
-)
+from bot.search.chunks import Chunk, is_passage_text, is_section_question
 from bot.search.embedder import Embedder
-from bot.search.index_build import (
-    INDEX_FORMAT,
-    LOCK,
-    POINTER,
-    BuildReport,
-    Progress,
-    build_index,
-    current_folder,
-)
-from bot.search.lexical import STOPWORDS, LexicalTable, fts_query
+from bot.search.index_build import INDEX_FORMAT, Progress, build_index, current_folder
+from bot.search.lexical import LexicalTable
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.search.grounding import Vocabulary
 
-__all__ = [
-    "ANSWER_PART",
-    "INDEX_FORMAT",
-    "LOCK",
-    "POINTER",
-    "STOPWORDS",
-    "BuildReport",
-    "Chunk",
-    "LoadedIndex",
-    "build_index",
-    "current_folder",
-    "ensure_index",
-    "fts_query",
-    "is_current",
-    "is_passage_text",
-    "load_index",
-    "note_chunks",
-    "point_part",
-    "section_part",
-]
 
 log = logging.getLogger(__name__)
 
@@ -141,25 +104,6 @@ class LoadedIndex:
             [(int(i), float(s)) for s, i in zip(row_s, row_i) if i >= 0 and int(i) not in skip][:wanted]
             for row_s, row_i in zip(scores, ids)
         ]
-
-    def passage_cosines(self, note_id: str, vector: np.ndarray) -> list[tuple[int, float]]:
-        """Cosine of one query vector with each passage chunk of a note that counts (see `counted_passages`)."""
-        sims = self.matrix @ np.asarray(vector, dtype=np.float32)
-        return [(i, float(sims[i])) for i in self.counted_passages(note_id, sims)]
-
-    def counted_passages(self, note_id: str, sims: np.ndarray) -> list[int]:
-        """The passage chunks of a note that count for a question, given its cosine with every chunk.
-
-        A section's own question counts only when it is at least as close to the question as every
-        question of the note as a whole (its title and front-matter questions): a question is
-        nearer to another question than to any prose, so without this a section's questions
-        would take over the note's general questions. Left out, the section still competes by
-        its text.
-        """
-        ids = self.passage_chunks.get(note_id, [])
-        general = self.note_question_chunks.get(note_id, [])
-        bar = float(np.max(sims[general])) if general else float("-inf")
-        return [i for i in ids if not (i in self.section_questions and float(sims[i]) < bar)]
 
     def lexical(self, text: str, k: int = 40) -> list[tuple[str, float]]:
         """Best FTS5 matches for free text, as (note id, -bm25) best first."""

@@ -15,7 +15,8 @@ import numpy as np
 
 from bot.config import DEFAULT_THRESHOLD
 from bot.search.answerability import answerability
-from bot.search.index import ANSWER_PART, LoadedIndex
+from bot.search.chunks import ANSWER_PART
+from bot.search.index import LoadedIndex
 
 MODES = ("fused", "semantic", "lexical")
 LEXICAL_WEIGHT = 0.1  # chosen from a sweep on the evaluation set: 0.08-0.15 is a plateau
@@ -29,7 +30,7 @@ title prefix lifts) and "is my VA an employee?" to the VA note; 0.5 keeps those 
 LEXICAL_SCALE = 8.0
 THRESHOLDS = {"fused": DEFAULT_THRESHOLD, "semantic": DEFAULT_THRESHOLD, "lexical": 0.5}
 PASSAGE_LEXICAL_WEIGHT = 0.1
-"""Weight of a passage's relative BM25 when a note's passages are compared (see `_passages`)."""
+"""Weight of a passage's relative BM25 when a note's passages are compared (see `passage_scores`)."""
 CLOSE_MARGIN = 0.08
 """Runners-up within this much cosine of the best note are offered first, as "did you mean"."""
 SUGGESTION_FLOOR = 0.35
@@ -118,45 +119,35 @@ def note_cosines(index: LoadedIndex, sims: np.ndarray) -> tuple[np.ndarray, np.n
     return np.asarray((best + REST_WEIGHT * rest_mean) / (1.0 + REST_WEIGHT)), best
 
 
-def _passages(
-    index: LoadedIndex, note_id: str, sims: np.ndarray | None, lex: dict[int, float], top_lex: float, mode: str
+def passage_scores(
+    index: LoadedIndex, note_id: str, sims: list[float] | None, bonus: dict[int, float]
 ) -> tuple[tuple[str, float], ...]:
-    """A note's passages ranked for one question, best first, scored like notes are in `mode`.
+    """A note's passages ranked for one question, best first, each passage (`Chunk.part`) once at its best chunk's score.
 
-    Every passage chunk of the note is compared with the question, and its fused score is its
-    cosine plus the lexical weight times its BM25 relative to the query's best lexical chunk,
-    the fusion `rank_notes` applies to notes.
+    A passage chunk scores its cosine with the question plus its `bonus`: the fusion `rank_notes`
+    applies to notes, on plain floats made once per question. A section's own question counts only
+    when it is at least as close to the question as every question of the note as a whole (its
+    title and front-matter questions): a question is nearer to another question than to any prose,
+    so without this a section's questions would take over the note's general questions. Left out,
+    the section still competes by its text.
+
+    Args:
+        index: The loaded index.
+        note_id: The note.
+        sims: The question's cosine with every chunk (`index.matrix @ vector` as floats), or None
+            when there is none (the lexical retriever): then only chunks with a bonus count, scoring it.
+        bonus: Per lexically matched chunk, what its match adds: `PASSAGE_LEXICAL_WEIGHT` times its
+            BM25 relative to the query's best chunk in the fused mode, its BM25 in the lexical mode,
+            nothing (empty) in the semantic mode.
     """
-    ids = index.passage_chunks.get(note_id, []) if sims is None else index.counted_passages(note_id, sims)
-    cos = {i: float(sims[i]) for i in ids} if sims is not None and mode != "lexical" else {}
-    ids_set = set(cos) | {i for i in lex if i in ids}
     best: dict[str, float] = {}
-    for i in ids_set:
-        lexical = lex[i] / top_lex if i in lex and top_lex > 0 else 0.0
-        score = (
-            lex.get(i, 0.0)
-            if mode == "lexical"
-            else cos.get(i, 0.0) + (PASSAGE_LEXICAL_WEIGHT * lexical if mode == "fused" else 0.0)
-        )
-        part = index.chunks[i].part
-        if score > best.get(part, float("-inf")):
-            best[part] = score
-    return tuple(sorted(best.items(), key=lambda item: (-item[1], item[0])))
-
-
-def _scored_passages(
-    index: LoadedIndex, note_id: str, sims: list[float], bonus: dict[int, float]
-) -> tuple[tuple[str, float], ...]:
-    """`_passages` for a question with an embedding, in the fused or semantic mode, on plain floats.
-
-    The same scores and order as `_passages` (which `LoadedIndex.counted_passages` and the chunk
-    objects serve), read from lists made once per question: `sims` is `index.matrix @ vector` as
-    floats, `bonus` each lexically matched chunk's `PASSAGE_LEXICAL_WEIGHT` times its relative BM25
-    (empty in the semantic mode).
-    """
+    if sims is None:
+        for i, part, _ in index.passage_entries.get(note_id, ()):
+            if i in bonus and bonus[i] > best.get(part, float("-inf")):
+                best[part] = bonus[i]
+        return tuple(sorted(best.items(), key=lambda item: (-item[1], item[0])))
     general = index.note_question_chunks.get(note_id)
     bar = max(sims[i] for i in general) if general else float("-inf")
-    best: dict[str, float] = {}
     for i, part, section_question in index.passage_entries.get(note_id, ()):
         cosine = sims[i]
         if section_question and cosine < bar:
@@ -218,21 +209,13 @@ def rank_notes(
         }
         order = sorted(fused, key=lambda n: (-fused[n], -cos.get(n, 0.0)))
         scores = fused
-    if sims is not None:
-        sim_list = sims.tolist()
-        bonus = (
-            {i: PASSAGE_LEXICAL_WEIGHT * (s / top_lex_chunk) for i, s in lex_by_chunk.items()}
-            if mode == "fused" and top_lex_chunk > 0
-            else {}
-        )
-
-        def passages(note_id: str) -> tuple[tuple[str, float], ...]:
-            return _scored_passages(index, note_id, sim_list, bonus)
-
+    sim_list = sims.tolist() if sims is not None else None
+    if mode == "lexical":
+        bonus = lex_by_chunk
+    elif mode == "fused" and top_lex_chunk > 0:
+        bonus = {i: PASSAGE_LEXICAL_WEIGHT * (s / top_lex_chunk) for i, s in lex_by_chunk.items()}
     else:
-
-        def passages(note_id: str) -> tuple[tuple[str, float], ...]:
-            return _passages(index, note_id, sims, lex_by_chunk, top_lex_chunk, mode)
+        bonus = {}
 
     result = []
     for note_id in order[:limit]:
@@ -247,7 +230,7 @@ def rank_notes(
                 confidence,
                 cos.get(note_id, 0.0),
                 lex.get(note_id, 0.0),
-                passages(note_id),
+                passage_scores(index, note_id, sim_list, bonus),
                 peak=peak.get(note_id, 0.0),
                 margin=margins.get(note_id, 0.0),
             )

@@ -35,6 +35,13 @@ def retention_cutoff(days: int) -> str:
     return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="seconds")
 
 
+_SET_LAST_NOTE = (
+    "insert into conversations (chat_hash, platform, user_hash, last_note, ts) values (?, ?, ?, ?, ?) "
+    "on conflict(chat_hash) do update set user_hash = excluded.user_hash, "
+    "last_note = excluded.last_note, ts = excluded.ts"
+)
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -128,8 +135,12 @@ class Store:
         note_id: str | None,
         score: float,
         reply: str = "",
+        last_note: str | None = None,
     ) -> str:
         """Store one question and what the bot did with it (including the reply text it sent).
+
+        With `last_note`, the chat's topic is set in the same transaction (as `set_last_note` does):
+        one commit per answer, not two.
 
         Returns:
             The answer id, for feedback.
@@ -162,6 +173,8 @@ class Store:
                     "values (:answer_id, :ts, :platform, :user_hash, :question, :note_id, :score)",
                     row,
                 )
+            if last_note is not None:
+                self.db.execute(_SET_LAST_NOTE, [row["chat_hash"], platform, user_hash, last_note, row["ts"]])
         return answer_id
 
     def record_feedback(self, answer_id: str, platform: str, user: str, rating: int) -> RatingOutcome | None:
@@ -196,10 +209,7 @@ class Store:
         """Remember the chat's current topic, for follow-up questions."""
         with self._lock, self.db.conn:
             self.db.execute(
-                "insert into conversations (chat_hash, platform, user_hash, last_note, ts) values (?, ?, ?, ?, ?) "
-                "on conflict(chat_hash) do update set user_hash = excluded.user_hash, "
-                "last_note = excluded.last_note, ts = excluded.ts",
-                [self.hash_id(platform, chat), platform, self.hash_id(platform, user), note_id, _now()],
+                _SET_LAST_NOTE, [self.hash_id(platform, chat), platform, self.hash_id(platform, user), note_id, _now()]
             )
 
     def last_note(self, platform: str, chat: str) -> str | None:

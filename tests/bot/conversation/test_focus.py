@@ -10,6 +10,7 @@ from bot.conversation import continuing, focus
 from bot.conversation.core import Core
 from bot.conversation.smalltalk import brevity, wants_more
 from bot.knowledge.notes import parse_note
+from bot.knowledge.passages import one_line
 from bot.messages import Message, ReplyKind
 from bot.search.retrieval import Candidate
 from tests.conftest import make_core
@@ -123,7 +124,7 @@ def test_more_shows_what_fits_the_request_and_never_the_same_part_twice(va_folde
 
 
 def test_one_line_summary_skips_a_bare_yes(va_folder: Path) -> None:
-    summary = focus.one_line(_note(va_folder))
+    summary = one_line(_note(va_folder))
     assert summary.startswith("Yes. A virtual assistant works remotely")
     assert summary.endswith("research.")
 
@@ -177,7 +178,7 @@ def test_a_conversation_never_repeats_and_says_when_everything_was_shown(va_core
     assert "Sources" in replies[-1]  # the last part of the note comes with its sources
     # The note's one-line summary on request; the summary is not a part, so "more" is unaffected.
     brief = va_core.answer(Message("tl;dr", "u", chat))
-    assert brief.sources[0].id == "va" and focus.one_line(va_core.kb.notes["va"]) in brief.body
+    assert brief.sources[0].id == "va" and one_line(va_core.kb.notes["va"]) in brief.body
     assert len(brief.body.split()) < 30
     # Asked again once everything was shown: the passage that answers, briefly, said to be a repeat.
     again = va_core.answer(Message("what do helpers in Manila charge an hour", "u", chat))

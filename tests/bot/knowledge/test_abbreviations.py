@@ -69,3 +69,15 @@ def test_questions_are_searched_as_typed_and_spelled_out() -> None:
     plan = plan_queries("how do I protect our IP")
     assert plan.texts == ["how do I protect our IP", "how do I protect our intellectual property"]
     assert plan.own == 2
+
+
+def test_a_text_without_any_term_is_left_as_it_is_and_one_term_anywhere_expands() -> None:
+    abbreviations = parse_abbreviations(
+        "abbreviations:\n  VA: virtual assistant\n  SEO: search engine optimisation\nexact_case:\n  PA: personal assistant\n"
+    )
+    for untouched in ("hire a vase", "a pa-style role", "pay my pa", "SEO-friendly", "no terms here", ""):
+        assert abbreviations.expand(untouched) == untouched
+    assert abbreviations.expand("my PA and a va for seo") == (
+        "my personal assistant and a virtual assistant for search engine optimisation"
+    )
+    assert parse_abbreviations("").expand("a VA") == "a VA"

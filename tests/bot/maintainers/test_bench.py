@@ -10,7 +10,7 @@ import pytest
 from adapters import bench_commands
 from bot.config import REPO_DIR
 from bot.maintainers import bench
-from bot.maintainers.bench import BenchResult, busy_warning, format_markdown
+from bot.maintainers.bench_markdown import BenchResult, busy_warning, format_markdown
 
 FIGURES = {
     "p50_ms": 4.0,

@@ -11,7 +11,8 @@ from bot.config import REPO_DIR, Settings
 from bot.conversation.core import Core
 from bot.knowledge.notes import load_knowledge
 from bot.maintainers.reach import section_reach, unreachable_sections
-from bot.search.index import build_index, load_index
+from bot.search.index import load_index
+from bot.search.index_build import build_index
 from tests.fakes import HashingEmbedder
 
 NOTE = """---

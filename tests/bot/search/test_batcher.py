@@ -171,3 +171,23 @@ async def test_a_large_batch_is_embedded_in_groups_of_similar_length() -> None:
     calls.clear()
     await asyncio.gather(*(batcher.embed(t) for t in texts[:GROUP]))
     assert calls == [texts[:GROUP]], "a batch of at most GROUP texts is one call, in order"
+
+
+async def test_each_request_of_a_batch_is_resolved_as_soon_as_its_own_work_is_done() -> None:
+    batcher = MicroBatcher(_echo)
+    release = threading.Event()
+
+    def slow(vectors: np.ndarray) -> str:
+        assert release.wait(10), "never released"
+        return "second"
+
+    first = asyncio.ensure_future(batcher.embed_then(["a"], lambda vectors: "first"))
+    second = asyncio.ensure_future(batcher.embed_then(["bb"], slow))
+    try:
+        # One batch (both arrived in the same turn): the first answer does not wait for the second's work.
+        assert await asyncio.wait_for(first, 10) == "first"
+        assert not second.done()
+    finally:
+        release.set()
+    assert await asyncio.wait_for(second, 10) == "second"
+    assert batcher.calls == 1

@@ -9,20 +9,11 @@ import pytest
 
 from bot.conversation.core import Core
 from bot.knowledge.notes import load_knowledge
-from bot.search.index import (
-    INDEX_FORMAT,
-    POINTER,
-    BuildReport,
-    Chunk,
-    build_index,
-    current_folder,
-    ensure_index,
-    fts_query,
-    is_current,
-    is_passage_text,
-    load_index,
-    note_chunks,
-)
+from bot.search.chunks import Chunk, is_passage_text, note_chunks
+from bot.search.index import ensure_index, is_current, load_index
+from bot.search.index_build import INDEX_FORMAT, POINTER, BuildReport, build_index, current_folder
+from bot.search.lexical import fts_query
+from bot.search.retrieval import passage_scores
 from bot.storage.store import Store
 from tests.conftest import make_settings, write_note
 from tests.fakes import HashingEmbedder
@@ -132,8 +123,9 @@ def test_chunk_positions_of_both_searches_name_the_same_chunks(
     vector = fake_embedder.embed([kb.notes["chasm"].answer])[0]
     (nearest, cosine), *_ = index.semantic_chunks(vector[None, :])[0]
     assert index.chunks[nearest].text == kb.notes["chasm"].answer and cosine == pytest.approx(1.0, abs=1e-5)
-    assert dict(index.passage_cosines("chasm", vector))[nearest] == pytest.approx(cosine, abs=1e-5)
-    assert index.passage_cosines("no-such-note", vector) == []
+    sims = (index.matrix @ vector).tolist()
+    assert dict(passage_scores(index, "chasm", sims, {}))["answer"] == pytest.approx(cosine, abs=1e-5)
+    assert passage_scores(index, "no-such-note", sims, {}) == ()
 
 
 def test_rebuild_without_changes_embeds_nothing(
@@ -354,7 +346,7 @@ def test_build_waits_for_another_processs_build_lock(
     import fcntl
     import threading
 
-    from bot.search.index import LOCK
+    from bot.search.index_build import LOCK
 
     index_dir = tmp_path / "index"
     index_dir.mkdir()
@@ -464,15 +456,19 @@ def test_a_section_question_only_chooses_the_passage_and_only_when_closer_than_t
     index = load_index(tmp_path / "index")
     assert index is not None
     question = next(i for i, c in enumerate(index.chunks) if c.kind == "question" and c.part == "section:1")
+    text = next(i for i, c in enumerate(index.chunks) if c.kind == "section" and c.part == "section:1")
 
-    def cosines(text: str) -> dict[int, float]:
-        return dict(index.passage_cosines("w", fake_embedder.embed([text])[0]))
+    def scores(asked: str) -> tuple[list[float], dict[str, float]]:
+        sims = (index.matrix @ fake_embedder.embed([asked])[0]).tolist()
+        return sims, dict(passage_scores(index, "w", sims, {}))
 
     # The note's general question is its own question's: the section's question does not take it over,
-    assert question not in cosines("widget prices and costs")
+    sims, parts = scores("widget prices and costs")
+    assert sims[question] > sims[text], "the section's question is the closer chunk"
     # though the section's text still competes for it.
-    assert any(index.chunks[i].kind == "section" for i in cosines("widget prices and costs"))
-    assert question in cosines("widget prices")
+    assert parts["section:1"] == sims[text]
+    sims, parts = scores("widget prices")
+    assert parts["section:1"] == sims[question] > sims[text]
     # They choose the passage, never the note: the note-level searches leave them out.
     vector = fake_embedder.embed(["widget prices"])
     assert question not in index.note_chunks[index.note_ids.index("w")]

@@ -16,7 +16,8 @@ from bot.config import REPO_DIR
 from bot.conversation.core import Core
 from bot.maintainers.evaluation import load_cases
 from bot.search.embedder import Embedder, NumpyEmbedder, SentenceTransformerEmbedder, make_embedder
-from bot.search.index import LoadedIndex, build_index, load_index
+from bot.search.index import LoadedIndex, load_index
+from bot.search.index_build import build_index
 from bot.search.minilm import SMALL_BATCH, MiniLMEncoder, tokenize
 from bot.search.retrieval import rank_notes
 from bot.search.text import clean_text

@@ -11,7 +11,8 @@ from bot.conversation.core import Core
 from bot.knowledge.notes import load_knowledge
 from bot.messages import Message
 from bot.search.followup import depends_on_topic, is_short_question
-from bot.search.index import build_index, load_index
+from bot.search.index import load_index
+from bot.search.index_build import build_index
 from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, close_alternatives, rank_notes
 from tests.conftest import make_core, write_note
 from tests.fakes import HashingEmbedder

@@ -241,7 +241,8 @@ def test_questions_keep_the_reply_text_and_old_conversations_expire(core: Core) 
 def test_migrations_bring_an_old_database_up_to_date(tmp_path: Path) -> None:
     import sqlite_utils
 
-    from bot.storage.store import Store, migrations
+    from bot.storage.schema import migrations
+    from bot.storage.store import Store
 
     path = tmp_path / "old.db"
     old = sqlite_utils.Database(path)
