@@ -23,7 +23,7 @@ from bot.knowledge.notes import KnowledgeNote, load_knowledge
 from bot.search.answerability import SHORT_QUESTION_WORDS
 from bot.search.chunks import ANSWER_PART
 from bot.search.grounding import _WORD, content_words, stem
-from bot.search.scene import asked_words, scene_words
+from bot.search.scene import asked_words, request_head, scene_words
 
 if TYPE_CHECKING:
     from bot.search.index import LoadedIndex
@@ -144,11 +144,44 @@ class NotCoveredMatcher:
 def asked_subjects(matcher: NotCoveredMatcher, text: str) -> list[tuple[Subject, str]]:
     """The listed subjects a question asks about, each with the words it was typed in.
 
-    A subject named only in the asker's introduction is left out: in "I have a franchise, what
-    should I outsource first?" the franchise is who asks, not what is asked.
+    Only the request's head counts (`bot.search.scene.request_head`): in "I'm a plumber with 3
+    vans, is it worth paying a VA to answer my calls?" the vans are who asks, not what is asked.
+    A subject named only in the asker's introduction is left out too: in "I have a franchise,
+    what should I outsource first?" the head is the whole story-free question, and the franchise
+    is who asks.
     """
     scene = scene_words(text, introduction_only=True)
-    return [(s, typed) for s, typed in matcher.find(asked_part(text)) if not set(typed.lower().split()) <= scene]
+    return [(s, typed) for s, typed in matcher.find(request_head(text)) if not set(typed.lower().split()) <= scene]
+
+
+def only_in_passing(
+    index: LoadedIndex,
+    matcher: NotCoveredMatcher | None,
+    note_id: str,
+    texts: Iterable[str],
+    missing: list[str],
+    skip: Iterable[str] = (),
+    rare: int = 0,
+) -> bool:
+    """True when a question names its missing subject only in passing: it asks what the note covers too.
+
+    The one decision for both kinds of missing subject, a word no note uses ("franchise", found by
+    `bot.search.queries`) and a subject of the maintained list ("CRM", `decline_not_covered`):
+    the question's asked words (`bot.search.scene.asked_words`) that tie it to the note
+    (`anchors`) must be at least as many as the missing words (`in_passing`).
+
+    Args:
+        index: The loaded index.
+        matcher: The not-covered list in service (None: the notes' titles only).
+        note_id: The note the question would be answered with.
+        texts: The question's texts to read what is asked from (as typed, abbreviations spelled out).
+        missing: The missing subject's words, as typed.
+        skip: More words that cannot tie the question to the note (the other subjects it names).
+        rare: See `anchors`.
+    """
+    named = {stem(w) for typed in (*missing, *skip) for w in _WORD.findall(typed)}
+    asked = [w for text in texts for w in asked_words(text)]
+    return in_passing(anchors(index, matcher, note_id, asked, named, rare), missing)
 
 
 def decline_not_covered(
@@ -190,9 +223,8 @@ def decline_not_covered(
     missing = [(s, typed) for s, typed in found if not matcher.covers(index, best.note_id, best.passage, s)]
     if not missing:
         return candidates
-    named = {stem(w) for _, typed in found for w in _WORD.findall(typed)}
-    asked = [*asked_words(asked_part(text)), *asked_words(asked_part(expanded or text))]
-    if in_passing(anchors(index, matcher, best.note_id, asked, named), [typed for _, typed in missing]):
+    texts = (asked_part(text), asked_part(expanded or text))
+    if only_in_passing(index, matcher, best.note_id, texts, [t for _, t in missing], [t for _, t in found]):
         return candidates
     subject, typed = missing[0]
     cap = threshold - NOT_COVERED_GAP
