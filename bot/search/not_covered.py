@@ -36,6 +36,8 @@ NOT_COVERED_GAP = 0.01
 PASSING_NOTES = 10
 """A question word used by at most this many notes names a subject specifically enough that, when it is
 in the best note's title or tags, it ties the question to that note (see `anchors`)."""
+_PURPOSE = re.compile(r"\bfor\s[^,;]*", re.IGNORECASE)
+"""What a note's own question is for ("business plan writer for a bank loan"): when the note applies, not what it covers."""
 _QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
 """A sentence ending with a question mark (what a long message asks, not its story)."""
 
@@ -119,23 +121,32 @@ class NotCoveredMatcher:
         """True when a stemmed word is in the note's title or tags (what the note is about, in a few words)."""
         return f" {word_stem} " in self._tags.get(note_id, "") or _in_title(index, note_id, word_stem)
 
-    def covers(self, index: LoadedIndex, note_id: str, part: str, subject: Subject) -> bool:
+    def covers(self, index: LoadedIndex, note_id: str, part: str, subject: Subject, asked: str = "") -> bool:
         """True when the note really covers the subject: in its title, tags, own questions or the matched passage.
+
+        An own question's purpose (`_PURPOSE`) covers the subject only for a question that names it as
+        its purpose too: the writing note's "business plan writer for a bank loan" covers "who writes
+        a business plan for a bank loan", not "how do I get a bank loan".
 
         Args:
             index: The loaded index (the note's chunks).
             note_id: The note.
             part: The passage of the note that matched (`Candidate.passage`).
             subject: The subject found in the question.
+            asked: The question ("": an own question's purpose never covers).
         """
         terms = self._subject_terms.get(subject.name, ())
         if any(f" {term} " in self._tags.get(note_id, "") for term in terms):
             return True
+        purposes = _stem_text(" ".join(_PURPOSE.findall(asked))) if asked else ""
         positions = index.note_question_chunks.get(note_id, []) + index.passage_chunks.get(note_id, [])
         for i in positions:
             chunk = index.chunks[i]
             if (chunk.kind in ("title", "question") and chunk.part == ANSWER_PART) or chunk.part == part:
-                padded = _stem_text(chunk.text)
+                if chunk.kind == "question" and not any(f" {term} " in purposes for term in terms):
+                    padded = _stem_text(_PURPOSE.sub(" ", chunk.text))
+                else:
+                    padded = _stem_text(chunk.text)
                 if any(f" {term} " in padded for term in terms):
                     return True
         return False
@@ -220,7 +231,7 @@ def decline_not_covered(
     if not found:
         return candidates
     best = candidates[0]
-    missing = [(s, typed) for s, typed in found if not matcher.covers(index, best.note_id, best.passage, s)]
+    missing = [(s, typed) for s, typed in found if not matcher.covers(index, best.note_id, best.passage, s, text)]
     if not missing:
         return candidates
     texts = (asked_part(text), asked_part(expanded or text))
@@ -230,7 +241,7 @@ def decline_not_covered(
     cap = threshold - NOT_COVERED_GAP
     return [
         c
-        if any(matcher.covers(index, c.note_id, c.passage, s) for s, _ in missing)
+        if any(matcher.covers(index, c.note_id, c.passage, s, text) for s, _ in missing)
         else replace(c, confidence=min(c.confidence, cap), uncovered=(typed,), pointer=subject.pointer)
         for c in candidates
     ]

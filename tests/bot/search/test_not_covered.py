@@ -78,6 +78,8 @@ def test_a_candidate_covering_the_subject_in_its_matched_passage_keeps_its_confi
         ("how do I find investors for my startup", "investors"),
         ("what CRM should my sales freelancer use", "CRM"),
         ("how do I trademark my brand name", "trademark"),
+        # The writing note's own "business plan writer for a bank loan" is for loans, not about them.
+        ("how do I get a small business loan for my bakery", "business loan"),
         ("my landlord won't fix the heating in my shop, what can I do", "landlord"),  # whom it is about
         ("how much should I pay myself from my cafe", "pay myself"),
         # "web design" is the asker's trade, not what the web design note would answer.
@@ -117,6 +119,7 @@ VANS = "I'm a plumber in Manchester with 3 vans, is it worth paying a virtual as
         ("what should a web designer charge to build my franchise website", "outsourcing-web-and-design"),
         # The asker introduces their own business: who asks, not what is asked.
         ("I have a franchise, what should I outsource first", "what-to-outsource"),
+        ("can someone write my business plan for a bank loan", "outsourcing-writing"),
         # Told in the story before the request ("is it worth ..."), not asked.
         (VANS, "virtual-assistants"),
         # The note covers the subject in the passage that matched.
