@@ -129,7 +129,9 @@ def covered_warnings(knowledge_dir: Path, kb: KnowledgeBase) -> list[str]:
 
     Such a subject is covered after all: the note would never be declined for it (a note with
     the word in its title or tags covers it), but other notes' answers would be, and the list
-    no longer says what the notes leave out.
+    no longer says what the notes leave out. Words are matched as the bot matches them
+    (`bot.search.not_covered.names`: whole words, any form), and each warning
+    points at the line of the subject's entry that lists the word.
 
     Args:
         knowledge_dir: The knowledge folder.
@@ -138,6 +140,8 @@ def covered_warnings(knowledge_dir: Path, kb: KnowledgeBase) -> list[str]:
     Returns:
         One line per (word, note); empty when the list is absent or broken (`check_not_covered` says so).
     """
+    from bot.search.not_covered import names  # the search side builds on this module
+
     path = knowledge_dir / FILE_NAME
     try:
         text = path.read_text(encoding="utf-8")
@@ -148,15 +152,33 @@ def covered_warnings(knowledge_dir: Path, kb: KnowledgeBase) -> list[str]:
     found = []
     for subject in listed.subjects:
         for word in subject.words:
-            pattern = re.compile(rf"(?<!\w){re.escape(word)}(?:s|es)?(?!\w)", re.IGNORECASE)
             for note in sorted(kb.notes.values(), key=lambda n: n.id):
-                where = (
-                    "title" if pattern.search(note.title) else "tags" if pattern.search(" ; ".join(note.tags)) else ""
-                )
+                tags = " ; ".join(note.tags).replace("-", " ")
+                where = "title" if names(word, note.title) else "tags" if names(word, tags) else ""
                 if where:
-                    line = next((i for i, ln in enumerate(lines, 1) if word in ln), 1)
                     found.append(
-                        f"{path}:{line}: warning: {word!r} ({subject.name}) is in the {where} of note {note.id}, "
-                        "so the notes cover it: take it out of this list"
+                        f"{path}:{_line_of(lines, subject.name, word)}: warning: {word!r} ({subject.name}) is in "
+                        f"the {where} of note {note.id}, so the notes cover it: take it out of this list"
                     )
     return found
+
+
+def _line_of(lines: list[str], name: str, word: str) -> int:
+    """The line (from 1) of a subject's entry that lists a word; the entry's own line when none does.
+
+    The entry runs from its `name:` line to the next line indented no deeper (the next subject);
+    comments do not count, so a word also used in the file's header points at its own entry.
+    """
+    entry = re.compile(rf"^(\s*)['\"]?{re.escape(name)}['\"]?\s*:")
+    listed = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+    start = next((i for i, line in enumerate(lines) if entry.match(line)), None)
+    if start is None:
+        return 1
+    depth = len(lines[start]) - len(lines[start].lstrip())
+    for i in range(start, len(lines)):
+        content = lines[i].split("#", 1)[0]
+        if i > start and content.strip() and len(content) - len(content.lstrip()) <= depth:
+            break
+        if listed.search(content if i > start else content.split(":", 1)[1]):
+            return i + 1
+    return start + 1

@@ -66,6 +66,15 @@ def _stem_text(text: str) -> str:
     return f" {' '.join(_stems(text))} "
 
 
+def names(word: str, text: str) -> bool:
+    """True when a text names a listed word or phrase: as a whole word or phrase, any form ("loan" in "loans").
+
+    The one matching rule of the list: questions, notes and `outsourcebot kb check` all use it.
+    """
+    stems = _stems(word)
+    return bool(stems) and f" {' '.join(stems)} " in _stem_text(text)
+
+
 class NotCoveredMatcher:
     """Finds subjects of `knowledge/not-covered.yaml` in a question, and tells whether a note really covers one.
 
