@@ -84,7 +84,7 @@ _AUXILIARY = (
 )
 _OPENER = re.compile(
     # "how do I", "what should we", "which CRM", "who can", "where do I find"; "when" only as it asks ("when should I")
-    rf"(?:how|what|which|who|whom|whose|where|why|when(?=\s+{_AUXILIARY}\b)|"
+    rf"\b(?:how|what|which|who|whom|whose|where|why|when(?=\s+{_AUXILIARY}\b)|"
     # "should I", "is it worth", "do we need", "can someone", "are there"
     rf"{_AUXILIARY}\s+(?:i|we|you|my|our|it|there|they|he|she|someone|anyone|somebody|anybody|this|that)|"
     # "I need a ...", "we want to ...", "looking for ...", "any tips on ...", "tell me about ..."
