@@ -161,8 +161,10 @@ def _ground(
     "buying a franchise vs starting my own business" lands near a note on freelancing by its
     shape, but no note says "franchise": the question is about something not covered, and the
     words are kept so the decline can say so in the asker's own words. A question with no content
-    word at all ("tell me more" with no topic) has nothing to ground either. Every candidate is
-    rescored (the question's subject is what is missing, not one note's), in lexical mode too.
+    word at all ("tell me more" with no topic) has nothing to ground either. Only the words the
+    question asks can be missing (`bot.search.scene.request_head`): a place or an amount ("in
+    Leeds", "200 lbs") is where or how much, not a subject. Every candidate is rescored (the
+    question's subject is what is missing, not one note's), in lexical mode too.
     """
     if not candidates:
         return candidates
