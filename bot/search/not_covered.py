@@ -48,7 +48,9 @@ def asked_part(text: str) -> str:
     "Investors say we're too broad. How do I choose a first niche?" asks about a niche: a
     subject named in the story around the question is the asker's situation, not what they
     want a note on. A message of at most `SHORT_QUESTION_WORDS` content words, or one with no
-    question mark, is taken whole.
+    question mark, is taken whole. What may be a missing subject is narrower still, the request's
+    head (`bot.search.scene.request_head`); this wider part gives the words that may tie the
+    question to its note (`only_in_passing`).
     """
     if len(content_words(text)) <= SHORT_QUESTION_WORDS or "?" not in text:
         return text
