@@ -7,14 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import REPO_DIR
-from bot.knowledge.not_covered import (
-    FILE_NAME,
-    check_not_covered,
-    covered_warnings,
-    load_not_covered,
-    parse_not_covered,
-)
+from bot.knowledge.not_covered import FILE_NAME, check_not_covered, load_not_covered, parse_not_covered
 from bot.knowledge.notes import load_knowledge
+from bot.search.not_covered import covered_warnings
 
 
 def test_the_shipped_list_loads_and_names_the_issues_subjects() -> None:
