@@ -39,9 +39,10 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
              outsourcebot kb check --json
     """
     from bot.knowledge.abbreviations import check_abbreviations
-    from bot.knowledge.not_covered import check_not_covered, covered_warnings
+    from bot.knowledge.not_covered import check_not_covered
     from bot.knowledge.notes import load_drafts, load_knowledge, stale_notes
     from bot.knowledge.passages import passage_problems
+    from bot.search.not_covered import covered_warnings
 
     settings = current_settings()
     kb = load_knowledge(settings.knowledge_dir)

@@ -1,23 +1,19 @@
 """The maintained list of subjects the notes deliberately do not cover, `knowledge/not-covered.yaml`.
 
 A question naming one of these subjects is declined, in the asker's own words, unless the note
-it would be answered with really covers it (see `bot.search.grounding.NotCoveredMatcher`). The
+it would be answered with really covers it (see `bot.search.not_covered.NotCoveredMatcher`). The
 list lives beside the notes, like `knowledge/abbreviations.yaml`, so maintainers extend it
-without touching code; `outsourcebot kb check` validates it.
+without touching code; `outsourcebot kb check` validates it, and warns about words a note's title or
+tags name (`bot.search.not_covered.covered_warnings`, which matches words as the bot does).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
-
-if TYPE_CHECKING:
-    from bot.knowledge.notes import KnowledgeBase
 
 from bot.knowledge.list_files import check_list, load_list
 
@@ -122,41 +118,3 @@ def load_not_covered(knowledge_dir: Path) -> NotCovered:
 def check_not_covered(knowledge_dir: Path) -> str | None:
     """The problem with the folder's not-covered list as a `path:1: message` line, or None (also when absent)."""
     return check_list(knowledge_dir / FILE_NAME, parse_not_covered)
-
-
-def covered_warnings(knowledge_dir: Path, kb: KnowledgeBase) -> list[str]:
-    """Warnings, as `path:line: warning: ...`, for listed words that a note's title or tags name.
-
-    Such a subject is covered after all: the note would never be declined for it (a note with
-    the word in its title or tags covers it), but other notes' answers would be, and the list
-    no longer says what the notes leave out.
-
-    Args:
-        knowledge_dir: The knowledge folder.
-        kb: Its notes.
-
-    Returns:
-        One line per (word, note); empty when the list is absent or broken (`check_not_covered` says so).
-    """
-    path = knowledge_dir / FILE_NAME
-    try:
-        text = path.read_text(encoding="utf-8")
-        listed = parse_not_covered(text, str(path))
-    except (OSError, ValueError):
-        return []
-    lines = text.splitlines()
-    found = []
-    for subject in listed.subjects:
-        for word in subject.words:
-            pattern = re.compile(rf"(?<!\w){re.escape(word)}(?:s|es)?(?!\w)", re.IGNORECASE)
-            for note in sorted(kb.notes.values(), key=lambda n: n.id):
-                where = (
-                    "title" if pattern.search(note.title) else "tags" if pattern.search(" ; ".join(note.tags)) else ""
-                )
-                if where:
-                    line = next((i for i, ln in enumerate(lines, 1) if word in ln), 1)
-                    found.append(
-                        f"{path}:{line}: warning: {word!r} ({subject.name}) is in the {where} of note {note.id}, "
-                        "so the notes cover it: take it out of this list"
-                    )
-    return found

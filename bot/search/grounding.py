@@ -254,9 +254,11 @@ def content_words(text: str) -> list[str]:
     return words
 
 
-_STORY_FORM = re.compile(r"[a-z]{3,}(?:er|or|ist|ian)s?|[a-z]{3,}ed", re.IGNORECASE)
+_STORY_FORM = re.compile(r"(?![a-z]*thers?$)[a-z]{3,}(?:er|ist|ian)s?|[a-z]{2,}[st]ors?|[a-z]{3,}ed", re.IGNORECASE)
 """How English names who does a job ("photographer", "translator", "florist", "electrician") and
-what happened ("disappeared", "scammed")."""
+what happened ("disappeared", "scammed"). A doer in -or is Latin's -tor or -sor ("translator",
+"advisor"), so "liquor" and "colour" are no trade; "-ther" ends old words that name no doer
+("weather", "leather"). A form cannot tell a machine from its trade ("printer")."""
 
 
 def tells_the_story(word: str) -> bool:
@@ -270,8 +272,11 @@ def tells_the_story(word: str) -> bool:
     return bool(_STORY_FORM.fullmatch(word))
 
 
-_PREFIXES = ("re", "un", "pre", "co", "non", "sub", "over", "under", "mis", "multi", "self")
+_PREFIXES = ("re", "un", "pre", "co", "non", "sub", "mis", "multi", "self")
 """Prefixes that leave a word's subject as it is ("redesign" is about design)."""
+_HYPHENED_PREFIXES = ("over-", "under-")
+"""Words that prefix a word only with a hyphen ("over-charged"): joined, they make a word of their own
+("overdraft" is not a draft, "underwriting" not writing)."""
 MIN_PREFIXED_REST = 4
 """What is left after the prefix must be a word this long ("redo" is not "do")."""
 
@@ -308,7 +313,7 @@ class Vocabulary:
         if found:
             return found
         # "redesign", "rebrand", "subcontractor": a prefix on a word the notes use is that word's subject.
-        for prefix in _PREFIXES:
+        for prefix in (*_PREFIXES, *_HYPHENED_PREFIXES):
             rest = word.lower()[len(prefix) :].lstrip("-")
             if word.lower().startswith(prefix) and len(rest) >= MIN_PREFIXED_REST:
                 prefixed = self._notes.get(stem(rest))

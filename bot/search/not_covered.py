@@ -15,15 +15,16 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import REPO_DIR
-from bot.knowledge.not_covered import NotCovered, Subject, load_not_covered
-from bot.knowledge.notes import KnowledgeNote, load_knowledge
+from bot.knowledge.not_covered import FILE_NAME, NotCovered, Subject, load_not_covered, parse_not_covered
+from bot.knowledge.notes import KnowledgeBase, KnowledgeNote, load_knowledge
 from bot.search.answerability import SHORT_QUESTION_WORDS
 from bot.search.chunks import ANSWER_PART
 from bot.search.grounding import _WORD, content_words, stem
-from bot.search.scene import asked_words, scene_words
+from bot.search.scene import asked_words, request_head, scene_words
 
 if TYPE_CHECKING:
     from bot.search.index import LoadedIndex
@@ -36,6 +37,8 @@ NOT_COVERED_GAP = 0.01
 PASSING_NOTES = 10
 """A question word used by at most this many notes names a subject specifically enough that, when it is
 in the best note's title or tags, it ties the question to that note (see `anchors`)."""
+_PURPOSE = re.compile(r"\bfor\s[^,;]*", re.IGNORECASE)
+"""What a note's own question is for ("business plan writer for a bank loan"): when the note applies, not what it covers."""
 _QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
 """A sentence ending with a question mark (what a long message asks, not its story)."""
 
@@ -46,7 +49,9 @@ def asked_part(text: str) -> str:
     "Investors say we're too broad. How do I choose a first niche?" asks about a niche: a
     subject named in the story around the question is the asker's situation, not what they
     want a note on. A message of at most `SHORT_QUESTION_WORDS` content words, or one with no
-    question mark, is taken whole.
+    question mark, is taken whole. What may be a missing subject is narrower still, the request's
+    head (`bot.search.scene.request_head`); this wider part gives the words that may tie the
+    question to its note (`only_in_passing`).
     """
     if len(content_words(text)) <= SHORT_QUESTION_WORDS or "?" not in text:
         return text
@@ -62,6 +67,15 @@ def _stems(text: str) -> tuple[str, ...]:
 def _stem_text(text: str) -> str:
     """A text's stems joined by single spaces and padded with one, for whole-phrase lookups."""
     return f" {' '.join(_stems(text))} "
+
+
+def names(word: str, text: str) -> bool:
+    """True when a text names a listed word or phrase: as a whole word or phrase, any form ("loan" in "loans").
+
+    The one matching rule of the list: questions, notes and `outsourcebot kb check` all use it.
+    """
+    stems = _stems(word)
+    return bool(stems) and f" {' '.join(stems)} " in _stem_text(text)
 
 
 class NotCoveredMatcher:
@@ -119,23 +133,32 @@ class NotCoveredMatcher:
         """True when a stemmed word is in the note's title or tags (what the note is about, in a few words)."""
         return f" {word_stem} " in self._tags.get(note_id, "") or _in_title(index, note_id, word_stem)
 
-    def covers(self, index: LoadedIndex, note_id: str, part: str, subject: Subject) -> bool:
+    def covers(self, index: LoadedIndex, note_id: str, part: str, subject: Subject, asked: str = "") -> bool:
         """True when the note really covers the subject: in its title, tags, own questions or the matched passage.
+
+        An own question's purpose (`_PURPOSE`) covers the subject only for a question that names it as
+        its purpose too: the writing note's "business plan writer for a bank loan" covers "who writes
+        a business plan for a bank loan", not "how do I get a bank loan".
 
         Args:
             index: The loaded index (the note's chunks).
             note_id: The note.
             part: The passage of the note that matched (`Candidate.passage`).
             subject: The subject found in the question.
+            asked: The question ("": an own question's purpose never covers).
         """
         terms = self._subject_terms.get(subject.name, ())
         if any(f" {term} " in self._tags.get(note_id, "") for term in terms):
             return True
+        purposes = _stem_text(" ".join(_PURPOSE.findall(asked))) if asked else ""
         positions = index.note_question_chunks.get(note_id, []) + index.passage_chunks.get(note_id, [])
         for i in positions:
             chunk = index.chunks[i]
             if (chunk.kind in ("title", "question") and chunk.part == ANSWER_PART) or chunk.part == part:
-                padded = _stem_text(chunk.text)
+                if chunk.kind == "question" and not any(f" {term} " in purposes for term in terms):
+                    padded = _stem_text(_PURPOSE.sub(" ", chunk.text))
+                else:
+                    padded = _stem_text(chunk.text)
                 if any(f" {term} " in padded for term in terms):
                     return True
         return False
@@ -144,11 +167,44 @@ class NotCoveredMatcher:
 def asked_subjects(matcher: NotCoveredMatcher, text: str) -> list[tuple[Subject, str]]:
     """The listed subjects a question asks about, each with the words it was typed in.
 
-    A subject named only in the asker's introduction is left out: in "I have a franchise, what
-    should I outsource first?" the franchise is who asks, not what is asked.
+    Only the request's head counts (`bot.search.scene.request_head`): in "I'm a plumber with 3
+    vans, is it worth paying a VA to answer my calls?" the vans are who asks, not what is asked.
+    A subject named only in the asker's introduction is left out too: in "I have a franchise,
+    what should I outsource first?" the head is the whole story-free question, and the franchise
+    is who asks.
     """
     scene = scene_words(text, introduction_only=True)
-    return [(s, typed) for s, typed in matcher.find(asked_part(text)) if not set(typed.lower().split()) <= scene]
+    return [(s, typed) for s, typed in matcher.find(request_head(text)) if not set(typed.lower().split()) <= scene]
+
+
+def only_in_passing(
+    index: LoadedIndex,
+    matcher: NotCoveredMatcher | None,
+    note_id: str,
+    texts: Iterable[str],
+    missing: list[str],
+    skip: Iterable[str] = (),
+    rare: int = 0,
+) -> bool:
+    """True when a question names its missing subject only in passing: it asks what the note covers too.
+
+    The one decision for both kinds of missing subject, a word no note uses ("franchise", found by
+    `bot.search.queries`) and a subject of the maintained list ("CRM", `decline_not_covered`):
+    the question's asked words (`bot.search.scene.asked_words`) that tie it to the note
+    (`anchors`) must be at least as many as the missing words (`in_passing`).
+
+    Args:
+        index: The loaded index.
+        matcher: The not-covered list in service (None: the notes' titles only).
+        note_id: The note the question would be answered with.
+        texts: The question's texts to read what is asked from (as typed, abbreviations spelled out).
+        missing: The missing subject's words, as typed.
+        skip: More words that cannot tie the question to the note (the other subjects it names).
+        rare: See `anchors`.
+    """
+    named = {stem(w) for typed in (*missing, *skip) for w in _WORD.findall(typed)}
+    asked = [w for text in texts for w in asked_words(text)]
+    return in_passing(anchors(index, matcher, note_id, asked, named, rare), missing)
 
 
 def decline_not_covered(
@@ -187,18 +243,17 @@ def decline_not_covered(
     if not found:
         return candidates
     best = candidates[0]
-    missing = [(s, typed) for s, typed in found if not matcher.covers(index, best.note_id, best.passage, s)]
+    missing = [(s, typed) for s, typed in found if not matcher.covers(index, best.note_id, best.passage, s, text)]
     if not missing:
         return candidates
-    named = {stem(w) for _, typed in found for w in _WORD.findall(typed)}
-    asked = [*asked_words(asked_part(text)), *asked_words(asked_part(expanded or text))]
-    if in_passing(anchors(index, matcher, best.note_id, asked, named), [typed for _, typed in missing]):
+    texts = (asked_part(text), asked_part(expanded or text))
+    if only_in_passing(index, matcher, best.note_id, texts, [t for _, t in missing], [t for _, t in found]):
         return candidates
     subject, typed = missing[0]
     cap = threshold - NOT_COVERED_GAP
     return [
         c
-        if any(matcher.covers(index, c.note_id, c.passage, s) for s, _ in missing)
+        if any(matcher.covers(index, c.note_id, c.passage, s, text) for s, _ in missing)
         else replace(c, confidence=min(c.confidence, cap), uncovered=(typed,), pointer=subject.pointer)
         for c in candidates
     ]
@@ -273,3 +328,61 @@ def shipped_not_covered() -> NotCoveredMatcher:
     """The repository's own not-covered list with its notes' tags, loaded once (the default of `evaluate`)."""
     knowledge_dir = REPO_DIR / "knowledge"
     return not_covered_matcher(load_not_covered(knowledge_dir), load_knowledge(knowledge_dir).notes.values())
+
+
+def covered_warnings(knowledge_dir: Path, kb: KnowledgeBase) -> list[str]:
+    """Warnings, as `path:line: warning: ...`, for listed words that a note's title or tags name.
+
+    Such a subject is covered after all: the note would never be declined for it (a note with
+    the word in its title or tags covers it), but other notes' answers would be, and the list
+    no longer says what the notes leave out. Words are matched as the bot matches them
+    (`names`: whole words, any form), and each warning
+    points at the line of the subject's entry that lists the word.
+
+    Args:
+        knowledge_dir: The knowledge folder.
+        kb: Its notes.
+
+    Returns:
+        One line per (word, note); empty when the list is absent or broken (`check_not_covered` says so).
+    """
+    path = knowledge_dir / FILE_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+        listed = parse_not_covered(text, str(path))
+    except (OSError, ValueError):
+        return []
+    lines = text.splitlines()
+    found = []
+    for subject in listed.subjects:
+        for word in subject.words:
+            for note in sorted(kb.notes.values(), key=lambda n: n.id):
+                tags = " ; ".join(note.tags).replace("-", " ")
+                where = "title" if names(word, note.title) else "tags" if names(word, tags) else ""
+                if where:
+                    found.append(
+                        f"{path}:{_line_of(lines, subject.name, word)}: warning: {word!r} ({subject.name}) is in "
+                        f"the {where} of note {note.id}, so the notes cover it: take it out of this list"
+                    )
+    return found
+
+
+def _line_of(lines: list[str], name: str, word: str) -> int:
+    """The line (from 1) of a subject's entry that lists a word; the entry's own line when none does.
+
+    The entry runs from its `name:` line to the next line indented no deeper (the next subject);
+    comments do not count, so a word also used in the file's header points at its own entry.
+    """
+    entry = re.compile(rf"^(\s*)['\"]?{re.escape(name)}['\"]?\s*:")
+    listed = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+    start = next((i for i, line in enumerate(lines) if entry.match(line)), None)
+    if start is None:
+        return 1
+    depth = len(lines[start]) - len(lines[start].lstrip())
+    for i in range(start, len(lines)):
+        content = lines[i].split("#", 1)[0]
+        if i > start and content.strip() and len(content) - len(content.lstrip()) <= depth:
+            break
+        if listed.search(content if i > start else content.split(":", 1)[1]):
+            return i + 1
+    return start + 1

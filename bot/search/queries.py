@@ -14,11 +14,11 @@ import numpy as np
 from bot.knowledge.abbreviations import Abbreviations
 from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED_PENALTY, answerability
 from bot.search.followup import context_text, depends_on_topic, follow_topic, rival_topic
-from bot.search.grounding import content_words, stem
+from bot.search.grounding import content_words
 from bot.search.index import LoadedIndex
-from bot.search.not_covered import NotCoveredMatcher, anchors, decline_not_covered, in_passing
+from bot.search.not_covered import NotCoveredMatcher, decline_not_covered, only_in_passing
 from bot.search.retrieval import Candidate, merge_rankings, rank_notes
-from bot.search.scene import asked_words
+from bot.search.scene import asked_words, request_head
 from bot.search.several import separate_questions
 from bot.search.text import drop_opening_filler, expand_abbreviations, has_words
 
@@ -164,10 +164,10 @@ def rank_in_context(
     return follow_topic(plan.texts[0], topic, own, contextual, index, threshold)
 
 
-def _subject_words(plan: QueryPlan) -> list[str]:
-    """The question's asked words as typed (`asked_words`), without those an abbreviation stands for ("KPIs", "VA")."""
+def _subject_words(plan: QueryPlan, head: str) -> list[str]:
+    """The head's asked words as typed (`asked_words`), without those an abbreviation stands for ("KPIs", "VA")."""
     spelled = set(content_words(plan.texts[plan.own - 1])) if plan.own > 1 else None
-    words = asked_words(plan.texts[0])
+    words = asked_words(head)
     return [w for w in words if spelled is None or w in spelled]
 
 
@@ -179,29 +179,30 @@ def _ground(
     "buying a franchise vs starting my own business" lands near a note on freelancing by its
     shape, but no note says "franchise": the question is about something not covered, and the
     words are kept so the decline can say so in the asker's own words. A question with no content
-    word at all ("tell me more" with no topic) has nothing to ground either. Every candidate is
-    rescored (the question's subject is what is missing, not one note's), in lexical mode too.
+    word at all ("tell me more" with no topic) has nothing to ground either. Only the words the
+    question asks can be missing (`bot.search.scene.request_head`): a place or an amount ("in
+    Leeds", "200 lbs") is where or how much, not a subject. Every candidate is rescored (the
+    question's subject is what is missing, not one note's), in lexical mode too.
     """
     if not candidates:
         return candidates
     words = content_words(plan.texts[0])
+    head = request_head(plan.texts[0])
     if len(words) > SHORT_QUESTION_WORDS:
         return candidates
     uncovered: tuple[str, ...] = ()
     if words:
-        asked = _subject_words(plan)
-        subject = set(asked)
+        subject = set(_subject_words(plan, head))
         vocabulary = index.vocabulary
-        found = [w for w in vocabulary.ungrounded(plan.texts[0], candidates[0].note_id, RARE_NOTES) if w in subject]
+        found = [w for w in vocabulary.ungrounded(head, candidates[0].note_id, RARE_NOTES) if w in subject]
         # Words no note uses at all name the missing subject best ("SBA" before "bakery").
         uncovered = tuple(sorted(found, key=lambda w: len(vocabulary.notes_of(w))))
         if not uncovered:
             return candidates
         # "SEO and social media for a salon": "salon" is in no note, but "SEO" ties the
         # question to the marketing note, so the salon is only where the work happens.
-        asked += asked_words(plan.texts[plan.own - 1])
-        tied = anchors(index, not_covered, candidates[0].note_id, asked, {stem(w) for w in found}, RARE_NOTES)
-        if in_passing(tied, found):
+        texts = (plan.texts[0], plan.texts[plan.own - 1])
+        if only_in_passing(index, not_covered, candidates[0].note_id, texts, found, rare=RARE_NOTES):
             return candidates
     return [
         replace(

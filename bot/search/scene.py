@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 
+from bot.search.answerability import SHORT_QUESTION_WORDS
 from bot.search.grounding import content_words
 
 _APOSTROPHE = "['\u2019]"
@@ -76,3 +77,88 @@ def asked_words(text: str) -> list[str]:
     """`content_words` of a question without those that tell the asker's own business (`scene_words`)."""
     scene = scene_words(text)
     return [w for w in content_words(text) if w.lower() not in scene]
+
+
+_AUXILIARY = (
+    r"(?:can|could|should|shall|would|will|do|does|did|is|are|am|was|were|have|has|may|might|must)(?:n['\u2019]?t)?"
+)
+_OPENER = re.compile(
+    # "how do I", "what should we", "which CRM", "who can", "where do I find"; "when" only as it asks ("when should I")
+    rf"\b(?:how|what|which|who|whom|whose|where|why|when(?=\s+{_AUXILIARY}\b)|"
+    # "should I", "is it worth", "do we need", "can someone", "are there"
+    rf"{_AUXILIARY}\s+(?:i|we|you|my|our|it|there|they|he|she|someone|anyone|somebody|anybody|this|that)|"
+    # "I need a ...", "we want to ...", "looking for ...", "any tips on ...", "tell me about ..."
+    r"(?:i|we)\s+(?:need|want|would\s+like)|(?:i['\u2019]m\s+|we['\u2019]re\s+)?looking\s+for|help\s+me|tell\s+me"
+    r"|any\s+(?:tips|advice|ideas|recommendations|suggestions))\b",
+    re.IGNORECASE,
+)
+"""How English opens a request: a question word, an auxiliary before its subject, or "I need", "looking for"."""
+_CLAUSE_START = re.compile(r"(?:^|[,;:(]|\s-\s|\b(?:and|but|so|or|then|also|now))\s*$", re.IGNORECASE)
+"""What may come just before a request's opener: the sentence's start or a clause boundary."""
+_TELLS = re.compile(
+    r"\s*(?:(?:as|since|after|before|when|while|because|if|though|although)\s+)?(?:(?:an?|the)\s+\w+\s+)?"
+    rf"(?:i|i{_APOSTROPHE}\w+|we|we{_APOSTROPHE}\w+|my|our|me|us)\b",
+    re.IGNORECASE,
+)
+"""How a clause before the request opens when it tells the asker's story ("I'm a plumber", "as a baker I",
+"our shop"), rather than naming the request's topic first ("Franchise or independent, which is better?")."""
+_REFERS_BACK = re.compile(r"\b(?:[Tt]hat|[Tt]his|it|them|those|these)\W*$")
+"""A request that ends on a pronoun ("is that something I can outsource?", "how do I pay them?", "can he do
+that?") asks about what its sentence told before it."""
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_MENTIONS = (
+    # "in Chicago", "from Leeds", "near San Diego": where the asker is
+    re.compile(r"\b(?:in|near|around|across|from|at)\s+(?:the\s+)?[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*)*"),
+    # "$12,000", "200 lbs", "3hrs", "2kg": an amount and its unit ("401k" and "3PL" are names, "300 jars" says what)
+    re.compile(r"(?<!\w)[$\u00a3\u20ac]?\d[\d,.]*(?:\s?[a-z]{2,3})?(?!\w)"),
+)
+"""What a request may mention without asking it: a place, an amount."""
+
+
+@functools.lru_cache(maxsize=1024)
+def request_head(text: str) -> str:
+    """What a question asks, from the shape of its sentences: the request, without the story around it.
+
+    "I'm a plumber in Manchester with 3 vans, is it worth paying a virtual assistant to answer my
+    phone calls?" asks about a virtual assistant: the plumber, Manchester and the vans are who
+    asks. Each sentence that asks (one ending with "?", or any sentence when none does) is read from
+    the first request opener at a clause's start ("how do I", "should I", "is it worth", "which",
+    "I need", `_OPENER`) to its end; a clause before the opener that does not tell the asker's
+    story (`_TELLS`) names the request's topic first and is kept ("Grants: where do I find them?"),
+    and so is a story the request points back to (`_REFERS_BACK`: "..., can I outsource that?").
+    What a request only mentions is left out (`_MENTIONS`: a place, an amount). A message whose
+    requests name nothing ("what can I do?") asks about its story: then its asking sentences are
+    the head, or the whole message when they name nothing either. A short message (at most
+    `SHORT_QUESTION_WORDS` content words) has no story to leave out: it is its own head, less
+    its places and amounts.
+
+    Args:
+        text: The cleaned question.
+
+    Returns:
+        The head, as typed (words in their order; story left out).
+    """
+    if len(content_words(text)) <= SHORT_QUESTION_WORDS:
+        return _without_mentions(text)
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text)]
+    asking = [s for s in sentences if s.endswith("?")] or sentences
+    heads = []
+    for sentence in asking:
+        opener = next((m for m in _OPENER.finditer(sentence) if _CLAUSE_START.search(sentence[: m.start()])), None)
+        if opener is None:
+            continue
+        before, request = sentence[: opener.start()], sentence[opener.end() :]
+        story = not before or (_TELLS.match(before) and not _REFERS_BACK.search(opener.group(0) + request))
+        heads.append(_without_mentions(request if story else sentence))
+    head = " ".join(heads)
+    if content_words(head):
+        return head
+    asked = " ".join(asking)
+    return asked if content_words(asked) else text
+
+
+def _without_mentions(text: str) -> str:
+    """A text without what it only mentions (`_MENTIONS`), spaces tidied."""
+    for mention in _MENTIONS:
+        text = mention.sub(" ", text)
+    return " ".join(text.split())

@@ -71,6 +71,15 @@ def test_a_prefixed_word_is_grounded_by_the_word_it_builds_on() -> None:
     assert vocabulary.notes_of("unicorn") == frozenset()  # "icorn" is no word of the notes
 
 
+def test_over_and_under_prefix_a_word_only_with_a_hyphen() -> None:
+    vocabulary = Vocabulary(
+        [("writing", "A writer drafts and writes your text."), ("pay", "Fees charged by the hour.")]
+    )
+    assert vocabulary.notes_of("underwriting") == frozenset()  # insurance, not writing
+    assert vocabulary.notes_of("overdraft") == frozenset()  # borrowing, not a draft
+    assert vocabulary.notes_of("over-charged") == {"pay"}
+
+
 def test_days_and_months_say_when_not_what() -> None:
     assert content_words("payroll takes me hours every Friday in December") == ["payroll", "hours"]
 
@@ -100,6 +109,9 @@ def test_a_whole_word_gets_no_added_ending() -> None:
         ("franchise", False),
         ("inventory", False),
         ("seed", False),  # too short to be a past tense
+        ("supervisor", True),
+        ("liquor", False),  # a doer in -or is a -tor or -sor
+        ("weather", False),  # nor is an old word in -ther
     ],
 )
 def test_words_that_tell_who_works_or_what_happened(word: str, story: bool) -> None:

@@ -78,10 +78,17 @@ def test_a_candidate_covering_the_subject_in_its_matched_passage_keeps_its_confi
         ("how do I find investors for my startup", "investors"),
         ("what CRM should my sales freelancer use", "CRM"),
         ("how do I trademark my brand name", "trademark"),
+        # The writing note's own "business plan writer for a bank loan" is for loans, not about them.
+        ("how do I get a small business loan for my bakery", "business loan"),
         ("my landlord won't fix the heating in my shop, what can I do", "landlord"),  # whom it is about
         ("how much should I pay myself from my cafe", "pay myself"),
         # "web design" is the asker's trade, not what the web design note would answer.
         ("should I incorporate my freelance web design business", "incorporate"),
+        # Asked at the end of a story: the request's head names it.
+        (
+            "We've run a small gym for 3 years with 150 members and want to grow, how do I get investors interested?",
+            "investors",
+        ),
     ],
 )
 def test_listed_subjects_are_declined_by_name_with_a_pointer(real_core: Core, question: str, named: str) -> None:
@@ -91,6 +98,9 @@ def test_listed_subjects_are_declined_by_name_with_a_pointer(real_core: Core, qu
     assert f"I don't have a note on {named}," in text
     subject = next(s for s, _ in shipped_not_covered().find(question))
     assert subject.pointer and subject.pointer in text
+
+
+VANS = "I'm a plumber in Manchester with 3 vans, is it worth paying a virtual assistant to answer my phone calls?"
 
 
 @pytest.mark.parametrize(
@@ -109,6 +119,9 @@ def test_listed_subjects_are_declined_by_name_with_a_pointer(real_core: Core, qu
         ("what should a web designer charge to build my franchise website", "outsourcing-web-and-design"),
         # The asker introduces their own business: who asks, not what is asked.
         ("I have a franchise, what should I outsource first", "what-to-outsource"),
+        ("can someone write my business plan for a bank loan", "outsourcing-writing"),
+        # Told in the story before the request ("is it worth ..."), not asked.
+        (VANS, "virtual-assistants"),
         # The note covers the subject in the passage that matched.
         ("is it worth paying an accountant to do my tax return", "outsourcing-accounting"),
     ],
@@ -119,3 +132,9 @@ def test_covered_questions_mentioning_a_listed_word_keep_their_answer(
     reply = real_core.answer(Message(question, "passing", question))
     assert reply.answered, plain_text(reply.blocks)
     assert reply.sources[0].id == note
+
+
+def test_a_listed_word_in_the_story_is_not_named_as_an_unanswered_part(real_core: Core) -> None:
+    reply = real_core.answer(Message(VANS, "story", VANS))
+    assert reply.answered and reply.sources[0].id == "virtual-assistants"
+    assert "I don't have a note on" not in plain_text(reply.blocks)

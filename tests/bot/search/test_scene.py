@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.search.scene import asked_words, scene_words
+from bot.search.scene import asked_words, request_head, scene_words
 
 
 @pytest.mark.parametrize(
@@ -28,3 +28,42 @@ def test_scene_words_are_the_askers_own_business(question: str, scene: set[str])
 
 def test_asked_words_leave_out_the_scene() -> None:
     assert asked_words("I own a little flower shop, who should build my website?") == ["build", "website"]
+
+
+@pytest.mark.parametrize(
+    "question, head",
+    [
+        # A long story: the request from its opener on, less places and amounts.
+        (
+            "I'm a plumber in Manchester with 3 vans, is it worth paying a virtual assistant to answer my phone calls?",
+            "worth paying a virtual assistant to answer my phone calls?",
+        ),
+        (
+            "Our print shop in Denver got a quote of $12,000 for a new website from an agency, is that a fair price?",
+            "a fair price?",
+        ),
+        (
+            "We sell knitted hats in Leeds, about 300lbs a month. How do I find a copywriter for 40 product pages?",
+            "do I find a copywriter for product pages?",
+        ),
+        # A topic named before the request is part of it, and so is a story the request points back to.
+        (
+            "Franchise or independent, which is better for a first-time owner with some savings?",
+            "Franchise or independent, which is better for a first-time owner with some savings?",
+        ),
+        (
+            "I have 12 staff and want to set up a 401k for them all, is that something I can outsource?",
+            "I have staff and want to set up a 401k for them all, is that something I can outsource?",
+        ),
+        # A request that names nothing asks about its story.
+        (
+            "My bank turned down my loan application last week after I waited a month, what can I do now?",
+            "My bank turned down my loan application last week after I waited a month, what can I do now?",
+        ),
+        # A short message is its own head.
+        ("how do I get a bank loan", "how do I get a bank loan"),
+        ("website for my shop in Leeds", "website for my shop"),
+    ],
+)
+def test_request_head_is_what_is_asked_not_the_story(question: str, head: str) -> None:
+    assert request_head(question) == head
