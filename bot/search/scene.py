@@ -111,6 +111,8 @@ _MENTIONS = (
     re.compile(r"\b(?:in|near|around|across|from|at)\s+(?:the\s+)?[A-Z][\w'\u2019-]*(?:\s+[A-Z][\w'\u2019-]*)*"),
     # "$12,000", "200 lbs", "3hrs", "2kg": an amount and its unit ("401k" and "3PL" are names, "300 jars" says what)
     re.compile(r"(?<!\w)[$\u00a3\u20ac]?\d[\d,.]*(?:\s?[a-z]{2,3})?(?!\w)"),
+    # "$8k", "2k", "1.5m", "£10K": an amount in thousands or millions ("401k" is a name)
+    re.compile(r"(?<!\w)(?:[$\u00a3\u20ac]\d[\d,.]*|(?!401k)\d{1,3}(?:\.\d+)?)\s?[kKmM](?!\w)"),
 )
 """What a request may mention without asking it: a place, an amount."""
 

@@ -63,6 +63,10 @@ def test_asked_words_leave_out_the_scene() -> None:
         # A short message is its own head.
         ("how do I get a bank loan", "how do I get a bank loan"),
         ("website for my shop in Leeds", "website for my shop"),
+        # Thousands and millions written short are amounts too ("k" was named as a missing subject).
+        ("my developer wants 50% upfront for a $8k app, normal?", "my developer wants % upfront for a app, normal?"),
+        ("we paid 2k for a logo, is that too much", "we paid for a logo, is that too much"),
+        ("is a 401k plan something a PEO handles", "is a 401k plan something a PEO handles"),
     ],
 )
 def test_request_head_is_what_is_asked_not_the_story(question: str, head: str) -> None:
