@@ -4,6 +4,16 @@ This package never imports a chat platform library; adapters translate to and
 from `Message` and `Reply`.
 """
 
+import os
+
+# NumPy's OpenBLAS would start a thread per core for every matrix product, the question's cosine with
+# every chunk included (bot.search.retrieval). Those threads fight onnxruntime's pool and the event loop
+# for the same cores; on a busy machine a 50 us product then waits milliseconds for a descheduled
+# helper thread. One thread gives the same results (the rows are split, not the sums). Read once, when
+# NumPy loads, so it is set here, before any module of the bot imports NumPy; a value already in the
+# environment wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 from bot.messages import Message, Reply, Source, Suggestion
 
 __all__ = ["Message", "Reply", "Source", "Suggestion"]
