@@ -39,3 +39,21 @@ def test_a_blas_thread_count_already_set_is_kept() -> None:
         [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip() == "2"
+
+
+def test_numpy_loaded_first_is_noticed() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    env["PYTHONPATH"] = str(REPO)
+    probe = "import {first}; import bot; print(bot.BLAS_THREADS_UNSET)"
+    late, early = (
+        subprocess.run(
+            [sys.executable, "-c", probe.format(first=first)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout.strip()
+        for first in ("numpy", "json")
+    )
+    assert (late, early) == ("True", "False")
