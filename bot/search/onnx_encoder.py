@@ -197,6 +197,13 @@ class OnnxEmbedder:
     def __init__(self, cache_dir: Path, threads: int = 0, model_dir: Path | None = None) -> None:
         import onnxruntime as ort
 
+        import bot
+
+        if bot.BLAS_THREADS_UNSET:
+            log.warning(
+                "NumPy was loaded before the bot, so its OpenBLAS runs a thread per core, which slows "
+                "answers on a busy machine; set OPENBLAS_NUM_THREADS=1 in the environment"
+            )
         folder = model_dir or packaged_model_dir()
         path = _graph_path(cache_dir, folder)
         if not path.exists():
