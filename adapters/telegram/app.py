@@ -17,7 +17,7 @@ from adapters.redaction import install_redaction
 from adapters.telegram.config import BOTFATHER_HINT, TelegramConfig
 from adapters.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, TelegramApp, TelegramHandlers
 from adapters.telegram.retry import RetryingRateLimiter
-from adapters.telegram.transport import CONNECTIONS, GatedHTTPXRequest
+from adapters.telegram.transport import CONNECTIONS, AiohttpRequest
 from adapters.telegram.updates import ChatFairProcessor
 from bot.config import ConfigError
 from bot.conversation.core import Core
@@ -58,10 +58,12 @@ def build_application(core: Core, config: TelegramConfig, limiter: RetryingRateL
         # one update per chat at a time, so a busy group cannot hold every slot.
         .concurrent_updates(ChatFairProcessor(CONCURRENT_UPDATES))
         .rate_limiter(limiter or RetryingRateLimiter())
-        # A small pool, the waiting outside it (transport.py); read and write wait 20 s, not 5: a busy
-        # bot (or Bot API) passes 5 s while the post itself goes through, and a timed-out post is
+        # aiohttp, a small pool, the waiting outside it (transport.py); read and write wait 20 s, not 5: a
+        # busy bot (or Bot API) passes 5 s while the post itself goes through, and a timed-out post is
         # neither resent nor apologised for (retry.py, handlers.py), so wait longer before calling it lost.
-        .request(GatedHTTPXRequest(CONNECTIONS, read_timeout=20.0, write_timeout=20.0))
+        .request(AiohttpRequest(CONNECTIONS, read_timeout=20.0, write_timeout=20.0))
+        # The long poll, on a connection of its own, with PTB's own timeouts for it.
+        .get_updates_request(AiohttpRequest(1, read_timeout=5.0, write_timeout=5.0, pool_timeout=1.0))
         .build()
     )
     TelegramHandlers(core, config).attach(app)
