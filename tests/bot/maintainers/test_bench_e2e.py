@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shutil
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from adapters import bench_commands
 from adapters.cli import build_parser
+from bot.conversation.core import Core
 from bot.maintainers import bench_e2e
 from bot.maintainers.bench_markdown import BenchResult, format_e2e_markdown
+from tests.adapters import fake_telegram_load
+from tests.adapters.fake_telegram import FakeTelegram
 from tests.adapters.fake_telegram_load import main_thread_cpu, process_cpu
+from tests.adapters.telegram.harness import bot_running
 
 FIGURES = {
     "e2e_p50_ms": 12.0,
@@ -128,3 +134,35 @@ def test_the_fake_reads_the_main_threads_cpu_time_apart_from_other_threads() -> 
     assert process_cpu(os.getpid())() - process_before >= 0.2
     assert main_thread_cpu(os.getpid())() - loop_before < 0.15, "the other thread's CPU is not the main thread's"
     assert main_thread_cpu(2**22 + 12345)() == 0.0
+
+
+class RecordingFake(FakeTelegram):
+    """The fake Bot API, keeping what each pushed message asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    def push_private(self, user_id: int, text: str) -> dict[str, Any]:
+        self.asked.append(text)
+        return super().push_private(user_id, text)
+
+
+async def test_every_size_of_the_all_at_once_run_asks_the_questions_in_turn(core: Core) -> None:
+    core.pacing.limiter.limit = 0
+    questions = ["how much does a freelancer cost?", "what is the chasm", "/start", "contracts?"]
+    fake = RecordingFake()
+    await fake.start()
+    try:
+        async with asyncio.timeout(60), bot_running(core, fake):
+            small = await fake_telegram_load._chats_at_once(fake, questions, 2, 2, lambda: 0.0, lambda: 0.0)
+            asked_small, fake.asked = fake.asked, []
+            large = await fake_telegram_load._chats_at_once(fake, questions, 6, 2, lambda: 0.0, lambda: 0.0)
+    finally:
+        await fake.close()
+    assert asked_small == questions, "2 chats x 2 rounds: each question once, in turn"
+    assert sorted(fake.asked) == sorted(questions * 3), "6 chats x 2 rounds: each question three times"
+    assert fake.asked[:6] == questions + questions[:2], "the first round starts the turn for every chat"
+    for figures, answers in ((small, 4), (large, 12)):
+        assert figures["answers"] == answers and figures["rate"] > 0
+        assert figures["typing_per_answer"] == 0.0, "quick answers show no typing"
