@@ -30,6 +30,13 @@ log = logging.getLogger(__name__)
 
 PLATFORM_LOGGERS = ("telegram", "discord", "aiohttp", "websockets", "apscheduler")
 """Platform libraries that log whole updates (names, usernames, message text) at DEBUG."""
+BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1"}
+"""Set (unless already set) before NumPy loads. NumPy's OpenBLAS otherwise splits each matrix product over a
+thread per core, whose waiting spins: the retrieval's one product per query (`index.matrix @ vector`) then cost
+the core more CPU than it saved, and that thread took a fifth to a quarter of the Telegram bot's CPU under load.
+With one thread, in alternating runs on 2 busy cores: the core alone answered 406-450 questions/s with 64 chats
+instead of 259-286 (warm p50 4.6-5.9 ms instead of 5.1-6.1), and the bot end to end used 4.7-5.8 ms of CPU per
+answer instead of 11-28. (FAISS's OpenMP threads are kept to one for the same reason, in bot/search/index.py.)"""
 URL_LOGGERS = ("httpx", "httpcore", "urllib3")
 """HTTP libraries that log every request URL (Telegram's holds the token) at INFO."""
 PLATFORM_DEBUG_VAR = "OUTSOURCEBOT_PLATFORM_DEBUG"
@@ -126,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code.
     """
+    for name, value in BLAS_THREADS.items():  # before any command imports NumPy
+        os.environ.setdefault(name, value)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

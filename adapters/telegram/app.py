@@ -80,6 +80,16 @@ async def register_commands(app: TelegramApp, config: TelegramConfig) -> None:
             log.info("could not set the admin command menu for %s: %s", admin_id, exc)
 
 
+async def close_requests(app: TelegramApp) -> None:
+    """Close the bot's HTTP clients after a failed start (getMe refused or unreachable).
+
+    PTB closes them in `shutdown`, which it skips for an application whose `initialize` failed; the
+    clients had opened their sessions by then, and aiohttp reports a session never closed.
+    """
+    for request in app.bot._request:  # (getUpdates, every other call): PTB has no public name for the first
+        await request.shutdown()
+
+
 async def start_bot(app: TelegramApp, config: TelegramConfig) -> None:
     """Check the token (getMe), publish the commands, and start receiving updates.
 
@@ -89,8 +99,12 @@ async def start_bot(app: TelegramApp, config: TelegramConfig) -> None:
     try:
         await app.initialize()
     except InvalidToken:
+        await close_requests(app)
         # PTB's message repeats the token, so it is replaced rather than chained.
         raise ConfigError(f"Telegram rejected TELEGRAM_BOT_TOKEN. To get a valid one, {BOTFATHER_HINT}") from None
+    except BaseException:
+        await close_requests(app)
+        raise
     await register_commands(app, config)
     await app.start()
     assert app.updater is not None

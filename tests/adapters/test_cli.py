@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters import cli
 from adapters.cli import build_parser
 from bot.config import REPO_DIR, Settings
 from bot.conversation.core import Core
@@ -413,3 +414,26 @@ def test_ask_for_people_numbers_the_topics_it_accepts(cli_env: dict[str, str]) -
     assert "  [1] " in result.stdout
     first_title = result.stdout.split("  [1] ", 1)[1].splitlines()[0]
     assert f"\n{first_title}\n" in picked
+
+
+def test_the_command_keeps_numpy_to_one_blas_thread_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    assert cli.main([]) == 0
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    assert cli.main([]) == 0
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "3", "a value the environment sets is kept"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc (Linux)")
+def test_numpy_loaded_after_the_command_starts_runs_no_blas_thread() -> None:
+    script = (
+        "import os, sys; from adapters.cli import main; main([]); "
+        "import numpy; sys.stderr.write(str(len(os.listdir('/proc/self/task'))))"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_NUM_THREADS"}
+    env["PYTHONPATH"] = str(REPO_DIR)
+    threads = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=True
+    ).stderr.strip()
+    assert threads == "1", f"numpy started {int(threads) - 1} BLAS threads beside the main thread"
