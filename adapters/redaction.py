@@ -1,6 +1,6 @@
 """Keep the bot tokens (and the webhook secret) out of every log line, traceback included, on every platform.
 
-python-telegram-bot and httpx put the request URL, which contains the token, in log messages
+python-telegram-bot and the HTTP clients (httpx, aiohttp) put the request URL, which contains the token, in log messages
 and in some exception texts; discord.py can log its token in a traceback. A filter on every
 handler rewrites such records before they are written, whichever logger they come from
 (a logger's own filters would not see records propagated from child loggers such as

@@ -17,7 +17,7 @@ from adapters.redaction import install_redaction
 from adapters.telegram.config import BOTFATHER_HINT, TelegramConfig
 from adapters.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, TelegramApp, TelegramHandlers
 from adapters.telegram.retry import RetryingRateLimiter
-from adapters.telegram.transport import CONNECTIONS, GatedHTTPXRequest
+from adapters.telegram.transport import CONNECTIONS, AiohttpRequest
 from adapters.telegram.updates import ChatFairProcessor
 from bot.config import ConfigError
 from bot.conversation.core import Core
@@ -58,10 +58,12 @@ def build_application(core: Core, config: TelegramConfig, limiter: RetryingRateL
         # one update per chat at a time, so a busy group cannot hold every slot.
         .concurrent_updates(ChatFairProcessor(CONCURRENT_UPDATES))
         .rate_limiter(limiter or RetryingRateLimiter())
-        # A small pool, the waiting outside it (transport.py); read and write wait 20 s, not 5: a busy
-        # bot (or Bot API) passes 5 s while the post itself goes through, and a timed-out post is
+        # aiohttp, a small pool, the waiting outside it (transport.py); read and write wait 20 s, not 5: a
+        # busy bot (or Bot API) passes 5 s while the post itself goes through, and a timed-out post is
         # neither resent nor apologised for (retry.py, handlers.py), so wait longer before calling it lost.
-        .request(GatedHTTPXRequest(CONNECTIONS, read_timeout=20.0, write_timeout=20.0))
+        .request(AiohttpRequest(CONNECTIONS, read_timeout=20.0, write_timeout=20.0))
+        # The long poll, on a connection of its own, with PTB's own timeouts for it.
+        .get_updates_request(AiohttpRequest(1, read_timeout=5.0, write_timeout=5.0, pool_timeout=1.0))
         .build()
     )
     TelegramHandlers(core, config).attach(app)
@@ -78,6 +80,16 @@ async def register_commands(app: TelegramApp, config: TelegramConfig) -> None:
             log.info("could not set the admin command menu for %s: %s", admin_id, exc)
 
 
+async def close_requests(app: TelegramApp) -> None:
+    """Close the bot's HTTP clients after a failed start (getMe refused or unreachable).
+
+    PTB closes them in `shutdown`, which it skips for an application whose `initialize` failed; the
+    clients had opened their sessions by then, and aiohttp reports a session never closed.
+    """
+    for request in app.bot._request:  # (getUpdates, every other call): PTB has no public name for the first
+        await request.shutdown()
+
+
 async def start_bot(app: TelegramApp, config: TelegramConfig) -> None:
     """Check the token (getMe), publish the commands, and start receiving updates.
 
@@ -87,8 +99,12 @@ async def start_bot(app: TelegramApp, config: TelegramConfig) -> None:
     try:
         await app.initialize()
     except InvalidToken:
+        await close_requests(app)
         # PTB's message repeats the token, so it is replaced rather than chained.
         raise ConfigError(f"Telegram rejected TELEGRAM_BOT_TOKEN. To get a valid one, {BOTFATHER_HINT}") from None
+    except BaseException:
+        await close_requests(app)
+        raise
     await register_commands(app, config)
     await app.start()
     assert app.updater is not None

@@ -24,15 +24,15 @@ under load) for an indicator nobody would see."""
 
 @asynccontextmanager
 async def typing(bot: ExtBot[Any], chat_id: int) -> AsyncIterator[None]:
-    """Show "typing" in the chat from `TYPING_DELAY` seconds on until the block ends (best effort: failures are only logged)."""
+    """Show "typing" in the chat from `TYPING_DELAY` seconds on until the block ends (best effort: failures are only logged).
+
+    A quick answer costs one timer, cancelled: the task that sends "typing" starts only when the delay passes.
+    """
+    loop = asyncio.get_running_loop()
     done = asyncio.Event()
+    task: asyncio.Task[None] | None = None
 
     async def keep_typing() -> None:
-        try:
-            await asyncio.wait_for(done.wait(), TYPING_DELAY)
-            return  # answered before anyone would have seen "typing"
-        except TimeoutError:
-            pass
         while not done.is_set():
             try:
                 # No retries: a late "typing" is worse than none.
@@ -45,10 +45,16 @@ async def typing(bot: ExtBot[Any], chat_id: int) -> AsyncIterator[None]:
             except TimeoutError:
                 pass
 
-    task = asyncio.create_task(keep_typing())
+    def start() -> None:
+        nonlocal task
+        task = loop.create_task(keep_typing())
+
+    timer = loop.call_later(TYPING_DELAY, start)
     try:
         yield
     finally:
+        timer.cancel()
         done.set()
-        # A "typing" already under way was sent while the core worked; waiting for it keeps it from landing after the answer.
-        await task
+        if task is not None:
+            # A "typing" already under way was sent while the core worked; waiting for it keeps it from landing after the answer.
+            await task

@@ -143,15 +143,19 @@ def _e2e_rows(f: dict[str, float]) -> list[tuple[str, str, str, bool | None]]:
     for size in sizes:
         rate = f[f"e2e_chats_{size}_rate"]
         cpu = ""
+        loop_ms = f.get(f"e2e_chats_{size}_bot_loop_cpu_ms")
+        loop = f" (its event loop {loop_ms:.1f} ms)" if loop_ms else ""
+        typing = f.get(f"e2e_chats_{size}_typing_per_answer")
+        shown = f'; "typing" requests {typing:.2f} per answer' if typing is not None else ""
         if f.get(f"e2e_chats_{size}_bot_cpu_ms"):
             cpu = (
-                f"; CPU per answer: bot {f[f'e2e_chats_{size}_bot_cpu_ms']:.1f} ms,"
+                f"; CPU per answer: bot {f[f'e2e_chats_{size}_bot_cpu_ms']:.1f} ms{loop},"
                 f" fake Bot API {f.get(f'e2e_chats_{size}_fake_cpu_ms', 0.0):.1f} ms"
             )
         rows.append(
             (
                 f"Telegram end to end, {size} chats at once",
-                f"{rate:.0f} answers/s (p50 {f[f'e2e_chats_{size}_p50_ms']:.0f} ms per answer{cpu})",
+                f"{rate:.0f} answers/s (p50 {f[f'e2e_chats_{size}_p50_ms']:.0f} ms per answer{cpu}{shown})",
                 "≥ 200/s",
                 rate >= TARGETS["e2e_throughput"],
             )

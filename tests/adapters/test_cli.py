@@ -413,3 +413,17 @@ def test_ask_for_people_numbers_the_topics_it_accepts(cli_env: dict[str, str]) -
     assert "  [1] " in result.stdout
     first_title = result.stdout.split("  [1] ", 1)[1].splitlines()[0]
     assert f"\n{first_title}\n" in picked
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc (Linux)")
+def test_numpy_loaded_after_the_command_starts_runs_no_blas_thread() -> None:
+    script = (
+        "import os, sys; from adapters.cli import main; main([]); "
+        "import numpy; sys.stderr.write(str(len(os.listdir('/proc/self/task'))))"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_NUM_THREADS"}
+    env["PYTHONPATH"] = str(REPO_DIR)
+    threads = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=True
+    ).stderr.strip()
+    assert threads == "1", f"numpy started {int(threads) - 1} BLAS threads beside the main thread"

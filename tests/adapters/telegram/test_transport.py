@@ -1,29 +1,39 @@
-"""The Bot API client keeps few requests in its connection pool and the bot works on a bounded number of updates.
+"""The Bot API client (aiohttp through PTB's `BaseRequest`) and the bounded number of updates the bot works on.
 
-Both bounds keep the event loop's cost per answer flat as chats grow (httpcore re-scans its pool on every
-request; every update under way past the core's pace only waits, showing "typing"); these tests check the
-bounds hold, and that nothing is lost or reordered behind them.
+The client keeps few requests in its pool and sends what PTB's own client sent; both bounds keep the
+event loop's cost per answer flat as chats grow. These tests run the client against small aiohttp
+servers on 127.0.0.1 and the whole bot against the fake Bot API, and check that nothing is lost or
+reordered behind the bounds and that each failure becomes the error PTB (and retry.py) expect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
-from collections.abc import Iterator
+import json
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram.request import HTTPXRequest
+from aiohttp import web
+from telegram import InputFile
+from telegram.error import NetworkError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
 
 from adapters.redaction import install_redaction, remove_redaction
 from adapters.telegram.app import CONCURRENT_UPDATES, build_application, running
 from adapters.telegram.config import TelegramConfig
-from adapters.telegram.retry import RetryingRateLimiter
-from adapters.telegram.transport import CONNECTIONS, GatedHTTPXRequest
+from adapters.telegram.retry import RetryingRateLimiter, _maybe_delivered
+from adapters.telegram.transport import CONNECTIONS, AiohttpRequest
 from adapters.telegram.updates import ChatFairProcessor
 from bot.conversation.core import Core
 from tests.adapters.fake_telegram import TOKEN, FakeTelegram
+
+Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @pytest.fixture
@@ -33,57 +43,187 @@ def redaction() -> Iterator[None]:
     remove_redaction(install_redaction([TOKEN]))
 
 
+@asynccontextmanager
+async def serve(route: Route) -> AsyncIterator[str]:
+    """Serve `route` on every path of 127.0.0.1 and yield the base URL."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", route)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[AiohttpRequest]:
+    request = AiohttpRequest(connections=4, read_timeout=5.0)
+    await request.initialize()
+    yield request
+    await request.shutdown()
+
+
+def data(**parameters: Any) -> RequestData:
+    """Request data as PTB builds it for a call with these parameters."""
+    return RequestData([RequestParameter.from_input(name, value) for name, value in parameters.items()])
+
+
 def test_sniffio_is_installed_for_httpcore() -> None:
     """httpcore imports sniffio on every lock and event it sets up; missing, each import searches sys.path again.
 
-    That search was a sixth of the bot's event loop under load. sniffio is in the telegram extra.
+    The bot's own requests no longer go through httpcore, but PTB still ships it (and a test client may use it).
     """
     assert importlib.util.find_spec("sniffio") is not None, "pip install -e '.[telegram]' (sniffio)"
 
 
-async def test_the_gate_lets_at_most_its_connections_into_the_pool_in_arrival_order(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_parameters_go_as_a_form_and_the_answer_comes_back_whole(client: AiohttpRequest) -> None:
+    seen: dict[str, Any] = {}
+
+    async def route(request: web.Request) -> web.Response:
+        seen.update(
+            method=request.method, path=request.path, type=request.content_type, agent=request.headers["User-Agent"]
+        )
+        seen["form"] = dict(await request.post())
+        return web.json_response({"ok": True, "result": {"echo": "é" * 5000}}, status=201)
+
+    async with serve(route) as url:
+        markup = {"inline_keyboard": [[{"text": "👍", "callback_data": "f:1"}]]}
+        status, body = await client.do_request(
+            f"{url}/botTOKEN/sendMessage", "POST", data(chat_id=7, text="<b>é &amp;</b>", reply_markup=markup)
+        )
+    assert status == 201
+    assert json.loads(body) == {"ok": True, "result": {"echo": "é" * 5000}}
+    assert seen["method"] == "POST" and seen["path"] == "/botTOKEN/sendMessage"
+    assert seen["type"] == "application/x-www-form-urlencoded"
+    assert seen["agent"] == AiohttpRequest.USER_AGENT
+    assert seen["form"]["chat_id"] == "7" and seen["form"]["text"] == "<b>é &amp;</b>"
+    assert json.loads(seen["form"]["reply_markup"]) == markup
+
+
+async def test_a_file_goes_as_multipart_with_the_other_parameters(client: AiohttpRequest) -> None:
+    seen: dict[str, Any] = {}
+
+    async def route(request: web.Request) -> web.Response:
+        seen["type"] = request.content_type
+        form = await request.post()
+        upload = form["document"]
+        assert isinstance(upload, web.FileField)
+        seen.update(chat_id=form["chat_id"], name=upload.filename, content=upload.file.read())
+        return web.json_response({"ok": True, "result": True})
+
+    async with serve(route) as url:
+        document = InputFile(b"question,answer\n", filename="faq.csv")
+        status, _ = await client.do_request(f"{url}/botTOKEN/sendDocument", "POST", data(chat_id=7, document=document))
+    assert status == 200
+    assert seen == {"type": "multipart/form-data", "chat_id": "7", "name": "faq.csv", "content": b"question,answer\n"}
+
+
+async def test_at_most_its_connections_are_under_way_and_they_go_in_arrival_order() -> None:
     inside, most, entered = 0, 0, []
 
-    async def pooled(self: HTTPXRequest, url: str, method: str, *args: Any) -> tuple[int, bytes]:
+    async def route(request: web.Request) -> web.Response:
         nonlocal inside, most
         inside += 1
         most = max(most, inside)
-        entered.append(url)
-        for _ in range(3):  # stay inside across a few turns of the loop, as a real request does
-            await asyncio.sleep(0)
+        entered.append(request.query["n"])
+        await asyncio.sleep(0.01)  # stay a while, as Telegram does
         inside -= 1
-        return 200, url.encode()
+        return web.Response(body=request.query["n"].encode())
 
-    monkeypatch.setattr(HTTPXRequest, "do_request", pooled)
-    request = GatedHTTPXRequest(connections=4)
-    urls = [f"http://127.0.0.1/bot/sendMessage?n={n}" for n in range(40)]
-    async with asyncio.timeout(10):
-        answers = await asyncio.gather(*(request.do_request(url, "POST") for url in urls))
+    request = AiohttpRequest(connections=4)
+    await request.initialize()
+    try:
+        async with serve(route) as url:
+            numbers = [str(n) for n in range(40)]
+            async with asyncio.timeout(20):
+                answers = await asyncio.gather(*(request.do_request(f"{url}/bot/getMe?n={n}", "POST") for n in numbers))
+    finally:
+        await request.shutdown()
     assert most == 4
-    assert entered == urls
-    assert [body.decode() for _, body in answers] == urls
+    assert [body.decode() for _, body in answers] == numbers
+    # Each of the 4 connections takes the next request in line, so the server sees them in order within one batch.
+    assert sorted(entered[:4], key=int) == numbers[:4] and sorted(entered, key=int) == numbers
+
+
+async def test_a_refused_connection_is_a_network_error_and_gives_its_place_back() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    request = AiohttpRequest(connections=2)
+    await request.initialize()
+    try:
+        for _ in range(5):  # more failures than places: each one released its place
+            with pytest.raises(NetworkError, match="aiohttp") as failure:
+                await asyncio.wait_for(request.do_request(f"http://127.0.0.1:{port}/bot/getMe", "POST"), 5)
+            assert not isinstance(failure.value, TimedOut)
+    finally:
+        await request.shutdown()
+
+
+async def test_a_slow_answer_is_timed_out_and_a_full_pool_says_nothing_was_sent() -> None:
+    release = asyncio.Event()
+
+    async def route(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.json_response({"ok": True, "result": True})
+
+    request = AiohttpRequest(connections=1, read_timeout=0.3, pool_timeout=0.2)
+    await request.initialize()
+    try:
+        async with serve(route) as url:
+            slow = asyncio.create_task(request.do_request(f"{url}/bot/sendMessage", "POST", read_timeout=5.0))
+            await asyncio.sleep(0.1)  # the slow one holds the only place
+            with pytest.raises(TimedOut) as queued:
+                await request.do_request(f"{url}/bot/sendMessage", "POST")
+            assert str(queued.value).startswith("Pool timeout")
+            assert not _maybe_delivered(queued.value, "sendMessage"), "retry.py may resend what never left"
+            release.set()
+            assert (await slow)[0] == 200
+            release.clear()
+            with pytest.raises(TimedOut) as late:
+                await request.do_request(f"{url}/bot/sendMessage", "POST")
+            assert _maybe_delivered(late.value, "sendMessage"), (
+                "a post that timed out waiting for the answer may have arrived"
+            )
+            release.set()
+    finally:
+        await request.shutdown()
+
+
+async def test_a_proxy_comes_from_the_environment_once_per_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    request = AiohttpRequest()
+    assert str(request._proxy("https://api.telegram.org/botT/getMe")[0]) == "http://proxy.example:3128"
+    assert request._proxy("http://127.0.0.1:8081/botT/getMe") == (None, None)
+    monkeypatch.delenv("HTTPS_PROXY")
+    assert request._proxy("https://api.telegram.org/botT/sendMessage")[0] is not None, "read once, not per request"
+    assert AiohttpRequest()._proxy("https://api.telegram.org/botT/getMe") == (None, None)
+
+
+async def test_a_request_before_initialize_or_after_shutdown_is_refused() -> None:
+    request = AiohttpRequest()
+    with pytest.raises(RuntimeError, match="not initialized"):
+        await request.do_request("http://127.0.0.1:9/bot/getMe", "POST")
+    await request.initialize()
+    await request.shutdown()
+    with pytest.raises(RuntimeError, match="not initialized"):
+        await request.do_request("http://127.0.0.1:9/bot/getMe", "POST")
+    await request.initialize()  # a restarted application opens it again
     await request.shutdown()
 
 
-async def test_a_failed_request_gives_its_place_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def failing(self: HTTPXRequest, *args: Any) -> tuple[int, bytes]:
-        raise OSError("connection refused")
-
-    monkeypatch.setattr(HTTPXRequest, "do_request", failing)
-    request = GatedHTTPXRequest(connections=2)
-    for _ in range(5):  # more failures than places: each one released its place
-        with pytest.raises(OSError):
-            await asyncio.wait_for(request.do_request("http://127.0.0.1/bot/getMe", "POST"), 5)
-    await request.shutdown()
-
-
-def test_the_application_uses_the_gated_client_and_bounded_updates(core: Core, tmp_path: Path, redaction: None) -> None:
+def test_the_application_uses_the_aiohttp_client_and_bounded_updates(
+    core: Core, tmp_path: Path, redaction: None
+) -> None:
     config = TelegramConfig(token=TOKEN, api_url="http://127.0.0.1:9/bot")
     app = build_application(core, config, RetryingRateLimiter())
-    assert isinstance(app.bot.request, GatedHTTPXRequest)
-    assert app.bot.request.connections == CONNECTIONS
+    calls, polls = app.bot._request[1], app.bot._request[0]
+    assert isinstance(calls, AiohttpRequest) and calls.connections == CONNECTIONS
+    assert isinstance(polls, AiohttpRequest) and polls.connections == 1
     assert isinstance(app.update_processor, ChatFairProcessor)
     assert app.update_processor.working == CONCURRENT_UPDATES
     assert 1 < CONNECTIONS < CONCURRENT_UPDATES
