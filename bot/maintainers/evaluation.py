@@ -31,7 +31,8 @@ from bot.search.text import clean_text
 EVAL_FILE = REPO_DIR / "tests" / "data" / "eval.jsonl"
 REAL_FILE = REPO_DIR / "tests" / "data" / "real.jsonl"
 FRESH_FILE = REPO_DIR / "tests" / "data" / "fresh_heldout.jsonl"
-EVAL_SETS = (EVAL_FILE, REAL_FILE, FRESH_FILE)
+FORUM_FILE = REPO_DIR / "tests" / "data" / "forum_tuning.jsonl"
+EVAL_SETS = (EVAL_FILE, REAL_FILE, FRESH_FILE, FORUM_FILE)
 """The sets `outsourcebot eval` reports by default, each on its own."""
 STYLES = ("forum", "owner", "short", "multi", "typo", "abbrev", "oldname")
 
@@ -92,7 +93,8 @@ def load_cases(path: Path | str = EVAL_FILE) -> list[EvalCase]:
 
     Returns:
         The cases, in file order. Every case of a file named `*_heldout.jsonl` is in the
-        held-out half; in another set with styles, odd lines are the tuning half and even lines
+        held-out half and every case of a file named `*_tuning.jsonl` in the tuning half; in
+        another set with styles, odd lines are the tuning half and even lines
         the held-out one; a set without styles has no halves.
 
     Raises:
@@ -110,9 +112,13 @@ def load_cases(path: Path | str = EVAL_FILE) -> list[EvalCase]:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{path}:{number}: not an evaluation case ({type(exc).__name__}: {exc})") from None
     held_out_whole = Path(path).name.endswith("_heldout.jsonl")
-    if held_out_whole or any(c.style for c in cases):
+    tuning_whole = Path(path).name.endswith("_tuning.jsonl")
+    if held_out_whole or tuning_whole or any(c.style for c in cases):
         for case in cases:
-            case.half = "held-out" if held_out_whole or not case.line % 2 else "tuning"
+            if tuning_whole:
+                case.half = "tuning"
+            else:
+                case.half = "held-out" if held_out_whole or not case.line % 2 else "tuning"
     return cases
 
 

@@ -13,7 +13,7 @@ from bot.messages import Message
 from bot.search.followup import depends_on_topic, is_short_question
 from bot.search.index import load_index
 from bot.search.index_build import build_index
-from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, close_alternatives, rank_notes
+from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, close_alternatives, note_scores, rank_notes
 from tests.conftest import make_core, write_note
 from tests.fakes import HashingEmbedder
 
@@ -210,6 +210,26 @@ def test_rank_notes_modes(tiny_knowledge: Path, tmp_path: Path, fake_embedder: H
     assert fused[0].peak >= fused[0].cosine  # the best chunk alone is at least the weighed score
     assert 0 < lexical[0].confidence < 1
     assert rank_notes(index, vector, text, "fused", limit=2) == fused[:2]
+
+
+def test_note_scores_and_a_boost(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+    build_index(load_knowledge(tiny_knowledge), tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index")
+    assert index is not None
+    text = "visionaries and pragmatists"
+    vector = fake_embedder.embed([text])[0]
+    for mode in ("fused", "semantic"):
+        ranked = rank_notes(index, vector, text, mode)
+        scores = note_scores(index, vector, text, mode)
+        assert {c.note_id: c.score for c in ranked} == pytest.approx(scores)  # the same scores, every note
+    assert note_scores(index, None, text, "lexical") == {"chasm": rank_notes(index, None, text, "lexical")[0].score}
+    plain = rank_notes(index, vector, text, "fused")
+    last = plain[-1]
+    boosted = rank_notes(index, vector, text, "fused", boost={last.note_id: 10.0})
+    assert boosted[0].note_id == last.note_id and boosted[0].score == pytest.approx(last.score + 10.0)
+    # The boost reorders; whether a note answers is still its own confidence for the message.
+    assert boosted[0].confidence == pytest.approx(last.confidence)
+    assert {c.note_id: c.confidence for c in boosted} == pytest.approx({c.note_id: c.confidence for c in plain})
 
 
 def test_candidates_name_the_passage_that_matched(tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
