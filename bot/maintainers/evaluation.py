@@ -259,7 +259,7 @@ def evaluate(
     limits = {**THRESHOLDS, **(thresholds or {})}
     scope = not_covered if not_covered is not None else shipped_not_covered()
     # Planned like served questions (abbreviations spelled out too), without a previous topic.
-    plans = [plan_queries(clean_text(c.question), None, abbreviations) for c in cases]
+    plans = [plan_queries(clean_text(c.question), None, abbreviations, vocabulary=index.vocabulary) for c in cases]
     texts = [t for plan in plans for t in plan.texts]
     vectors = np.concatenate([embedder.embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
     starts = np.cumsum([0] + [len(plan.texts) for plan in plans])

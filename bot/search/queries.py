@@ -14,7 +14,7 @@ import numpy as np
 from bot.knowledge.abbreviations import Abbreviations
 from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED_PENALTY, answerability
 from bot.search.followup import context_text, depends_on_topic, follow_topic, rival_topic
-from bot.search.grounding import content_words
+from bot.search.grounding import Vocabulary, content_words
 from bot.search.index import LoadedIndex
 from bot.search.not_covered import NotCoveredMatcher, decline_not_covered, only_in_passing
 from bot.search.retrieval import Candidate, merge_rankings, note_scores, rank_notes
@@ -73,6 +73,7 @@ def plan_queries(
     previous_title: str | None = None,
     abbreviations: Abbreviations | None = None,
     rival_title: str | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> QueryPlan:
     """Decide what to search for a cleaned question.
 
@@ -81,7 +82,9 @@ def plan_queries(
     topic, a message that depends on it ("how much does that cost?", "how much?",
     "and for taxes?") is also searched once as "<previous title>: <question>", with
     abbreviations spelled out. A message asking several things also has each question
-    searched on its own (`bot.search.several`).
+    searched on its own (`bot.search.several`). A message with misspellings of words the
+    notes use ("outsorcing acounting") is also searched as the notes spell them, abbreviations
+    spelled out too: a typo costs both the embedding and the lexical match.
 
     Args:
         text: The cleaned question.
@@ -89,6 +92,7 @@ def plan_queries(
         abbreviations: The abbreviation list in service (default: the shipped one).
         rival_title: Title of the last answer's close runner-up, if any: a message that depends on
             the topic is also read in its context.
+        vocabulary: The notes' words (`LoadedIndex.vocabulary`), to respell misspellings by; None: none.
 
     Returns:
         The plan.
@@ -97,7 +101,8 @@ def plan_queries(
         return QueryPlan([text], 1)
     asked = drop_opening_filler(text)
     expanded = expand_abbreviations(asked, abbreviations)
-    texts = [asked] if expanded == asked else [asked, expanded]
+    respelled = vocabulary.respelled(expanded) if vocabulary is not None else expanded
+    texts = list(dict.fromkeys([asked, expanded, respelled]))
     own = len(texts)
     if previous_title and depends_on_topic(text):
         rival = [context_text(rival_title, expanded)] if rival_title else []

@@ -470,3 +470,17 @@ def test_off_topic_is_declined_in_the_middle_of_a_conversation(real_core: Core) 
         assert "I don't have a note on" not in reply.text  # nothing close: no odd "note on weather"
     follow = real_core.answer(Message("how much does that cost?", "retrieval", chat))
     assert follow.answered and follow.sources[0].id == "virtual-assistants"
+
+
+def test_a_misspelled_question_is_also_searched_as_the_notes_spell_it(real_core: Core) -> None:
+    from bot.search.queries import plan_queries
+
+    plan = plan_queries("shoud i outsorce my acounting", vocabulary=real_core.index.vocabulary)
+    assert plan.texts[plan.own - 1] != plan.texts[0] and "accounts" in plan.texts[plan.own - 1]
+    assert plan_queries("shoud i outsorce my acounting").own == 1  # without the notes' words: as typed only
+    for question, note in (
+        ("shoud i outsorce my acounting", "outsourcing-accounting"),  # declined before, "what to outsource" first
+        ("is a virtul asistant worth it for a busness my size", "virtual-assistants"),  # declined before (0.36)
+    ):
+        reply = real_core.answer(Message(question, "retrieval", f"typo-{note}"))
+        assert reply.answered and reply.sources[0].id == note, (question, reply.sources)
