@@ -6,7 +6,8 @@ questions no note covers). `real.jsonl` is also reported in two halves: its odd 
 the tuning half and its even lines the held-out half, so a tuned figure can be checked on
 questions nothing was tuned on. A set whose file name ends in `_heldout.jsonl`
 (`fresh_heldout.jsonl`, written by a tester who had not read the notes) is held out whole:
-its misses are only counted, never listed, and no threshold is swept on it.
+its misses are only counted, never listed, and no threshold is swept on it. A set whose file
+name ends in `_tuning.jsonl` (`forum_tuning.jsonl`) is tuning whole: never split into halves.
 """
 
 from __future__ import annotations
