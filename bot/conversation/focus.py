@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from bot.knowledge.notes import KnowledgeNote
 from bot.knowledge.passages import further_sections
-from bot.search.asks import WHERE, lead_answering
+from bot.search.asks import WHERE, lead_answering, price_lead
 from bot.search.chunks import ANSWER_PART, point_part, section_part
 from bot.search.grounding import content_words, stem
 from bot.search.retrieval import Candidate
@@ -272,6 +272,7 @@ def lead_passage(
         return defining  # "what does EOR stand for": the passage that says it, whatever else matched
     lead = _usual_lead(candidate, note, question, passages)
     lead = _rare_term_lead(candidate, note, question, lead) or lead
+    lead = price_lead(question, part_texts(note), passages, lead) or lead
     return lead_answering(WHERE, question, part_texts(note), [name for name, _ in passages], lead) or lead
 
 
@@ -364,6 +365,9 @@ def first_answer(
     extras = _points_ranked(candidate, note, {lead} | shown, passages)
     if lead == ANSWER_PART:
         extras = _close_section(passages, {lead} | shown, note, question) + extras
+    priced = price_lead(question, part_texts(note), passages, lead, margin=math.inf)
+    if priced is not None and priced not in shown:
+        extras = [priced, *(name for name in extras if name != priced)]  # a price question sees the prices
     for name in extras:
         if len(parts) > MAX_POINTS:
             break

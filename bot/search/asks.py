@@ -159,3 +159,37 @@ def answer_elsewhere(
             chosen = found.get(note_id) or Candidate(note_id, threshold, threshold, threshold, 0.0)
             return led_by(chosen, parts)
     return None
+
+
+PRICE_MARGIN = 0.15
+"""A passage with more prices leads a price question instead of the usual lead unless it matched this much worse."""
+_AMOUNT = re.compile(r"[$£€]\s?\d")
+
+
+def price_lead(
+    question: str, texts: dict[str, str], ranked: list[tuple[str, float]], lead: str, margin: float = PRICE_MARGIN
+) -> str | None:
+    """For a question asking a price (`COST`), the passage giving the most prices when the usual `lead` gives fewer, or None.
+
+    "how much does a VA cost per hour" is led by the point with the hourly rates by region, not by
+    the section on paying a fair rate that names one rate in passing; "how much is a bookkeeper per
+    month" by the price ranges, not by the platforms' fees. Only passages within `margin` of the
+    lead's score compete, so a price elsewhere in the note does not displace what was asked;
+    `bot.conversation.focus.first_answer` shows one further away right under the lead (no margin).
+
+    Args:
+        question: The question.
+        texts: The note's parts' texts by name (`bot.conversation.focus.part_texts`).
+        ranked: The parts with their scores for the question, best first.
+        lead: The part that would lead otherwise.
+        margin: How much worse than the lead a passage may have matched.
+    """
+    if not COST.question.search(question):
+        return None
+    floor = dict(ranked).get(lead, 0.0) - margin
+    best, most = None, len(_AMOUNT.findall(texts.get(lead, "")))
+    for name, score in ranked:
+        count = len(_AMOUNT.findall(texts.get(name, "")))
+        if score >= floor and count > most:
+            best, most = name, count
+    return best

@@ -18,7 +18,7 @@ from bot.search.grounding import Vocabulary, content_words
 from bot.search.index import LoadedIndex
 from bot.search.not_covered import NotCoveredMatcher, decline_not_covered, only_in_passing
 from bot.search.retrieval import Candidate, merge_rankings, note_scores, rank_notes
-from bot.search.scene import asked_words, request_head
+from bot.search.scene import asked_words, nameable, request_head
 from bot.search.several import asking_sentences, separate_questions
 from bot.search.text import drop_opening_filler, expand_abbreviations, has_words
 
@@ -224,10 +224,11 @@ def _ground(
         subject = set(_subject_words(plan, head))
         vocabulary = index.vocabulary
         found = [w for w in vocabulary.ungrounded(head, candidates[0].note_id, RARE_NOTES) if w in subject]
-        # Words no note uses at all name the missing subject best ("SBA" before "bakery").
-        uncovered = tuple(sorted(found, key=lambda w: len(vocabulary.notes_of(w))))
-        if not uncovered:
+        if not found:
             return candidates
+        # Words no note uses at all name the missing subject best ("SBA" before "bakery"); a word the
+        # question uses as a verb ("refuses", "to negotiate") still counts against the note, unnamed.
+        uncovered = tuple(sorted(nameable(found, plan.texts[0]), key=lambda w: len(vocabulary.notes_of(w))))
         # "SEO and social media for a salon": "salon" is in no note, but "SEO" ties the
         # question to the marketing note, so the salon is only where the work happens.
         texts = (plan.texts[0], plan.texts[plan.own - 1])

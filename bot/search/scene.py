@@ -164,3 +164,32 @@ def _without_mentions(text: str) -> str:
     for mention in _MENTIONS:
         text = mention.sub(" ", text)
     return " ".join(text.split())
+
+
+_DOER = re.compile(
+    rf"^(?:to|who|that|i|we|you|they|he|she|it|i{_APOSTROPHE}m|we{_APOSTROPHE}re|they{_APOSTROPHE}re|can|could|should|would|will|"
+    rf"won{_APOSTROPHE}t|don{_APOSTROPHE}t|doesn{_APOSTROPHE}t|didn{_APOSTROPHE}t|not|never|always|keeps?)$",
+    re.IGNORECASE,
+)
+"""A word after one of these is what someone does ("who refuses", "to negotiate", "i'm drowning"), not a subject."""
+
+
+def nameable(words: list[str], text: str) -> list[str]:
+    """The `words` a decline can name as a subject: those the question does not use as a verb.
+
+    "a customer who refuses to pay" is not about "refuses", and "how to negotiate with my flour
+    supplier" is about the supplier; saying "I don't have a note on refuses" reads as a broken bot.
+    A word counts as a verb after a pronoun, a modal, "to" or "who" (`_DOER`), or as a past
+    participle ("a rented flat") when it ends in -ed. Words typed in capitals ("SBA") always count.
+    """
+    tokens = re.findall(rf"[\w{_APOSTROPHE[1:-1]}-]+", text)
+    kept = []
+    for word in words:
+        uses = [i for i, t in enumerate(tokens) if t.lower() == word.lower()]
+        if any(tokens[i].isupper() and len(tokens[i]) > 1 for i in uses):
+            kept.append(word)
+            continue
+        verb = bool(uses) and all(i > 0 and _DOER.match(tokens[i - 1]) for i in uses)
+        if not verb and not (word.lower().endswith("ed") and len(word) > 4):
+            kept.append(word)
+    return kept

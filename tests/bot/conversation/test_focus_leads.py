@@ -108,3 +108,24 @@ def test_asking_where_to_find_one_is_led_by_the_passage_saying_where(real_core: 
     assert reply.answer.startswith("Where to look:"), reply.answer[:80]
     what = real_core.answer(Message("what does a virtual assistant do", "where-2", "where-2"))
     assert not what.answer.startswith("Where to look:"), "a question not asking where keeps its lead"
+
+
+def test_a_price_question_sees_the_passage_with_the_prices(real_core: Core) -> None:
+    # The VA note's section on paying a fair rate matches "cost" questions best but names one rate in
+    # passing; the point with the rates by region is what the person asked for.
+    rates = "$5-15 in the Philippines"
+    note = real_core.kb.notes["virtual-assistants"]
+    assert any(rates in point for point in note.key_points)
+    for question in ("how much does a VA cost per hour", "what do VAs charge"):
+        reply = real_core.answer(Message(question, f"price-{question}", f"price-{question}"))
+        assert reply.answered and reply.sources[0].id == note.id
+        assert rates in " ".join(reply.text.split()[:100]), (question, reply.text[:160])
+    # A question that does not ask a price is not pushed to the rates.
+    reply = real_core.answer(Message("what jobs can a VA do for me", "price-none", "price-none"))
+    assert reply.answered and rates not in reply.text
+
+
+def test_a_price_question_is_led_by_price_ranges_rather_than_fees(real_core: Core) -> None:
+    reply = real_core.answer(Message("how much is a bookkeeper per month", "price-books", "price-books"))
+    assert reply.answered and reply.sources[0].id == "pricing-and-costs"
+    assert reply.answer.startswith("Rough 2026 ranges"), reply.answer[:80]

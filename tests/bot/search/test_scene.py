@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.search.scene import asked_words, request_head, scene_words
+from bot.conversation.core import Core
+from bot.messages import Message
+from bot.search.scene import asked_words, nameable, request_head, scene_words
 
 
 @pytest.mark.parametrize(
@@ -71,3 +73,29 @@ def test_asked_words_leave_out_the_scene() -> None:
 )
 def test_request_head_is_what_is_asked_not_the_story(question: str, head: str) -> None:
     assert request_head(question) == head
+
+
+@pytest.mark.parametrize(
+    "words, question, named",
+    [
+        (["refuses", "invoice"], "how do i deal with a customer who refuses to pay an invoice", ["invoice"]),
+        (["flour", "negotiate"], "how to negotiate with my flour supplier for a better price", ["flour"]),
+        (["rented", "flat"], "can i run my business from a rented flat", ["flat"]),
+        (["drowning"], "hi, i'm drowning in admin", []),
+        (["SBA", "loans"], "can i get SBA loans", ["SBA", "loans"]),
+        (["CRM"], "which CRM should i use", ["CRM"]),
+        (["manufacturing"], "we keep manufacturing in house, can I outsource manufacturing", ["manufacturing"]),
+    ],
+)
+def test_a_decline_names_only_words_used_as_subjects(words: list[str], question: str, named: list[str]) -> None:
+    assert nameable(words, question) == named
+
+
+def test_a_decline_does_not_name_a_verb(real_core: Core) -> None:
+    reply = real_core.answer(
+        Message("how do i deal with a customer who refuses to pay an invoice after 90 days", "n", "n")
+    )
+    assert not reply.answered
+    assert "note on refuses" not in reply.text, reply.text[:100]
+    named = real_core.answer(Message("which POS system is best for a coffee shop", "n2", "n2"))
+    assert not named.answered and "I don't have a note on" in named.text, "a noun is still named"
