@@ -20,10 +20,11 @@ log = logging.getLogger(__name__)
 def cmd_eval(args: argparse.Namespace) -> int:
     """Measure retrieval on the labelled evaluation sets, three retrievers side by side, each set on its own.
 
-    By default three sets are reported, each on its own: tests/data/eval.jsonl (the
+    By default four sets are reported, each on its own: tests/data/eval.jsonl (the
     project's own), tests/data/real.jsonl (real-style questions, with its odd-line tuning
-    and even-line held-out halves) and tests/data/fresh_heldout.jsonl (questions a tester
-    wrote before reading the notes, held out whole: its misses are counted, not listed).
+    and even-line held-out halves), tests/data/fresh_heldout.jsonl (questions a tester
+    wrote before reading the notes, held out whole: its misses are counted, not listed)
+    and tests/data/forum_tuning.jsonl (forum-style stories, tuning whole).
 
     With --replies it judges whole replies instead: every case of tests/data/focus.jsonl and
     tests/data/conversations.jsonl (tuning), tests/data/focus_heldout.jsonl and
@@ -100,5 +101,5 @@ def register(sub: Any, add: AddCommand) -> None:
     """
     ev = add(sub, "eval", cmd_eval)
     ev.add_argument("--json", action="store_true", help="machine-readable output")
-    ev.add_argument("--file", help="one JSONL evaluation file (default: tests/data/eval.jsonl and real.jsonl)")
+    ev.add_argument("--file", help="one JSONL evaluation file (default: the four sets in tests/data/)")
     ev.add_argument("--replies", action="store_true", help="judge whole replies on the focus and conversation sets")

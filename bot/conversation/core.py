@@ -244,9 +244,8 @@ class Core:
         topic = edition.kb.notes.get(previous) if previous else None
         rival = self.memory.close_call(message.platform, message.chat) if topic else None
         runner_up = edition.kb.notes.get(rival) if rival else None
-        plan = plan_queries(
-            searched, topic.title if topic else None, edition.abbreviations, runner_up.title if runner_up else None
-        )
+        titles = (topic.title if topic else None, runner_up.title if runner_up else None)
+        plan = plan_queries(searched, titles[0], edition.abbreviations, titles[1], edition.index.vocabulary)
         return _Question(message, text, notice, edition, plan, None, brief, previous, rival if runner_up else None)
 
     def _complete(self, question: _Question, vectors: np.ndarray | None) -> Reply:

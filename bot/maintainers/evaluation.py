@@ -6,7 +6,8 @@ questions no note covers). `real.jsonl` is also reported in two halves: its odd 
 the tuning half and its even lines the held-out half, so a tuned figure can be checked on
 questions nothing was tuned on. A set whose file name ends in `_heldout.jsonl`
 (`fresh_heldout.jsonl`, written by a tester who had not read the notes) is held out whole:
-its misses are only counted, never listed, and no threshold is swept on it.
+its misses are only counted, never listed, and no threshold is swept on it. A set whose file
+name ends in `_tuning.jsonl` (`forum_tuning.jsonl`) is tuning whole: never split into halves.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from bot.search.text import clean_text
 EVAL_FILE = REPO_DIR / "tests" / "data" / "eval.jsonl"
 REAL_FILE = REPO_DIR / "tests" / "data" / "real.jsonl"
 FRESH_FILE = REPO_DIR / "tests" / "data" / "fresh_heldout.jsonl"
-EVAL_SETS = (EVAL_FILE, REAL_FILE, FRESH_FILE)
+FORUM_FILE = REPO_DIR / "tests" / "data" / "forum_tuning.jsonl"
+EVAL_SETS = (EVAL_FILE, REAL_FILE, FRESH_FILE, FORUM_FILE)
 """The sets `outsourcebot eval` reports by default, each on its own."""
 STYLES = ("forum", "owner", "short", "multi", "typo", "abbrev", "oldname")
 
@@ -92,7 +94,8 @@ def load_cases(path: Path | str = EVAL_FILE) -> list[EvalCase]:
 
     Returns:
         The cases, in file order. Every case of a file named `*_heldout.jsonl` is in the
-        held-out half; in another set with styles, odd lines are the tuning half and even lines
+        held-out half and every case of a file named `*_tuning.jsonl` in the tuning half; in
+        another set with styles, odd lines are the tuning half and even lines
         the held-out one; a set without styles has no halves.
 
     Raises:
@@ -110,9 +113,13 @@ def load_cases(path: Path | str = EVAL_FILE) -> list[EvalCase]:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{path}:{number}: not an evaluation case ({type(exc).__name__}: {exc})") from None
     held_out_whole = Path(path).name.endswith("_heldout.jsonl")
-    if held_out_whole or any(c.style for c in cases):
+    tuning_whole = Path(path).name.endswith("_tuning.jsonl")
+    if held_out_whole or tuning_whole or any(c.style for c in cases):
         for case in cases:
-            case.half = "held-out" if held_out_whole or not case.line % 2 else "tuning"
+            if tuning_whole:
+                case.half = "tuning"
+            else:
+                case.half = "held-out" if held_out_whole or not case.line % 2 else "tuning"
     return cases
 
 
@@ -253,7 +260,7 @@ def evaluate(
     limits = {**THRESHOLDS, **(thresholds or {})}
     scope = not_covered if not_covered is not None else shipped_not_covered()
     # Planned like served questions (abbreviations spelled out too), without a previous topic.
-    plans = [plan_queries(clean_text(c.question), None, abbreviations) for c in cases]
+    plans = [plan_queries(clean_text(c.question), None, abbreviations, vocabulary=index.vocabulary) for c in cases]
     texts = [t for plan in plans for t in plan.texts]
     vectors = np.concatenate([embedder.embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
     starts = np.cumsum([0] + [len(plan.texts) for plan in plans])

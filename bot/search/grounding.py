@@ -19,11 +19,14 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 from bot.search.lexical import STOPWORDS
 
 _WORD = re.compile(r"[^\W\d_][\w'&.-]*[^\W_]|[^\W\d_]", re.UNICODE)
+_LETTERS = re.compile(r"(?<![\w'-])[A-Za-z]+(?![\w'-])")
+"""A word of letters only, for respelling (not "3PL", "W-8BEN" or "don't": those are kept as typed)."""
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ers", "ed", "es", "er", "ly", "s")
 EXTRA_STOPWORDS = frozenset(
     [
@@ -286,24 +289,37 @@ class Vocabulary:
 
     Args:
         texts: (note id, text) for every searchable text of the notes (titles, questions, answers, points, sections).
+        common: Words of English that are never read as a misspelling when respelling ("garbage" is
+            not "garage", "pasta" not "past"); empty: nothing is respelled (see `respelled`).
     """
 
-    def __init__(self, texts: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, texts: Iterable[tuple[str, str]], common: frozenset[str] = frozenset()) -> None:
         words: dict[str, set[str]] = {}
+        uses: Counter[str] = Counter()
         for note_id, text in texts:
             for word in _WORD.findall(text.lower()):
                 words.setdefault(word, set()).add(note_id)
+                uses[word] += 1
         notes: dict[str, set[str]] = {}
+        spellings: dict[str, str] = {}
         for word, ids in words.items():  # each distinct word stemmed once, not each occurrence
             s = stem(word)
             if s:
                 notes.setdefault(s, set()).update(ids)
+                if s not in spellings or uses[word] > uses[spellings[s]]:
+                    spellings[s] = word
         self._notes = {s: frozenset(ids) for s, ids in notes.items()}
+        self._spellings = spellings
+        self._stem_uses: Counter[str] = Counter()
+        for word, count in uses.items():
+            self._stem_uses[stem(word)] += count
+        self._common = common
         by_start: dict[str, list[str]] = {}
         for s in self._notes:
             by_start.setdefault(s[:1], []).append(s)
         self._by_start = {k: sorted(v) for k, v in by_start.items()}
         self.notes_of = functools.lru_cache(maxsize=20_000)(self._notes_of)
+        self.spelled = functools.lru_cache(maxsize=20_000)(self._spelled)
 
     def _notes_of(self, word: str) -> frozenset[str]:
         """The notes that use the word, or the known word it is a close misspelling of (empty when none)."""
@@ -326,6 +342,36 @@ class Vocabulary:
         pool = [k for k in self._by_start.get(s[:1], ()) if abs(len(k) - len(s)) <= 2]
         match = difflib.get_close_matches(s, pool, n=1, cutoff=TYPO_CUTOFF)
         return self._notes[match[0]] if match else frozenset()
+
+    def _spelled(self, word: str) -> str | None:
+        """The notes' spelling of a misspelled word ("acounting" -> "accounting"), or None for a word to keep.
+
+        A word the notes use (in any form), a stopword, and a word whose stem is under 5 letters are
+        kept; so is a word of English (`common`: "garbage" is no misspelling of "garage") and one
+        close to no known stem (`TYPO_CUTOFF`, the rule `notes_of` reads typos by). Of the close
+        stems, the one the notes use most is taken ("freelacer" is "freelancer", not a typo the
+        notes quote).
+        """
+        lower = word.lower()
+        s = stem(lower)
+        if not self._common or lower in self._common or len(s) < 5:
+            return None
+        if (
+            lower in STOPWORDS
+            or lower in EXTRA_STOPWORDS
+            or any(v in self._notes for v in (*stem_variants(lower), lower))
+        ):
+            return None
+        pool = [k for k in self._by_start.get(s[:1], ()) if abs(len(k) - len(s)) <= 2]
+        matches = difflib.get_close_matches(s, pool, n=3, cutoff=TYPO_CUTOFF)
+        return self._spellings[max(matches, key=lambda m: self._stem_uses[m])] if matches else None
+
+    def respelled(self, text: str) -> str:
+        """The text with each misspelling of a word the notes use written their way ("payrol servise" -> "payroll service").
+
+        Only the misspelled words change; everything else is kept as typed.
+        """
+        return _LETTERS.sub(lambda m: self.spelled(m.group(0)) or m.group(0), text)
 
     def unknown(self, text: str) -> list[str]:
         """The content words of `text` that occur in no note (as typed, without repeats)."""

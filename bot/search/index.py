@@ -72,10 +72,12 @@ class LoadedIndex:
         """Row r: the positions in `chunks` of note `note_ids[r]`'s chunks, padded with -1 (for scoring notes at once);
         sections' own questions left out (see `section_questions`)."""
         from bot.search.grounding import Vocabulary
+        from bot.search.minilm import encoder_words
 
         # Built here, not on the first question, so no message waits for it.
         self.vocabulary: Vocabulary = Vocabulary(
-            (c.note_id, c.text) for i, c in enumerate(self.chunks) if i not in self.section_questions
+            ((c.note_id, c.text) for i, c in enumerate(self.chunks) if i not in self.section_questions),
+            encoder_words(),
         )
         """The notes' words and which notes use each."""
         self._lexical = LexicalTable(folder / "lexical.db")

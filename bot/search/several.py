@@ -41,6 +41,9 @@ _ASKS_A_VIEW = re.compile(
 )
 """A part asking only someone's view of the rest ("what does moore suggest", "what would you do"): not a
 question of its own. "What should the contract say" asks what a thing says, and is one."""
+_SENTENCE = re.compile(r"(?<=[.?!])\s+")
+MIN_SENTENCE_WORDS = 3
+"""A sentence of a story needs this many words to count (see `asking_sentences`)."""
 CLEAR_LEAD = 0.1
 """A part's own best note is offered only when no other note comes within this much of its confidence."""
 
@@ -69,6 +72,27 @@ def separate_questions(text: str) -> list[str]:
         and not _ASKS_A_VIEW.match(p)
     ]
     return questions if len(questions) >= 2 else []
+
+
+def asking_sentences(text: str) -> list[str]:
+    """The sentences of a message that ask something, when others only tell the asker's story.
+
+    "I paid a guy on Fiverr for a logo and got a template. It looks nothing like what I described.
+    What can I do now?" tells a story whose words (Fiverr, logo) lean to one note while what it asks
+    is for another; `bot.search.queries.rank_plan` counts the asking sentences again. A sentence asks
+    when it ends with "?" or starts with a question word; a sentence needs `MIN_SENTENCE_WORDS`
+    words to count at all ("Thanks." or "Help!" is no sentence of the story).
+
+    Args:
+        text: The cleaned message.
+
+    Returns:
+        The asking sentences in message order, or [] when none of them asks or every one does
+        (a message of one sentence, or questions only: nothing tells a story apart from them).
+    """
+    sentences = [s.strip() for s in _SENTENCE.split(text) if len(s.split()) >= MIN_SENTENCE_WORDS]
+    asking = [s for s in sentences if s.endswith("?") or _ASKS.match(s)]
+    return asking if len(asking) < len(sentences) else []
 
 
 def also_asked(

@@ -80,6 +80,14 @@ def test_a_set_with_styles_is_split_into_odd_tuning_and_even_held_out_lines(tmp_
     assert [c.half for c in cases] == ["tuning", "held-out"] * 3 + ["tuning"]
 
 
+def test_a_tuning_file_is_tuning_whole_its_misses_listed(tmp_path: Path) -> None:
+    cases = load_cases(_write(tmp_path / "forum_tuning.jsonl"))
+    assert {c.half for c in cases} == {"tuning"}
+    text = format_report({"fused": _score_mode("fused", cases, RANKED, 0.41)})
+    assert "'held-out wrong note': expected a, got b" in text  # every line is tuning, so listed
+    assert "held-out half" not in text
+
+
 def test_a_heldout_file_is_held_out_whole_counted_never_listed_nor_swept(tmp_path: Path) -> None:
     cases = load_cases(_write(tmp_path / "fresh_heldout.jsonl"))
     assert {c.half for c in cases} == {"held-out"}

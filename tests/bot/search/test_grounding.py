@@ -122,3 +122,28 @@ def test_a_trade_or_a_past_tense_no_note_uses_is_no_missing_subject() -> None:
     assert VOCABULARY.ungrounded("check freelancers photographer disappeared franchise", "freelancers", 1) == [
         "franchise"
     ]
+
+
+COMMON = frozenset({"garbage", "garage", "service", "business", "the", "my"})
+SPELLING = Vocabulary(
+    [
+        ("accounting", "Outsourcing accounting: a bookkeeper keeps the accounting and the payroll."),
+        ("web", "A garage sale page. Freelancer, freelancer, freelancer: who does the service."),
+        ("quote", "A note quoting a freelnacer's typo once."),
+    ],
+    COMMON,
+)
+
+
+def test_misspellings_of_the_notes_words_are_respelled_their_way() -> None:
+    assert SPELLING.respelled("payrol servise for my busness") == "payroll service for my busness"
+    assert SPELLING.spelled("acounting") == "accounting"
+    assert SPELLING.spelled("freelacer") == "freelancer"  # the most used close stem, not the quoted typo
+
+
+def test_words_of_english_and_known_words_are_kept() -> None:
+    assert SPELLING.spelled("garbage") is None  # a word of English, though close to "garage"
+    assert SPELLING.spelled("payroll") is None and SPELLING.spelled("bookkeepers") is None  # the notes' own
+    assert SPELLING.spelled("zzyzx") is None  # close to nothing
+    assert SPELLING.respelled("W-8BEN and 3PL, don't") == "W-8BEN and 3PL, don't"
+    assert Vocabulary([("a", "payroll")]).respelled("payrol") == "payrol"  # no list of English words: nothing

@@ -13,7 +13,7 @@ from bot.messages import Message
 from bot.search.followup import depends_on_topic, is_short_question
 from bot.search.index import load_index
 from bot.search.index_build import build_index
-from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, close_alternatives, rank_notes
+from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, close_alternatives, note_scores, rank_notes
 from tests.conftest import make_core, write_note
 from tests.fakes import HashingEmbedder
 
@@ -210,6 +210,26 @@ def test_rank_notes_modes(tiny_knowledge: Path, tmp_path: Path, fake_embedder: H
     assert fused[0].peak >= fused[0].cosine  # the best chunk alone is at least the weighed score
     assert 0 < lexical[0].confidence < 1
     assert rank_notes(index, vector, text, "fused", limit=2) == fused[:2]
+
+
+def test_note_scores_and_a_boost(tiny_knowledge: Path, tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+    build_index(load_knowledge(tiny_knowledge), tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index")
+    assert index is not None
+    text = "visionaries and pragmatists"
+    vector = fake_embedder.embed([text])[0]
+    for mode in ("fused", "semantic"):
+        ranked = rank_notes(index, vector, text, mode)
+        scores = note_scores(index, vector, text, mode)
+        assert {c.note_id: c.score for c in ranked} == pytest.approx(scores)  # the same scores, every note
+    assert note_scores(index, None, text, "lexical") == {"chasm": rank_notes(index, None, text, "lexical")[0].score}
+    plain = rank_notes(index, vector, text, "fused")
+    last = plain[-1]
+    boosted = rank_notes(index, vector, text, "fused", boost={last.note_id: 10.0})
+    assert boosted[0].note_id == last.note_id and boosted[0].score == pytest.approx(last.score + 10.0)
+    # The boost reorders; whether a note answers is still its own confidence for the message.
+    assert boosted[0].confidence == pytest.approx(last.confidence)
+    assert {c.note_id: c.confidence for c in boosted} == pytest.approx({c.note_id: c.confidence for c in plain})
 
 
 def test_candidates_name_the_passage_that_matched(tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
@@ -450,3 +470,17 @@ def test_off_topic_is_declined_in_the_middle_of_a_conversation(real_core: Core) 
         assert "I don't have a note on" not in reply.text  # nothing close: no odd "note on weather"
     follow = real_core.answer(Message("how much does that cost?", "retrieval", chat))
     assert follow.answered and follow.sources[0].id == "virtual-assistants"
+
+
+def test_a_misspelled_question_is_also_searched_as_the_notes_spell_it(real_core: Core) -> None:
+    from bot.search.queries import plan_queries
+
+    plan = plan_queries("shoud i outsorce my acounting", vocabulary=real_core.index.vocabulary)
+    assert plan.texts[plan.own - 1] != plan.texts[0] and "accounts" in plan.texts[plan.own - 1]
+    assert plan_queries("shoud i outsorce my acounting").own == 1  # without the notes' words: as typed only
+    for question, note in (
+        ("shoud i outsorce my acounting", "outsourcing-accounting"),  # declined before, "what to outsource" first
+        ("is a virtul asistant worth it for a busness my size", "virtual-assistants"),  # declined before (0.36)
+    ):
+        reply = real_core.answer(Message(question, "retrieval", f"typo-{note}"))
+        assert reply.answered and reply.sources[0].id == note, (question, reply.sources)

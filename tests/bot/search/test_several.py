@@ -7,7 +7,7 @@ import pytest
 from bot.conversation.core import Core
 from bot.messages import Message
 from bot.search.queries import plan_queries
-from bot.search.several import separate_questions
+from bot.search.several import asking_sentences, separate_questions
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,37 @@ def test_a_part_reaching_its_note_only_weakly_offers_nothing(real_core: Core) ->
     )
     assert reply.answered and reply.sources[0].id == "outsourcing-legal-work"
     assert reply.also_asked == []
+
+
+@pytest.mark.parametrize(
+    ("text", "asking"),
+    [
+        (
+            "We sell candles online and my books are a mess. Should I hire a bookkeeper?",
+            ["Should I hire a bookkeeper?"],
+        ),
+        (
+            "Our designer sent a logo that looks like a template. It is nothing like the brief. "
+            "What can I do now, and how do I stop it next time?",
+            ["What can I do now, and how do I stop it next time?"],
+        ),
+        ("We sell candles online. how do i find a designer", ["how do i find a designer"]),  # a question word asks
+        ("how much does a freelancer cost?", []),  # one sentence
+        ("How do I find a good VA? And what goes in a freelance contract?", []),  # questions only, no story
+        ("My designer vanished. I paid him $400. Help!", []),  # a story asking nothing; "Help!" is no sentence
+    ],
+)
+def test_asking_sentences(text: str, asking: list[str]) -> None:
+    assert asking_sentences(text) == asking
+
+
+def test_a_storys_asking_sentences_are_embedded_after_the_message_itself() -> None:
+    plan = plan_queries("My VA is great. We sell candles online. Should I trust her with our customers' data?")
+    assert plan.own == 2 and plan.asks == 1  # as typed, with "VA" spelled out, then the asking sentence
+    assert plan.texts[plan.own :] == ["Should I trust her with our customers' data?"]
+    both = plan_queries("We sell candles online. Should I hire a bookkeeper, and who owns the logo a designer makes?")
+    assert both.asks == 1 and both.questions == 2
+    assert both.texts[both.own] == "Should I hire a bookkeeper, and who owns the logo a designer makes?"
+    assert both.separate == ["Should I hire a bookkeeper", "who owns the logo a designer makes?"]
+    follow_up = plan_queries("We chatted about VAs. and what does that cost?", previous_title="Virtual assistants")
+    assert follow_up.asks == 0 and follow_up.contextual
