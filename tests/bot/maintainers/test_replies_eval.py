@@ -120,3 +120,12 @@ def test_held_out_conversations_hold(real_core: Core) -> None:
     assert result.held >= 0.77, [(t.say, t.why) for t in result.turns if not t.held]
     assert result.repeats == 0
     assert result.offtopic_declined == 1.0
+
+
+def test_a_held_out_set_counts_its_misses_without_listing_them() -> None:
+    # Nothing may be tuned on a held-out set: its report says how many turns missed, never which.
+    missed = judge_turn("c", Turn("secret question", "va", "covered"), _answer("pricing", "some words"), [])
+    result = summarise([missed])
+    assert "secret question" in format_replies_report("set", result)
+    report = format_replies_report("set", result, held_out=True)
+    assert "not held: 1" in report and "secret question" not in report
