@@ -50,7 +50,10 @@ COST = Ask(
         r"\b(hourly|daily|day)( bill)? rates?\b|\brates? (are|run|start|of about|from)\b"
         r"|[$£€]\s?\d[\d,.]*k?\s*(?:(?:-|–|to)\s*[$£€]?\d[\d,.]*k?\s*)?(?:an?|per)\s+(hour|month|word|article|day|project|year)\b"
         r"|\bcharges? (a|an|by|per|for)\b|\bmonthly (fee|retainer)\b|\bcosts? (about|around|roughly|from|between)\b"
-        r"|\bruns? about [$£€]",
+        r"|\bruns? about [$£€]"
+        # How much to set aside, said without a figure: "a small, protected budget", "10% of revenue".
+        r"|\b(small|modest|fixed|protected|separate|ring-fenced|monthly|yearly|annual) budget\b"
+        r"|\b\d+\s?% of (your )?(revenue|sales|turnover|profit|budget|payroll)\b",
         re.IGNORECASE,
     ),
     hand_off=False,  # no price in the topic's note: pricing, or the topic when pricing never names it

@@ -430,3 +430,68 @@ def test_a_price_follow_up_once_the_prices_were_shown_gets_them_again_briefly(re
     assert fresh.answer.startswith("Paying a fair rate:"), "the note's other passage on price, not read yet"
     assert again.answer.startswith("Cost:"), "every price shown: the rates again, not whatever is left"
     assert "as above" in again.body and again.body != first.body, "said again, briefly, and marked as such"
+
+
+def test_a_passage_that_sets_a_budget_aside_answers_how_much_to_budget() -> None:
+    assert asks.COST.answer.search("Put a small, protected budget and your best people on the new idea.")
+    assert asks.COST.answer.search("Spend about 10% of revenue on it.")
+    assert not asks.COST.answer.search("When you budget, add platform fees."), "saying to budget names no amount"
+
+
+def test_the_words_that_ask_the_price_are_no_subject_of_their_own() -> None:
+    # "charge" is used by the pricing note only: it is the question's ask, not a subject that leaves the topic.
+    texts = [
+        *TITLES.items(),
+        ("va", "Most VAs usually bill by the hour."),
+        ("pricing", "Freelancers charge by the hour."),
+    ]
+    index = cast(
+        LoadedIndex,
+        SimpleNamespace(
+            vocabulary=Vocabulary(texts),
+            chunks=INDEX.chunks,
+            note_question_chunks=INDEX.note_question_chunks,
+            passage_entries={},
+        ),
+    )
+    assert followup._subject_notes("how do they usually charge", "va", index) == [frozenset({"pricing"})]
+    assert followup._subject_notes("how do they usually charge", "va", index, asks.COST) == []
+    topic = cand("va", 0.9, passages=(("answer", 0.6),))
+    own = [cand("pricing", 0.45), cand("va", 0.3)]
+    ranked, kept = follow_topic("how do they usually charge", "va", own, [topic], index, THRESHOLD)
+    assert kept and ranked[0].note_id == "va"
+
+
+def test_a_follow_up_on_the_cost_of_payroll_gets_the_payroll_notes_prices(real_core: Core) -> None:
+    _, follow = converse(
+        real_core,
+        "fu-payroll-cost",
+        "we're thinking of outsourcing payroll for our 5 staff",
+        "how much does that usually cost",
+    )
+    assert follow.answered and follow.sources[0].id == "outsourcing-hr-and-payroll"
+    assert "$49" in follow.answer, follow.answer[:200]
+
+
+def test_a_follow_up_about_it_that_means_nothing_alone_stays_on_the_topic(real_core: Core) -> None:
+    first, follow = converse(
+        real_core, "fu-bad-work", "the designer I hired delivered rubbish", "how do I stop it happening next time"
+    )
+    assert first.sources[0].id == follow.sources[0].id == "quality-control"
+    assert follow.answered
+
+
+@pytest.mark.parametrize("offtopic", ["what day is it today", "how old is it", "what time is it"])
+def test_a_question_about_it_that_says_nothing_of_the_topic_is_still_declined(real_core: Core, offtopic: str) -> None:
+    first, reply = converse(real_core, f"fu-it-{offtopic}", "the designer I hired delivered rubbish", offtopic)
+    assert first.answered and not reply.answered, reply.body[:120]
+
+
+def test_a_question_naming_a_document_only_another_note_covers_goes_there(real_core: Core) -> None:
+    (alone,) = converse(real_core, "fu-nda-alone", "can my VA sign an NDA")
+    assert alone.sources[0].id == "contracts-and-ip"
+
+
+def test_a_question_attributing_an_idea_to_moore_is_answered_by_that_idea(real_core: Core) -> None:
+    (reply,) = converse(real_core, "fu-moore-frame", "what does moore say about picking one small market first")
+    assert reply.answered and reply.sources[0].id == "beachhead-and-whole-product"

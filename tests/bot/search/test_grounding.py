@@ -7,9 +7,11 @@ import pytest
 from bot.search.grounding import (
     Vocabulary,
     content_words,
+    lead_by_named_subject,
     stem,
     tells_the_story,
 )
+from bot.search.retrieval import Candidate
 
 VOCABULARY = Vocabulary(
     [
@@ -122,3 +124,34 @@ def test_a_trade_or_a_past_tense_no_note_uses_is_no_missing_subject() -> None:
     assert VOCABULARY.ungrounded("check freelancers photographer disappeared franchise", "freelancers", 1) == [
         "franchise"
     ]
+
+
+def _ranked(*scores: tuple[str, float]) -> list[Candidate]:
+    return [Candidate(note, score, score, score, 0.0) for note, score in scores]
+
+
+@pytest.mark.parametrize(
+    ("question", "ranked", "first"),
+    [
+        # A near tie, and only the runner-up uses the question's rare word ("provider"): it leads.
+        ("can a provider run my payroll", (("marketing", 0.50), ("payroll", 0.49)), "payroll"),
+        # Not near enough: the ranking stands.
+        ("can a provider run my payroll", (("marketing", 0.55), ("payroll", 0.49)), "marketing"),
+        # A runner-up under the threshold never takes the lead (it would be declined).
+        ("can a provider run my payroll", (("marketing", 0.41), ("payroll", 0.40)), "marketing"),
+        # The first note uses the rare words too ("freelancers" and "payroll" are each in two notes, one the first).
+        ("should freelancers be on payroll", (("marketing", 0.50), ("freelancers", 0.49)), "marketing"),
+        # A long story: a rare word in it is a detail, not what is asked.
+        (
+            "we are a small firm of nine people and someone said a provider could run payroll for us, is it true",
+            (("marketing", 0.50), ("payroll", 0.49)),
+            "marketing",
+        ),
+    ],
+)
+def test_a_near_tied_runner_up_naming_the_asked_subject_leads(
+    question: str, ranked: tuple[tuple[str, float], ...], first: str
+) -> None:
+    led = lead_by_named_subject(_ranked(*ranked), question, VOCABULARY, 0.41)
+    assert led[0].note_id == first
+    assert sorted(c.note_id for c in led) == sorted(note for note, _ in ranked), "nothing lost or added"
