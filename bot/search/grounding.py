@@ -28,6 +28,16 @@ _WORD = re.compile(r"[^\W\d_][\w'&.-]*[^\W_]|[^\W\d_]", re.UNICODE)
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ers", "ed", "es", "er", "ly", "s")
 EXTRA_STOPWORDS = frozenset(
     [
+        # Reflexive pronouns point at someone, like "they": "what if they get hacked themselves" is not
+        # about the opening that says "doing it themselves".
+        "myself",
+        "yourself",
+        "himself",
+        "herself",
+        "itself",
+        "ourselves",
+        "yourselves",
+        "themselves",
         "also",
         "just",
         "really",
