@@ -21,6 +21,12 @@ _SCENE = (
         r"\s+(?:a|an|my|our|this|one|two|three|four|five|\d+)\s+(?P<scene>[^,.;:!?()]+)",
         re.IGNORECASE,
     ),
+    # "I designed a dog leash", "we make a range of candles": what the asker makes or sells is their business too
+    re.compile(
+        r"\b(?:i|we)\s+(?:designed|invented|created|developed|make|produce|craft)\s+(?:a|an|\d+)\s+"
+        r"(?P<scene>[^,.;:!?()]+)",
+        re.IGNORECASE,
+    ),
     # "my bakery's payroll", "our tattoo parlour's computers"
     re.compile(rf"\b(?:my|our)\s+(?P<scene>(?:[\w-]+\s+){{0,2}}[\w-]+){_APOSTROPHE}s\b", re.IGNORECASE),
     # "my yoga studio is stuck...", "our brewery wants to ship...": the asker's business as what a sentence is about

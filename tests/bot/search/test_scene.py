@@ -18,6 +18,8 @@ from bot.search.scene import asked_words, request_head, scene_words
         ("We sell candles. Our little brewery wants to ship orders", {"little", "brewery"}),
         ("should I incorporate my freelance web design business", {"freelance", "web", "design", "business"}),
         ("I have a question about loans", {"question"}),  # the scene stops where the question goes on
+        ("I designed a dog lead and want a factory to make them", {"dog", "lead"}),  # what the asker makes
+        ("we make a granola bar, who could pack it for us", {"granola", "bar"}),
         ("how do I get a bank loan", set()),
         ("how do I redo my website", set()),  # "my website" is what is asked, not who asks
     ],
