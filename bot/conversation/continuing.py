@@ -171,6 +171,8 @@ def asked_parts(note: KnowledgeNote, question: str) -> list[str]:
     return [name for name, text in focus.part_texts(note).items() if ask.answer.search(text)] if ask else []
 
 
+_OWN_CLAUSE = re.compile(r"\b(i|we|you|they|he|she)\b", re.IGNORECASE)
+"""A continuation with a subject of its own ("and once we own it, then what?") asks a new question: nothing is carried."""
 CARRIED_WORDS = 40
 """A continuation's question keeps at most this many words of what was asked before it."""
 
@@ -179,10 +181,12 @@ def asked_question(memory: Memory, message: Message, follow_up: bool) -> str:
     """What a message asks, for choosing the passages: a continuation ("and for a blog post?") carries on the question before it.
 
     "and for a blog post?" after "what would a new copywriter charge me" asks what a blog post
-    costs: the note's rates, not its opening on blog posts.
+    costs: the note's rates, not its opening on blog posts. "and once we own it, then what?" has a
+    clause of its own (`_OWN_CLAUSE`): it asks what comes next, not the question before it again.
     """
     text = message.text or ""
-    if not (follow_up and CONTINUING.match(text.strip())):
+    continuing = CONTINUING.match(text.strip())
+    if not (follow_up and continuing) or _OWN_CLAUSE.search(text.strip()[continuing.end() :]):
         return text
     words = f"{memory.asked(message.platform, message.chat)} {text}".split()
     return " ".join(words[-CARRIED_WORDS:])
