@@ -20,6 +20,8 @@ from bot.search.scene import asked_words, request_head, scene_words
         ("I have a question about loans", {"question"}),  # the scene stops where the question goes on
         ("I designed a dog lead and want a factory to make them", {"dog", "lead"}),  # what the asker makes
         ("we make a granola bar, who could pack it for us", {"granola", "bar"}),
+        ("i run a small bakery, 2 vans, and i'm behind on admin", {"small", "bakery", "vans"}),  # its size, counted
+        ("how do I ship 300 jars", set()),  # what is counted in a request is what is asked
         ("how do I get a bank loan", set()),
         ("how do I redo my website", set()),  # "my website" is what is asked, not who asks
     ],
@@ -73,3 +75,9 @@ def test_asked_words_leave_out_the_scene() -> None:
 )
 def test_request_head_is_what_is_asked_not_the_story(question: str, head: str) -> None:
     assert request_head(question) == head
+
+
+def test_the_counted_size_of_the_askers_business_is_its_introduction() -> None:
+    # Not-covered subjects ("vans": leasing vehicles) named only in the introduction are who asks.
+    assert "vans" in scene_words("I run a small bakery, 2 vans, and I'm behind on admin", introduction_only=True)
+    assert not scene_words("I designed a dog lead and want a factory", introduction_only=True)
