@@ -53,7 +53,9 @@ COST = Ask(
         r"|\bruns? about [$£€]"
         # How much to set aside, said without a figure: "a small, protected budget", "10% of revenue".
         r"|\b(small|modest|fixed|protected|separate|ring-fenced|monthly|yearly|annual) budget\b"
-        r"|\b\d+\s?% of (your )?(revenue|sales|turnover|profit|budget|payroll)\b",
+        r"|\b\d+\s?% of (your )?(revenue|sales|turnover|profit|budget|payroll)\b"
+        # What the price is made of, itemised: "list every fee: receiving, storage, pick and pack".
+        r"|\bfees?: ",
         re.IGNORECASE,
     ),
     hand_off=False,  # no price in the topic's note: pricing, or the topic when pricing never names it

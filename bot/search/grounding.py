@@ -227,12 +227,28 @@ TYPO_CUTOFF = 0.85
 """difflib ratio at or above which an unknown word is read as a misspelling of a known one."""
 
 
+IRREGULAR_FORMS = {
+    **dict.fromkeys(("lost", "losing"), "lose"),
+    **dict.fromkeys(("stole", "stolen"), "steal"),
+    "paid": "pay",
+    "kept": "keep",
+    "spent": "spend",
+    **dict.fromkeys(("took", "taken", "taking"), "take"),
+    **dict.fromkeys(("gave", "given", "giving"), "give"),
+    **dict.fromkeys(("chose", "chosen", "choosing"), "choose"),
+}
+"""Verb forms suffix stripping cannot reach, by their base form: "what if they lose stock" and the
+note's "who pays for lost goods" are about the same thing. Only forms whose base no "-er" noun
+shares a stem with: "built" would find "website builder" on the not-covered list, "sold" "seller"."""
+
+
 @functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A light suffix-stripping stem ("freelancers" -> "freelanc"), enough to match word forms."""
     word = word.lower().strip("'.-&")
     if word.endswith("'s"):
         word = word[:-2]
+    word = IRREGULAR_FORMS.get(word, word)
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]

@@ -88,7 +88,7 @@ def plan_queries(
     expanded = expand_abbreviations(asked, abbreviations)
     texts = [asked] if expanded == asked else [asked, expanded]
     own = len(texts)
-    if previous_title and depends_on_topic(text):
+    if previous_title and depends_on_topic(asked):  # "ok and what about returns" continues as "and what about..."
         rival = [context_text(rival_title, expanded)] if rival_title else []
         return QueryPlan(
             [*texts, context_text(previous_title, expanded), *rival], own, contextual=True, rival=bool(rival)

@@ -436,6 +436,7 @@ def test_a_passage_that_sets_a_budget_aside_answers_how_much_to_budget() -> None
     assert asks.COST.answer.search("Put a small, protected budget and your best people on the new idea.")
     assert asks.COST.answer.search("Spend about 10% of revenue on it.")
     assert not asks.COST.answer.search("When you budget, add platform fees."), "saying to budget names no amount"
+    assert asks.COST.answer.search("Get quotes that list every fee: receiving, storage and pick and pack.")
 
 
 def test_the_words_that_ask_the_price_are_no_subject_of_their_own() -> None:
@@ -495,3 +496,14 @@ def test_a_question_naming_a_document_only_another_note_covers_goes_there(real_c
 def test_a_question_attributing_an_idea_to_moore_is_answered_by_that_idea(real_core: Core) -> None:
     (reply,) = converse(real_core, "fu-moore-frame", "what does moore say about picking one small market first")
     assert reply.answered and reply.sources[0].id == "beachhead-and-whole-product"
+
+
+def test_a_continuation_after_a_chatty_opening_still_leans_on_the_topic() -> None:
+    assert plan_queries("ok and what about returns", "Outsourcing delivery and fulfilment").contextual
+    assert plan_queries("and what about returns", "Outsourcing delivery and fulfilment").contextual
+
+
+def test_how_much_after_a_fulfilment_question_leads_with_the_fees_to_ask_about(real_core: Core) -> None:
+    _, follow = converse(real_core, "fu-3pl-cost", "should i get a fulfilment company", "how much does that cost")
+    assert follow.answered and follow.sources[0].id == "outsourcing-delivery"
+    assert "every fee" in follow.answer, follow.answer[:120]

@@ -160,3 +160,10 @@ def test_a_near_tied_runner_up_naming_the_asked_subject_leads(
 def test_reflexive_pronouns_point_at_someone_and_name_no_subject() -> None:
     assert content_words("what if they get hacked themselves") == ["hacked"]
     assert content_words("can I do the books myself") == ["books"]
+
+
+def test_irregular_verb_forms_stem_to_their_base_form() -> None:
+    assert stem("lost") == stem("losing") == stem("lose")
+    assert stem("paid") == stem("pay") and stem("stolen") == stem("steal")
+    assert stem("built") != stem("builder"), "a website built is not a website builder"
+    assert VOCABULARY.notes_of("paid") == VOCABULARY.notes_of("pay") == frozenset({"freelancers"})
