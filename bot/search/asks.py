@@ -43,7 +43,7 @@ class Ask:
 COST = Ask(
     "cost",
     re.compile(
-        r"\bhow much\b|\b(costs?|price[sd]?|pricing|charges?|charging|budget|rates?|fees?|afford|expensive|cheap)\b",
+        r"\bhow much\b|\b(costs?|price[sd]?|pricing|charges?|charging|budget|rates?|fees?|afford|expensive|cheap(er|est)?)\b",
         re.IGNORECASE,
     ),
     re.compile(
@@ -52,7 +52,7 @@ COST = Ask(
         r"|\bcharges? (a|an|by|per|for)\b|\bmonthly (fee|retainer)\b|\bcosts? (about|around|roughly|from|between)\b"
         r"|\bruns? about [$£€]"
         # How much to set aside, said without a figure: "a small, protected budget", "10% of revenue".
-        r"|\b(small|modest|fixed|protected|separate|ring-fenced|monthly|yearly|annual) budget\b"
+        r"|\b(small|modest|protected|ring-fenced) budget\b"
         r"|\b\d+\s?% of (your )?(revenue|sales|turnover|profit|budget|payroll)\b"
         # What the price is made of, itemised: "list every fee: receiving, storage, pick and pack".
         r"|\bfees?: ",

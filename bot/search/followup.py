@@ -101,12 +101,12 @@ def _subject_notes(text: str, topic: str, index: LoadedIndex, ask: Ask | None = 
     """For each of the message's subject words (used by few notes, or by none) that the topic's note
     does not use, the notes that do use it.
 
-    The words that ask what a follow-up asks (`ask`: "charge" in "how do they usually charge") are
-    the question, not its subject: a note that uses them is no better placed to answer.
+    The words that ask what a follow-up asks (`ask`: "charge" in "how do they usually charge", "who
+    owns") are the question, not its subject: a note that uses them is no better placed to answer.
     """
     vocabulary = index.vocabulary
-    words = [w for w in content_words(text) if ask is None or not ask.question.search(w)]
-    found = [vocabulary.notes_of(w) for w in words]
+    asked = ask.question.sub(" ", text) if ask else text  # "who owns", "charge": the ask, not its subject
+    found = [vocabulary.notes_of(w) for w in content_words(asked)]
     return [notes for notes in found if topic not in notes and len(notes) <= SPECIFIC_NOTES]
 
 

@@ -436,6 +436,7 @@ def test_a_passage_that_sets_a_budget_aside_answers_how_much_to_budget() -> None
     assert asks.COST.answer.search("Put a small, protected budget and your best people on the new idea.")
     assert asks.COST.answer.search("Spend about 10% of revenue on it.")
     assert not asks.COST.answer.search("When you budget, add platform fees."), "saying to budget names no amount"
+    assert not asks.COST.answer.search("Start with one task and a fixed budget."), "nor does having a budget"
     assert asks.COST.answer.search("Get quotes that list every fee: receiving, storage and pick and pack.")
 
 
@@ -457,6 +458,7 @@ def test_the_words_that_ask_the_price_are_no_subject_of_their_own() -> None:
     )
     assert followup._subject_notes("how do they usually charge", "va", index) == [frozenset({"pricing"})]
     assert followup._subject_notes("how do they usually charge", "va", index, asks.COST) == []
+    assert followup._subject_notes("how much cheaper do they charge", "va", index, asks.COST) == []
     topic = cand("va", 0.9, passages=(("answer", 0.6),))
     own = [cand("pricing", 0.45), cand("va", 0.3)]
     ranked, kept = follow_topic("how do they usually charge", "va", own, [topic], index, THRESHOLD)
@@ -507,3 +509,12 @@ def test_how_much_after_a_fulfilment_question_leads_with_the_fees_to_ask_about(r
     _, follow = converse(real_core, "fu-3pl-cost", "should i get a fulfilment company", "how much does that cost")
     assert follow.answered and follow.sources[0].id == "outsourcing-delivery"
     assert "every fee" in follow.answer, follow.answer[:120]
+
+
+def test_who_owns_after_a_topic_with_an_ownership_passage_stays_on_it(real_core: Core) -> None:
+    # "owns" asks the ownership question; it is no subject word pulling the reply to the web design note.
+    _, follow = converse(
+        real_core, "fu-ai-owns", "could i just use chatgpt for my blog posts", "who owns what it writes"
+    )
+    assert follow.answered and follow.sources[0].id == "ai-tools-vs-outsourcing"
+    assert "copyright" in follow.answer.lower()
