@@ -518,3 +518,9 @@ def test_who_owns_after_a_topic_with_an_ownership_passage_stays_on_it(real_core:
     )
     assert follow.answered and follow.sources[0].id == "ai-tools-vs-outsourcing"
     assert "copyright" in follow.answer.lower()
+
+
+def test_a_worry_about_a_recipe_being_taken_gets_the_confidentiality_passage(real_core: Core) -> None:
+    (reply,) = converse(real_core, "fu-recipes", "what if a freelancer runs off with my recipes")
+    assert reply.answered and reply.sources[0].id == "contracts-and-ip"
+    assert "secret" in reply.answer, reply.answer[:160]
