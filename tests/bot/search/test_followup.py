@@ -11,6 +11,7 @@ from typing import cast
 
 import pytest
 
+from bot.conversation import continuing
 from bot.conversation.core import Core
 from bot.messages import Message, Reply
 from bot.search import asks, followup
@@ -524,3 +525,24 @@ def test_a_worry_about_a_recipe_being_taken_gets_the_confidentiality_passage(rea
     (reply,) = converse(real_core, "fu-recipes", "what if a freelancer runs off with my recipes")
     assert reply.answered and reply.sources[0].id == "contracts-and-ip"
     assert "secret" in reply.answer, reply.answer[:160]
+
+
+def test_asking_which_book_an_idea_is_from_gets_the_notes_sources(real_core: Core) -> None:
+    first, follow = converse(
+        real_core, "fu-sources", "what's moore's idea about core and context", "is that in one of his books"
+    )
+    assert follow.sources[0].id == first.sources[0].id == "core-vs-context"
+    assert "Living on the Fault Line" in follow.body and "Sources" in follow.body
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("is that in one of his books", True),
+        ("what's the source for this", True),
+        ("which of his books should I read first", False),  # about the books: a note answers it
+        ("how much does it cost", False),
+    ],
+)
+def test_which_follow_ups_ask_where_it_comes_from(text: str, asks: bool) -> None:
+    assert continuing.asks_for_sources(text) is asks
