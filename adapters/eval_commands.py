@@ -87,7 +87,12 @@ def _eval_replies(args: argparse.Namespace) -> int:
         print(json.dumps({name: r.to_dict() for name, r in results.items()}))
     else:
         labels = {path.name: role for path, role in REPLY_SETS.items()}
-        print("\n\n".join(format_replies_report(f"{name} ({labels[name]})", r) for name, r in results.items()))
+        print(
+            "\n\n".join(
+                format_replies_report(f"{name} ({labels[name]})", r, held_out=labels[name] == "held-out")
+                for name, r in results.items()
+            )
+        )
         print(f"\n({time.perf_counter() - started:.1f} s)")
     return 0
 

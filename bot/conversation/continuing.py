@@ -87,6 +87,7 @@ def focused_reply(
     note = kb.notes[best.note_id]
     shown = memory.shown(message.platform, message.chat, note.id)
     closing = ""
+    cite = False
     question = asked_question(memory, message, follow_up)
     if more is None and not brief and not_covered is not None and index is not None:
         part = unanswered_part(not_covered, index, best, message.text or "", note)
@@ -102,6 +103,10 @@ def focused_reply(
             closing = render("asked_again", title=note.title)
         elif not parts:
             closing = render("all_shown", title=note.title)
+    elif follow_up and asks_for_sources(question):
+        # "is that in one of his books": where the note's words come from, under a line of the note.
+        parts = [briefly(focus.part_of(note, ANSWER_PART) or Part(ANSWER_PART, "", note.answer))]
+        cite = True
     else:
         # A note shown earlier in the chat, just now or before another topic, leads with a passage
         # not read yet (`shown`): resending what the person has read answers nothing. But a follow-up
@@ -126,7 +131,7 @@ def focused_reply(
         notice,
         parts=parts,
         closing=closing,
-        with_sources=everything and more is not None and bool(parts),  # once, with the last part
+        with_sources=cite or (everything and more is not None and bool(parts)),  # once, with the last part
         unsure=unsure,
     )
     if not everything:  # the rest of the note is one press away; once all is shown, no button
@@ -171,6 +176,20 @@ def asked_parts(note: KnowledgeNote, question: str) -> list[str]:
     return [name for name, text in focus.part_texts(note).items() if ask.answer.search(text)] if ask else []
 
 
+_OWN_CLAUSE = re.compile(r"\b(i|we|you|they|he|she)\b", re.IGNORECASE)
+"""A continuation with a subject of its own ("and once we own it, then what?") asks a new question: nothing is carried."""
+_SOURCES = re.compile(r"\b(books?|sources?|where .{0,20}\b(from|come from|read))\b", re.IGNORECASE)
+_POINTED = re.compile(r"\b(that|this|it|idea)\b", re.IGNORECASE)
+
+
+def asks_for_sources(question: str) -> bool:
+    """True for a follow-up asking where what was said comes from ("is that in one of his books", "source for this?").
+
+    Not "which of his books should I read first": that asks about the books, which a note answers.
+    """
+    return bool(_SOURCES.search(question) and _POINTED.search(question)) and "read" not in question.lower().split()
+
+
 CARRIED_WORDS = 40
 """A continuation's question keeps at most this many words of what was asked before it."""
 
@@ -179,10 +198,12 @@ def asked_question(memory: Memory, message: Message, follow_up: bool) -> str:
     """What a message asks, for choosing the passages: a continuation ("and for a blog post?") carries on the question before it.
 
     "and for a blog post?" after "what would a new copywriter charge me" asks what a blog post
-    costs: the note's rates, not its opening on blog posts.
+    costs: the note's rates, not its opening on blog posts. "and once we own it, then what?" has a
+    clause of its own (`_OWN_CLAUSE`): it asks what comes next, not the question before it again.
     """
     text = message.text or ""
-    if not (follow_up and CONTINUING.match(text.strip())):
+    continuing = CONTINUING.match(text.strip())
+    if not (follow_up and continuing) or _OWN_CLAUSE.search(text.strip()[continuing.end() :]):
         return text
     words = f"{memory.asked(message.platform, message.chat)} {text}".split()
     return " ".join(words[-CARRIED_WORDS:])

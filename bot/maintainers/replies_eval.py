@@ -227,8 +227,8 @@ def evaluate_replies(answer: Answer, cases: list[Case], platform: str = "eval") 
     return summarise(results)
 
 
-def format_replies_report(name: str, result: RepliesResult) -> str:
-    """Human-readable figures for one set, and the turns that did not hold."""
+def format_replies_report(name: str, result: RepliesResult, held_out: bool = False) -> str:
+    """Human-readable figures for one set, and the turns that did not hold (only counted for a held-out set)."""
     lines = [
         f"{name}: {len(result.turns)} turns",
         f"  focused (expect within {EXPECT_WORDS} words)  "
@@ -239,7 +239,9 @@ def format_replies_report(name: str, result: RepliesResult) -> str:
         f"  off-topic declined                  {result.offtopic_declined:.3f}",
     ]
     missed = [t for t in result.turns if not t.held]
-    if missed:
+    if missed and held_out:  # a held-out set's misses are never listed: nothing may be tuned on them
+        lines.append(f"  not held: {len(missed)} (held out: counted, not listed)")
+    elif missed:
         lines.append(f"  not held ({len(missed)}):")
         lines += [f"    [{t.case}] {t.say!r} ({t.kind}): {t.why}" for t in missed]
     return "\n".join(lines)

@@ -43,14 +43,19 @@ class Ask:
 COST = Ask(
     "cost",
     re.compile(
-        r"\bhow much\b|\b(costs?|price[sd]?|pricing|charges?|charging|budget|rates?|fees?|afford|expensive|cheap)\b",
+        r"\bhow much\b|\b(costs?|price[sd]?|pricing|charges?|charging|budget|rates?|fees?|afford|expensive|cheap(er|est)?)\b",
         re.IGNORECASE,
     ),
     re.compile(
         r"\b(hourly|daily|day)( bill)? rates?\b|\brates? (are|run|start|of about|from)\b"
         r"|[$£€]\s?\d[\d,.]*k?\s*(?:(?:-|–|to)\s*[$£€]?\d[\d,.]*k?\s*)?(?:an?|per)\s+(hour|month|word|article|day|project|year)\b"
         r"|\bcharges? (a|an|by|per|for)\b|\bmonthly (fee|retainer)\b|\bcosts? (about|around|roughly|from|between)\b"
-        r"|\bruns? about [$£€]",
+        r"|\bruns? about [$£€]"
+        # How much to set aside, said without a figure: "a small, protected budget", "10% of revenue".
+        r"|\b(small|modest|protected|ring-fenced) budget\b"
+        r"|\b\d+\s?% of (your )?(revenue|sales|turnover|profit|budget|payroll)\b"
+        # What the price is made of, itemised: "list every fee: receiving, storage, pick and pack".
+        r"|\bfees?: ",
         re.IGNORECASE,
     ),
     hand_off=False,  # no price in the topic's note: pricing, or the topic when pricing never names it

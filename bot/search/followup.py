@@ -1,7 +1,8 @@
 """Follow-ups: whether a message depends on the chat's topic, and which note answers it when it does.
 
-This is the one place that decides it, with the one set of word lists it uses (question words,
-pointing words, continuations, sums), which `bot.search.queries` and `bot.search.several` share.
+This is the one place that decides it; the word lists it reads (question words, pointing words,
+continuations, sums) are in `bot.search.followup_words`, shared with `bot.search.queries` and
+`bot.search.several`.
 
 A message depends on the topic when it points back at it ("how would I know if we're in one",
 "what tools would they use", "where do I find one?"), continues it ("and for taxes?", "what about
@@ -45,45 +46,24 @@ search does; the topic's passages are ranked by `bot.search.retrieval` like any 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import replace
 
-from bot.search.asks import answer_elsewhere, answering_parts, led_by, what_is_asked
+from bot.search.asks import Ask, answer_elsewhere, answering_parts, led_by, what_is_asked
+from bot.search.followup_words import CONTINUING as CONTINUING
+from bot.search.followup_words import QUESTION_WORD as QUESTION_WORD
+from bot.search.followup_words import TOPIC_POINTING, is_bare_question, points_back
+from bot.search.followup_words import context_text as context_text
+from bot.search.followup_words import depends_on_topic as depends_on_topic
+from bot.search.followup_words import is_short_question as is_short_question
+from bot.search.followup_words import leans_on_what_was_said as leans_on_what_was_said
 from bot.search.grounding import content_words
 from bot.search.index import LoadedIndex
 from bot.search.retrieval import SUGGESTION_FLOOR, Candidate
 
 log = logging.getLogger(__name__)
 
-# ----- the word lists ---------------------------------------------------------------------------
+# ----- the decision -----------------------------------------------------------------------------
 
-QUESTION_WORD = (
-    r"(?:how|what|who|whom|whose|which|where|when|why|should|shall|can|could|do|does|did|is|are|will|would)\b"
-)
-"""A word a question starts with (a regex fragment, shared with `bot.search.several`)."""
-QUESTION = re.compile(rf"^{QUESTION_WORD}", re.IGNORECASE)
-POINTING = re.compile(
-    r"\b(that|it|its|this|those|these|them|they|their|there|one|ones|he|she|him|her|his)\b", re.IGNORECASE
-)
-"""Words that point back at something said before ("it", "one", "them", "she")."""
-TOPIC_POINTING = re.compile(r"\b(that|it|this|those|these|there|one)\b", re.IGNORECASE)
-"""Pointing words that stand for a topic itself, not for a person in it: "is it worth it?" leans on
-what was said, "how do I fire them?" asks something new about a person."""
-CONTINUING = re.compile(r"^(and|also|what about|how about|but|so|or)\b", re.IGNORECASE)
-"""A message that carries on from the last one ("and for taxes?", "what about offshore")."""
-SUM = re.compile(
-    r"\d\s*[-+*/x×^%=]\s*\d|\d\s*%\s*of\s*\d|\bsquared\b|\d+\s*(times|plus|minus|divided by|over)\s*\d+", re.IGNORECASE
-)
-"""Sums are never follow-ups to a topic, however short ("what's 2+2", "15% of 80000")."""
-
-MAX_WORDS = 14
-"""Longer messages say what they are about; they are read on their own."""
-SHORT_WORDS = 6
-"""A question this short ("how would I check", "what should we do first") leaves its subject to the topic."""
-BARE_WORDS = 3
-"""A question of this many words ending in "?" ("risks?", "how much?") may lean on the topic too."""
-POINTED_WORDS = 5
-"""A question this short about "it" or "that" leans on what was said (`leans_on_what_was_said`)."""
 SPECIFIC_NOTES = 10
 """A word used by at most this many notes names a subject ("insurance", "philippines"); commoner
 words ("cost", "check", "use") only shape the question."""
@@ -100,58 +80,10 @@ virtual assistants, 0.47 behind). Only a note that speaks of the topic's subject
 (`_speaks_of_topic`)."""
 
 
-def points_back(text: str) -> bool:
-    """True when the message points at something said ("it", "they", "one") or continues it ("and on fiverr?")."""
-    return bool(POINTING.search(text) or CONTINUING.match(text))
-
-
-def is_short_question(text: str) -> bool:
-    """True for a question of a few words that leaves its subject out ("how much?", "risks?", "how would I check").
-
-    A few words that ask nothing ("football scores", "i love cats") are not questions.
-    """
-    words = text.split()
-    if not words:
-        return False
-    if len(words) <= BARE_WORDS and (text.rstrip().endswith("?") or CONTINUING.match(text)):
-        return True
-    return len(words) <= SHORT_WORDS and bool(QUESTION.match(text))
-
-
-def is_bare_question(text: str) -> bool:
-    """True for a topic word or two and a "?" ("risks?", "pizza?"): it may be about anything at all."""
-    return is_short_question(text) and not (QUESTION.match(text) or points_back(text))
-
-
-def leans_on_what_was_said(text: str) -> bool:
-    """True for a very short question about "it" or "that" ("is it worth it?", "how much does that cost?")."""
-    return len(text.split()) <= POINTED_WORDS and bool(TOPIC_POINTING.search(text))
-
-
-def depends_on_topic(text: str) -> bool:
-    """True for a message that leans on the chat's topic: it points back at it, continues it, or is a short question.
-
-    Args:
-        text: The cleaned message.
-    """
-    words = text.split()
-    if not 0 < len(words) <= MAX_WORDS or SUM.search(text):
-        return False
-    return points_back(text) or is_short_question(text)
-
-
-def context_text(title: str, text: str) -> str:
-    """The message read in the topic's context, as it is embedded ("Virtual assistants: how much?")."""
-    return f"{title}: {text}"
-
-
 def _decided(rule: str, topic: str, ranked: list[Candidate], kept: bool) -> tuple[list[Candidate], bool]:
     """`follow_topic`'s result, logged with the name of the rule that decided it."""
     log.debug("follow-up on %s: %s -> %s", topic, rule, ranked[0].note_id if ranked else None)
     return ranked, kept
-
-
-# ----- the decision -----------------------------------------------------------------------------
 
 
 def _unrelated(text: str, topic: str, own: list[Candidate], index: LoadedIndex) -> bool:
@@ -165,11 +97,16 @@ def _unrelated(text: str, topic: str, own: list[Candidate], index: LoadedIndex) 
     return bool(unknown) and not tied
 
 
-def _subject_notes(text: str, topic: str, index: LoadedIndex) -> list[frozenset[str]]:
+def _subject_notes(text: str, topic: str, index: LoadedIndex, ask: Ask | None = None) -> list[frozenset[str]]:
     """For each of the message's subject words (used by few notes, or by none) that the topic's note
-    does not use, the notes that do use it."""
+    does not use, the notes that do use it.
+
+    The words that ask what a follow-up asks (`ask`: "charge" in "how do they usually charge", "who
+    owns") are the question, not its subject: a note that uses them is no better placed to answer.
+    """
     vocabulary = index.vocabulary
-    found = [vocabulary.notes_of(w) for w in content_words(text)]
+    asked = ask.question.sub(" ", text) if ask else text  # "who owns", "charge": the ask, not its subject
+    found = [vocabulary.notes_of(w) for w in content_words(asked)]
     return [notes for notes in found if topic not in notes and len(notes) <= SPECIFIC_NOTES]
 
 
@@ -245,7 +182,7 @@ def follow_topic(
         )
     if _unrelated(text, topic, own, index):
         return _decided("unrelated to the notes", topic, own, False)
-    subjects = _subject_notes(text, topic, index)
+    subjects = _subject_notes(text, topic, index, ask)
     if own and own[0].note_id == topic and own[0].confidence >= SUGGESTION_FLOOR and contextual[0].note_id == topic:
         # Unsure alone but first on its own words, and first again read in context: the person is
         # still on the topic ("how would I know if we've crossed it?" after the chasm: 0.37 alone).
@@ -307,7 +244,7 @@ def follow_topic(
     rival = 0.0
     if best is not None:
         rival = (best.peak or best.confidence) + (TOPIC_MARGIN if best.confidence >= threshold else 0.0)
-    if mine.confidence < max(TOPIC_FLOOR, rival):
+    if mine.confidence < max(TOPIC_FLOOR, rival) and not _only_the_topic(text, topic, own, contextual, index):
         return _decided("topic not close enough in context", topic, own, False)
     if (
         best is not None
@@ -355,6 +292,31 @@ def rival_topic(
         return topic, contextual
     log.debug("follow-up fits %s, the last answer's runner-up, better than the topic %s", rival, topic)
     return rival, rival_contextual
+
+
+POINTED_AT_WORDS = 5
+"""A message pointing at the topic needs this many words to say something of its own about it (`_only_the_topic`)."""
+
+
+def _only_the_topic(
+    text: str, topic: str, own: list[Candidate], contextual: list[Candidate], index: LoadedIndex
+) -> bool:
+    """True for a message about "it" that means nothing alone, in words the topic's note uses, which the topic leads in context.
+
+    "how do I stop it happening next time" after bad work delivered: alone, no note is worth
+    offering (every one under `SUGGESTION_FLOOR`); read as "Quality control: ..." the topic's note
+    leads, though no single passage reaches `TOPIC_FLOOR`. "what time is it" is too short to say
+    anything about the topic; words no note uses were ruled out before (`_unrelated`).
+    """
+    words = content_words(text)
+    return (
+        len(text.split()) >= POINTED_AT_WORDS
+        and bool(TOPIC_POINTING.search(text))
+        and all(c.confidence < SUGGESTION_FLOOR for c in own)
+        and bool(contextual)
+        and contextual[0].note_id == topic
+        and any(topic in index.vocabulary.notes_of(w) for w in words)
+    )
 
 
 SHORT_CONTINUATION_WORDS = 4

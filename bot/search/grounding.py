@@ -21,6 +21,7 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
+from typing import Protocol, TypeVar
 
 from bot.search.lexical import STOPWORDS
 
@@ -30,6 +31,16 @@ _LETTERS = re.compile(r"(?<![\w'-])[A-Za-z]+(?![\w'-])")
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ers", "ed", "es", "er", "ly", "s")
 EXTRA_STOPWORDS = frozenset(
     [
+        # Reflexive pronouns point at someone, like "they": "what if they get hacked themselves" is not
+        # about the opening that says "doing it themselves".
+        "myself",
+        "yourself",
+        "himself",
+        "herself",
+        "itself",
+        "ourselves",
+        "yourselves",
+        "themselves",
         "also",
         "just",
         "really",
@@ -219,12 +230,28 @@ TYPO_CUTOFF = 0.85
 """difflib ratio at or above which an unknown word is read as a misspelling of a known one."""
 
 
+IRREGULAR_FORMS = {
+    **dict.fromkeys(("lost", "losing"), "lose"),
+    **dict.fromkeys(("stole", "stolen"), "steal"),
+    "paid": "pay",
+    "kept": "keep",
+    "spent": "spend",
+    **dict.fromkeys(("took", "taken", "taking"), "take"),
+    **dict.fromkeys(("gave", "given", "giving"), "give"),
+    **dict.fromkeys(("chose", "chosen", "choosing"), "choose"),
+}
+"""Verb forms suffix stripping cannot reach, by their base form: "what if they lose stock" and the
+note's "who pays for lost goods" are about the same thing. Only forms whose base no "-er" noun
+shares a stem with: "built" would find "website builder" on the not-covered list, "sold" "seller"."""
+
+
 @functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A light suffix-stripping stem ("freelancers" -> "freelanc"), enough to match word forms."""
     word = word.lower().strip("'.-&")
     if word.endswith("'s"):
         word = word[:-2]
+    word = IRREGULAR_FORMS.get(word, word)
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
@@ -388,3 +415,52 @@ class Vocabulary:
             if len(notes) <= rare and note_id not in notes and not (not notes and tells_the_story(word)):
                 found.append(word)
         return list(dict.fromkeys(found))
+
+
+NAMED_SUBJECT_NOTES = 2
+"""A question's word used by at most this many notes names its subject ("NDA": the contracts and risks notes)."""
+NAMED_SUBJECT_MARGIN = 0.02
+"""A runner-up this close to the first note leads when it uses the question's named subject and the first does not."""
+
+
+NAMED_SUBJECT_WORDS = 6
+"""Only a short question is judged so: in a story of several sentences a rare word is often a detail, not the subject."""
+
+
+class _Ranked(Protocol):
+    @property
+    def note_id(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+
+
+R = TypeVar("R", bound=_Ranked)
+
+
+def lead_by_named_subject(candidates: list[R], text: str, vocabulary: Vocabulary, threshold: float) -> list[R]:
+    """The candidates, with a near-tied runner-up first when it uses a rare word of the question that the first never uses.
+
+    "can my VA sign an NDA" scores the VA note a hair above the contracts note (0.50 and 0.49): the
+    VA is who signs, the NDA is what is asked, and only the contracts note speaks of NDAs. A near tie
+    is no reason to answer from a note silent on the one specific thing the question names.
+
+    Args:
+        candidates: Best first.
+        text: The question as typed.
+        vocabulary: The notes' words.
+        threshold: The answer threshold; a runner-up under it never takes the lead.
+    """
+    words = content_words(text)
+    if len(candidates) < 2 or len(words) > NAMED_SUBJECT_WORDS:
+        return candidates
+    top = candidates[0]
+    named = [n for n in map(vocabulary.notes_of, words) if 0 < len(n) <= NAMED_SUBJECT_NOTES]
+    named = [notes for notes in named if top.note_id not in notes]
+    for other in candidates[1:] if named else []:
+        if (
+            other.confidence >= threshold
+            and top.confidence - other.confidence <= NAMED_SUBJECT_MARGIN
+            and any(other.note_id in notes for notes in named)
+        ):
+            return [other, *(c for c in candidates if c is not other)]
+    return candidates

@@ -14,13 +14,13 @@ import numpy as np
 from bot.knowledge.abbreviations import Abbreviations
 from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED_PENALTY, answerability
 from bot.search.followup import context_text, depends_on_topic, follow_topic, rival_topic
-from bot.search.grounding import Vocabulary, content_words
+from bot.search.grounding import Vocabulary, content_words, lead_by_named_subject
 from bot.search.index import LoadedIndex
 from bot.search.not_covered import NotCoveredMatcher, decline_not_covered, only_in_passing
 from bot.search.retrieval import Candidate, merge_rankings, note_scores, rank_notes
 from bot.search.scene import asked_words, nameable, request_head
 from bot.search.several import asking_sentences, separate_questions
-from bot.search.text import drop_opening_filler, expand_abbreviations, has_words
+from bot.search.text import drop_author_frame, drop_opening_filler, expand_abbreviations, has_words
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +99,12 @@ def plan_queries(
     """
     if not has_words(text):
         return QueryPlan([text], 1)
-    asked = drop_opening_filler(text)
+    asked = drop_author_frame(drop_opening_filler(text))
     expanded = expand_abbreviations(asked, abbreviations)
     respelled = vocabulary.respelled(expanded) if vocabulary is not None else expanded
     texts = list(dict.fromkeys([asked, expanded, respelled]))
     own = len(texts)
-    if previous_title and depends_on_topic(text):
+    if previous_title and depends_on_topic(asked):  # "ok and what about returns" continues as "and what about..."
         rival = [context_text(rival_title, expanded)] if rival_title else []
         return QueryPlan(
             [*texts, context_text(previous_title, expanded), *rival], own, contextual=True, rival=bool(rival)
@@ -140,6 +140,7 @@ def rank_plan(
     boost = _asking_boost(plan, vectors, index, mode)
     rankings = [rank_notes(index, vectors[i], plan.texts[i], mode, boost=boost) for i in range(plan.own)]
     own = rankings[0] if len(rankings) == 1 else merge_rankings(rankings)
+    own = lead_by_named_subject(own, plan.texts[0], index.vocabulary, threshold)
     return decline_not_covered(
         _ground(own, plan, index, not_covered), plan.texts[0], index, not_covered, threshold, plan.texts[plan.own - 1]
     )

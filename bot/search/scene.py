@@ -21,6 +21,18 @@ _SCENE = (
         r"\s+(?:a|an|my|our|this|one|two|three|four|five|\d+)\s+(?P<scene>[^,.;:!?()]+)",
         re.IGNORECASE,
     ),
+    # "a plumber with 3 vans", "a small bakery, 4 staff, and ...": the size of the asker's business, counted
+    re.compile(
+        r"(?:\bwith|,)\s+(?:\d+|two|three|four|five|six|seven|eight|nine|ten)\s+"
+        r"(?P<scene>[\w-]+(?:\s+[\w-]+)?)(?=\s*(?:,|\band\b|\bbut\b|$))",
+        re.IGNORECASE,
+    ),
+    # "I designed a dog leash", "we make a range of candles": what the asker makes or sells is their business too
+    re.compile(
+        r"\b(?:i|we)\s+(?:designed|invented|created|developed|make|produce|craft)\s+(?:a|an|\d+)\s+"
+        r"(?P<scene>[^,.;:!?()]+)",
+        re.IGNORECASE,
+    ),
     # "my bakery's payroll", "our tattoo parlour's computers"
     re.compile(rf"\b(?:my|our)\s+(?P<scene>(?:[\w-]+\s+){{0,2}}[\w-]+){_APOSTROPHE}s\b", re.IGNORECASE),
     # "my yoga studio is stuck...", "our brewery wants to ship...": the asker's business as what a sentence is about
@@ -39,6 +51,8 @@ _SCENE = (
     re.compile(r"\b(?:for|at|in|from)\s+(?:my|our)\s+(?P<scene>(?:[\w-]+\s+){0,2}[\w-]+)\s*[.?!]*\s*$", re.IGNORECASE),
 )
 """Where a question tells the asker's own business: who they are, not what they ask."""
+INTRODUCTION_PATTERNS = 2
+"""The first patterns of `_SCENE` introduce the asker ("I run a bakery", "with 3 vans"): `scene_words(introduction_only=True)`."""
 _SCENE_ENDS = re.compile(
     r"\s(?:and|but|so|or|with|who|whom|that|which|where|when|how|what|why|should|can|could|would|will|do|does|is|are"
     r"|to|about|on|for|of|in|at|from|since|because|if|i|we|it|they|me|us|then|now)\b.*",
@@ -61,11 +75,11 @@ def scene_words(text: str, introduction_only: bool = False) -> frozenset[str]:
     Args:
         text: The cleaned question.
         introduction_only: Only the words of an introduction ("I run a franchise bakery", "I have
-            a franchise"), the one form that never names whom the question is about ("my landlord
+            a franchise", "a plumber with 3 vans"), the one form that never names whom the question is about ("my landlord
             won't fix the heating" is about the landlord).
     """
     words: set[str] = set()
-    for pattern in _SCENE[:1] if introduction_only else _SCENE:
+    for pattern in _SCENE[:INTRODUCTION_PATTERNS] if introduction_only else _SCENE:
         for match in pattern.finditer(text):
             scene = _SCENE_ENDS.sub("", " " + match.group("scene")).split()
             if len(scene) <= MAX_SCENE_WORDS:

@@ -110,6 +110,44 @@ def drop_opening_filler(text: str) -> str:
     return rest if has_words(rest) else text
 
 
+_AUTHOR = r"(?:geoffrey\s+)?moore"
+_SAYING = r"(?:say|says|said|think|thinks|argue|argues|suggest|suggests|recommend|recommends|advise|advises|tell us|talk about)"
+_AUTHOR_FRAME = re.compile(
+    rf"^(?P<ask>what|how|when|why|where)\s+(?:does|did|would|do)\s+{_AUTHOR}\s+{_SAYING}\b\s*"
+    rf"|^(?:so\s+)?{_AUTHOR}\s+(?:says|said|argues|thinks|suggests|recommends|writes|wrote)\s+(?:that\s+)?"
+    rf"|^(?:according to|per)\s+{_AUTHOR}\s*,?\s*",
+    re.IGNORECASE,
+)
+"""How a question attributes an idea to Moore ("what does moore say if ...", "moore says to ...",
+"according to Moore, ..."): the frame, not the subject (`drop_author_frame`)."""
+AUTHOR_FRAME_REST = 2
+"""The words left after the frame must hold at least this many content-looking words (3+ letters)."""
+
+
+def drop_author_frame(text: str) -> str:
+    """Drop the frame that attributes the question's idea to Moore ("what does moore say if sales explode" -> "what if sales explode").
+
+    Every strategy note is about one of Moore's ideas, so his name says which shelf the question
+    is on, not which idea: as typed, the name pulls the notes that speak most of him (his
+    biography, the book about his career) over the idea asked about. A question about the man
+    himself ("what does moore say in his books", "who is moore") keeps its words when too little
+    is left to search.
+
+    Args:
+        text: The cleaned question.
+    """
+    match = _AUTHOR_FRAME.match(text)
+    if match is None:
+        return text
+    rest = text[match.end() :].strip(" ,.")
+    if len(re.findall(r"[a-z]{3,}", rest, re.IGNORECASE)) < AUTHOR_FRAME_REST or re.search(
+        r"\b(him|his|he)\b", rest, re.IGNORECASE
+    ):
+        return text
+    ask = match.group("ask")
+    return f"{ask} {rest}" if ask else rest
+
+
 def has_words(text: str) -> bool:
     """Return True when the text holds at least one letter or digit."""
     return any(ch.isalnum() for ch in text)

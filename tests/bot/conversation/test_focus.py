@@ -243,6 +243,9 @@ def test_a_continuation_carries_on_the_question_before_it(va_core: Core) -> None
     assert continuing.asked_question(va_core.memory, message, follow_up=False) == "and for a bakery?"
     alone = Message("how do I onboard a VA", "u", "cont", "test")
     assert continuing.asked_question(va_core.memory, alone, follow_up=True) == "how do I onboard a VA"
+    # A continuation with a clause of its own asks something new: nothing is carried.
+    own = Message("and once we hire one, then what?", "u", "cont", "test")
+    assert continuing.asked_question(va_core.memory, own, follow_up=True) == "and once we hire one, then what?"
 
 
 def test_words_that_say_when_do_not_ask_for_a_passage_again(tmp_path: Path) -> None:

@@ -102,13 +102,14 @@ def test_focused_answers_on_the_focus_set(real_core: Core) -> None:
 def test_focused_answers_on_the_held_out_focus_set(real_core: Core) -> None:
     # Never tuned on (docs/evaluation.md): a floor below the figure reached, so a regression fails.
     result = evaluate_replies(real_core.answer, load_reply_cases(HELDOUT_FOCUS_FILE))
-    assert result.focused is not None and result.focused >= 0.84, [t.why for t in result.turns if not t.held]
+    missed = sum(not t.held for t in result.turns)  # counted, never listed
+    assert result.focused is not None and result.focused >= 0.84, f"{missed} turns did not hold"
     assert result.median_words <= 120 and result.p90_words <= 180
 
 
 def test_conversations_hold(real_core: Core) -> None:
     result = evaluate_replies(real_core.answer, load_reply_cases(CONVERSATIONS_FILE))
-    assert result.held >= 0.66, [(t.say, t.why) for t in result.turns if not t.held]
+    assert result.held >= 0.84, [(t.say, t.why) for t in result.turns if not t.held]
     assert result.median_words <= 120 and result.p90_words <= 180
     assert result.repeats == 0
     assert result.offtopic_declined == 1.0
@@ -117,6 +118,16 @@ def test_conversations_hold(real_core: Core) -> None:
 def test_held_out_conversations_hold(real_core: Core) -> None:
     # Never tuned on (docs/evaluation.md): a floor below the figure reached, so a regression fails.
     result = evaluate_replies(real_core.answer, load_reply_cases(HELDOUT_CONVERSATIONS_FILE))
-    assert result.held >= 0.77, [(t.say, t.why) for t in result.turns if not t.held]
+    # Its misses are counted, never listed: nothing may be tuned on them.
+    assert result.held >= 0.77, f"{sum(not t.held for t in result.turns)} turns did not hold"
     assert result.repeats == 0
     assert result.offtopic_declined == 1.0
+
+
+def test_a_held_out_set_counts_its_misses_without_listing_them() -> None:
+    # Nothing may be tuned on a held-out set: its report says how many turns missed, never which.
+    missed = judge_turn("c", Turn("secret question", "va", "covered"), _answer("pricing", "some words"), [])
+    result = summarise([missed])
+    assert "secret question" in format_replies_report("set", result)
+    report = format_replies_report("set", result, held_out=True)
+    assert "not held: 1" in report and "secret question" not in report

@@ -11,6 +11,7 @@ from typing import cast
 
 import pytest
 
+from bot.conversation import continuing
 from bot.conversation.core import Core
 from bot.messages import Message, Reply
 from bot.search import asks, followup
@@ -430,3 +431,118 @@ def test_a_price_follow_up_once_the_prices_were_shown_gets_them_again_briefly(re
     assert fresh.answer.startswith("Paying a fair rate:"), "the note's other passage on price, not read yet"
     assert again.answer.startswith("Cost:"), "every price shown: the rates again, not whatever is left"
     assert "as above" in again.body and again.body != first.body, "said again, briefly, and marked as such"
+
+
+def test_a_passage_that_sets_a_budget_aside_answers_how_much_to_budget() -> None:
+    assert asks.COST.answer.search("Put a small, protected budget and your best people on the new idea.")
+    assert asks.COST.answer.search("Spend about 10% of revenue on it.")
+    assert not asks.COST.answer.search("When you budget, add platform fees."), "saying to budget names no amount"
+    assert not asks.COST.answer.search("Start with one task and a fixed budget."), "nor does having a budget"
+    assert asks.COST.answer.search("Get quotes that list every fee: receiving, storage and pick and pack.")
+
+
+def test_the_words_that_ask_the_price_are_no_subject_of_their_own() -> None:
+    # "charge" is used by the pricing note only: it is the question's ask, not a subject that leaves the topic.
+    texts = [
+        *TITLES.items(),
+        ("va", "Most VAs usually bill by the hour."),
+        ("pricing", "Freelancers charge by the hour."),
+    ]
+    index = cast(
+        LoadedIndex,
+        SimpleNamespace(
+            vocabulary=Vocabulary(texts),
+            chunks=INDEX.chunks,
+            note_question_chunks=INDEX.note_question_chunks,
+            passage_entries={},
+        ),
+    )
+    assert followup._subject_notes("how do they usually charge", "va", index) == [frozenset({"pricing"})]
+    assert followup._subject_notes("how do they usually charge", "va", index, asks.COST) == []
+    assert followup._subject_notes("how much cheaper do they charge", "va", index, asks.COST) == []
+    topic = cand("va", 0.9, passages=(("answer", 0.6),))
+    own = [cand("pricing", 0.45), cand("va", 0.3)]
+    ranked, kept = follow_topic("how do they usually charge", "va", own, [topic], index, THRESHOLD)
+    assert kept and ranked[0].note_id == "va"
+
+
+def test_a_follow_up_on_the_cost_of_payroll_gets_the_payroll_notes_prices(real_core: Core) -> None:
+    _, follow = converse(
+        real_core,
+        "fu-payroll-cost",
+        "we're thinking of outsourcing payroll for our 5 staff",
+        "how much does that usually cost",
+    )
+    assert follow.answered and follow.sources[0].id == "outsourcing-hr-and-payroll"
+    assert "$20-125 a month" in follow.answer, follow.answer[:200]
+
+
+def test_a_follow_up_about_it_that_means_nothing_alone_stays_on_the_topic(real_core: Core) -> None:
+    first, follow = converse(
+        real_core, "fu-bad-work", "the designer I hired delivered rubbish", "how do I stop it happening next time"
+    )
+    assert first.sources[0].id == follow.sources[0].id == "quality-control"
+    assert follow.answered
+
+
+@pytest.mark.parametrize("offtopic", ["what day is it today", "how old is it", "what time is it"])
+def test_a_question_about_it_that_says_nothing_of_the_topic_is_still_declined(real_core: Core, offtopic: str) -> None:
+    first, reply = converse(real_core, f"fu-it-{offtopic}", "the designer I hired delivered rubbish", offtopic)
+    assert first.answered and not reply.answered, reply.body[:120]
+
+
+def test_a_question_naming_a_document_only_another_note_covers_goes_there(real_core: Core) -> None:
+    (alone,) = converse(real_core, "fu-nda-alone", "can my VA sign an NDA")
+    assert alone.sources[0].id == "contracts-and-ip"
+
+
+def test_a_question_attributing_an_idea_to_moore_is_answered_by_that_idea(real_core: Core) -> None:
+    (reply,) = converse(real_core, "fu-moore-frame", "what does moore say about picking one small market first")
+    assert reply.answered and reply.sources[0].id == "beachhead-and-whole-product"
+
+
+def test_a_continuation_after_a_chatty_opening_still_leans_on_the_topic() -> None:
+    assert plan_queries("ok and what about returns", "Outsourcing delivery and fulfilment").contextual
+    assert plan_queries("and what about returns", "Outsourcing delivery and fulfilment").contextual
+
+
+def test_how_much_after_a_fulfilment_question_leads_with_the_fees_to_ask_about(real_core: Core) -> None:
+    _, follow = converse(real_core, "fu-3pl-cost", "should i get a fulfilment company", "how much does that cost")
+    assert follow.answered and follow.sources[0].id == "outsourcing-delivery"
+    assert "every fee" in follow.answer, follow.answer[:120]
+
+
+def test_who_owns_after_a_topic_with_an_ownership_passage_stays_on_it(real_core: Core) -> None:
+    # "owns" asks the ownership question; it is no subject word pulling the reply to the web design note.
+    _, follow = converse(
+        real_core, "fu-ai-owns", "could i just use chatgpt for my blog posts", "who owns what it writes"
+    )
+    assert follow.answered and follow.sources[0].id == "ai-tools-vs-outsourcing"
+    assert "copyright" in follow.answer.lower()
+
+
+def test_a_worry_about_a_recipe_being_taken_gets_the_confidentiality_passage(real_core: Core) -> None:
+    (reply,) = converse(real_core, "fu-recipes", "what if a freelancer runs off with my recipes")
+    assert reply.answered and reply.sources[0].id == "contracts-and-ip"
+    assert "secret" in reply.answer, reply.answer[:160]
+
+
+def test_asking_which_book_an_idea_is_from_gets_the_notes_sources(real_core: Core) -> None:
+    first, follow = converse(
+        real_core, "fu-sources", "what's moore's idea about core and context", "is that in one of his books"
+    )
+    assert follow.sources[0].id == first.sources[0].id == "core-vs-context"
+    assert "Living on the Fault Line" in follow.body and "Sources" in follow.body
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("is that in one of his books", True),
+        ("what's the source for this", True),
+        ("which of his books should I read first", False),  # about the books: a note answers it
+        ("how much does it cost", False),
+    ],
+)
+def test_which_follow_ups_ask_where_it_comes_from(text: str, asks: bool) -> None:
+    assert continuing.asks_for_sources(text) is asks

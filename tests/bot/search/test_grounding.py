@@ -7,9 +7,11 @@ import pytest
 from bot.search.grounding import (
     Vocabulary,
     content_words,
+    lead_by_named_subject,
     stem,
     tells_the_story,
 )
+from bot.search.retrieval import Candidate
 
 VOCABULARY = Vocabulary(
     [
@@ -147,3 +149,46 @@ def test_words_of_english_and_known_words_are_kept() -> None:
     assert SPELLING.spelled("zzyzx") is None  # close to nothing
     assert SPELLING.respelled("W-8BEN and 3PL, don't") == "W-8BEN and 3PL, don't"
     assert Vocabulary([("a", "payroll")]).respelled("payrol") == "payrol"  # no list of English words: nothing
+
+
+def _ranked(*scores: tuple[str, float]) -> list[Candidate]:
+    return [Candidate(note, score, score, score, 0.0) for note, score in scores]
+
+
+@pytest.mark.parametrize(
+    ("question", "ranked", "first"),
+    [
+        # A near tie, and only the runner-up uses the question's rare word ("provider"): it leads.
+        ("can a provider run my payroll", (("marketing", 0.50), ("payroll", 0.49)), "payroll"),
+        # Not near enough: the ranking stands.
+        ("can a provider run my payroll", (("marketing", 0.55), ("payroll", 0.49)), "marketing"),
+        # A runner-up under the threshold never takes the lead (it would be declined).
+        ("can a provider run my payroll", (("marketing", 0.41), ("payroll", 0.40)), "marketing"),
+        # The first note uses the rare words too ("freelancers" and "payroll" are each in two notes, one the first).
+        ("should freelancers be on payroll", (("marketing", 0.50), ("freelancers", 0.49)), "marketing"),
+        # A long story: a rare word in it is a detail, not what is asked.
+        (
+            "we are a small bakery firm of nine staff in two towns, and my accountant says a provider could run payroll for us",
+            (("marketing", 0.50), ("payroll", 0.49)),
+            "marketing",
+        ),
+    ],
+)
+def test_a_near_tied_runner_up_naming_the_asked_subject_leads(
+    question: str, ranked: tuple[tuple[str, float], ...], first: str
+) -> None:
+    led = lead_by_named_subject(_ranked(*ranked), question, VOCABULARY, 0.41)
+    assert led[0].note_id == first
+    assert sorted(c.note_id for c in led) == sorted(note for note, _ in ranked), "nothing lost or added"
+
+
+def test_reflexive_pronouns_point_at_someone_and_name_no_subject() -> None:
+    assert content_words("what if they get hacked themselves") == ["hacked"]
+    assert content_words("can I do the books myself") == ["books"]
+
+
+def test_irregular_verb_forms_stem_to_their_base_form() -> None:
+    assert stem("lost") == stem("losing") == stem("lose")
+    assert stem("paid") == stem("pay") and stem("stolen") == stem("steal")
+    assert stem("built") != stem("builder"), "a website built is not a website builder"
+    assert VOCABULARY.notes_of("paid") == VOCABULARY.notes_of("pay") == frozenset({"freelancers"})

@@ -20,6 +20,10 @@ from bot.search.scene import asked_words, nameable, request_head, scene_words
         ("We sell candles. Our little brewery wants to ship orders", {"little", "brewery"}),
         ("should I incorporate my freelance web design business", {"freelance", "web", "design", "business"}),
         ("I have a question about loans", {"question"}),  # the scene stops where the question goes on
+        ("I designed a dog lead and want a factory to make them", {"dog", "lead"}),  # what the asker makes
+        ("we make a granola bar, who could pack it for us", {"granola", "bar"}),
+        ("i run a small bakery, 2 vans, and i'm behind on admin", {"small", "bakery", "vans"}),  # its size, counted
+        ("how do I ship 300 jars", set()),  # what is counted in a request is what is asked
         ("how do I get a bank loan", set()),
         ("how do I redo my website", set()),  # "my website" is what is asked, not who asks
     ],
@@ -99,3 +103,9 @@ def test_a_decline_does_not_name_a_verb(real_core: Core) -> None:
     assert "note on refuses" not in reply.text, reply.text[:100]
     named = real_core.answer(Message("which POS system is best for a coffee shop", "n2", "n2"))
     assert not named.answered and "I don't have a note on" in named.text, "a noun is still named"
+
+
+def test_the_counted_size_of_the_askers_business_is_its_introduction() -> None:
+    # Not-covered subjects ("vans": leasing vehicles) named only in the introduction are who asks.
+    assert "vans" in scene_words("I run a small bakery, 2 vans, and I'm behind on admin", introduction_only=True)
+    assert not scene_words("I designed a dog lead and want a factory", introduction_only=True)

@@ -15,6 +15,7 @@ from bot.search.text import (
     MAX_QUESTION_CHARS,
     MAX_RAW_CHARS,
     clean_text,
+    drop_author_frame,
     drop_opening_filler,
     has_words,
     truncate,
@@ -158,3 +159,20 @@ def test_a_question_that_starts_with_a_filler_word_keeps_it(text: str) -> None:
 )
 def test_a_filler_word_with_punctuation_or_so_is_dropped(text: str, rest: str) -> None:
     assert drop_opening_filler(text) == rest
+
+
+@pytest.mark.parametrize(
+    ("question", "searched"),
+    [
+        ("what does moore say if a product suddenly takes off", "what if a product suddenly takes off"),
+        ("What does Geoffrey Moore say about picking one market first", "What about picking one market first"),
+        ("moore says to keep a budget for new ideas, why", "to keep a budget for new ideas, why"),
+        ("according to Moore, should I outsource my bookkeeping", "should I outsource my bookkeeping"),
+        ("what does moore say", "what does moore say"),  # nothing left to search: as typed
+        ("what does moore say in his books", "what does moore say in his books"),  # about the man himself
+        ("What does Moore mean by core versus context?", "What does Moore mean by core versus context?"),
+        ("who is geoffrey moore", "who is geoffrey moore"),
+    ],
+)
+def test_the_frame_that_attributes_an_idea_to_moore_is_not_searched(question: str, searched: str) -> None:
+    assert drop_author_frame(question) == searched
