@@ -14,8 +14,9 @@ import numpy as np
 from bot.knowledge.abbreviations import Abbreviations
 from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED_PENALTY, answerability
 from bot.search.followup import context_text, depends_on_topic, follow_topic, rival_topic
-from bot.search.grounding import Vocabulary, content_words, lead_by_named_subject
+from bot.search.grounding import Vocabulary, content_words
 from bot.search.index import LoadedIndex
+from bot.search.named_subject import lead_by_named_subject
 from bot.search.not_covered import NotCoveredMatcher, decline_not_covered, only_in_passing
 from bot.search.retrieval import Candidate, merge_rankings, note_scores, rank_notes
 from bot.search.scene import asked_words, nameable, request_head

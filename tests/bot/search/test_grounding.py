@@ -7,10 +7,10 @@ import pytest
 from bot.search.grounding import (
     Vocabulary,
     content_words,
-    lead_by_named_subject,
     stem,
     tells_the_story,
 )
+from bot.search.named_subject import lead_by_named_subject
 from bot.search.retrieval import Candidate
 
 VOCABULARY = Vocabulary(
