@@ -21,7 +21,7 @@ from bot.messages import Message, Reply, Suggestion
 from bot.replies.render import render
 from bot.search.asks import what_is_asked
 from bot.search.chunks import ANSWER_PART
-from bot.search.followup import CONTINUING
+from bot.search.followup_words import CONTINUING
 from bot.search.index import LoadedIndex
 from bot.search.not_covered import NotCoveredMatcher, asked_subjects
 from bot.search.retrieval import Candidate

@@ -49,13 +49,7 @@ import logging
 from dataclasses import replace
 
 from bot.search.asks import Ask, answer_elsewhere, answering_parts, led_by, what_is_asked
-from bot.search.followup_words import CONTINUING as CONTINUING
-from bot.search.followup_words import QUESTION_WORD as QUESTION_WORD
-from bot.search.followup_words import TOPIC_POINTING, is_bare_question, points_back
-from bot.search.followup_words import context_text as context_text
-from bot.search.followup_words import depends_on_topic as depends_on_topic
-from bot.search.followup_words import is_short_question as is_short_question
-from bot.search.followup_words import leans_on_what_was_said as leans_on_what_was_said
+from bot.search.followup_words import CONTINUING, TOPIC_POINTING, is_bare_question, points_back
 from bot.search.grounding import content_words
 from bot.search.index import LoadedIndex
 from bot.search.retrieval import SUGGESTION_FLOOR, Candidate

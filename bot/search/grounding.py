@@ -152,11 +152,17 @@ class Vocabulary:
                     return prefixed
         if len(s) < 5:
             return frozenset()
-        # Misspellings keep the first letter far more often than not; comparing only with
-        # known stems of that letter and a similar length keeps this well under a millisecond.
-        pool = [k for k in self._by_start.get(s[:1], ()) if abs(len(k) - len(s)) <= 2]
-        match = difflib.get_close_matches(s, pool, n=1, cutoff=TYPO_CUTOFF)
+        match = self._close_stems(s)
         return self._notes[match[0]] if match else frozenset()
+
+    def _close_stems(self, s: str) -> list[str]:
+        """The known stems a stem of 5+ letters may be a misspelling of, closest first (`TYPO_CUTOFF`; at most 3).
+
+        Misspellings keep the first letter far more often than not; comparing only with known stems
+        of that letter and a similar length keeps this well under a millisecond.
+        """
+        pool = [k for k in self._by_start.get(s[:1], ()) if abs(len(k) - len(s)) <= 2]
+        return difflib.get_close_matches(s, pool, n=3, cutoff=TYPO_CUTOFF)
 
     def _spelled(self, word: str) -> str | None:
         """The notes' spelling of a misspelled word ("acounting" -> "accounting"), or None for a word to keep.
@@ -177,8 +183,7 @@ class Vocabulary:
             or any(v in self._notes for v in (*stem_variants(lower), lower))
         ):
             return None
-        pool = [k for k in self._by_start.get(s[:1], ()) if abs(len(k) - len(s)) <= 2]
-        matches = difflib.get_close_matches(s, pool, n=3, cutoff=TYPO_CUTOFF)
+        matches = self._close_stems(s)
         return self._spellings[max(matches, key=lambda m: self._stem_uses[m])] if matches else None
 
     def respelled(self, text: str) -> str:

@@ -13,7 +13,8 @@ import numpy as np
 
 from bot.knowledge.abbreviations import Abbreviations
 from bot.search.answerability import RARE_NOTES, SHORT_QUESTION_WORDS, UNCOVERED_PENALTY, answerability
-from bot.search.followup import context_text, depends_on_topic, follow_topic, rival_topic
+from bot.search.followup import follow_topic, rival_topic
+from bot.search.followup_words import context_text, depends_on_topic
 from bot.search.grounding import Vocabulary, content_words
 from bot.search.index import LoadedIndex
 from bot.search.named_subject import lead_by_named_subject
@@ -47,7 +48,7 @@ class QueryPlan:
             questions if it asks several things.
         own: How many of `texts` are the question itself (as typed; abbreviations spelled out).
         contextual: True when the text after the own ones is the question read in the previous
-            topic's context (the message depends on the topic, `bot.search.followup.depends_on_topic`).
+            topic's context (the message depends on the topic, `bot.search.followup_words.depends_on_topic`).
         questions: How many of `texts`, at the end, are the message's separate questions (see
             `bot.search.several`); 0 for a message asking one thing.
         rival: True when the text after the contextual one is the question read in the context of

@@ -18,7 +18,7 @@ import re
 
 import numpy as np
 
-from bot.search.followup import QUESTION_WORD, leans_on_what_was_said
+from bot.search.followup_words import QUESTION_WORD, leans_on_what_was_said
 from bot.search.grounding import content_words
 from bot.search.index import LoadedIndex
 from bot.search.retrieval import Candidate

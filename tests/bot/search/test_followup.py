@@ -15,7 +15,8 @@ from bot.conversation import continuing
 from bot.conversation.core import Core
 from bot.messages import Message, Reply
 from bot.search import asks, followup
-from bot.search.followup import TOPIC_FLOOR, depends_on_topic, follow_topic
+from bot.search.followup import TOPIC_FLOOR, follow_topic
+from bot.search.followup_words import depends_on_topic
 from bot.search.grounding import Vocabulary
 from bot.search.index import LoadedIndex
 from bot.search.queries import plan_queries

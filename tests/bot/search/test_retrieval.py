@@ -10,7 +10,7 @@ from bot.conversation.answers import STARTER_TOPICS
 from bot.conversation.core import Core
 from bot.knowledge.notes import load_knowledge
 from bot.messages import Message
-from bot.search.followup import depends_on_topic, is_short_question
+from bot.search.followup_words import depends_on_topic, is_short_question
 from bot.search.index import load_index
 from bot.search.index_build import build_index
 from bot.search.retrieval import SUGGESTION_FLOOR, Candidate, close_alternatives, note_scores, rank_notes
