@@ -272,8 +272,7 @@ def lead_passage(
         return defining  # "what does EOR stand for": the passage that says it, whatever else matched
     lead = _usual_lead(candidate, note, question, passages)
     lead = _rare_term_lead(candidate, note, question, lead) or lead
-    texts = part_texts(note)
-    lead = price_lead(question, texts, passages, lead) or lead
+    lead = price_lead(question, texts := part_texts(note), passages, lead) or lead
     return lead_answering(WHERE, question, texts, [name for name, _ in passages], lead) or lead
 
 
